@@ -1,0 +1,55 @@
+import type { UserKeys } from './key-scheme.js';
+import type { CacheEntry, RecentPurchase, UserState } from './cache-entry.js';
+
+/**
+ * The storage tier under the recommendation cache. Two drivers implement it: `memory-store.ts` (one process) and
+ * `redis-store.ts` (Redis or Redis Cluster, shared by replicas). Both keep the same contract, checked by one test
+ * suite run against each (test/cache/store-contract.ts).
+ *
+ * Every method may reject with a `StoreUnavailableError` when the backing store is down or slow; the cache above
+ * turns that into a documented degradation (compute from the model, skip the write), never a failed read.
+ */
+export interface UserSnapshot {
+  readonly entry: CacheEntry | undefined;
+  readonly state: UserState;
+}
+
+export interface EntryWrite {
+  readonly keys: UserKeys;
+  readonly entry: CacheEntry;
+  /** The physical TTL: until the end of the grace period. */
+  readonly ttlMs: number;
+  /** The user's generation when the recompute began; the write is refused if a purchase has bumped it since. */
+  readonly expectedGeneration: number;
+  /** The lease this write releases, if it holds one. */
+  readonly leaseToken: string | undefined;
+}
+
+export interface PurchaseLimits {
+  /** How many recent purchases the state keeps for serve-time filtering. */
+  readonly maxRemembered: number;
+  /** How long the user's state (generation and purchases) lives after its last purchase. */
+  readonly stateTtlMs: number;
+}
+
+export type StoreKind = 'memory' | 'redis' | 'redis-cluster';
+
+export interface CacheStore {
+  readonly kind: StoreKind;
+  /** Entries and user states for many users, in one round trip. */
+  readMany(keys: readonly UserKeys[]): Promise<UserSnapshot[]>;
+  /** Compare-and-set writes: each succeeds only while the user's generation is still the expected one. */
+  writeMany(writes: readonly EntryWrite[]): Promise<boolean[]>;
+  /** Tries to take the recompute lease of each user (`SET NX PX`): true where this caller now holds it. */
+  acquireLeases(keys: readonly UserKeys[], token: string, ttlMs: number): Promise<boolean[]>;
+  /**
+   * Atomically bumps the user's generation, remembers the purchase, and deletes the user's list for the given
+   * version. Resolves with whether a list was deleted.
+   */
+  recordPurchase(keys: UserKeys, purchase: RecentPurchase, limits: PurchaseLimits): Promise<boolean>;
+  /** Deletes every list (and lease) of one model version, in batches; resolves with the number of keys removed. */
+  purgeVersion(patterns: readonly string[], batchSize: number): Promise<number>;
+  /** Resolves when the store answers. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,39 @@
+/**
+ * The key scheme: every key of one user carries the user id as a Redis Cluster hash tag (`{42}`), so the user's
+ * list, state and lease live in one slot and a Lua script may touch them together.
+ *
+ *   <prefix>recs:{<userId>}:<modelVersion>        the ranked list computed by that model version
+ *   <prefix>recs:{<userId>}:<modelVersion>:lease  who is recomputing that list right now
+ *   <prefix>recs:{<userId>}:state                 generation counter and recent purchases (version independent)
+ *
+ * The model version is part of the list key, so a new version is a fresh namespace: no entry written by an old
+ * model can answer a request for a new one. That was the root cause of the incident this product exists for.
+ */
+
+export interface UserKeys {
+  readonly entry: string;
+  readonly lease: string;
+  readonly state: string;
+}
+
+// Ids are validated at the API edge; this guard keeps a bad id from ever forging another user's hash tag.
+const FORBIDDEN_IN_ID = /[{}\s]/;
+
+export function userKeys(prefix: string, userId: string, modelVersion: string): UserKeys {
+  if (userId === '' || FORBIDDEN_IN_ID.test(userId)) {
+    throw new TypeError(`userKeys needs a non-empty user id without braces or white space, but got: ${JSON.stringify(userId)}`);
+  }
+  const base = `${prefix}recs:{${userId}}`;
+  return { entry: `${base}:${modelVersion}`, lease: `${base}:${modelVersion}:lease`, state: `${base}:state` };
+}
+
+/** The SCAN pattern that matches every list of one model version (and its leases), for a namespace purge. */
+export function versionScanPatterns(prefix: string, modelVersion: string): readonly string[] {
+  const escaped = escapeGlob(prefix);
+  const version = escapeGlob(modelVersion);
+  return [`${escaped}recs:{*}:${version}`, `${escaped}recs:{*}:${version}:lease`];
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (char) => `\\${char}`);
+}

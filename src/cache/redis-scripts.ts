@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Lua scripts, each run atomically by Redis. Every key a script touches carries the same `{userId}` hash tag, so
+ * each script runs on one slot and works unchanged on Redis Cluster.
+ */
+export interface LuaScript {
+  readonly source: string;
+  readonly sha1: string;
+}
+
+function script(source: string): LuaScript {
+  return { source, sha1: createHash('sha1').update(source).digest('hex') };
+}
+
+// Reads the generation out of a user's state, tolerating a missing or foreign value (read as generation 0).
+const READ_GENERATION = `
+local function generation_of(raw)
+  if not raw then return 0 end
+  local ok, state = pcall(cjson.decode, raw)
+  if ok and type(state) == 'table' and tonumber(state.gen) then return tonumber(state.gen) end
+  return 0
+end`;
+
+/**
+ * Compare-and-set write, the fix for the invalidate-during-recompute race. A recompute reads the user's generation
+ * before it calls the model; a purchase bumps the generation while the model runs; this script then refuses the
+ * now-outdated list instead of writing it back over the invalidation. It is the generation-number form of the
+ * lease invalidation in "Scaling Memcache at Facebook" (NSDI 2013, section 3.2.1).
+ *
+ * KEYS: state, entry, lease   ARGV: expected generation, encoded entry, ttl ms, lease token ('' = none)
+ * Returns 1 when written, 0 when refused.
+ */
+export const COMPARE_AND_SET_ENTRY = script(`${READ_GENERATION}
+if ARGV[4] ~= '' and redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
+if generation_of(redis.call('GET', KEYS[1])) ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+return 1`);
+
+/**
+ * A purchase, atomically: bump the generation (so in-flight recomputes cannot write back), remember the item for
+ * serve-time filtering (most recent first, bounded), and delete the user's list.
+ *
+ * KEYS: state, entry   ARGV: item id, purchased-at ms, max remembered, state ttl ms
+ * Returns 1 when a list was deleted, else 0.
+ */
+export const RECORD_PURCHASE = script(`${READ_GENERATION}
+local raw = redis.call('GET', KEYS[1])
+local bought = {}
+if raw then
+  local ok, state = pcall(cjson.decode, raw)
+  if ok and type(state) == 'table' and type(state.bought) == 'table' then
+    for _, pair in ipairs(state.bought) do bought[#bought + 1] = pair end
+  end
+end
+table.insert(bought, 1, { ARGV[1], tonumber(ARGV[2]) })
+while #bought > tonumber(ARGV[3]) do table.remove(bought) end
+local state = { gen = generation_of(raw) + 1, bought = bought }
+redis.call('SET', KEYS[1], cjson.encode(state), 'PX', ARGV[4])
+return redis.call('DEL', KEYS[2])`);

@@ -1,0 +1,245 @@
+import { Keyv } from 'keyv';
+import type { Deserialize } from 'keyv';
+import KeyvRedis, { createClient, createCluster } from '@keyv/redis';
+import type { RedisClientType, RedisClusterType } from '@keyv/redis';
+import { EMPTY_USER_STATE } from './cache-entry.js';
+import type { CacheEntry, RecentPurchase, UserState } from './cache-entry.js';
+import type { CacheStore, EntryWrite, PurchaseLimits, UserSnapshot } from './cache-store.js';
+import { decodeStored, encodeEntry } from './entry-codec.js';
+import type { StoredValue } from './entry-codec.js';
+import type { UserKeys } from './key-scheme.js';
+import { COMPARE_AND_SET_ENTRY, RECORD_PURCHASE } from './redis-scripts.js';
+import type { LuaScript } from './redis-scripts.js';
+import { StoreUnavailableError } from '../errors.js';
+
+export interface RedisStoreOptions {
+  /** One URL for a single Redis; several seed nodes for a Redis Cluster. */
+  readonly url?: string;
+  readonly clusterUrls?: readonly string[];
+  /** Bound on any one operation, connecting included. */
+  readonly timeoutMs: number;
+  /** Called with every connection error; without a listener an outage would surface as an uncaught error. */
+  readonly onError: (error: Error) => void;
+}
+
+type Connection =
+  | { readonly kind: 'redis'; readonly client: RedisClientType }
+  | { readonly kind: 'redis-cluster'; readonly client: RedisClusterType };
+
+/**
+ * Redis and Redis Cluster driver. Reads go through Keyv (`@keyv/redis` groups an MGET by slot on a cluster);
+ * atomic updates run as Lua scripts on the same connection.
+ *
+ * Failure behaviour is chosen so a Redis outage can never hold a read hostage: the offline queue is off (commands
+ * fail at once while disconnected instead of queueing forever), connecting and every command are bounded by
+ * `timeoutMs`, and the client keeps reconnecting in the background so the store recovers by itself.
+ */
+export class RedisStore implements CacheStore {
+  readonly kind: 'redis' | 'redis-cluster';
+  readonly #connection: Connection;
+  readonly #keyv: Keyv<StoredValue>;
+  readonly #timeoutMs: number;
+  #connecting: Promise<void> | undefined;
+
+  constructor(options: RedisStoreOptions) {
+    this.#timeoutMs = options.timeoutMs;
+    this.#connection = connect(options);
+    this.kind = this.#connection.kind;
+    this.#connection.client.on('error', options.onError);
+    const adapter = new KeyvRedis<StoredValue>(this.#connection.client, {
+      throwOnErrors: true,
+      throwOnConnectError: true,
+      connectionTimeout: options.timeoutMs,
+    });
+    adapter.on('error', () => {
+      // Already reported through the client's own listener; this one only keeps Hookified from throwing.
+    });
+    this.#keyv = new Keyv<StoredValue>({
+      store: adapter,
+      useKeyPrefix: false,
+      // Physical expiry is Redis' PX; the envelope's `expires` is not stored.
+      serialize: (data) => (typeof data.value === 'string' ? data.value : JSON.stringify(data.value)),
+      deserialize: deserializeStored,
+      throwOnErrors: true,
+    });
+    this.#keyv.on('error', () => {});
+  }
+
+  async readMany(keys: readonly UserKeys[]): Promise<UserSnapshot[]> {
+    if (keys.length === 0) return [];
+    const flat = keys.flatMap((userKeys) => [userKeys.entry, userKeys.state]);
+    const values = await this.#bounded('read', async () => this.#keyv.getMany(flat));
+    return keys.map((_, index) => ({
+      entry: asEntry(values[index * 2]),
+      state: asState(values[index * 2 + 1]),
+    }));
+  }
+
+  async writeMany(writes: readonly EntryWrite[]): Promise<boolean[]> {
+    if (writes.length === 0) return [];
+    // Issued in one tick, the scripts leave in one pipeline: one round trip for the whole batch.
+    return this.#bounded('write', async () =>
+      Promise.all(
+        writes.map(async (write) => {
+          const written = await this.#evalScript(
+            COMPARE_AND_SET_ENTRY,
+            [write.keys.state, write.keys.entry, write.keys.lease],
+            [String(write.expectedGeneration), encodeEntry(write.entry), String(Math.max(1, Math.round(write.ttlMs))), write.leaseToken ?? ''],
+          );
+          return written === 1;
+        }),
+      ),
+    );
+  }
+
+  async acquireLeases(keys: readonly UserKeys[], token: string, ttlMs: number): Promise<boolean[]> {
+    if (keys.length === 0) return [];
+    return this.#bounded('lease', async () =>
+      Promise.all(
+        keys.map(async (userKeys) => {
+          const reply = await this.#send(userKeys.lease, ['SET', userKeys.lease, token, 'NX', 'PX', String(Math.round(ttlMs))]);
+          return reply === 'OK';
+        }),
+      ),
+    );
+  }
+
+  async recordPurchase(keys: UserKeys, purchase: RecentPurchase, limits: PurchaseLimits): Promise<boolean> {
+    const deleted = await this.#bounded('purchase', async () =>
+      this.#evalScript(
+        RECORD_PURCHASE,
+        [keys.state, keys.entry],
+        [purchase.itemId, String(purchase.at), String(limits.maxRemembered), String(limits.stateTtlMs)],
+      ),
+    );
+    return deleted === 1;
+  }
+
+  async purgeVersion(patterns: readonly string[], batchSize: number): Promise<number> {
+    await this.#ensureConnected();
+    const nodes =
+      this.#connection.kind === 'redis'
+        ? [this.#connection.client]
+        : this.#connection.client.masters.map((master) => this.#clusterNodeClient(master));
+    let removed = 0;
+    for (const nodePromise of nodes) {
+      const node = await nodePromise;
+      for (const pattern of patterns) {
+        // SCAN walks the key space in steps and never blocks Redis the way KEYS would.
+        let cursor = '0';
+        do {
+          const reply = await node.scan(cursor, { MATCH: pattern, COUNT: batchSize });
+          cursor = String(reply.cursor);
+          // One UNLINK per key: on a cluster, a batch spans slots and a multi-key UNLINK would fail with CROSSSLOT.
+          const counts = await Promise.all(reply.keys.map(async (key) => node.unlink(key)));
+          removed += counts.reduce((sum, count) => sum + count, 0);
+        } while (cursor !== '0');
+      }
+    }
+    return removed;
+  }
+
+  async ping(): Promise<void> {
+    await this.#bounded('ping', async () => this.#send(undefined, ['PING']));
+  }
+
+  async close(): Promise<void> {
+    const client = this.#connection.client;
+    if (!client.isOpen) return;
+    try {
+      await client.close();
+    } catch {
+      client.destroy();
+    }
+  }
+
+  // Private: connection handling.
+
+  async #clusterNodeClient(master: RedisClusterType['masters'][number]): Promise<RedisClientType> {
+    if (this.#connection.kind !== 'redis-cluster') throw new Error('not a cluster');
+    return (await this.#connection.client.nodeClient(master)) as unknown as RedisClientType;
+  }
+
+  async #ensureConnected(): Promise<void> {
+    if (this.#connection.client.isOpen) return;
+    this.#connecting ??= (async () => {
+      try {
+        await this.#connection.client.connect();
+      } finally {
+        this.#connecting = undefined;
+      }
+    })();
+    await this.#connecting;
+  }
+
+  async #send(firstKey: string | undefined, args: string[]): Promise<unknown> {
+    if (this.#connection.kind === 'redis') return this.#connection.client.sendCommand(args);
+    return this.#connection.client.sendCommand(firstKey, false, args);
+  }
+
+  async #evalScript(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    const tail = [String(keys.length), ...keys, ...args];
+    try {
+      return await this.#send(keys[0], ['EVALSHA', script.sha1, ...tail]);
+    } catch (error) {
+      // First run on this Redis (or after a restart): load the script by sending its source once.
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+        return this.#send(keys[0], ['EVAL', script.source, ...tail]);
+      }
+      throw error;
+    }
+  }
+
+  /** Runs one operation with connecting included under the time bound; every failure becomes a StoreUnavailableError. */
+  async #bounded<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${this.#timeoutMs} ms`)), this.#timeoutMs);
+    });
+    try {
+      return await Promise.race([
+        (async () => {
+          await this.#ensureConnected();
+          return run();
+        })(),
+        deadline,
+      ]);
+    } catch (error) {
+      throw new StoreUnavailableError(operation, error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+// Private helpers.
+
+// Keyv types its deserializer as generic in the value; ours only ever yields StoredValue, hence the one cast.
+const deserializeStored = ((raw: string) => ({ value: decodeStored(raw), expires: undefined })) as Deserialize;
+
+function connect(options: RedisStoreOptions): Connection {
+  // Reconnect with a capped backoff, forever: the store must come back by itself when Redis does.
+  const socket = {
+    connectTimeout: options.timeoutMs,
+    reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
+  };
+  const clusterUrls = options.clusterUrls ?? [];
+  if (clusterUrls.length > 0) {
+    const client = createCluster({
+      rootNodes: clusterUrls.map((url) => ({ url })),
+      defaults: { disableOfflineQueue: true, socket },
+    }) as unknown as RedisClusterType;
+    return { kind: 'redis-cluster', client };
+  }
+  if (options.url === undefined) throw new TypeError('RedisStore needs a url or clusterUrls');
+  const client = createClient({ url: options.url, disableOfflineQueue: true, socket }) as unknown as RedisClientType;
+  return { kind: 'redis', client };
+}
+
+function asEntry(value: StoredValue | undefined): CacheEntry | undefined {
+  return value?.kind === 'entry' ? value.entry : undefined;
+}
+
+function asState(value: StoredValue | undefined): UserState {
+  return value?.kind === 'state' ? value.state : EMPTY_USER_STATE;
+}

@@ -1,0 +1,258 @@
+import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
+import type { ServedList, ServedItem } from '../recs/served-list.js';
+import type { CatalogItem } from '../model/catalog-item.js';
+import type { PurchaseResult } from '../purchases/purchase-result.js';
+import type { GatewayContext } from '../graphql/context.js';
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /** An ISO-8601 date-time in UTC, e.g. 2026-11-27T08:00:00.000Z. */
+  DateTime: { input: Date; output: Date; }
+};
+
+export type Item = {
+  __typename?: 'Item';
+  category: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  title: Scalars['String']['output'];
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Records a purchase, clears the user's cached list for the active model version at once,
+   * and excludes the bought item from every list served to that user from now on.
+   */
+  recordPurchase: RecordPurchasePayload;
+};
+
+
+export type MutationRecordPurchaseArgs = {
+  input: RecordPurchaseInput;
+};
+
+export type Query = {
+  __typename?: 'Query';
+  /**
+   * The ranked recommendation list for one user, computed by the active model version.
+   * Served from the cache when fresh (source CACHE), computed for this request on a miss (MODEL),
+   * or served past its TTL while a recompute runs in the background (STALE).
+   */
+  recommendations: RecommendationList;
+};
+
+
+export type QueryRecommendationsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  userId: Scalars['ID']['input'];
+};
+
+export type RecommendationList = {
+  __typename?: 'RecommendationList';
+  /** Serve time minus generatedAt. */
+  ageSeconds: Scalars['Float']['output'];
+  /** When the model computed it. */
+  generatedAt: Scalars['DateTime']['output'];
+  items: Array<RecommendedItem>;
+  /** The model version that computed this list. */
+  modelVersion: Scalars['String']['output'];
+  source: RecommendationSource;
+  userId: Scalars['ID']['output'];
+};
+
+export type RecommendationSource =
+  /** A fresh cache hit. */
+  | 'CACHE'
+  /** Computed by the model for this request. */
+  | 'MODEL'
+  /** Past its TTL, served while a recompute runs in the background. */
+  | 'STALE';
+
+export type RecommendedItem = {
+  __typename?: 'RecommendedItem';
+  item: Item;
+  rank: Scalars['Int']['output'];
+  score: Scalars['Float']['output'];
+};
+
+export type RecordPurchaseInput = {
+  itemId: Scalars['ID']['input'];
+  orderId: Scalars['ID']['input'];
+  userId: Scalars['ID']['input'];
+};
+
+export type RecordPurchasePayload = {
+  __typename?: 'RecordPurchasePayload';
+  /** The user's cached list was cleared. */
+  invalidated: Scalars['Boolean']['output'];
+  itemId: Scalars['ID']['output'];
+  orderId: Scalars['ID']['output'];
+  /** A fresh list, computed only when selected. */
+  recommendations: RecommendationList;
+  userId: Scalars['ID']['output'];
+};
+
+
+
+export type ResolverTypeWrapper<T> = Promise<T> | T;
+
+
+export type ResolverWithResolve<TResult, TParent, TContext, TArgs> = {
+  resolve: ResolverFn<TResult, TParent, TContext, TArgs>;
+};
+export type Resolver<TResult, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = ResolverFn<TResult, TParent, TContext, TArgs> | ResolverWithResolve<TResult, TParent, TContext, TArgs>;
+
+export type ResolverFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => Promise<TResult> | TResult;
+
+export type SubscriptionSubscribeFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => AsyncIterable<TResult> | Promise<AsyncIterable<TResult>>;
+
+export type SubscriptionResolveFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => TResult | Promise<TResult>;
+
+export interface SubscriptionSubscriberObject<TResult, TKey extends string, TParent, TContext, TArgs> {
+  subscribe: SubscriptionSubscribeFn<{ [key in TKey]: TResult }, TParent, TContext, TArgs>;
+  resolve?: SubscriptionResolveFn<TResult, { [key in TKey]: TResult }, TContext, TArgs>;
+}
+
+export interface SubscriptionResolverObject<TResult, TParent, TContext, TArgs> {
+  subscribe: SubscriptionSubscribeFn<any, TParent, TContext, TArgs>;
+  resolve: SubscriptionResolveFn<TResult, any, TContext, TArgs>;
+}
+
+export type SubscriptionObject<TResult, TKey extends string, TParent, TContext, TArgs> =
+  | SubscriptionSubscriberObject<TResult, TKey, TParent, TContext, TArgs>
+  | SubscriptionResolverObject<TResult, TParent, TContext, TArgs>;
+
+export type SubscriptionResolver<TResult, TKey extends string, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> =
+  | ((...args: any[]) => SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>)
+  | SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>;
+
+export type TypeResolveFn<TTypes, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (
+  parent: TParent,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => Maybe<TTypes> | Promise<Maybe<TTypes>>;
+
+export type IsTypeOfResolverFn<T = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (obj: T, context: TContext, info: GraphQLResolveInfo) => boolean | Promise<boolean>;
+
+export type NextResolverFn<T> = () => Promise<T>;
+
+export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = (
+  next: NextResolverFn<TResult>,
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => TResult | Promise<TResult>;
+
+
+
+
+
+/** Mapping between all available schema types and the resolvers types */
+export type ResolversTypes = {
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Item: ResolverTypeWrapper<CatalogItem>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RecommendationList: ResolverTypeWrapper<ServedList>;
+  RecommendationSource: RecommendationSource;
+  RecommendedItem: ResolverTypeWrapper<ServedItem>;
+  RecordPurchaseInput: RecordPurchaseInput;
+  RecordPurchasePayload: ResolverTypeWrapper<PurchaseResult>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+};
+
+/** Mapping between all available schema types and the resolvers parents */
+export type ResolversParentTypes = {
+  Boolean: Scalars['Boolean']['output'];
+  DateTime: Scalars['DateTime']['output'];
+  Float: Scalars['Float']['output'];
+  ID: Scalars['ID']['output'];
+  Int: Scalars['Int']['output'];
+  Item: CatalogItem;
+  Mutation: Record<PropertyKey, never>;
+  Query: Record<PropertyKey, never>;
+  RecommendationList: ServedList;
+  RecommendedItem: ServedItem;
+  RecordPurchaseInput: RecordPurchaseInput;
+  RecordPurchasePayload: PurchaseResult;
+  String: Scalars['String']['output'];
+};
+
+export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
+  name: 'DateTime';
+}
+
+export type ItemResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Item'] = ResolversParentTypes['Item']> = {
+  category?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  recordPurchase?: Resolver<ResolversTypes['RecordPurchasePayload'], ParentType, ContextType, RequireFields<MutationRecordPurchaseArgs, 'input'>>;
+};
+
+export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  recommendations?: Resolver<ResolversTypes['RecommendationList'], ParentType, ContextType, RequireFields<QueryRecommendationsArgs, 'first' | 'userId'>>;
+};
+
+export type RecommendationListResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RecommendationList'] = ResolversParentTypes['RecommendationList']> = {
+  ageSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  generatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['RecommendedItem']>, ParentType, ContextType>;
+  modelVersion?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['RecommendationSource'], ParentType, ContextType>;
+  userId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type RecommendedItemResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RecommendedItem'] = ResolversParentTypes['RecommendedItem']> = {
+  item?: Resolver<ResolversTypes['Item'], ParentType, ContextType>;
+  rank?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type RecordPurchasePayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RecordPurchasePayload'] = ResolversParentTypes['RecordPurchasePayload']> = {
+  invalidated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  itemId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  orderId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  recommendations?: Resolver<ResolversTypes['RecommendationList'], ParentType, ContextType>;
+  userId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type Resolvers<ContextType = GatewayContext> = {
+  DateTime?: GraphQLScalarType;
+  Item?: ItemResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
+  RecommendationList?: RecommendationListResolvers<ContextType>;
+  RecommendedItem?: RecommendedItemResolvers<ContextType>;
+  RecordPurchasePayload?: RecordPurchasePayloadResolvers<ContextType>;
+};
+

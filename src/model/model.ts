@@ -1,0 +1,33 @@
+/**
+ * The ranking model as the gateway sees it: a versioned, batched scorer.
+ *
+ * The built-in scorer (`builtin-model.ts`) implements it in-process; a remote ranking service can implement
+ * the same interface over HTTP. Everything above this file depends only on this interface.
+ */
+
+/** One scored item of a ranked list; lists are ordered by descending score. */
+export interface RankedItem {
+  readonly itemId: string;
+  readonly score: number;
+}
+
+/** A user's ranked list, labelled with the model version that actually computed it. */
+export interface RankedList {
+  readonly userId: string;
+  readonly modelVersion: string;
+  readonly items: readonly RankedItem[];
+}
+
+export interface Model {
+  /** The version that new computations will be labelled with. May change over time for a remote model. */
+  currentVersion(): string;
+  /**
+   * Scores every candidate item for each user and returns the top `limit` items, best first, excluding items the
+   * user has bought. One result per user id, in the same order: a list, or an Error for that user alone.
+   */
+  scoreAndRank(userIds: readonly string[], limit: number): Promise<Array<RankedList | Error>>;
+  /** Tells the model a user bought an item, so later rankings exclude it (and may shift the user's taste). */
+  recordPurchase(userId: string, itemId: string): Promise<void>;
+  /** Releases worker threads, sockets or timers. */
+  close(): Promise<void>;
+}

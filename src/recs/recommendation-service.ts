@@ -1,0 +1,383 @@
+import { randomUUID } from 'node:crypto';
+import type { CacheEntry, UserState } from '../cache/cache-entry.js';
+import { EMPTY_USER_STATE } from '../cache/cache-entry.js';
+import type { CacheStore, EntryWrite, PurchaseLimits, UserSnapshot } from '../cache/cache-store.js';
+import { classify, shouldRefreshEarly } from '../cache/freshness.js';
+import { userKeys } from '../cache/key-scheme.js';
+import type { UserKeys } from '../cache/key-scheme.js';
+import { freshTtlMs } from '../cache/ttl-policy.js';
+import type { TtlPolicy } from '../cache/ttl-policy.js';
+import { ModelUnavailableError } from '../errors.js';
+import type { Model, RankedList } from '../model/model.js';
+import type { Logger, ServedSource, Telemetry } from '../telemetry/events.js';
+import type { ServedItem, ServedList } from './served-list.js';
+
+export interface RecommendationServiceOptions {
+  readonly store: CacheStore;
+  readonly model: Model;
+  readonly keyPrefix: string;
+  readonly ttl: TtlPolicy;
+  /** How long past its TTL a list may be served as STALE (stale-while-revalidate, stale-if-error). */
+  readonly graceMs: number;
+  /** How many ranked items a cached list holds. */
+  readonly listSize: number;
+  /** How long a recompute lease lasts: a holder that dies blocks the key for at most this long. */
+  readonly leaseMs: number;
+  /** How long a request without a graced list waits for another replica's recompute before computing itself. */
+  readonly leaseWaitMs: number;
+  /** XFetch's beta; 0 turns early refresh off. */
+  readonly earlyRefreshBeta: number;
+  readonly purchaseLimits: PurchaseLimits;
+  readonly telemetry: Telemetry;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+/** A user's list as computed (or found) by a recompute, plus whether it may be served as MODEL or came from cache. */
+interface Computed {
+  readonly entry: CacheEntry;
+  readonly source: ServedSource;
+}
+
+type Outcome = Computed | Error;
+
+const LEASE_POLL_MS = 20;
+
+/**
+ * The read path, as a chain of stages over one batch of users (the batch DataLoader hands us):
+ *
+ *   build keys → read (one round trip) → classify (fresh | stale | expired) → serve or recompute → write → filter
+ *
+ * and the purchase path that invalidates. The decisions are the pure functions in `cache/freshness.ts` and
+ * `cache/ttl-policy.ts`; this class only sequences I/O around them.
+ *
+ * Degradation, by design: the store failing turns reads into misses and skips writes (answers come from the model);
+ * the model failing serves graced lists as STALE and fails only users with nothing to serve, as MODEL_UNAVAILABLE.
+ */
+export class RecommendationService {
+  readonly #options: RecommendationServiceOptions;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  /**
+   * In-process coalescing: one recompute per user and version at a time in this process. Replicas coordinate through
+   * the store's lease; this map saves the round trip when the same process asks twice.
+   */
+  readonly #inflight = new Map<string, Promise<Outcome>>();
+
+  constructor(options: RecommendationServiceOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** The active model version: the namespace every read and write goes to. */
+  get modelVersion(): string {
+    return this.#options.model.currentVersion();
+  }
+
+  /**
+   * Loads lists for a batch of distinct user ids; one result per id, in order: a list, or an Error for that user.
+   * This is the DataLoader batch function.
+   */
+  async loadMany(userIds: readonly string[]): Promise<Array<ServedList | Error>> {
+    const { telemetry } = this.#options;
+    const version = this.modelVersion;
+    const keys = userIds.map((userId) => userKeys(this.#options.keyPrefix, userId, version));
+    const snapshots = await this.#read(keys);
+    const now = this.#now();
+
+    const results = new Array<Computed | undefined>(userIds.length);
+    const toCompute: number[] = [];
+    const toRefresh: number[] = [];
+    let hits = 0;
+    let stale = 0;
+    snapshots.forEach((snapshot, index) => {
+      const entry = snapshot.entry?.modelVersion === version ? snapshot.entry : undefined;
+      switch (classify(entry, now)) {
+        case 'fresh':
+          hits += 1;
+          results[index] = { entry: entry as CacheEntry, source: 'CACHE' };
+          if (shouldRefreshEarly(entry as CacheEntry, now, this.#options.earlyRefreshBeta, this.#random)) toRefresh.push(index);
+          break;
+        case 'stale':
+          stale += 1;
+          results[index] = { entry: entry as CacheEntry, source: 'STALE' };
+          toRefresh.push(index);
+          break;
+        case 'expired':
+          toCompute.push(index);
+          break;
+      }
+    });
+    if (hits > 0) telemetry.cacheRead('hit', hits);
+    if (stale > 0) telemetry.cacheRead('stale', stale);
+    if (toCompute.length > 0) telemetry.cacheRead('miss', toCompute.length);
+
+    if (toRefresh.length > 0) {
+      // Stale-while-revalidate: the reader already has its answer; the recompute runs off the request path.
+      void this.#recompute(
+        toRefresh.map((index) => userIds[index] as string),
+        toRefresh.map((index) => keys[index] as UserKeys),
+        toRefresh.map((index) => snapshots[index]?.state ?? EMPTY_USER_STATE),
+        version,
+        'background',
+      );
+    }
+
+    const computed = await this.#recompute(
+      toCompute.map((index) => userIds[index] as string),
+      toCompute.map((index) => keys[index] as UserKeys),
+      toCompute.map((index) => snapshots[index]?.state ?? EMPTY_USER_STATE),
+      version,
+      'foreground',
+    );
+
+    const servedAt = this.#now();
+    const computedByIndex = new Map(toCompute.map((index, position) => [index, computed[position]]));
+    return userIds.map((userId, index) => {
+      const outcome = results[index] ?? computedByIndex.get(index);
+      if (outcome === undefined || outcome instanceof Error) return new ModelUnavailableError(outcome);
+      const served = serve(userId, outcome, snapshots[index]?.state ?? EMPTY_USER_STATE, servedAt);
+      telemetry.served(served.source, served.modelVersion, served.ageSeconds);
+      return served;
+    });
+  }
+
+  /**
+   * Records a purchase: the model learns it first (so the next recompute excludes the item), then the user's list
+   * is invalidated and the item remembered for serve-time filtering, atomically in the store. Resolves with whether
+   * the cache was cleared; false means the store was unreachable and the old list lives until its TTL (logged).
+   */
+  async recordPurchase(userId: string, itemId: string): Promise<boolean> {
+    const { model, store, telemetry, logger } = this.#options;
+    await model.recordPurchase(userId, itemId);
+    const keys = userKeys(this.#options.keyPrefix, userId, this.modelVersion);
+    // A recompute started before this purchase must not be shared with readers that arrive after it.
+    this.#inflight.delete(keys.entry);
+    try {
+      await store.recordPurchase(keys, { itemId, at: this.#now() }, this.#options.purchaseLimits);
+      telemetry.invalidation('purchase');
+      return true;
+    } catch (error) {
+      telemetry.storeError('purchase');
+      logger.error({ err: error, userId }, 'purchase could not invalidate the cached list');
+      return false;
+    }
+  }
+
+  async #read(keys: readonly UserKeys[]): Promise<readonly UserSnapshot[]> {
+    try {
+      return await this.#options.store.readMany(keys);
+    } catch (error) {
+      this.#options.telemetry.storeError('read');
+      this.#options.logger.warn({ err: error }, 'cache read failed; answering from the model');
+      return keys.map(() => ({ entry: undefined, state: EMPTY_USER_STATE }));
+    }
+  }
+
+  /**
+   * Recomputes lists for users, coalesced in-process and leased across replicas. Resolves with one outcome per user.
+   * Background recomputes never reject and never wait on another replica's lease: someone is already on it.
+   */
+  async #recompute(
+    userIds: readonly string[],
+    keys: readonly UserKeys[],
+    states: readonly UserState[],
+    version: string,
+    mode: 'foreground' | 'background',
+  ): Promise<Outcome[]> {
+    if (userIds.length === 0) return [];
+    const pending = new Array<Promise<Outcome> | undefined>(userIds.length);
+    const fresh: number[] = [];
+    keys.forEach((userKeys, index) => {
+      const joined = this.#inflight.get(userKeys.entry);
+      if (joined !== undefined) pending[index] = joined;
+      else fresh.push(index);
+    });
+
+    if (fresh.length > 0) {
+      const batch = this.#computeLeased(
+        fresh.map((index) => userIds[index] as string),
+        fresh.map((index) => keys[index] as UserKeys),
+        fresh.map((index) => states[index] as UserState),
+        version,
+        mode,
+      );
+      fresh.forEach((index, position) => {
+        const key = (keys[index] as UserKeys).entry;
+        const promise = batch.then((outcomes) => outcomes[position] as Outcome);
+        this.#inflight.set(key, promise);
+        void promise.finally(() => {
+          if (this.#inflight.get(key) === promise) this.#inflight.delete(key);
+        });
+        pending[index] = promise;
+      });
+    }
+    return Promise.all(pending as Array<Promise<Outcome>>);
+  }
+
+  async #computeLeased(
+    userIds: readonly string[],
+    keys: readonly UserKeys[],
+    states: readonly UserState[],
+    version: string,
+    mode: 'foreground' | 'background',
+  ): Promise<Outcome[]> {
+    const token = randomUUID();
+    const granted = await this.#acquireLeases(keys, token);
+    const winners = indicesWhere(granted, true);
+    const losers = indicesWhere(granted, false);
+    const outcomes = new Array<Outcome>(userIds.length);
+
+    const computeWinners = async () => {
+      const computed = await this.#computeAndWrite(
+        winners.map((index) => userIds[index] as string),
+        winners.map((index) => keys[index] as UserKeys),
+        winners.map((index) => states[index] as UserState),
+        version,
+        token,
+      );
+      winners.forEach((index, position) => (outcomes[index] = computed[position] as Outcome));
+    };
+    const awaitLosers = async () => {
+      if (losers.length === 0) return;
+      if (mode === 'background') {
+        losers.forEach((index) => (outcomes[index] = new Error('another replica holds the lease')));
+        return;
+      }
+      // Someone else is computing these users: wait for their write rather than computing the same lists again.
+      const waited = await this.#awaitOthers(losers.map((index) => keys[index] as UserKeys), version);
+      const stillMissing = losers.filter((_, position) => waited[position] === undefined);
+      losers.forEach((index, position) => {
+        const entry = waited[position];
+        if (entry !== undefined) outcomes[index] = { entry, source: 'CACHE' };
+      });
+      if (stillMissing.length === 0) return;
+      // The holder is slow or died: its lease will lapse; this request computes rather than wait that long.
+      const computed = await this.#computeAndWrite(
+        stillMissing.map((index) => userIds[index] as string),
+        stillMissing.map((index) => keys[index] as UserKeys),
+        stillMissing.map((index) => states[index] as UserState),
+        version,
+        undefined,
+      );
+      stillMissing.forEach((index, position) => (outcomes[index] = computed[position] as Outcome));
+    };
+
+    await Promise.all([winners.length > 0 ? computeWinners() : undefined, awaitLosers()]);
+    return outcomes;
+  }
+
+  async #acquireLeases(keys: readonly UserKeys[], token: string): Promise<boolean[]> {
+    try {
+      return await this.#options.store.acquireLeases(keys, token, this.#options.leaseMs);
+    } catch (error) {
+      // No store, no coordination: every replica computes for itself, which is still correct, only costlier.
+      this.#options.telemetry.storeError('lease');
+      this.#options.logger.warn({ err: error }, 'lease unavailable; computing without coordination');
+      return keys.map(() => true);
+    }
+  }
+
+  async #awaitOthers(keys: readonly UserKeys[], version: string): Promise<Array<CacheEntry | undefined>> {
+    const found = new Array<CacheEntry | undefined>(keys.length);
+    const deadline = this.#now() + this.#options.leaseWaitMs;
+    while (this.#now() < deadline) {
+      await delay(LEASE_POLL_MS);
+      const missing = indicesWhere(found.map((entry) => entry !== undefined), false);
+      if (missing.length === 0) break;
+      const snapshots = await this.#read(missing.map((index) => keys[index] as UserKeys));
+      const now = this.#now();
+      missing.forEach((index, position) => {
+        const entry = snapshots[position]?.entry;
+        if (entry?.modelVersion === version && classify(entry, now) === 'fresh') found[index] = entry;
+      });
+    }
+    return found;
+  }
+
+  /** One model call for the whole batch, then one batched compare-and-set write. */
+  async #computeAndWrite(
+    userIds: readonly string[],
+    keys: readonly UserKeys[],
+    states: readonly UserState[],
+    expectedVersion: string,
+    leaseToken: string | undefined,
+  ): Promise<Outcome[]> {
+    const { model, store, telemetry, logger } = this.#options;
+    const started = this.#now();
+    let lists: Array<RankedList | Error>;
+    try {
+      lists = await model.scoreAndRank(userIds, this.#options.listSize);
+      telemetry.modelCall('ok', this.#now() - started, userIds.length);
+    } catch (error) {
+      telemetry.modelCall('error', this.#now() - started, userIds.length);
+      logger.warn({ err: error, users: userIds.length }, 'model call failed');
+      return userIds.map(() => (error instanceof Error ? error : new Error(String(error))));
+    }
+    const finished = this.#now();
+    const computeMs = Math.max(1, finished - started);
+
+    const writes: EntryWrite[] = [];
+    const outcomes = lists.map((list, index): Outcome => {
+      if (list instanceof Error) return list;
+      const state = states[index] as UserState;
+      const freshMs = freshTtlMs(this.#options.ttl, state, finished, this.#random);
+      const entry: CacheEntry = {
+        modelVersion: list.modelVersion,
+        generatedAt: finished,
+        freshUntil: finished + freshMs,
+        staleUntil: finished + freshMs + this.#options.graceMs,
+        computeMs,
+        items: list.items,
+      };
+      // The list is stored under the version that computed it, never the one we asked for.
+      const target = list.modelVersion === expectedVersion ? (keys[index] as UserKeys) : userKeys(this.#options.keyPrefix, list.userId, list.modelVersion);
+      writes.push({ keys: target, entry, ttlMs: freshMs + this.#options.graceMs, expectedGeneration: state.generation, leaseToken });
+      return { entry, source: 'MODEL' };
+    });
+
+    try {
+      const written = await store.writeMany(writes);
+      const refused = written.filter((ok) => !ok).length;
+      if (refused > 0) telemetry.writeRefused(refused);
+    } catch (error) {
+      telemetry.storeError('write');
+      logger.warn({ err: error }, 'cache write failed; lists served uncached');
+    }
+    return outcomes;
+  }
+}
+
+// Private: serving.
+
+/** Filters bought items out (they are never shown again, even from an older list) and renumbers ranks. */
+function serve(userId: string, computed: Computed, state: UserState, servedAt: number): ServedList {
+  const bought = state.bought.length === 0 ? undefined : new Set(state.bought.map((purchase) => purchase.itemId));
+  const items: ServedItem[] = [];
+  for (const item of computed.entry.items) {
+    if (bought?.has(item.itemId)) continue;
+    items.push({ rank: items.length + 1, score: item.score, itemId: item.itemId });
+  }
+  return {
+    userId,
+    modelVersion: computed.entry.modelVersion,
+    generatedAt: new Date(computed.entry.generatedAt),
+    ageSeconds: Math.max(0, (servedAt - computed.entry.generatedAt) / 1000),
+    source: computed.source,
+    items,
+  };
+}
+
+function indicesWhere(flags: readonly boolean[], wanted: boolean): number[] {
+  const indices: number[] = [];
+  flags.forEach((flag, index) => {
+    if (flag === wanted) indices.push(index);
+  });
+  return indices;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
