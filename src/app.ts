@@ -16,8 +16,7 @@ import type { Catalog } from './model/catalog.js';
 import type { Model } from './model/model.js';
 import { RecommendationService } from './recs/recommendation-service.js';
 import { createRequestLoaders } from './recs/request-loaders.js';
-import { silentTelemetry } from './telemetry/events.js';
-import type { Telemetry } from './telemetry/events.js';
+import { PrometheusTelemetry } from './telemetry/metrics.js';
 
 /** Parts a test (or another deployment) may swap; everything else is built from the config. */
 export interface AppParts {
@@ -25,7 +24,7 @@ export interface AppParts {
   readonly store?: CacheStore;
   readonly catalog?: Catalog;
   readonly logger?: PinoLogger;
-  readonly telemetry?: Telemetry;
+  readonly telemetry?: PrometheusTelemetry;
 }
 
 export interface App {
@@ -35,6 +34,7 @@ export interface App {
   readonly model: Model;
   readonly recommendations: RecommendationService;
   readonly logger: PinoLogger;
+  readonly telemetry: PrometheusTelemetry;
   /** Starts listening; resolves with the bound URL of the GraphQL endpoint. */
   listen(): Promise<string>;
   /** Stops accepting, drains in-flight requests, then closes the store and the model. */
@@ -51,7 +51,7 @@ const MAX_BATCH = 100;
  */
 export async function createApp(config: GatewayConfig, parts: AppParts = {}): Promise<App> {
   const logger = parts.logger ?? pino({ level: config.logLevel });
-  const telemetry = parts.telemetry ?? silentTelemetry;
+  const telemetry = parts.telemetry ?? new PrometheusTelemetry({ ttlSeconds: config.cacheTtlSeconds });
   const catalog = parts.catalog ?? createCatalog();
   const model = parts.model ?? new BuiltinModel({ version: config.modelVersion, catalog, listSize: config.listSize });
   const store = parts.store ?? createStore(config, logger);
@@ -89,7 +89,11 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     recommendations,
   });
   await apollo.start();
-  const http = await createHttpServer({ apollo, context, readiness, logger, bodyLimit: 64 * 1024 });
+  const metrics = {
+    contentType: telemetry.registry.contentType,
+    render: () => telemetry.registry.metrics(),
+  };
+  const http = await createHttpServer({ apollo, context, readiness, metrics, logger, bodyLimit: 64 * 1024 });
 
   return {
     config,
@@ -98,6 +102,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     model,
     recommendations,
     logger,
+    telemetry,
     async listen() {
       const address = await http.listen({ port: config.port, host: config.host });
       readiness.serving();

@@ -21,7 +21,7 @@ export interface EntryWrite {
   readonly ttlMs: number;
   /** The user's generation when the recompute began; the write is refused if a purchase has bumped it since. */
   readonly expectedGeneration: number;
-  /** The lease this write releases, if it holds one. */
+  /** The lease this write holds, if any: released if the write is refused, else left to lapse. */
   readonly leaseToken: string | undefined;
 }
 
@@ -42,9 +42,11 @@ export interface CacheStore {
   writeMany(writes: readonly EntryWrite[]): Promise<boolean[]>;
   /** Tries to take the recompute lease of each user (`SET NX PX`): true where this caller now holds it. */
   acquireLeases(keys: readonly UserKeys[], token: string, ttlMs: number): Promise<boolean[]>;
+  /** Gives back leases this caller holds (after a failed computation), so another reader may try at once. */
+  releaseLeases(keys: readonly UserKeys[], token: string): Promise<void>;
   /**
-   * Atomically bumps the user's generation, remembers the purchase, and deletes the user's list for the given
-   * version. Resolves with whether a list was deleted.
+   * Atomically bumps the user's generation, remembers the purchase, and deletes the user's list and lease for the
+   * given version. Resolves with whether a list was deleted.
    */
   recordPurchase(keys: UserKeys, purchase: RecentPurchase, limits: PurchaseLimits): Promise<boolean>;
   /** Deletes every list (and lease) of one model version, in batches; resolves with the number of keys removed. */

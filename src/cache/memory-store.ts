@@ -26,8 +26,22 @@ export class MemoryStore implements CacheStore {
 
   constructor(maxEntries: number, private readonly now: () => number = Date.now) {
     this.#lru = new LRUCache<string, Envelope>({ max: maxEntries });
+    // Keyv reads a view of the LRU that judges expiry by this store's clock, like every other path here. Handed the
+    // LRU itself, Keyv would judge the envelope's `expires` by Date.now(), which an injected clock does not move: an
+    // entry would be served after it expired, or missed long before (with a clock behind the wall clock).
+    const clockAwareView = {
+      get: (key: string): Envelope | undefined => {
+        const value = this.#live(key);
+        return value === undefined ? undefined : { value };
+      },
+      set: (key: string, envelope: Envelope): void => {
+        this.#lru.set(key, envelope);
+      },
+      delete: (key: string): boolean => this.#lru.delete(key),
+      clear: (): void => this.#lru.clear(),
+    };
     this.#keyv = new Keyv<StoredValue | string>({
-      store: this.#lru,
+      store: clockAwareView,
       useKeyPrefix: false,
       serialize: undefined,
       deserialize: undefined,
@@ -44,9 +58,12 @@ export class MemoryStore implements CacheStore {
   }
 
   async writeMany(writes: readonly EntryWrite[]): Promise<boolean[]> {
+    // Same lease rule as the Redis script: kept after a write until it lapses, given back when the write is refused.
     return writes.map((write) => {
-      this.#releaseLease(write.keys.lease, write.leaseToken);
-      if (this.#stateOf(write.keys.state).generation !== write.expectedGeneration) return false;
+      if (this.#stateOf(write.keys.state).generation !== write.expectedGeneration) {
+        this.#releaseLease(write.keys.lease, write.leaseToken);
+        return false;
+      }
       this.#put(write.keys.entry, { kind: 'entry', entry: write.entry }, write.ttlMs);
       return true;
     });
@@ -60,12 +77,17 @@ export class MemoryStore implements CacheStore {
     });
   }
 
+  async releaseLeases(keys: readonly UserKeys[], token: string): Promise<void> {
+    for (const userKeys of keys) this.#releaseLease(userKeys.lease, token);
+  }
+
   async recordPurchase(keys: UserKeys, purchase: RecentPurchase, limits: PurchaseLimits): Promise<boolean> {
     const state = this.#stateOf(keys.state);
     const bought = [purchase, ...state.bought].slice(0, limits.maxRemembered);
     this.#put(keys.state, { kind: 'state', state: { generation: state.generation + 1, bought } }, limits.stateTtlMs);
     const hadEntry = this.#live(keys.entry) !== undefined;
     this.#lru.delete(keys.entry);
+    this.#lru.delete(keys.lease);
     return hadEntry;
   }
 

@@ -28,20 +28,27 @@ end`;
  * now-outdated list instead of writing it back over the invalidation. It is the generation-number form of the
  * lease invalidation in "Scaling Memcache at Facebook" (NSDI 2013, section 3.2.1).
  *
+ * The lease is kept after a successful write until it lapses: a replica that missed just before this write and
+ * asks for the lease just after it is told "taken" and reads this list instead of computing it again. A refused
+ * write gives its lease back at once, so the recompute after the purchase can start immediately.
+ *
  * KEYS: state, entry, lease   ARGV: expected generation, encoded entry, ttl ms, lease token ('' = none)
  * Returns 1 when written, 0 when refused.
  */
 export const COMPARE_AND_SET_ENTRY = script(`${READ_GENERATION}
-if ARGV[4] ~= '' and redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
-if generation_of(redis.call('GET', KEYS[1])) ~= tonumber(ARGV[1]) then return 0 end
+if generation_of(redis.call('GET', KEYS[1])) ~= tonumber(ARGV[1]) then
+  if ARGV[4] ~= '' and redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
+  return 0
+end
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 return 1`);
 
 /**
  * A purchase, atomically: bump the generation (so in-flight recomputes cannot write back), remember the item for
- * serve-time filtering (most recent first, bounded), and delete the user's list.
+ * serve-time filtering (most recent first, bounded), and delete the user's list and its lease (a lease taken before
+ * the purchase guards a computation that will be refused; the next reader must be free to start a new one).
  *
- * KEYS: state, entry   ARGV: item id, purchased-at ms, max remembered, state ttl ms
+ * KEYS: state, entry, lease   ARGV: item id, purchased-at ms, max remembered, state ttl ms
  * Returns 1 when a list was deleted, else 0.
  */
 export const RECORD_PURCHASE = script(`${READ_GENERATION}
@@ -57,4 +64,13 @@ table.insert(bought, 1, { ARGV[1], tonumber(ARGV[2]) })
 while #bought > tonumber(ARGV[3]) do table.remove(bought) end
 local state = { gen = generation_of(raw) + 1, bought = bought }
 redis.call('SET', KEYS[1], cjson.encode(state), 'PX', ARGV[4])
+redis.call('DEL', KEYS[3])
 return redis.call('DEL', KEYS[2])`);
+
+/**
+ * Releases a lease only if the caller still holds it: a lease that lapsed and was taken by another replica is not
+ * theirs to delete. KEYS: lease   ARGV: token.
+ */
+export const RELEASE_LEASE = script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`);

@@ -8,7 +8,7 @@ import type { CacheStore, EntryWrite, PurchaseLimits, UserSnapshot } from './cac
 import { decodeStored, encodeEntry } from './entry-codec.js';
 import type { StoredValue } from './entry-codec.js';
 import type { UserKeys } from './key-scheme.js';
-import { COMPARE_AND_SET_ENTRY, RECORD_PURCHASE } from './redis-scripts.js';
+import { COMPARE_AND_SET_ENTRY, RECORD_PURCHASE, RELEASE_LEASE } from './redis-scripts.js';
 import type { LuaScript } from './redis-scripts.js';
 import { StoreUnavailableError } from '../errors.js';
 
@@ -56,6 +56,10 @@ export class RedisStore implements CacheStore {
     });
     this.#keyv = new Keyv<StoredValue>({
       store: adapter,
+      // No namespace at all. `useKeyPrefix: false` only stops Keyv's own `keyv:` prefix; Keyv still hands its
+      // default namespace ('keyv') to the adapter, and @keyv/redis would then read `keyv::recs:{42}:v2` while the
+      // Lua scripts write `recs:{42}:v2`: every read a miss.
+      namespace: undefined,
       useKeyPrefix: false,
       // Physical expiry is Redis' PX; the envelope's `expires` is not stored.
       serialize: (data) => (typeof data.value === 'string' ? data.value : JSON.stringify(data.value)),
@@ -104,11 +108,18 @@ export class RedisStore implements CacheStore {
     );
   }
 
+  async releaseLeases(keys: readonly UserKeys[], token: string): Promise<void> {
+    if (keys.length === 0) return;
+    await this.#bounded('lease', async () =>
+      Promise.all(keys.map(async (userKeys) => this.#evalScript(RELEASE_LEASE, [userKeys.lease], [token]))),
+    );
+  }
+
   async recordPurchase(keys: UserKeys, purchase: RecentPurchase, limits: PurchaseLimits): Promise<boolean> {
     const deleted = await this.#bounded('purchase', async () =>
       this.#evalScript(
         RECORD_PURCHASE,
-        [keys.state, keys.entry],
+        [keys.state, keys.entry, keys.lease],
         [purchase.itemId, String(purchase.at), String(limits.maxRemembered), String(limits.stateTtlMs)],
       ),
     );
@@ -116,23 +127,23 @@ export class RedisStore implements CacheStore {
   }
 
   async purgeVersion(patterns: readonly string[], batchSize: number): Promise<number> {
-    await this.#ensureConnected();
-    const nodes =
-      this.#connection.kind === 'redis'
-        ? [this.#connection.client]
-        : this.#connection.client.masters.map((master) => this.#clusterNodeClient(master));
+    // Bounded step by step, not as a whole: purging a large version may rightly take longer than one operation's
+    // bound, but connecting and every single SCAN step (with its UNLINKs) must end, or fail as StoreUnavailableError.
+    const nodes = await this.#bounded('purge', async () => this.#purgeTargets());
     let removed = 0;
-    for (const nodePromise of nodes) {
-      const node = await nodePromise;
+    for (const node of nodes) {
       for (const pattern of patterns) {
         // SCAN walks the key space in steps and never blocks Redis the way KEYS would.
         let cursor = '0';
         do {
-          const reply = await node.scan(cursor, { MATCH: pattern, COUNT: batchSize });
-          cursor = String(reply.cursor);
-          // One UNLINK per key: on a cluster, a batch spans slots and a multi-key UNLINK would fail with CROSSSLOT.
-          const counts = await Promise.all(reply.keys.map(async (key) => node.unlink(key)));
-          removed += counts.reduce((sum, count) => sum + count, 0);
+          const step = await this.#bounded('purge', async () => {
+            const reply = await node.scan(cursor, { MATCH: pattern, COUNT: batchSize });
+            // One UNLINK per key: on a cluster, a batch spans slots and a multi-key UNLINK would fail with CROSSSLOT.
+            const counts = await Promise.all(reply.keys.map(async (key) => node.unlink(key)));
+            return { cursor: String(reply.cursor), removed: counts.reduce((sum, count) => sum + count, 0) };
+          });
+          cursor = step.cursor;
+          removed += step.removed;
         } while (cursor !== '0');
       }
     }
@@ -155,12 +166,21 @@ export class RedisStore implements CacheStore {
 
   // Private: connection handling.
 
+  /** The clients to SCAN: the one server, or every master of the cluster. */
+  async #purgeTargets(): Promise<RedisClientType[]> {
+    if (this.#connection.kind === 'redis') return [this.#connection.client];
+    return Promise.all(this.#connection.client.masters.map(async (master) => this.#clusterNodeClient(master)));
+  }
+
   async #clusterNodeClient(master: RedisClusterType['masters'][number]): Promise<RedisClientType> {
     if (this.#connection.kind !== 'redis-cluster') throw new Error('not a cluster');
     return (await this.#connection.client.nodeClient(master)) as unknown as RedisClientType;
   }
 
   async #ensureConnected(): Promise<void> {
+    // A connect in progress first: the client reports `isOpen` as soon as connect() starts, before the socket (or,
+    // on a cluster, the slot map) is ready, so concurrent first calls must wait for the same connect.
+    if (this.#connecting !== undefined) return this.#connecting;
     if (this.#connection.client.isOpen) return;
     this.#connecting ??= (async () => {
       try {

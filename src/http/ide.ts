@@ -45,6 +45,7 @@ const PAGE = `<!doctype html>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>recs-gateway · GraphiQL</title>
+  <link rel="icon" href="data:,">
   <link rel="stylesheet" href="${IDE_ASSET_PATH}graphiql.min.css">
   <style>html, body, #graphiql { height: 100%; margin: 0; }</style>
 </head>
@@ -79,7 +80,7 @@ async function loadAssets(): Promise<Map<string, Asset>> {
   const assets = new Map<string, Asset>();
   for (const [name, path, type] of files) {
     // Source-map comments would make the browser ask for files we do not serve.
-    const text = (await readFile(path, 'utf8')).replace(/\n\/[/*][#@] sourceMappingURL=[^\n]*$/, '\n');
+    const text = (await readFile(path, 'utf8')).replace(/\n\/[/*][#@] sourceMappingURL=[^\n]*\n?$/, '\n');
     assets.set(name, { body: text, type: `${type}; charset=utf-8` });
   }
   assets.set('start.js', { body: START_SCRIPT, type: 'text/javascript; charset=utf-8' });

@@ -11,6 +11,8 @@ export interface HttpServerOptions {
   readonly context: () => Promise<GatewayContext>;
   readonly readiness: Readiness;
   readonly logger: FastifyBaseLogger;
+  /** The Prometheus exposition for `/metrics`. */
+  readonly metrics: { readonly contentType: string; render(): Promise<string> };
   /** Largest request body accepted, in bytes. */
   readonly bodyLimit: number;
 }
@@ -19,7 +21,7 @@ export const GRAPHQL_PATH = '/graphql';
 
 /**
  * The HTTP surface: `/graphql` (POST and GET for GraphQL clients, GET from a browser for the IDE), `/healthz`
- * (the process is up) and `/readyz` (ready to serve, with the store's state). Fastify over Node's http: it adds
+ * (the process is up), `/readyz` (ready to serve, with the store's state) and `/metrics` (Prometheus). Fastify over Node's http: it adds
  * body limits, routing and a clean close, and measured at parity with Apollo's standalone server (README).
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
@@ -43,6 +45,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     },
   });
 
+  app.get('/metrics', async (_request, reply) => reply.type(options.metrics.contentType).send(await options.metrics.render()));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const report = await options.readiness.check();

@@ -280,10 +280,20 @@ export class RecommendationService {
     }
   }
 
+  async #releaseLeases(keys: readonly UserKeys[], token: string): Promise<void> {
+    try {
+      await this.#options.store.releaseLeases(keys, token);
+    } catch {
+      this.#options.telemetry.storeError('lease');
+      // The leases lapse by themselves after leaseMs.
+    }
+  }
+
   async #awaitOthers(keys: readonly UserKeys[], version: string): Promise<Array<CacheEntry | undefined>> {
-    const found = new Array<CacheEntry | undefined>(keys.length);
-    const deadline = this.#now() + this.#options.leaseWaitMs;
-    while (this.#now() < deadline) {
+    const found: Array<CacheEntry | undefined> = keys.map(() => undefined);
+    // Counted in polls rather than clock time, so the bound holds whatever clock the service was given.
+    const polls = Math.max(1, Math.ceil(this.#options.leaseWaitMs / LEASE_POLL_MS));
+    for (let poll = 0; poll < polls; poll += 1) {
       await delay(LEASE_POLL_MS);
       const missing = indicesWhere(found.map((entry) => entry !== undefined), false);
       if (missing.length === 0) break;
@@ -314,6 +324,7 @@ export class RecommendationService {
     } catch (error) {
       telemetry.modelCall('error', this.#now() - started, userIds.length);
       logger.warn({ err: error, users: userIds.length }, 'model call failed');
+      if (leaseToken !== undefined) await this.#releaseLeases(keys, leaseToken);
       return userIds.map(() => (error instanceof Error ? error : new Error(String(error))));
     }
     const finished = this.#now();

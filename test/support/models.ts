@@ -1,0 +1,98 @@
+import type { Model, RankedList } from '../../src/model/model.js';
+
+/**
+ * Model decorators for tests: each wraps a real model (usually BuiltinModel) and changes one thing about it,
+ * the way bentocache's ChaosCache wraps a real driver.
+ */
+export class CountingModel implements Model {
+  calls = 0;
+  users = 0;
+  readonly batches: string[][] = [];
+  constructor(private readonly inner: Model) {}
+  currentVersion(): string {
+    return this.inner.currentVersion();
+  }
+  async scoreAndRank(userIds: readonly string[], limit: number): Promise<Array<RankedList | Error>> {
+    this.calls += 1;
+    this.users += userIds.length;
+    this.batches.push([...userIds]);
+    return this.inner.scoreAndRank(userIds, limit);
+  }
+  recordPurchase(userId: string, itemId: string): Promise<void> {
+    return this.inner.recordPurchase(userId, itemId);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/**
+ * Computes at once (so the list reflects what the model knew when the call began), then holds the answer until
+ * released: "the model is mid-computation" made deterministic.
+ */
+export class GatedModel implements Model {
+  #gates: Array<() => void> = [];
+  #entered: Array<() => void> = [];
+  held = false;
+  constructor(private readonly inner: Model) {}
+  currentVersion(): string {
+    return this.inner.currentVersion();
+  }
+  /** Resolves when a computation is being held. */
+  entered(): Promise<void> {
+    return new Promise((resolve) => this.#entered.push(resolve));
+  }
+  release(): void {
+    const gates = this.#gates;
+    this.#gates = [];
+    for (const open of gates) open();
+  }
+  async scoreAndRank(userIds: readonly string[], limit: number): Promise<Array<RankedList | Error>> {
+    const result = await this.inner.scoreAndRank(userIds, limit);
+    if (!this.held) return result;
+    const gate = new Promise<void>((resolve) => this.#gates.push(resolve));
+    for (const notify of this.#entered.splice(0)) notify();
+    await gate;
+    return result;
+  }
+  recordPurchase(userId: string, itemId: string): Promise<void> {
+    return this.inner.recordPurchase(userId, itemId);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** Fails every call while `failing` is set: a model service that is down. */
+export class FlakyModel implements Model {
+  failing = false;
+  constructor(private readonly inner: Model) {}
+  currentVersion(): string {
+    return this.inner.currentVersion();
+  }
+  async scoreAndRank(userIds: readonly string[], limit: number): Promise<Array<RankedList | Error>> {
+    if (this.failing) throw new Error('model service unavailable (test)');
+    return this.inner.scoreAndRank(userIds, limit);
+  }
+  recordPurchase(userId: string, itemId: string): Promise<void> {
+    return this.inner.recordPurchase(userId, itemId);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** Never learns purchases: a model whose own data lags behind the checkout. */
+export class LaggingModel implements Model {
+  constructor(private readonly inner: Model) {}
+  currentVersion(): string {
+    return this.inner.currentVersion();
+  }
+  scoreAndRank(userIds: readonly string[], limit: number): Promise<Array<RankedList | Error>> {
+    return this.inner.scoreAndRank(userIds, limit);
+  }
+  async recordPurchase(): Promise<void> {}
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
