@@ -49,7 +49,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     cacheTtlSeconds: readInteger(env, 'CACHE_TTL_SECONDS', 600, 1, 7 * 24 * 3600),
     cacheGraceSeconds: readInteger(env, 'CACHE_GRACE_SECONDS', 3600, 0, 7 * 24 * 3600),
     listSize: readInteger(env, 'RECS_LIST_SIZE', 100, 1, 1000),
-    redisTimeoutMs: readInteger(env, 'REDIS_TIMEOUT_MS', 500, 10, 60_000),
+    redisTimeoutMs: readInteger(env, 'REDIS_TIMEOUT_MS', 1000, 10, 60_000),
     nodeEnv: readNodeEnv(env),
     logLevel: readOneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   };

@@ -214,7 +214,13 @@ export class RedisStore implements CacheStore {
   async #bounded<T>(operation: string, run: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${this.#timeoutMs} ms`)), this.#timeoutMs);
+      // Timers run before I/O in each turn of the event loop: after the loop was busy for longer than the bound, a
+      // reply that has already arrived would lose the race to its own timeout. setImmediate lets pending I/O in
+      // first, so only a Redis that really did not answer times out, not one that answered while we were busy.
+      timer = setTimeout(
+        () => setImmediate(() => reject(new Error(`timed out after ${this.#timeoutMs} ms`))),
+        this.#timeoutMs,
+      );
     });
     try {
       return await Promise.race([

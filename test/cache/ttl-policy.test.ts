@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { freshTtlMs } from '../../src/cache/ttl-policy.js';
+import type { TtlPolicy } from '../../src/cache/ttl-policy.js';
+import { T0, makeState, purchase } from './fixtures.js';
+
+const HOUR = 3_600_000;
+const policy: TtlPolicy = { baseTtlMs: 600_000, minTtlMs: 60_000, maxTtlMs: 900_000, jitter: 0.1, activityWindowMs: HOUR };
+const noJitter = (): number => 0.5;
+const now = T0 + 10 * HOUR;
+
+/** A state with `count` purchases, all `ago` ms before now. */
+function buyer(count: number, ago = 60_000) {
+  return makeState(
+    count,
+    Array.from({ length: count }, (_, index) => purchase(`p${index}`, now - ago - index)),
+  );
+}
+
+describe('freshTtlMs', () => {
+  it('gives a dormant user the base TTL', () => {
+    expect(freshTtlMs(policy, makeState(0), now, noJitter)).toBe(600_000);
+  });
+
+  it('gives active buyers shorter TTLs: base / (1 + purchases in the window)', () => {
+    expect(freshTtlMs(policy, buyer(1), now, noJitter)).toBe(300_000);
+    expect(freshTtlMs(policy, buyer(2), now, noJitter)).toBe(200_000);
+    expect(freshTtlMs(policy, buyer(3), now, noJitter)).toBe(150_000);
+  });
+
+  it('clamps to minTtlMs for a very active buyer', () => {
+    expect(freshTtlMs(policy, buyer(50), now, noJitter)).toBe(60_000);
+  });
+
+  it('clamps to maxTtlMs when the base is above it', () => {
+    expect(freshTtlMs({ ...policy, baseTtlMs: 5 * HOUR }, makeState(0), now, noJitter)).toBe(900_000);
+  });
+
+  it('counts only purchases inside the activity window (the window start is inside)', () => {
+    const old = makeState(3, [purchase('a', now - HOUR - 1), purchase('b', now - 2 * HOUR), purchase('c', T0)]);
+    expect(freshTtlMs(policy, old, now, noJitter)).toBe(600_000);
+    const edge = makeState(2, [purchase('a', now - HOUR), purchase('b', now - HOUR - 1)]);
+    expect(freshTtlMs(policy, edge, now, noJitter)).toBe(300_000);
+    const shortWindow = { ...policy, activityWindowMs: 30_000 };
+    expect(freshTtlMs(shortWindow, buyer(3, 60_000), now, noJitter)).toBe(600_000);
+  });
+
+  it('applies jitter at its extremes: random 0 gives -jitter, random 1 gives +jitter', () => {
+    expect(freshTtlMs(policy, makeState(0), now, () => 0)).toBe(540_000);
+    expect(freshTtlMs(policy, makeState(0), now, () => 1)).toBe(660_000);
+    expect(freshTtlMs(policy, buyer(1), now, () => 0.75)).toBe(315_000);
+  });
+
+  it('keeps every jittered TTL within ±jitter of the adaptive TTL, and actually spreads them', () => {
+    // An even grid over [0, 1] stands in for the random draws.
+    const draws = Array.from({ length: 2_001 }, (_, index) => index / 2_000);
+    const ttls = draws.map((draw) => freshTtlMs(policy, buyer(1), now, () => draw));
+    expect(ttls.filter((ttl) => ttl < 270_000 || ttl > 330_000 || !Number.isInteger(ttl))).toEqual([]);
+    expect(Math.min(...ttls)).toBe(270_000);
+    expect(Math.max(...ttls)).toBe(330_000);
+    expect(new Set(ttls).size).toBeGreaterThan(1_000);
+  });
+
+  it('applies no jitter when jitter is 0', () => {
+    for (const random of [0, 0.3, 1]) {
+      expect(freshTtlMs({ ...policy, jitter: 0 }, buyer(1), now, () => random)).toBe(300_000);
+    }
+  });
+
+  it('never returns less than 1 ms', () => {
+    const tiny: TtlPolicy = { baseTtlMs: 0, minTtlMs: 0, maxTtlMs: 10, jitter: 1, activityWindowMs: HOUR };
+    expect(freshTtlMs(tiny, makeState(0), now, () => 0)).toBe(1);
+  });
+});
