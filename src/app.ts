@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
 import type { Logger as PinoLogger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config.js';
@@ -8,14 +7,25 @@ import { MemoryStore } from './cache/memory-store.js';
 import { RedisStore } from './cache/redis-store.js';
 import { createApolloServer } from './graphql/apollo.js';
 import type { GatewayContext } from './graphql/context.js';
+import type { FastifyRequest } from 'fastify';
+import { createAuthenticator } from './auth/authenticator.js';
+import { versionScanPatterns } from './cache/key-scheme.js';
+import { ClientLimits } from './limits/client-limits.js';
+import { PurchaseService } from './purchases/purchase-service.js';
+import { PersistedQueryCache } from './graphql/persisted-query-cache.js';
+import { cacheSignalsPlugin } from './graphql/plugins/cache-signals/index.js';
+import { operationMetricsPlugin } from './graphql/plugins/operation-metrics/index.js';
 import { createHttpServer } from './http/server.js';
 import { Readiness } from './http/readiness.js';
-import { BuiltinModel } from './model/builtin-model.js';
+import { drainAndClose, settleWithin } from './http/shutdown.js';
+import { createModel } from './model/create-model.js';
 import { createCatalog } from './model/catalog.js';
 import type { Catalog } from './model/catalog.js';
 import type { Model } from './model/model.js';
 import { RecommendationService } from './recs/recommendation-service.js';
 import { createRequestLoaders } from './recs/request-loaders.js';
+import { createActivityRecorder } from './recs/create-activity-recorder.js';
+import { createLogger } from './telemetry/logger.js';
 import { PrometheusTelemetry } from './telemetry/metrics.js';
 
 /** Parts a test (or another deployment) may swap; everything else is built from the config. */
@@ -41,20 +51,29 @@ export interface App {
   close(): Promise<void>;
 }
 
+// Checkout retries arrive within minutes; a week covers delayed replays from queues as well.
+const ORDER_RETENTION_MS = 7 * 24 * 3600 * 1000;
 const SCHEMA_PATH = fileURLToPath(new URL('../schema.graphql', import.meta.url));
 // Max users one request may load: DataLoader splits larger batches, which keeps one MGET bounded.
 const MAX_BATCH = 100;
+// Under Kubernetes' default probe timeout (1 s), so a slow dependency reads as down rather than as a failed probe.
+const READINESS_TIMEOUT_MS = 800;
+// After the drain, how long closing the store and the model may take before the process exits regardless.
+const DEPENDENCY_CLOSE_MS = 2_000;
 
 /**
  * The one place where the parts are wired together and passed down (http → graphql → recs → cache/model). Nothing
  * below imports from above, so tests build the same app with another store or model.
  */
 export async function createApp(config: GatewayConfig, parts: AppParts = {}): Promise<App> {
-  const logger = parts.logger ?? pino({ level: config.logLevel });
+  const logger = parts.logger ?? createLogger(config.logLevel);
   const telemetry = parts.telemetry ?? new PrometheusTelemetry({ ttlSeconds: config.cacheTtlSeconds });
   const catalog = parts.catalog ?? createCatalog();
-  const model = parts.model ?? new BuiltinModel({ version: config.modelVersion, catalog, listSize: config.listSize });
+  // MODEL_URL set: a remote ranking service, whose version is learned (bounded wait) before the first read.
+  const model = parts.model ?? (await createModel(config, { catalog, logger }));
   const store = parts.store ?? createStore(config, logger);
+  // Recently active users, for the cutover warm-up (`npm run warm-up`); cheap on the read path by design.
+  const activity = createActivityRecorder(config, logger);
 
   const recommendations = new RecommendationService({
     store,
@@ -75,25 +94,71 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     purchaseLimits: { maxRemembered: 50, stateTtlMs: 30 * 24 * 3600 * 1000 },
     telemetry,
     logger,
+    activity: activity.recorder,
   });
 
-  const readiness = new Readiness(store);
+  const readiness = new Readiness({ store, model, timeoutMs: READINESS_TIMEOUT_MS });
   const apollo = await createApolloServer({
     schemaPath: SCHEMA_PATH,
     maxFirst: config.listSize,
     production: config.nodeEnv === 'production',
-    plugins: [],
+    introspection: config.introspection,
+    plugins: [operationMetricsPlugin(telemetry), cacheSignalsPlugin({ cacheName: 'recs-gateway' })],
+    persistedQueries: {
+      cache: new PersistedQueryCache({ store, keyPrefix: config.keyPrefix, ttlSeconds: config.persistedQueryTtlSeconds, telemetry, logger }),
+      ttlSeconds: config.persistedQueryTtlSeconds,
+    },
   });
-  const context = async (): Promise<GatewayContext> => ({
-    loaders: createRequestLoaders(recommendations, catalog, MAX_BATCH),
+  const purchases = new PurchaseService({
+    store,
     recommendations,
+    keyPrefix: config.keyPrefix,
+    orderRetentionMs: ORDER_RETENTION_MS,
+    logger,
   });
+  const authenticate = createAuthenticator(config.auth);
+  if (config.auth.mode === 'none') {
+    logger.warn('AUTHENTICATION IS OFF: every caller may read any user and record purchases. Set AUTH_JWT_SECRET or AUTH_JWKS_URL; production refuses to start without one.');
+  }
+  const limits = new ClientLimits(config.rateLimits);
+  const admin = {
+    purgeModelVersion: async (modelVersion: string) => {
+      const removed = await store.purgeVersion(versionScanPatterns(config.keyPrefix, modelVersion), 500);
+      telemetry.purged(removed);
+      return removed;
+    },
+  };
+  const context = async (request: FastifyRequest, record: GatewayContext['record']): Promise<GatewayContext> => {
+    const principal = await authenticate(request.headers.authorization);
+    // Rate limits follow the token's subject; without auth (development) they follow the client address.
+    const clientId = principal.anonymous ? `ip:${request.ip}` : `sub:${principal.subject}`;
+    return {
+      loaders: createRequestLoaders(recommendations, catalog, MAX_BATCH, (list) => record.served.push(list), {
+        admitComputes: (count) => limits.takeComputes(clientId, count),
+      }),
+      recommendations,
+      record,
+      purchases,
+      principal,
+      clientId,
+      limits,
+      admin,
+    };
+  };
   await apollo.start();
   const metrics = {
     contentType: telemetry.registry.contentType,
     render: () => telemetry.registry.metrics(),
   };
-  const http = await createHttpServer({ apollo, context, readiness, metrics, logger, bodyLimit: 64 * 1024 });
+  const http = await createHttpServer({
+    apollo,
+    context,
+    readiness,
+    metrics,
+    logger,
+    bodyLimit: 64 * 1024,
+    corsOrigins: config.corsOrigins,
+  });
 
   return {
     config,
@@ -110,10 +175,13 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     },
     async close() {
       readiness.stopping();
-      // Fastify's close stops accepting and waits for in-flight requests before resolving.
-      await http.close();
+      const drain = await drainAndClose(http, config.shutdownDrainMs);
+      if (!drain.drained) {
+        logger.warn({ drainMs: config.shutdownDrainMs }, 'drain time over: cut the connections of requests still in flight');
+      }
       await apollo.stop();
-      await Promise.allSettled([store.close(), model.close()]);
+      const closed = await settleWithin([activity.close(), store.close(), model.close()], DEPENDENCY_CLOSE_MS);
+      logger.info({ drained: drain.drained, drainElapsedMs: drain.elapsedMs, dependenciesClosed: closed }, 'gateway closed');
     },
   };
 }

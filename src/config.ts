@@ -16,8 +16,16 @@ export interface GatewayConfig {
   readonly redisClusterUrls: readonly string[];
   /** Prefix put in front of every key this gateway writes, e.g. `prod:` (empty by default). */
   readonly keyPrefix: string;
-  /** Version of the built-in model; part of every cache key. */
+  /** Version of the built-in model; part of every cache key. With MODEL_URL, only assumed until the service answers. */
   readonly modelVersion: string;
+  /** Base URL of a remote ranking service (see `model/protocol.ts`); undefined selects the built-in model. */
+  readonly modelUrl: string | undefined;
+  /** Budget of one call to the model service, retries included. */
+  readonly modelTimeoutMs: number;
+  /** How often the gateway asks the model service for its active version; 0 never polls. */
+  readonly modelVersionPollSeconds: number;
+  /** Most users in one call to the model service; larger batches are split. */
+  readonly modelMaxBatch: number;
   /** How long a computed list counts as fresh. */
   readonly cacheTtlSeconds: number;
   /** How long past its TTL a list may still be served as STALE while a recompute runs (0 disables). */
@@ -30,7 +38,31 @@ export interface GatewayConfig {
   readonly nodeEnv: 'production' | 'development' | 'test';
   /** pino level. */
   readonly logLevel: string;
+  /** On SIGTERM, how long in-flight requests may take to finish before their connections are closed. */
+  readonly shutdownDrainMs: number;
+  /** Browser origins allowed to call the API cross-origin (CORS); empty sends no CORS headers at all. */
+  readonly corsOrigins: readonly string[];
+  /** How long an automatic persisted query (APQ) document stays registered in the store. */
+  readonly persistedQueryTtlSeconds: number;
+  /** How bearer tokens are verified; `none` only outside production. */
+  readonly auth: AuthConfig;
+  /** Introspection is off in production unless explicitly enabled. */
+  readonly introspection: boolean;
+  /** Per-client budgets: purchases per minute, and users per minute whose list the model computes. */
+  readonly rateLimits: { readonly purchasesPerMinute: number; readonly computesPerMinute: number };
 }
+
+export type AuthConfig =
+  | { readonly mode: 'none' }
+  | {
+      readonly mode: 'jwt';
+      /** HS256 shared secret (at least 32 bytes), or ... */
+      readonly secret: string | undefined;
+      /** ... a JWKS URL for asymmetric keys. */
+      readonly jwksUrl: string | undefined;
+      readonly issuer: string | undefined;
+      readonly audience: string | undefined;
+    };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -39,6 +71,7 @@ export class ConfigError extends Error {
 type Env = Readonly<Record<string, string | undefined>>;
 
 export function loadConfig(env: Env = process.env): GatewayConfig {
+  const nodeEnv = readNodeEnv(env);
   return {
     port: readInteger(env, 'PORT', 4000, 0, 65535),
     host: readString(env, 'HOST', '0.0.0.0'),
@@ -46,12 +79,25 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     redisClusterUrls: readRedisUrlList(env, 'REDIS_CLUSTER_URLS'),
     keyPrefix: readKeyPrefix(env, 'CACHE_KEY_PREFIX'),
     modelVersion: readModelVersion(env, 'MODEL_VERSION', 'v1'),
+    modelUrl: readHttpUrl(env, 'MODEL_URL'),
+    modelTimeoutMs: readInteger(env, 'MODEL_TIMEOUT_MS', 2000, 10, 60_000),
+    modelVersionPollSeconds: readInteger(env, 'MODEL_VERSION_POLL_SECONDS', 10, 0, 3600),
+    modelMaxBatch: readInteger(env, 'MODEL_MAX_BATCH', 100, 1, 10_000),
     cacheTtlSeconds: readInteger(env, 'CACHE_TTL_SECONDS', 600, 1, 7 * 24 * 3600),
     cacheGraceSeconds: readInteger(env, 'CACHE_GRACE_SECONDS', 3600, 0, 7 * 24 * 3600),
     listSize: readInteger(env, 'RECS_LIST_SIZE', 100, 1, 1000),
     redisTimeoutMs: readInteger(env, 'REDIS_TIMEOUT_MS', 1000, 10, 60_000),
-    nodeEnv: readNodeEnv(env),
+    nodeEnv,
+    auth: readAuth(env, nodeEnv),
+    introspection: readBoolean(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
+    rateLimits: {
+      purchasesPerMinute: readInteger(env, 'RATE_LIMIT_PURCHASES_PER_MINUTE', 60, 1, 1_000_000),
+      computesPerMinute: readInteger(env, 'RATE_LIMIT_COMPUTES_PER_MINUTE', 1200, 1, 10_000_000),
+    },
     logLevel: readOneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    shutdownDrainMs: readInteger(env, 'SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
+    corsOrigins: readOriginList(env, 'CORS_ORIGINS'),
+    persistedQueryTtlSeconds: readInteger(env, 'APQ_TTL_SECONDS', 24 * 3600, 1, 30 * 24 * 3600),
   };
 }
 
@@ -84,6 +130,67 @@ function readOneOf<T extends string>(env: Env, name: string, fallback: T, allowe
 
 function readNodeEnv(env: Env): GatewayConfig['nodeEnv'] {
   return readOneOf(env, 'NODE_ENV', 'development', ['production', 'development', 'test'] as const);
+}
+
+function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, but got: ${JSON.stringify(raw)}`);
+}
+
+function readAuth(env: Env, nodeEnv: GatewayConfig['nodeEnv']): AuthConfig {
+  const secret = env.AUTH_JWT_SECRET === '' ? undefined : env.AUTH_JWT_SECRET;
+  const jwksUrl = env.AUTH_JWKS_URL === '' ? undefined : env.AUTH_JWKS_URL;
+  if (secret === undefined && jwksUrl === undefined) {
+    if (nodeEnv === 'production') {
+      throw new ConfigError(
+        'NODE_ENV=production needs authentication: set AUTH_JWT_SECRET (HS256, at least 32 bytes) or AUTH_JWKS_URL',
+      );
+    }
+    return { mode: 'none' };
+  }
+  if (secret !== undefined && jwksUrl !== undefined) {
+    throw new ConfigError('set either AUTH_JWT_SECRET or AUTH_JWKS_URL, not both');
+  }
+  // HS256 with a short secret is brute-forceable offline from any token; RFC 7518 section 3.2 asks for >= 256 bits.
+  if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < 32) {
+    throw new ConfigError(`AUTH_JWT_SECRET must be at least 32 bytes, but got ${Buffer.byteLength(secret, 'utf8')} bytes`);
+  }
+  if (jwksUrl !== undefined) {
+    let protocol = '';
+    try {
+      protocol = new URL(jwksUrl).protocol;
+    } catch {
+      // reported below
+    }
+    if (protocol !== 'https:' && protocol !== 'http:') {
+      throw new ConfigError(`AUTH_JWKS_URL must be an http(s) URL, but got: ${JSON.stringify(jwksUrl)}`);
+    }
+  }
+  return {
+    mode: 'jwt',
+    secret,
+    jwksUrl,
+    issuer: env.AUTH_JWT_ISSUER === '' ? undefined : env.AUTH_JWT_ISSUER,
+    audience: env.AUTH_JWT_AUDIENCE === '' ? undefined : env.AUTH_JWT_AUDIENCE,
+  };
+}
+
+function readHttpUrl(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let protocol: string;
+  try {
+    protocol = new URL(raw).protocol;
+  } catch {
+    throw new ConfigError(`${name} must be a URL such as http://127.0.0.1:4100, but got: ${JSON.stringify(raw)}`);
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new ConfigError(`${name} must use the http:// or https:// scheme, but got: ${JSON.stringify(raw)}`);
+  }
+  return raw;
 }
 
 function readRedisUrl(env: Env, name: string): string | undefined {
@@ -135,4 +242,28 @@ function readKeyPrefix(env: Env, name: string): string {
     );
   }
   return value;
+}
+
+/** `https://app.example.com,http://localhost:5173`: exact origins (scheme, host, optional port), no paths or wildcards. */
+function readOriginList(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map((origin) => {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        parsed = undefined;
+      }
+      if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== origin) {
+        throw new ConfigError(
+          `${name} must be a comma-separated list of origins such as https://app.example.com (no path, no trailing slash), but got: ${JSON.stringify(origin)}`,
+        );
+      }
+      return origin;
+    });
 }

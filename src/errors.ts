@@ -10,6 +10,14 @@ export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   /** The model could not compute a list and no graced list was there to serve instead. */
   MODEL_UNAVAILABLE: 'MODEL_UNAVAILABLE',
+  /** No valid bearer token (HTTP 401). */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** The token is valid but does not allow this (another user's list, a missing scope). */
+  FORBIDDEN: 'FORBIDDEN',
+  /** An orderId was already recorded for a different user or item. */
+  CONFLICT: 'CONFLICT',
+  /** The client exceeded its purchase or model-compute budget; retry after `retryAfterSeconds`. */
+  RATE_LIMITED: 'RATE_LIMITED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -30,11 +38,64 @@ export class ModelUnavailableError extends GraphQLError {
   }
 }
 
+export class UnauthenticatedError extends GraphQLError {
+  constructor(message: string, cause?: unknown) {
+    super(`Unauthenticated: ${message}`, {
+      extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } },
+      originalError: cause instanceof Error ? cause : undefined,
+    });
+  }
+}
+
+export class ForbiddenError extends GraphQLError {
+  // One message for every refusal: it must not reveal whether another user exists or has a list.
+  constructor(action: string) {
+    super(`Forbidden: this token may not ${action}`, { extensions: { code: ErrorCode.FORBIDDEN } });
+  }
+}
+
+export class ConflictError extends GraphQLError {
+  constructor(message: string) {
+    super(message, { extensions: { code: ErrorCode.CONFLICT } });
+  }
+}
+
+export class RateLimitedError extends GraphQLError {
+  constructor(what: string, retryAfterSeconds: number) {
+    super(`Rate limited: too many ${what}; retry after ${retryAfterSeconds} s`, {
+      extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds },
+    });
+  }
+}
+
 /** Internal: the cache store (Redis) failed or timed out. Never reaches a client; the cache degrades instead. */
 export class StoreUnavailableError extends Error {
   static readonly code = 'E_STORE_UNAVAILABLE';
   override readonly name = 'StoreUnavailableError';
   constructor(operation: string, cause: unknown) {
     super(`cache store failed during ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/**
+ * Why a call to the remote model service failed. `circuit-open` never reached the network: the breaker refused it.
+ * Only `unreachable` and `http-status` (5xx) are retried; see `model/http-model.ts`.
+ */
+export type ModelServiceFailure = 'timeout' | 'unreachable' | 'http-status' | 'bad-response' | 'circuit-open';
+
+/**
+ * Internal: the remote model service (MODEL_URL) failed, timed out, answered off-protocol, or the circuit breaker is
+ * open. Never reaches a client as such: the recommendation service serves a graced STALE list or MODEL_UNAVAILABLE.
+ */
+export class ModelServiceError extends Error {
+  static readonly code = 'E_MODEL_SERVICE';
+  override readonly name = 'ModelServiceError';
+  readonly reason: ModelServiceFailure;
+  /** The HTTP status, for `http-status` failures. */
+  readonly status: number | undefined;
+  constructor(reason: ModelServiceFailure, message: string, options: { cause?: unknown; status?: number } = {}) {
+    super(`model service ${reason}: ${message}`, { cause: options.cause });
+    this.reason = reason;
+    this.status = options.status;
   }
 }

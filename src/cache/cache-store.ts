@@ -32,6 +32,15 @@ export interface PurchaseLimits {
   readonly stateTtlMs: number;
 }
 
+/** What the store remembers of an orderId, so a retried checkout call is recognised (idempotent purchases). */
+export interface OrderRecord {
+  readonly userId: string;
+  readonly itemId: string;
+  /** `pending` from the first attempt until its work is done: a retry finds it and finishes the work. */
+  readonly status: 'pending' | 'done';
+  readonly invalidated: boolean;
+}
+
 export type StoreKind = 'memory' | 'redis' | 'redis-cluster';
 
 export interface CacheStore {
@@ -49,8 +58,21 @@ export interface CacheStore {
    * given version. Resolves with whether a list was deleted.
    */
   recordPurchase(keys: UserKeys, purchase: RecentPurchase, limits: PurchaseLimits): Promise<boolean>;
+  /**
+   * Claims an orderId (`SET NX PX`): resolves undefined when this call claimed it, or with the record already there.
+   */
+  claimOrder(orderKey: string, record: OrderRecord, ttlMs: number): Promise<OrderRecord | undefined>;
+  /** Overwrites the order's record, e.g. pending → done. */
+  saveOrder(orderKey: string, record: OrderRecord, ttlMs: number): Promise<void>;
   /** Deletes every list (and lease) of one model version, in batches; resolves with the number of keys removed. */
   purgeVersion(patterns: readonly string[], batchSize: number): Promise<number>;
+  /**
+   * Plain text beside the lists, under the caller's own keys: Apollo's persisted query documents live here, so every
+   * replica shares them through the same store. Undefined when absent or expired.
+   */
+  getText(key: string): Promise<string | undefined>;
+  setText(key: string, value: string, ttlMs: number): Promise<void>;
+  deleteText(key: string): Promise<void>;
   /** Resolves when the store answers. */
   ping(): Promise<void>;
   close(): Promise<void>;

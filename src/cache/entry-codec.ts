@@ -1,5 +1,6 @@
 import type { CacheEntry, RecentPurchase, UserState } from './cache-entry.js';
 import type { RankedItem } from '../model/model.js';
+import type { OrderRecord } from './cache-store.js';
 
 /**
  * How entries and user state are written as strings in Redis.
@@ -80,4 +81,21 @@ function decodeState(parsed: unknown): UserState | undefined {
 
 function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** Order records are small JSON objects; anything else reads as absent. */
+export function encodeOrder(record: OrderRecord): string {
+  return JSON.stringify({ u: record.userId, i: record.itemId, s: record.status, v: record.invalidated });
+}
+
+export function decodeOrder(raw: string): OrderRecord | undefined {
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (typeof parsed !== 'object' || parsed === null) return undefined;
+    const { u, i, s, v } = parsed as Record<string, unknown>;
+    if (typeof u !== 'string' || typeof i !== 'string' || (s !== 'pending' && s !== 'done') || typeof v !== 'boolean') return undefined;
+    return { userId: u, itemId: i, status: s, invalidated: v };
+  } catch {
+    return undefined;
+  }
 }

@@ -5,6 +5,7 @@
  *   <prefix>recs:{<userId>}:<modelVersion>        the ranked list computed by that model version
  *   <prefix>recs:{<userId>}:<modelVersion>:lease  who is recomputing that list right now
  *   <prefix>recs:{<userId>}:state                 generation counter and recent purchases (version independent)
+ *   <prefix>recs:active                           sorted set: user id → when last read (bounded; for cutover warm-up)
  *
  * The model version is part of the list key, so a new version is a fresh namespace: no entry written by an old
  * model can answer a request for a new one. That was the root cause of the incident this product exists for.
@@ -27,6 +28,17 @@ export function userKeys(prefix: string, userId: string, modelVersion: string): 
   return { entry: `${base}:${modelVersion}`, lease: `${base}:${modelVersion}:lease`, state: `${base}:state` };
 }
 
+/**
+ * The idempotency record of one checkout order. Keyed by order id alone (not the user's hash tag): the same orderId
+ * sent for another user must find this record to be refused as a conflict.
+ */
+export function orderKey(prefix: string, orderId: string): string {
+  if (orderId === '' || FORBIDDEN_IN_ID.test(orderId)) {
+    throw new TypeError(`orderKey needs a non-empty order id without braces or white space, but got: ${JSON.stringify(orderId)}`);
+  }
+  return `${prefix}recs:order:${orderId}`;
+}
+
 /** The SCAN pattern that matches every list of one model version (and its leases), for a namespace purge. */
 export function versionScanPatterns(prefix: string, modelVersion: string): readonly string[] {
   const escaped = escapeGlob(prefix);
@@ -36,4 +48,12 @@ export function versionScanPatterns(prefix: string, modelVersion: string): reado
 
 function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, (char) => `\\${char}`);
+}
+
+/**
+ * The sorted set of recently active users (score: epoch ms of the last recorded read), read by the cutover warm-up.
+ * One key, so one slot on a cluster: gateways write it in batches at most once per user per minute, never per read.
+ */
+export function activeUsersKey(prefix: string): string {
+  return `${prefix}recs:active`;
 }

@@ -2,9 +2,10 @@ import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
 import type { CacheEntry, RecentPurchase, UserState } from './cache-entry.js';
 import { EMPTY_USER_STATE } from './cache-entry.js';
-import type { CacheStore, EntryWrite, PurchaseLimits, UserSnapshot } from './cache-store.js';
+import type { CacheStore, EntryWrite, OrderRecord, PurchaseLimits, UserSnapshot } from './cache-store.js';
 import type { UserKeys } from './key-scheme.js';
 import type { StoredValue } from './entry-codec.js';
+import { decodeOrder, encodeOrder } from './entry-codec.js';
 
 /** Keyv's in-memory envelope: serialization is switched off, so values are kept as objects. */
 interface Envelope {
@@ -83,12 +84,24 @@ export class MemoryStore implements CacheStore {
 
   async recordPurchase(keys: UserKeys, purchase: RecentPurchase, limits: PurchaseLimits): Promise<boolean> {
     const state = this.#stateOf(keys.state);
-    const bought = [purchase, ...state.bought].slice(0, limits.maxRemembered);
+    const others = state.bought.filter((earlier) => earlier.itemId !== purchase.itemId);
+    const bought = [purchase, ...others].slice(0, limits.maxRemembered);
     this.#put(keys.state, { kind: 'state', state: { generation: state.generation + 1, bought } }, limits.stateTtlMs);
     const hadEntry = this.#live(keys.entry) !== undefined;
     this.#lru.delete(keys.entry);
     this.#lru.delete(keys.lease);
     return hadEntry;
+  }
+
+  async claimOrder(orderKey: string, record: OrderRecord, ttlMs: number): Promise<OrderRecord | undefined> {
+    const existing = this.#live(orderKey);
+    if (typeof existing === 'string') return decodeOrder(existing) ?? { userId: '', itemId: '', status: 'done', invalidated: false };
+    this.#put(orderKey, encodeOrder(record), ttlMs);
+    return undefined;
+  }
+
+  async saveOrder(orderKey: string, record: OrderRecord, ttlMs: number): Promise<void> {
+    this.#put(orderKey, encodeOrder(record), ttlMs);
   }
 
   async purgeVersion(patterns: readonly string[]): Promise<number> {
@@ -98,6 +111,19 @@ export class MemoryStore implements CacheStore {
       if (matchers.some((matcher) => matcher.test(key)) && this.#lru.delete(key)) removed += 1;
     }
     return removed;
+  }
+
+  async getText(key: string): Promise<string | undefined> {
+    const value = this.#live(key);
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  async setText(key: string, value: string, ttlMs: number): Promise<void> {
+    this.#put(key, value, ttlMs);
+  }
+
+  async deleteText(key: string): Promise<void> {
+    this.#lru.delete(key);
   }
 
   async ping(): Promise<void> {}

@@ -57,7 +57,10 @@ local bought = {}
 if raw then
   local ok, state = pcall(cjson.decode, raw)
   if ok and type(state) == 'table' and type(state.bought) == 'table' then
-    for _, pair in ipairs(state.bought) do bought[#bought + 1] = pair end
+    -- A retried purchase of the same item moves it to the front instead of listing it twice.
+    for _, pair in ipairs(state.bought) do
+      if type(pair) == 'table' and pair[1] ~= ARGV[1] then bought[#bought + 1] = pair end
+    end
   end
 end
 table.insert(bought, 1, { ARGV[1], tonumber(ARGV[2]) })
@@ -74,3 +77,13 @@ return redis.call('DEL', KEYS[2])`);
 export const RELEASE_LEASE = script(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`);
+
+/**
+ * Claims an order id for one checkout attempt: returns nil when claimed, else the record already stored.
+ * KEYS: order   ARGV: encoded record, ttl ms.
+ */
+export const CLAIM_ORDER = script(`
+local existing = redis.call('GET', KEYS[1])
+if existing then return existing end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return false`);

@@ -4,11 +4,11 @@ import KeyvRedis, { createClient, createCluster } from '@keyv/redis';
 import type { RedisClientType, RedisClusterType } from '@keyv/redis';
 import { EMPTY_USER_STATE } from './cache-entry.js';
 import type { CacheEntry, RecentPurchase, UserState } from './cache-entry.js';
-import type { CacheStore, EntryWrite, PurchaseLimits, UserSnapshot } from './cache-store.js';
-import { decodeStored, encodeEntry } from './entry-codec.js';
+import type { CacheStore, EntryWrite, OrderRecord, PurchaseLimits, UserSnapshot } from './cache-store.js';
+import { decodeOrder, decodeStored, encodeEntry, encodeOrder } from './entry-codec.js';
 import type { StoredValue } from './entry-codec.js';
 import type { UserKeys } from './key-scheme.js';
-import { COMPARE_AND_SET_ENTRY, RECORD_PURCHASE, RELEASE_LEASE } from './redis-scripts.js';
+import { CLAIM_ORDER, COMPARE_AND_SET_ENTRY, RECORD_PURCHASE, RELEASE_LEASE } from './redis-scripts.js';
 import type { LuaScript } from './redis-scripts.js';
 import { StoreUnavailableError } from '../errors.js';
 
@@ -126,6 +126,19 @@ export class RedisStore implements CacheStore {
     return deleted === 1;
   }
 
+  async claimOrder(orderKey: string, record: OrderRecord, ttlMs: number): Promise<OrderRecord | undefined> {
+    const existing = await this.#bounded('order', async () =>
+      this.#evalScript(CLAIM_ORDER, [orderKey], [encodeOrder(record), String(Math.round(ttlMs))]),
+    );
+    if (typeof existing !== 'string') return undefined;
+    // An unreadable record still means the id is taken: report it as belonging to nobody, which is a conflict.
+    return decodeOrder(existing) ?? { userId: '', itemId: '', status: 'done', invalidated: false };
+  }
+
+  async saveOrder(orderKey: string, record: OrderRecord, ttlMs: number): Promise<void> {
+    await this.#bounded('order', async () => this.#send(orderKey, ['SET', orderKey, encodeOrder(record), 'PX', String(Math.round(ttlMs))]));
+  }
+
   async purgeVersion(patterns: readonly string[], batchSize: number): Promise<number> {
     // Bounded step by step, not as a whole: purging a large version may rightly take longer than one operation's
     // bound, but connecting and every single SCAN step (with its UNLINKs) must end, or fail as StoreUnavailableError.
@@ -148,6 +161,19 @@ export class RedisStore implements CacheStore {
       }
     }
     return removed;
+  }
+
+  async getText(key: string): Promise<string | undefined> {
+    const reply = await this.#bounded('text', async () => this.#send(key, ['GET', key]));
+    return typeof reply === 'string' ? reply : undefined;
+  }
+
+  async setText(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.#bounded('text', async () => this.#send(key, ['SET', key, value, 'PX', String(Math.max(1, Math.round(ttlMs)))]));
+  }
+
+  async deleteText(key: string): Promise<void> {
+    await this.#bounded('text', async () => this.#send(key, ['UNLINK', key]));
   }
 
   async ping(): Promise<void> {

@@ -27,6 +27,11 @@ export type Item = {
 export type Mutation = {
   __typename?: 'Mutation';
   /**
+   * Operators only (scope admin): deletes every cached list of one model version, in SCAN batches with UNLINK.
+   * Other versions, user state and other applications' keys are untouched.
+   */
+  purgeModelVersion: PurgeResult;
+  /**
    * Records a purchase, clears the user's cached list for the active model version at once,
    * and excludes the bought item from every list served to that user from now on.
    */
@@ -34,8 +39,20 @@ export type Mutation = {
 };
 
 
+export type MutationPurgeModelVersionArgs = {
+  modelVersion: Scalars['String']['input'];
+};
+
+
 export type MutationRecordPurchaseArgs = {
   input: RecordPurchaseInput;
+};
+
+export type PurgeResult = {
+  __typename?: 'PurgeResult';
+  modelVersion: Scalars['String']['output'];
+  /** Keys removed (lists and leases). */
+  removed: Scalars['Int']['output'];
 };
 
 export type Query = {
@@ -90,6 +107,8 @@ export type RecordPurchaseInput = {
 
 export type RecordPurchasePayload = {
   __typename?: 'RecordPurchasePayload';
+  /** This orderId had been recorded before; nothing was recorded twice. */
+  duplicate: Scalars['Boolean']['output'];
   /** The user's cached list was cleared. */
   invalidated: Scalars['Boolean']['output'];
   itemId: Scalars['ID']['output'];
@@ -179,6 +198,7 @@ export type ResolversTypes = {
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Item: ResolverTypeWrapper<CatalogItem>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PurgeResult: ResolverTypeWrapper<PurgeResult>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RecommendationList: ResolverTypeWrapper<ServedList>;
   RecommendationSource: RecommendationSource;
@@ -197,6 +217,7 @@ export type ResolversParentTypes = {
   Int: Scalars['Int']['output'];
   Item: CatalogItem;
   Mutation: Record<PropertyKey, never>;
+  PurgeResult: PurgeResult;
   Query: Record<PropertyKey, never>;
   RecommendationList: ServedList;
   RecommendedItem: ServedItem;
@@ -216,7 +237,13 @@ export type ItemResolvers<ContextType = GatewayContext, ParentType extends Resol
 };
 
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  purgeModelVersion?: Resolver<ResolversTypes['PurgeResult'], ParentType, ContextType, RequireFields<MutationPurgeModelVersionArgs, 'modelVersion'>>;
   recordPurchase?: Resolver<ResolversTypes['RecordPurchasePayload'], ParentType, ContextType, RequireFields<MutationRecordPurchaseArgs, 'input'>>;
+};
+
+export type PurgeResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PurgeResult'] = ResolversParentTypes['PurgeResult']> = {
+  modelVersion?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  removed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
@@ -239,6 +266,7 @@ export type RecommendedItemResolvers<ContextType = GatewayContext, ParentType ex
 };
 
 export type RecordPurchasePayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RecordPurchasePayload'] = ResolversParentTypes['RecordPurchasePayload']> = {
+  duplicate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   invalidated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   itemId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   orderId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -250,6 +278,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   DateTime?: GraphQLScalarType;
   Item?: ItemResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  PurgeResult?: PurgeResultResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RecommendationList?: RecommendationListResolvers<ContextType>;
   RecommendedItem?: RecommendedItemResolvers<ContextType>;

@@ -1,7 +1,11 @@
 import type DataLoader from 'dataloader';
+import type { Principal } from '../auth/principal.js';
+import type { PurchaseService } from '../purchases/purchase-service.js';
+import type { ClientLimits } from '../limits/client-limits.js';
 import type { CatalogItem } from '../model/catalog-item.js';
 import type { RecommendationService } from '../recs/recommendation-service.js';
 import type { ServedList } from '../recs/served-list.js';
+import type { RequestRecord } from './request-record.js';
 
 /** Per-request loaders: new for every request, so nothing cached in them outlives it (only the store is shared). */
 export interface RequestLoaders {
@@ -12,4 +16,13 @@ export interface RequestLoaders {
 export interface GatewayContext {
   readonly loaders: RequestLoaders;
   readonly recommendations: RecommendationService;
+  /** What this request served and how it ended, for the cache signals and the request log line. */
+  readonly record: RequestRecord;
+  readonly purchases: PurchaseService;
+  /** Who is asking (from the bearer token), and the key their rate limits are counted under. */
+  readonly principal: Principal;
+  readonly clientId: string;
+  readonly limits: ClientLimits;
+  /** Operator actions; resolvers check the admin scope before calling them. */
+  readonly admin: { purgeModelVersion(modelVersion: string): Promise<number> };
 }

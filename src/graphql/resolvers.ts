@@ -1,4 +1,6 @@
 import type { Resolvers } from '../generated/graphql.js';
+import { canReadRecommendations, canRecordPurchase, isAdmin } from '../auth/principal.js';
+import { BadUserInputError, ForbiddenError } from '../errors.js';
 import { validFirst, validId } from './input-validation.js';
 import { DateTimeScalar } from './scalars.js';
 
@@ -18,6 +20,7 @@ export function createResolvers(options: ResolverOptions): Resolvers {
       async recommendations(_parent, args, context) {
         const userId = validId(args.userId, 'userId');
         const first = validFirst(args.first, options.maxFirst, 20);
+        if (!canReadRecommendations(context.principal, userId)) throw new ForbiddenError('read recommendations for this user');
         const list = await context.loaders.recommendations.load(userId);
         return list.items.length > first ? { ...list, items: list.items.slice(0, first) } : list;
       },
@@ -27,10 +30,19 @@ export function createResolvers(options: ResolverOptions): Resolvers {
         const userId = validId(input.userId, 'input.userId');
         const itemId = validId(input.itemId, 'input.itemId');
         const orderId = validId(input.orderId, 'input.orderId');
-        const invalidated = await context.recommendations.recordPurchase(userId, itemId);
+        if (!canRecordPurchase(context.principal)) throw new ForbiddenError('record purchases');
+        await context.limits.takePurchase(context.clientId);
+        const result = await context.purchases.record(userId, itemId, orderId);
         // The payload's list must be computed after the purchase, not taken from earlier in this request.
         context.loaders.recommendations.clear(userId);
-        return { userId, itemId, orderId, invalidated };
+        return result;
+      },
+      async purgeModelVersion(_parent, { modelVersion }, context) {
+        if (!isAdmin(context.principal)) throw new ForbiddenError('purge model versions');
+        if (!/^[A-Za-z0-9._-]{1,64}$/.test(modelVersion)) {
+          throw new BadUserInputError('modelVersion must be 1-64 characters of letters, digits, ".", "_" or "-"', 'modelVersion');
+        }
+        return { modelVersion, removed: await context.admin.purgeModelVersion(modelVersion) };
       },
     },
     RecordPurchasePayload: {

@@ -1,20 +1,47 @@
 import type { CacheStore } from '../cache/cache-store.js';
+import type { Model } from '../model/model.js';
 
-export interface ReadinessReport {
-  readonly ready: boolean;
-  /** `ready`: all dependencies answer. `degraded`: serving, but the store is down, so every read costs a model call. */
-  readonly status: 'starting' | 'ready' | 'degraded' | 'stopping';
-  readonly store: { readonly kind: string; readonly up: boolean };
+/** Only up or down: the probe's error (hosts, ports) is not for a public endpoint; the store logs its own errors. */
+export interface DependencyReport {
+  readonly up: boolean;
 }
 
 /**
- * What `/readyz` reports. A store outage is `degraded` and still ready (200): reads fall back to the model, and
- * taking every replica out of rotation because their shared Redis is down would turn a slowdown into an outage.
+ * What `/readyz` reports. The states, and what a load balancer should do with each:
+ *
+ * | status        | ready (HTTP) | store | model | what is served                                                  |
+ * | ------------- | ------------ | ----- | ----- | --------------------------------------------------------------- |
+ * | `starting`    | no (503)     |  any  |  any  | nothing yet: not listening or not wired                         |
+ * | `ready`       | yes (200)    |  up   |  up   | everything                                                      |
+ * | `degraded`    | yes (200)    | down  |  up   | every read is a model call (no cache, no cross-replica leases)  |
+ * | `degraded`    | yes (200)    |  up   | down  | cached lists (fresh, and stale within grace); misses fail       |
+ * | `unavailable` | no (503)     | down  | down  | nothing but errors                                              |
+ * | `stopping`    | no (503)     |  any  |  any  | in-flight requests only: SIGTERM received, draining             |
+ *
+ * A single dependency down stays in rotation on purpose: Redis and the model service are shared by every replica,
+ * so taking replicas out because of them would turn a slowdown into an outage for all of them at once.
  */
+export interface ReadinessReport {
+  readonly ready: boolean;
+  readonly status: 'starting' | 'ready' | 'degraded' | 'unavailable' | 'stopping';
+  readonly store: { readonly kind: string } & DependencyReport;
+  readonly model: { readonly version: string } & DependencyReport;
+}
+
+export interface ReadinessOptions {
+  readonly store: CacheStore;
+  readonly model: Model;
+  /** Bound on each check: a dependency that does not answer within it is down. */
+  readonly timeoutMs: number;
+}
+
 export class Readiness {
+  readonly #options: ReadinessOptions;
   #phase: 'starting' | 'serving' | 'stopping' = 'starting';
 
-  constructor(private readonly store: CacheStore) {}
+  constructor(options: ReadinessOptions) {
+    this.#options = options;
+  }
 
   serving(): void {
     this.#phase = 'serving';
@@ -25,12 +52,35 @@ export class Readiness {
   }
 
   async check(): Promise<ReadinessReport> {
-    const up = await this.store.ping().then(
-      () => true,
-      () => false,
-    );
-    const store = { kind: this.store.kind, up };
-    if (this.#phase !== 'serving') return { ready: false, status: this.#phase, store };
-    return { ready: true, status: up ? 'ready' : 'degraded', store };
+    const { store, model, timeoutMs } = this.#options;
+    const [storeReport, modelReport] = await Promise.all([
+      probe(() => store.ping(), timeoutMs),
+      probe(async () => model.ping?.(), timeoutMs),
+    ]);
+    const report = {
+      store: { kind: store.kind, ...storeReport },
+      model: { version: model.currentVersion(), ...modelReport },
+    };
+    if (this.#phase !== 'serving') return { ready: false, status: this.#phase, ...report };
+    if (storeReport.up && modelReport.up) return { ready: true, status: 'ready', ...report };
+    if (storeReport.up || modelReport.up) return { ready: true, status: 'degraded', ...report };
+    return { ready: false, status: 'unavailable', ...report };
+  }
+}
+
+// Private: one bounded check.
+
+async function probe(check: () => Promise<unknown>, timeoutMs: number): Promise<DependencyReport> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([check(), timeout]);
+    return { up: true };
+  } catch {
+    return { up: false };
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,20 +1,26 @@
 import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import cors from '@fastify/cors';
 import type { ApolloServer } from '@apollo/server';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { GatewayContext } from '../graphql/context.js';
+import type { RequestRecord } from '../graphql/request-record.js';
 import { registerIde, wantsIde } from './ide.js';
 import type { Readiness } from './readiness.js';
+import { REQUEST_ID_HEADER, recordOf, registerRequestLog, requestIdOf } from './request-log.js';
 
 export interface HttpServerOptions {
   readonly apollo: ApolloServer<GatewayContext>;
-  readonly context: () => Promise<GatewayContext>;
+  /** Builds a request's GraphQL context; `record` is where the request notes what it served, for its log line. */
+  readonly context: (request: FastifyRequest, record: RequestRecord) => Promise<GatewayContext>;
   readonly readiness: Readiness;
   readonly logger: FastifyBaseLogger;
   /** The Prometheus exposition for `/metrics`. */
   readonly metrics: { readonly contentType: string; render(): Promise<string> };
   /** Largest request body accepted, in bytes. */
   readonly bodyLimit: number;
+  /** Origins allowed cross-origin (CORS); empty registers no CORS handling at all. */
+  readonly corsOrigins: readonly string[];
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -30,9 +36,22 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     bodyLimit: options.bodyLimit,
     // One structured line per request is written by our own hook instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    genReqId: requestIdOf,
   });
+  registerRequestLog(app, { quietPaths: ['/healthz', '/readyz', '/metrics'] });
+  if (options.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: [...options.corsOrigins],
+      methods: ['GET', 'POST'],
+      // Without this a browser script cannot read the freshness headers, which are not CORS-safelisted.
+      exposedHeaders: ['cache-status', 'age', REQUEST_ID_HEADER],
+      maxAge: 600,
+    });
+  }
   const ide = await registerIde(app);
-  const graphql = fastifyApolloHandler(options.apollo, { context: options.context });
+  const graphql = fastifyApolloHandler(options.apollo, {
+    context: async (request) => options.context(request, recordOf(request)),
+  });
 
   app.route({
     method: ['GET', 'POST'],

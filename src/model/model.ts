@@ -28,6 +28,11 @@ export interface Model {
   scoreAndRank(userIds: readonly string[], limit: number): Promise<Array<RankedList | Error>>;
   /** Tells the model a user bought an item, so later rankings exclude it (and may shift the user's taste). */
   recordPurchase(userId: string, itemId: string): Promise<void>;
+  /**
+   * Optional health check for `/readyz`: resolves when the model can answer (a remote model pings its service).
+   * A model without it is taken to be as reachable as its process, as the in-process one is.
+   */
+  ping?(): Promise<void>;
   /** Releases worker threads, sockets or timers. */
   close(): Promise<void>;
 }

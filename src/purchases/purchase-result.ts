@@ -5,4 +5,6 @@ export interface PurchaseResult {
   readonly orderId: string;
   /** The user's cached list was cleared. */
   readonly invalidated: boolean;
+  /** The orderId had been recorded before: this call changed nothing. */
+  readonly duplicate: boolean;
 }

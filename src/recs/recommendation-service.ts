@@ -30,6 +30,8 @@ export interface RecommendationServiceOptions {
   readonly purchaseLimits: PurchaseLimits;
   readonly telemetry: Telemetry;
   readonly logger: Logger;
+  /** Told which users were read, cheaply and synchronously, so a cutover warm-up knows who is active (`active-users.ts`). */
+  readonly activity?: { touch(userIds: readonly string[]): void };
   readonly now?: () => number;
   readonly random?: () => number;
 }
@@ -41,6 +43,14 @@ interface Computed {
 }
 
 type Outcome = Computed | Error;
+
+export interface LoadOptions {
+  /**
+   * Called before the model computes lists for this batch's misses; rejecting (e.g. a client over its budget)
+   * fails those users with the rejection, while hits and stale lists are still served.
+   */
+  readonly admitComputes?: (count: number) => Promise<void>;
+}
 
 const LEASE_POLL_MS = 20;
 
@@ -80,8 +90,9 @@ export class RecommendationService {
    * Loads lists for a batch of distinct user ids; one result per id, in order: a list, or an Error for that user.
    * This is the DataLoader batch function.
    */
-  async loadMany(userIds: readonly string[]): Promise<Array<ServedList | Error>> {
+  async loadMany(userIds: readonly string[], options: LoadOptions = {}): Promise<Array<ServedList | Error>> {
     const { telemetry } = this.#options;
+    this.#options.activity?.touch(userIds);
     const version = this.modelVersion;
     const keys = userIds.map((userId) => userKeys(this.#options.keyPrefix, userId, version));
     const snapshots = await this.#read(keys);
@@ -125,7 +136,8 @@ export class RecommendationService {
       );
     }
 
-    const computed = await this.#recompute(
+    const refused = toCompute.length > 0 ? await admit(options, toCompute.length) : undefined;
+    const computed = refused !== undefined ? toCompute.map(() => refused) : await this.#recompute(
       toCompute.map((index) => userIds[index] as string),
       toCompute.map((index) => keys[index] as UserKeys),
       toCompute.map((index) => snapshots[index]?.state ?? EMPTY_USER_STATE),
@@ -137,6 +149,7 @@ export class RecommendationService {
     const computedByIndex = new Map(toCompute.map((index, position) => [index, computed[position]]));
     return userIds.map((userId, index) => {
       const outcome = results[index] ?? computedByIndex.get(index);
+      if (outcome === refused && refused !== undefined) return refused;
       if (outcome === undefined || outcome instanceof Error) return new ModelUnavailableError(outcome);
       const served = serve(userId, outcome, snapshots[index]?.state ?? EMPTY_USER_STATE, servedAt);
       telemetry.served(served.source, served.modelVersion, served.ageSeconds);
@@ -363,6 +376,16 @@ export class RecommendationService {
 
 // Private: serving.
 
+async function admit(options: LoadOptions, count: number): Promise<Error | undefined> {
+  if (options.admitComputes === undefined) return undefined;
+  try {
+    await options.admitComputes(count);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
 /** Filters bought items out (they are never shown again, even from an older list) and renumbers ranks. */
 function serve(userId: string, computed: Computed, state: UserState, servedAt: number): ServedList {
   const bought = state.bought.length === 0 ? undefined : new Set(state.bought.map((purchase) => purchase.itemId));
@@ -376,6 +399,7 @@ function serve(userId: string, computed: Computed, state: UserState, servedAt: n
     modelVersion: computed.entry.modelVersion,
     generatedAt: new Date(computed.entry.generatedAt),
     ageSeconds: Math.max(0, (servedAt - computed.entry.generatedAt) / 1000),
+    freshForSeconds: (computed.entry.freshUntil - servedAt) / 1000,
     source: computed.source,
     items,
   };

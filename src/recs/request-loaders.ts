@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import type { Catalog } from '../model/catalog.js';
 import type { CatalogItem } from '../model/catalog-item.js';
 import type { RequestLoaders } from '../graphql/context.js';
-import type { RecommendationService } from './recommendation-service.js';
+import type { LoadOptions, RecommendationService } from './recommendation-service.js';
 import type { ServedList } from './served-list.js';
 
 /**
@@ -10,9 +10,22 @@ import type { ServedList } from './served-list.js';
  * collected over a tick and reach the service as one batch, so N users cost one cache read, at most one model call
  * and one write. Memoisation lives only as long as the request, so nothing in here can serve another request.
  */
-export function createRequestLoaders(service: RecommendationService, catalog: Catalog, maxBatchSize: number): RequestLoaders {
+export function createRequestLoaders(
+  service: RecommendationService,
+  catalog: Catalog,
+  maxBatchSize: number,
+  /** Told of every list served, for the request's cache signals and log line. */
+  onServed: (list: ServedList) => void = () => {},
+  /** Per-request load options, e.g. the client's model-compute budget. */
+  loadOptions: LoadOptions = {},
+): RequestLoaders {
+  const loadMany = async (userIds: readonly string[]): Promise<Array<ServedList | Error>> => {
+    const lists = await service.loadMany(userIds, loadOptions);
+    for (const list of lists) if (!(list instanceof Error)) onServed(list);
+    return lists;
+  };
   return {
-    recommendations: new DataLoader<string, ServedList>(async (userIds) => service.loadMany(userIds), { maxBatchSize }),
+    recommendations: new DataLoader<string, ServedList>(loadMany, { maxBatchSize }),
     items: new DataLoader<string, CatalogItem | null>(async (itemIds) => catalog.getMany(itemIds).map((item) => item ?? null)),
   };
 }

@@ -13,6 +13,8 @@ export interface ServedList {
   readonly modelVersion: string;
   readonly generatedAt: Date;
   readonly ageSeconds: number;
+  /** Freshness left at serve time (freshUntil minus serve time): negative once the list is past its TTL (STALE). */
+  readonly freshForSeconds: number;
   readonly source: ServedSource;
   readonly items: readonly ServedItem[];
 }

@@ -7,6 +7,14 @@ export type CacheReadResult = 'hit' | 'stale' | 'miss';
 export type ServedSource = 'CACHE' | 'MODEL' | 'STALE';
 export type ModelCallOutcome = 'ok' | 'error';
 export type InvalidationReason = 'purchase';
+/**
+ * How one GraphQL operation ended, in the GraphQL-over-HTTP spec's terms: `success` (no errors), `partial` (data
+ * with field errors), `error` (execution ran but `data` is null) and `rejected` (a request error: unparsable,
+ * invalid, unknown persisted query or bad variables, so nothing was executed).
+ */
+export type OperationOutcome = 'success' | 'partial' | 'error' | 'rejected';
+/** A circuit breaker's state, in the usual three-state machine (closed lets calls through, open fails them fast). */
+export type BreakerState = 'closed' | 'half-open' | 'open';
 
 export interface Telemetry {
   cacheRead(result: CacheReadResult, count: number): void;
@@ -16,6 +24,14 @@ export interface Telemetry {
   storeError(operation: string): void;
   /** A recompute whose result was not written because a purchase bumped the user's generation meanwhile. */
   writeRefused(count: number): void;
+  /** One GraphQL operation answered; `operation` is its name, or `anonymous`/`unresolved` (metrics cap the names). */
+  graphqlOperation(operation: string, outcome: OperationOutcome): void;
+  /** Hook for a breaker around the model: report every state change. */
+  breakerState(state: BreakerState): void;
+  /** Hook for a cache warm-up: `done` of `total` users computed so far (report as it goes, and at the end). */
+  warmupProgress(done: number, total: number): void;
+  /** Hook for a purge run inside the gateway: `keys` more keys removed. */
+  purged(keys: number): void;
 }
 
 export const silentTelemetry: Telemetry = {
@@ -25,6 +41,10 @@ export const silentTelemetry: Telemetry = {
   invalidation() {},
   storeError() {},
   writeRefused() {},
+  graphqlOperation() {},
+  breakerState() {},
+  warmupProgress() {},
+  purged() {},
 };
 
 /** The part of pino the inner layers use, so they can be given any logger (or a silent one in tests). */

@@ -1,5 +1,13 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CacheReadResult, InvalidationReason, ModelCallOutcome, ServedSource, Telemetry } from './events.js';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type {
+  BreakerState,
+  CacheReadResult,
+  InvalidationReason,
+  ModelCallOutcome,
+  OperationOutcome,
+  ServedSource,
+  Telemetry,
+} from './events.js';
 
 /**
  * Prometheus metrics built on the telemetry events. Names are a contract with dashboards (grafana/ and the README's
@@ -17,9 +25,21 @@ export const METRIC_NAMES = {
   invalidations: 'recs_invalidations_total',
   storeErrors: 'recs_store_errors_total',
   writesRefused: 'recs_cache_writes_refused_total',
+  graphqlOperations: 'recs_graphql_operations_total',
+  breakerState: 'recs_model_breaker_state',
+  warmupDone: 'recs_warmup_done_users',
+  warmupTarget: 'recs_warmup_target_users',
+  purgedKeys: 'recs_purged_keys_total',
 } as const;
 
 const MAX_VERSION_LABELS = 16;
+/**
+ * Operation names come from clients: any document may name its operation anything. The first names seen keep their
+ * own series; later ones fold into `other`, and a name too long to be a real one is `other` from the start.
+ */
+const MAX_OPERATION_LABELS = 50;
+const MAX_OPERATION_NAME_LENGTH = 64;
+const BREAKER_STATE_VALUES: Readonly<Record<BreakerState, number>> = { closed: 0, 'half-open': 1, open: 2 };
 
 export class PrometheusTelemetry implements Telemetry {
   readonly registry = new Registry();
@@ -33,7 +53,13 @@ export class PrometheusTelemetry implements Telemetry {
   readonly #invalidations: Counter<'reason'>;
   readonly #storeErrors: Counter<'operation'>;
   readonly #writesRefused: Counter;
+  readonly #graphqlOperations: Counter<'operation' | 'outcome'>;
+  readonly #breakerState: Gauge;
+  readonly #warmupDone: Gauge;
+  readonly #warmupTarget: Gauge;
+  readonly #purgedKeys: Counter;
   readonly #versions = new Set<string>();
+  readonly #operations = new Set<string>();
 
   constructor(options: { readonly ttlSeconds: number; readonly defaultMetrics?: boolean }) {
     const registers = [this.registry];
@@ -102,6 +128,34 @@ export class PrometheusTelemetry implements Telemetry {
       help: 'Recomputed lists not written because a purchase invalidated the user while the model ran.',
       registers,
     });
+    this.#graphqlOperations = new Counter({
+      name: METRIC_NAMES.graphqlOperations,
+      help: 'GraphQL operations by name (first 50 names, then "other") and outcome: success, partial, error, rejected.',
+      labelNames: ['operation', 'outcome'],
+      registers,
+    });
+    // The gauges below are hooks: they exist (at their idle value) before the feature that moves them does, so
+    // dashboards and alerts can be written against them now.
+    this.#breakerState = new Gauge({
+      name: METRIC_NAMES.breakerState,
+      help: 'State of the circuit breaker around the model: 0 closed, 1 half-open, 2 open.',
+      registers,
+    });
+    this.#warmupDone = new Gauge({
+      name: METRIC_NAMES.warmupDone,
+      help: 'Users whose list the current (or last) cache warm-up has computed.',
+      registers,
+    });
+    this.#warmupTarget = new Gauge({
+      name: METRIC_NAMES.warmupTarget,
+      help: 'Users the current (or last) cache warm-up set out to compute.',
+      registers,
+    });
+    this.#purgedKeys = new Counter({
+      name: METRIC_NAMES.purgedKeys,
+      help: 'Cache keys removed by purges run inside this gateway.',
+      registers,
+    });
   }
 
   cacheRead(result: CacheReadResult, count: number): void {
@@ -130,6 +184,30 @@ export class PrometheusTelemetry implements Telemetry {
 
   writeRefused(count: number): void {
     this.#writesRefused.inc(count);
+  }
+
+  graphqlOperation(operation: string, outcome: OperationOutcome): void {
+    this.#graphqlOperations.inc({ operation: this.#operationLabel(operation), outcome });
+  }
+
+  breakerState(state: BreakerState): void {
+    this.#breakerState.set(BREAKER_STATE_VALUES[state]);
+  }
+
+  warmupProgress(done: number, total: number): void {
+    this.#warmupDone.set(done);
+    this.#warmupTarget.set(total);
+  }
+
+  purged(keys: number): void {
+    this.#purgedKeys.inc(keys);
+  }
+
+  #operationLabel(operation: string): string {
+    if (this.#operations.has(operation)) return operation;
+    if (this.#operations.size >= MAX_OPERATION_LABELS || operation.length > MAX_OPERATION_NAME_LENGTH) return 'other';
+    this.#operations.add(operation);
+    return operation;
   }
 
   #versionLabel(version: string): string {

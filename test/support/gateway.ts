@@ -57,7 +57,7 @@ export async function startGatewayProcess(env: Record<string, string> = {}): Pro
     resolve(code);
   }));
   const origin = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 45_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode} before it was ready:\n${output}`);
     try {
@@ -68,7 +68,7 @@ export async function startGatewayProcess(env: Record<string, string> = {}): Pro
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`gateway did not become ready in 20 s:\n${output}`);
+      throw new Error(`gateway did not become ready in 45 s:\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

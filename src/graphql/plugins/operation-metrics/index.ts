@@ -1,0 +1,1 @@
+export { ANONYMOUS_OPERATION, UNRESOLVED_OPERATION, operationMetricsPlugin, outcomeOf } from './plugin.js';

@@ -1,0 +1,43 @@
+import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
+import type { OperationOutcome, Telemetry } from '../../../telemetry/events.js';
+import type { GatewayContext } from '../../context.js';
+
+/** The operation label of a request whose operation never resolved (unparsable, invalid, unknown persisted query). */
+export const UNRESOLVED_OPERATION = 'unresolved';
+/** The operation label of a resolved operation without a name. */
+export const ANONYMOUS_OPERATION = 'anonymous';
+
+/**
+ * Counts every GraphQL operation by name and outcome (`recs_graphql_operations_total`), and notes both in the
+ * request's record for the log line. The metric caps the names it keeps (see `PrometheusTelemetry`): names are
+ * chosen by clients.
+ */
+export function operationMetricsPlugin(telemetry: Pick<Telemetry, 'graphqlOperation'>): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      let operation = UNRESOLVED_OPERATION;
+      return {
+        async didResolveOperation(requestContext) {
+          operation = requestContext.operationName ?? ANONYMOUS_OPERATION;
+        },
+        async willSendResponse({ response, contextValue }) {
+          const outcome = outcomeOf(response.body);
+          contextValue.record.operationName = operation;
+          contextValue.record.outcome = outcome;
+          telemetry.graphqlOperation(operation, outcome);
+        },
+      };
+    },
+  };
+}
+
+/**
+ * GraphQL over HTTP tells a request error (no `data` entry at all: nothing was executed) from a field error (`data`
+ * present, possibly null). An incremental response is judged by its initial payload.
+ */
+export function outcomeOf(body: GraphQLResponse['body']): OperationOutcome {
+  const result = body.kind === 'single' ? body.singleResult : body.initialResult;
+  if (result.errors === undefined || result.errors.length === 0) return 'success';
+  if (!('data' in result) || result.data === undefined) return 'rejected';
+  return result.data === null ? 'error' : 'partial';
+}

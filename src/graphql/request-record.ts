@@ -1,0 +1,26 @@
+import type { ServedList } from '../recs/served-list.js';
+import type { OperationOutcome, ServedSource } from '../telemetry/events.js';
+
+/**
+ * What one HTTP request did, gathered while it runs and read when it ends. The loaders add every list they serve,
+ * the operation-metrics plugin sets the operation and its outcome; the cache-signals plugin (Cache-Status, Age,
+ * `extensions.recsCache`) and the request log line read it. Mutable on purpose, and never shared: one per request.
+ */
+export interface RequestRecord {
+  /** The resolved operation's name, `anonymous` for an unnamed one; undefined until (unless) it resolves. */
+  operationName: string | undefined;
+  outcome: OperationOutcome | undefined;
+  /** Every list served to this request, in the order the loaders produced them. */
+  readonly served: ServedList[];
+}
+
+export function createRequestRecord(): RequestRecord {
+  return { operationName: undefined, outcome: undefined, served: [] };
+}
+
+/** How many lists of each source the request served: the cache outcome of the request log line. */
+export function countBySource(served: readonly ServedList[]): Record<ServedSource, number> {
+  const counts: Record<ServedSource, number> = { CACHE: 0, MODEL: 0, STALE: 0 };
+  for (const list of served) counts[list.source] += 1;
+  return counts;
+}

@@ -1,0 +1,39 @@
+import { ConfigError } from './config.js';
+import { BuiltinModel } from './model/builtin-model.js';
+import { createModelServer } from './model/server/model-server.js';
+import { loadModelServerConfig } from './model/server/server-config.js';
+
+/**
+ * `npm run model-server`: the reference ranking service, serving the built-in model over the model-service protocol
+ * (`src/model/protocol.ts`). Honours PORT (4100), HOST (127.0.0.1), MODEL_VERSION (v1), MODEL_LATENCY_MS (0).
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadModelServerConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`model-server: invalid configuration: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const model = new BuiltinModel({ version: config.modelVersion });
+  const server = await createModelServer({ model, latencyMs: config.latencyMs, logLevel: config.logLevel });
+  const address = await server.listen({ port: config.port, host: config.host });
+  process.stdout.write(`${JSON.stringify({ msg: 'model-server listening', address, modelVersion: config.modelVersion, latencyMs: config.latencyMs })}\n`);
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+await main();
