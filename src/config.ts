@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 /**
  * Configuration: read once at start-up from the environment, validated, and passed down as one typed object.
  *
@@ -48,6 +50,16 @@ export interface GatewayConfig {
   readonly auth: AuthConfig;
   /** Introspection is off in production unless explicitly enabled. */
   readonly introspection: boolean;
+  /**
+   * What executes validated GraphQL operations (GRAPHQL_EXECUTOR): `jit` (default) runs operations compiled once per
+   * document by graphql-jit; `reference` runs graphql-js. Responses are the same (test/graphql/executor-parity.test.ts).
+   */
+  readonly graphqlExecutor: 'jit' | 'reference';
+  /**
+   * Worker threads scoring the built-in model's misses (MODEL_WORKERS), so a stream of cold users never stalls the
+   * event loop that serves hits. 0 scores in-process, on the event loop. Default: one per core.
+   */
+  readonly modelWorkers: number;
   /** Per-client budgets: purchases per minute, and users per minute whose list the model computes. */
   readonly rateLimits: { readonly purchasesPerMinute: number; readonly computesPerMinute: number };
 }
@@ -90,6 +102,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     nodeEnv,
     auth: readAuth(env, nodeEnv),
     introspection: readBoolean(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
+    graphqlExecutor: readOneOf(env, 'GRAPHQL_EXECUTOR', 'jit', ['jit', 'reference'] as const),
+    modelWorkers: readInteger(env, 'MODEL_WORKERS', defaultModelWorkers(), 0, 64),
     rateLimits: {
       purchasesPerMinute: readInteger(env, 'RATE_LIMIT_PURCHASES_PER_MINUTE', 60, 1, 1_000_000),
       computesPerMinute: readInteger(env, 'RATE_LIMIT_COMPUTES_PER_MINUTE', 1200, 1, 10_000_000),
@@ -102,6 +116,11 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
 }
 
 // Private: one reader per kind of value.
+
+/** One scoring worker per core the process may use (at least one): scoring is pure CPU work. */
+function defaultModelWorkers(): number {
+  return Math.max(1, availableParallelism());
+}
 
 function readString(env: Env, name: string, fallback: string): string {
   const raw = env[name];
@@ -235,7 +254,9 @@ function readModelVersion(env: Env, name: string, fallback: string): string {
 }
 
 function readKeyPrefix(env: Env, name: string): string {
-  const value = env[name] ?? '';
+  const raw = env[name] ?? '';
+  // `prod` and `prod:` both mean the `prod:` namespace; without the separator keys would read `prodrecs:{42}:v2`.
+  const value = raw === '' || raw.endsWith(':') ? raw : `${raw}:`;
   if (!PREFIX_PATTERN.test(value)) {
     throw new ConfigError(
       `${name} must be at most 64 characters of letters, digits, '.', '_', ':' or '-', but got: ${JSON.stringify(value)}`,

@@ -40,6 +40,7 @@ export class RedisStore implements CacheStore {
   readonly #keyv: Keyv<StoredValue>;
   readonly #timeoutMs: number;
   #connecting: Promise<void> | undefined;
+  #connectStartedAt = 0;
 
   constructor(options: RedisStoreOptions) {
     this.#timeoutMs = options.timeoutMs;
@@ -205,9 +206,15 @@ export class RedisStore implements CacheStore {
 
   async #ensureConnected(): Promise<void> {
     // A connect in progress first: the client reports `isOpen` as soon as connect() starts, before the socket (or,
-    // on a cluster, the slot map) is ready, so concurrent first calls must wait for the same connect.
-    if (this.#connecting !== undefined) return this.#connecting;
+    // on a cluster, the slot map) is ready, so concurrent first calls must wait for the same connect. But a connect
+    // that has been pending longer than the bound means Redis is down: fail at once instead of making every
+    // request wait out its full timeout (commands fail at once too, once a connected client loses Redis).
+    if (this.#connecting !== undefined) {
+      if (Date.now() - this.#connectStartedAt > this.#timeoutMs) throw new Error('redis is unreachable (still connecting)');
+      return this.#connecting;
+    }
     if (this.#connection.client.isOpen) return;
+    this.#connectStartedAt = Date.now();
     this.#connecting ??= (async () => {
       try {
         await this.#connection.client.connect();
@@ -239,12 +246,17 @@ export class RedisStore implements CacheStore {
   /** Runs one operation with connecting included under the time bound; every failure becomes a StoreUnavailableError. */
   async #bounded<T>(operation: string, run: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    let expired = false;
     const deadline = new Promise<never>((_, reject) => {
       // Timers run before I/O in each turn of the event loop: after the loop was busy for longer than the bound, a
       // reply that has already arrived would lose the race to its own timeout. setImmediate lets pending I/O in
       // first, so only a Redis that really did not answer times out, not one that answered while we were busy.
       timer = setTimeout(
-        () => setImmediate(() => reject(new Error(`timed out after ${this.#timeoutMs} ms`))),
+        () =>
+          setImmediate(() => {
+            expired = true;
+            reject(new Error(`timed out after ${this.#timeoutMs} ms`));
+          }),
         this.#timeoutMs,
       );
     });
@@ -252,6 +264,8 @@ export class RedisStore implements CacheStore {
       return await Promise.race([
         (async () => {
           await this.#ensureConnected();
+          // A caller that already gave up must not have its command replayed when Redis comes back.
+          if (expired) throw new Error('timed out while connecting');
           return run();
         })(),
         deadline,

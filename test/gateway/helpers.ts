@@ -1,0 +1,206 @@
+/**
+ * Shared helpers for the gateway tests (not a test file: no `.test.` in the name). Everything here talks to a
+ * real gateway over HTTP, or to a redis-server the test started itself.
+ */
+import { expect } from 'vitest';
+import { BuiltinModel } from '../../src/model/builtin-model.js';
+import type { Model, RankedList } from '../../src/model/model.js';
+import { postGraphQL } from '../support/gateway.js';
+import type { GraphQLBody } from '../support/gateway.js';
+import { redisCli } from '../support/redis-server.js';
+
+export const LIST_FIELDS = `userId modelVersion generatedAt ageSeconds source items { rank score item { id title category } }`;
+
+export const READ_QUERY = `query Read($userId: ID!, $first: Int) {
+  recommendations(userId: $userId, first: $first) { ${LIST_FIELDS} }
+}`;
+
+export const PURCHASE_MUTATION = `mutation Buy($input: RecordPurchaseInput!) {
+  recordPurchase(input: $input) { userId itemId orderId invalidated }
+}`;
+
+export const PURCHASE_WITH_LIST_MUTATION = `mutation BuyAndList($input: RecordPurchaseInput!) {
+  recordPurchase(input: $input) { userId itemId orderId invalidated recommendations { ${LIST_FIELDS} } }
+}`;
+
+export type Source = 'CACHE' | 'MODEL' | 'STALE';
+
+export interface ListItem {
+  rank: number;
+  score: number;
+  item: { id: string; title: string; category: string };
+}
+
+export interface RecList {
+  userId: string;
+  modelVersion: string;
+  generatedAt: string;
+  ageSeconds: number;
+  source: Source;
+  items: ListItem[];
+}
+
+export interface PurchasePayload {
+  userId: string;
+  itemId: string;
+  orderId: string;
+  invalidated: boolean;
+  recommendations?: RecList;
+}
+
+/** Formats a body for an assertion message. */
+export function describeBody(body: GraphQLBody): string {
+  return JSON.stringify(body, (key, value: unknown) => (key === 'stacktrace' ? undefined : value)).slice(0, 2000);
+}
+
+/** One `recommendations` read over HTTP; fails the test on any GraphQL error or non-200 status. */
+export async function readRecs(url: string, userId: string, first?: number): Promise<RecList> {
+  const variables: Record<string, unknown> = { userId };
+  if (first !== undefined) variables.first = first;
+  const { status, body } = await postGraphQL(url, READ_QUERY, variables);
+  expect(body.errors, describeBody(body)).toBeUndefined();
+  expect(status).toBe(200);
+  const list = body.data?.recommendations as RecList | undefined;
+  expect(list, describeBody(body)).toBeDefined();
+  return list as RecList;
+}
+
+/** `recordPurchase` over HTTP; fails the test on any GraphQL error. */
+export async function buy(
+  url: string,
+  input: { userId: string; itemId: string; orderId: string },
+  withList = false,
+): Promise<PurchasePayload> {
+  const { status, body } = await postGraphQL(url, withList ? PURCHASE_WITH_LIST_MUTATION : PURCHASE_MUTATION, { input });
+  expect(body.errors, describeBody(body)).toBeUndefined();
+  expect(status).toBe(200);
+  return body.data?.recordPurchase as PurchasePayload;
+}
+
+export function itemIds(list: RecList): string[] {
+  return list.items.map((entry) => entry.item.id);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** `KEYS *` on a private test server, sorted; an empty reply is no keys. */
+export async function keysOn(port: number, pattern = '*'): Promise<string[]> {
+  const reply = await redisCli(port, 'KEYS', pattern);
+  return reply === '' ? [] : reply.split('\n').sort();
+}
+
+/**
+ * Sorts `KEYS *` into per-user list entries, their recompute leases (`<entry>:lease`, which may outlive the write
+ * they guarded until they lapse) and the gateway's shared bookkeeping keys (`<prefix>recs:active`, the
+ * active-users log). Tests about entries look at `entries` and only check that the rest belongs to them.
+ */
+export function classifyKeys(keys: readonly string[]): { entries: string[]; leases: string[]; shared: string[] } {
+  const isLease = (key: string) => key.endsWith(':lease');
+  const isShared = (key: string) => /(^|[^}])recs:active$/.test(key);
+  return {
+    entries: keys.filter((key) => !isLease(key) && !isShared(key)),
+    leases: keys.filter(isLease),
+    shared: keys.filter(isShared),
+  };
+}
+
+/**
+ * The list entries in `keys` are exactly `entries`; every lease is the lease of one of them; every shared key is
+ * `recs:active` under one of the `prefixes` (default: no prefix).
+ */
+export function expectEntryKeys(keys: readonly string[], entries: readonly string[], prefixes: readonly string[] = ['']): void {
+  const sorted = classifyKeys(keys);
+  expect(sorted.entries).toEqual([...entries].sort());
+  for (const lease of sorted.leases) expect(entries).toContain(lease.slice(0, -':lease'.length));
+  for (const shared of sorted.shared) expect(prefixes.map((prefix) => `${prefix}recs:active`)).toContain(shared);
+}
+
+/** Calls of one command in an `INFO commandstats` reply; 0 when the command was never called since RESETSTAT. */
+export function commandCalls(info: string, command: string): number {
+  const match = new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(info);
+  return match?.[1] === undefined ? 0 : Number(match[1]);
+}
+
+/**
+ * A real `BuiltinModel` behind a decorator that records every call, so a test can count model calls and see
+ * exactly which users each call scored.
+ */
+export class CountingModel implements Model {
+  readonly scoreCalls: Array<readonly string[]> = [];
+  readonly purchases: Array<{ userId: string; itemId: string }> = [];
+  readonly #inner: Model;
+
+  constructor(inner: Model) {
+    this.#inner = inner;
+  }
+
+  static builtin(version: string): CountingModel {
+    return new CountingModel(new BuiltinModel({ version }));
+  }
+
+  currentVersion(): string {
+    return this.#inner.currentVersion();
+  }
+
+  async scoreAndRank(userIds: readonly string[], limit: number): Promise<Array<RankedList | Error>> {
+    this.scoreCalls.push([...userIds]);
+    return this.#inner.scoreAndRank(userIds, limit);
+  }
+
+  async recordPurchase(userId: string, itemId: string): Promise<void> {
+    this.purchases.push({ userId, itemId });
+    return this.#inner.recordPurchase(userId, itemId);
+  }
+
+  async ping(): Promise<void> {
+    await this.#inner.ping?.();
+  }
+
+  async close(): Promise<void> {
+    return this.#inner.close();
+  }
+
+  reset(): void {
+    this.scoreCalls.length = 0;
+    this.purchases.length = 0;
+  }
+}
+
+/**
+ * Cleanups run last-in first-out and one at a time, so a gateway is closed before the Redis it talks to is stopped.
+ * A failing cleanup does not keep the others from running.
+ */
+export class Cleanups {
+  readonly #steps: Array<() => Promise<unknown>> = [];
+
+  add(step: () => Promise<unknown>): void {
+    this.#steps.push(step);
+  }
+
+  async run(): Promise<void> {
+    const errors: unknown[] = [];
+    for (let step = this.#steps.pop(); step !== undefined; step = this.#steps.pop()) {
+      try {
+        await step();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length > 0) throw new AggregateError(errors, 'cleanup failed');
+  }
+}
+
+/** Rejects when `promise` takes longer than `ms`: a hang guard, so a hanging request fails the test instead of timing it out. */
+export async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, guard]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
