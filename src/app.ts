@@ -15,6 +15,8 @@ import { PurchaseService } from './purchases/purchase-service.js';
 import { PersistedQueryCache } from './graphql/persisted-query-cache.js';
 import { cacheSignalsPlugin } from './graphql/plugins/cache-signals/index.js';
 import { operationMetricsPlugin } from './graphql/plugins/operation-metrics/index.js';
+import { jsonStatusPlugin } from './graphql/plugins/json-status/index.js';
+import { internalErrorsPlugin } from './graphql/plugins/internal-errors/index.js';
 import { createHttpServer } from './http/server.js';
 import { Readiness } from './http/readiness.js';
 import { drainAndClose, settleWithin } from './http/shutdown.js';
@@ -67,10 +69,11 @@ const DEPENDENCY_CLOSE_MS = 2_000;
  */
 export async function createApp(config: GatewayConfig, parts: AppParts = {}): Promise<App> {
   const logger = parts.logger ?? createLogger(config.logLevel);
-  const telemetry = parts.telemetry ?? new PrometheusTelemetry({ ttlSeconds: config.cacheTtlSeconds });
+  const telemetry =
+    parts.telemetry ?? new PrometheusTelemetry({ ttlSeconds: config.cacheTtlSeconds, graceSeconds: config.cacheGraceSeconds });
   const catalog = parts.catalog ?? createCatalog();
   // MODEL_URL set: a remote ranking service, whose version is learned (bounded wait) before the first read.
-  const model = parts.model ?? (await createModel(config, { catalog, logger }));
+  const model = parts.model ?? (await createModel(config, { catalog, logger, telemetry }));
   const store = parts.store ?? createStore(config, logger);
   // Recently active users, for the cutover warm-up (`npm run warm-up`); cheap on the read path by design.
   const activity = createActivityRecorder(config, logger);
@@ -103,7 +106,8 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     maxFirst: config.listSize,
     production: config.nodeEnv === 'production',
     introspection: config.introspection,
-    plugins: [operationMetricsPlugin(telemetry), cacheSignalsPlugin({ cacheName: 'recs-gateway' })],
+    executor: config.graphqlExecutor,
+    plugins: [operationMetricsPlugin(telemetry), cacheSignalsPlugin({ cacheName: 'recs-gateway' }), jsonStatusPlugin<GatewayContext>(), internalErrorsPlugin<GatewayContext>(logger)],
     persistedQueries: {
       cache: new PersistedQueryCache({ store, keyPrefix: config.keyPrefix, ttlSeconds: config.persistedQueryTtlSeconds, telemetry, logger }),
       ttlSeconds: config.persistedQueryTtlSeconds,
@@ -133,9 +137,10 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     // Rate limits follow the token's subject; without auth (development) they follow the client address.
     const clientId = principal.anonymous ? `ip:${request.ip}` : `sub:${principal.subject}`;
     return {
-      loaders: createRequestLoaders(recommendations, catalog, MAX_BATCH, (list) => record.served.push(list), {
+      loaders: createRequestLoaders(recommendations, MAX_BATCH, (list) => record.served.push(list), {
         admitComputes: (count) => limits.takeComputes(clientId, count),
       }),
+      catalog,
       recommendations,
       record,
       purchases,

@@ -4,6 +4,7 @@ import type { AuthConfig } from '../config.js';
 import { UnauthenticatedError } from '../errors.js';
 import { DEVELOPMENT_PRINCIPAL, parseScopes } from './principal.js';
 import type { Principal } from './principal.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 export type Authenticator = (authorization: string | undefined) => Promise<Principal>;
 
@@ -11,24 +12,31 @@ export type Authenticator = (authorization: string | undefined) => Promise<Princ
 const HMAC_ALGORITHMS = ['HS256'];
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 const MAX_TOKEN_LENGTH = 8192;
+const CLOCK_TOLERANCE_SECONDS = 5;
+/** Verified tokens remembered (see verified-tokens.ts): at most this many, each for at most a minute. */
+const VERIFIED_TOKENS = { max: 10_000, maxAgeMs: 60_000 } as const;
 
 /**
  * Builds the bearer-token check for the configured auth mode (jose verifies signature, expiry, issuer, audience).
  * Failure messages stay generic: which check failed is logged on the server, never told to the caller.
  */
-export function createAuthenticator(config: AuthConfig): Authenticator {
+export function createAuthenticator(config: AuthConfig, now: () => number = Date.now): Authenticator {
   if (config.mode === 'none') return async () => DEVELOPMENT_PRINCIPAL;
+  const verified = new VerifiedTokens({ ...VERIFIED_TOKENS, clockToleranceMs: CLOCK_TOLERANCE_SECONDS * 1000, now });
   const key: Uint8Array | JWTVerifyGetKey =
     config.secret !== undefined ? new TextEncoder().encode(config.secret) : createRemoteJWKSet(new URL(config.jwksUrl ?? ''));
   const algorithms = config.secret !== undefined ? HMAC_ALGORITHMS : ASYMMETRIC_ALGORITHMS;
   return async (authorization) => {
     const token = bearerToken(authorization);
+    const known = verified.get(token);
+    if (known !== undefined) return known;
     try {
-      const { payload } = await (typeof key === 'function'
-        ? jwtVerify(token, key, { algorithms, issuer: config.issuer, audience: config.audience, clockTolerance: 5 })
-        : jwtVerify(token, key, { algorithms, issuer: config.issuer, audience: config.audience, clockTolerance: 5 }));
+      const options = { algorithms, issuer: config.issuer, audience: config.audience, clockTolerance: CLOCK_TOLERANCE_SECONDS, currentDate: new Date(now()) };
+      const { payload } = await (typeof key === 'function' ? jwtVerify(token, key, options) : jwtVerify(token, key, options));
       if (typeof payload.sub !== 'string' || payload.sub === '') throw new UnauthenticatedError('the token has no subject');
-      return { subject: payload.sub, scopes: parseScopes(payload.scope), anonymous: false };
+      const principal: Principal = { subject: payload.sub, scopes: parseScopes(payload.scope), anonymous: false };
+      verified.remember(token, principal, payload.exp);
+      return principal;
     } catch (error) {
       if (error instanceof UnauthenticatedError) throw error;
       const reason = error instanceof joseErrors.JWTExpired ? 'the token has expired' : 'the token is not valid';

@@ -2,9 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { ApolloServer } from '@apollo/server';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GatewayContext } from './context.js';
 import { createResolvers } from './resolvers.js';
+import { createJitGateway } from './jit-executor.js';
+import type { ExecutorKind } from './jit-executor.js';
+import { noStorePlugin } from './plugins/no-store/index.js';
+import { responseMediaTypePlugin } from './plugins/response-media-type/index.js';
+import { buildExecutableSchema } from './schema.js';
 import { createErrorFormatter } from './format-error.js';
 import { OPERATION_LIMITS, operationLimitRules } from './limits.js';
 
@@ -17,16 +22,29 @@ export interface ApolloOptions {
   readonly plugins: readonly ApolloServerPlugin<GatewayContext>[];
   /** Automatic persisted queries: where documents are registered (the gateway's store) and for how long. */
   readonly persistedQueries: { readonly cache: KeyValueCache<string>; readonly ttlSeconds: number };
+  /** Which executor runs validated operations (GRAPHQL_EXECUTOR): compiled (`jit`, the default) or graphql-js. */
+  readonly executor?: ExecutorKind;
 }
 
 /** The GraphQL server, SDL-first: the schema is `schema.graphql`, the file clients and codegen read too. */
 export async function createApolloServer(options: ApolloOptions): Promise<ApolloServer<GatewayContext>> {
   const typeDefs = await readFile(options.schemaPath, 'utf8');
+  const schema = buildExecutableSchema(typeDefs, createResolvers({ maxFirst: options.maxFirst }));
+  // The compiled executor enters through Apollo's one supported execution hook, the gateway interface; everything
+  // before execution (parse, document cache, validation, plugins) is Apollo's in both modes (jit-executor.ts).
+  const source = (options.executor ?? 'jit') === 'jit' ? { gateway: createJitGateway(schema) } : { schema };
   return new ApolloServer<GatewayContext>({
-    typeDefs,
-    resolvers: createResolvers({ maxFirst: options.maxFirst }),
+    ...source,
     // Apollo's landing pages load from a CDN; the gateway serves its own offline IDE instead (http/ide.ts).
-    plugins: [ApolloServerPluginLandingPageDisabled(), ...options.plugins],
+    // Its cache-control plugin instruments every resolver; none of our fields has a cache hint, so its only effect
+    // was `Cache-Control: no-store`, which noStorePlugin sends at no per-field cost.
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      noStorePlugin(),
+      responseMediaTypePlugin(),
+      ...options.plugins,
+    ],
     includeStacktraceInErrorResponses: !options.production,
     persistedQueries: { cache: options.persistedQueries.cache, ttl: options.persistedQueries.ttlSeconds },
     introspection: options.introspection,
@@ -35,5 +53,7 @@ export async function createApolloServer(options: ApolloOptions): Promise<Apollo
     formatError: createErrorFormatter(options.production),
     // CSRF prevention stays on (Apollo's default): a browser cannot send a simple cross-site GraphQL request.
     csrfPrevention: true,
+    // main.ts owns shutdown (drain HTTP first, then stop Apollo); Apollo's own signal handler would stop it early.
+    stopOnTerminationSignals: false,
   });
 }

@@ -10,11 +10,20 @@ import type { RequestRecord } from './request-record.js';
 /** Per-request loaders: new for every request, so nothing cached in them outlives it (only the store is shared). */
 export interface RequestLoaders {
   readonly recommendations: DataLoader<string, ServedList>;
-  readonly items: DataLoader<string, CatalogItem | null>;
+}
+
+/**
+ * The item catalogue as resolvers see it. It lives in this process, so a lookup is a synchronous map read: no loader,
+ * no promise per item (20 per list), which the compiled executor turns into plain property reads. A remote catalogue
+ * would bring back a per-request DataLoader here.
+ */
+export interface CatalogLookup {
+  get(itemId: string): CatalogItem | undefined;
 }
 
 export interface GatewayContext {
   readonly loaders: RequestLoaders;
+  readonly catalog: CatalogLookup;
   readonly recommendations: RecommendationService;
   /** What this request served and how it ended, for the cache signals and the request log line. */
   readonly record: RequestRecord;

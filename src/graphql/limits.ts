@@ -1,6 +1,7 @@
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import type { ValidationRule } from 'graphql';
+import type { GraphQLError, ValidationContext, ValidationRule } from 'graphql';
+import { knownOperationTypesRule } from './known-operation-types-rule.js';
 
 /**
  * Operation-shape limits, checked during validation before anything executes (graphql-js documents `maxErrors`
@@ -15,8 +16,17 @@ export const OPERATION_LIMITS = {
 } as const;
 
 export function operationLimitRules(): ValidationRule[] {
+  // graphql-armor's default (`propagateOnRejection: true`) *throws* the rejection out of `validate`, which Apollo
+  // answers as a 500 INTERNAL_SERVER_ERROR; reported on the context instead, it is a GRAPHQL_VALIDATION_FAILED.
+  const rejection = { propagateOnRejection: false, onReject: [reportRejection] };
   return [
-    maxDepthRule({ n: OPERATION_LIMITS.maxDepth, exposeLimits: true }) as unknown as ValidationRule,
-    maxAliasesRule({ n: OPERATION_LIMITS.maxAliases, exposeLimits: true }) as unknown as ValidationRule,
+    maxDepthRule({ n: OPERATION_LIMITS.maxDepth, exposeLimits: true, ...rejection }) as unknown as ValidationRule,
+    maxAliasesRule({ n: OPERATION_LIMITS.maxAliases, exposeLimits: true, ...rejection }) as unknown as ValidationRule,
+    // Not a limit, but checked in the same pass: a subscription (the schema has none) is the client's error.
+    knownOperationTypesRule,
   ];
+}
+
+function reportRejection(context: ValidationContext | null, error: GraphQLError): void {
+  context?.reportError(error);
 }

@@ -48,6 +48,8 @@ export function registerRequestLog(app: FastifyInstance, options: RequestLogOpti
     reply.header(REQUEST_ID_HEADER, request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
+    // A silenced logger writes nothing: skip building the line (about 1% of a cache hit's CPU).
+    if (request.log.level === 'silent') return;
     const path = request.url.split('?', 1)[0] ?? request.url;
     const record = records.get(request);
     const line = {

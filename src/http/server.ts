@@ -8,6 +8,7 @@ import type { RequestRecord } from '../graphql/request-record.js';
 import { registerIde, wantsIde } from './ide.js';
 import type { Readiness } from './readiness.js';
 import { REQUEST_ID_HEADER, recordOf, registerRequestLog, requestIdOf } from './request-log.js';
+import { closeConnectionsWhenClosing } from './shutdown.js';
 
 export interface HttpServerOptions {
   readonly apollo: ApolloServer<GatewayContext>;
@@ -27,8 +28,10 @@ export const GRAPHQL_PATH = '/graphql';
 
 /**
  * The HTTP surface: `/graphql` (POST and GET for GraphQL clients, GET from a browser for the IDE), `/healthz`
- * (the process is up), `/readyz` (ready to serve, with the store's state) and `/metrics` (Prometheus). Fastify over Node's http: it adds
- * body limits, routing and a clean close, and measured at parity with Apollo's standalone server (README).
+ * (the process is up), `/readyz` (ready to serve, with the store's and the model's state; see `readiness.ts`) and
+ * `/metrics` (Prometheus). Every request gets an id (`x-request-id`) and one log line (`request-log.ts`). Fastify
+ * over Node's http: it adds body limits, routing and a clean close, and measured at parity with Apollo's
+ * standalone server (README).
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -39,6 +42,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     genReqId: requestIdOf,
   });
   registerRequestLog(app, { quietPaths: ['/healthz', '/readyz', '/metrics'] });
+  closeConnectionsWhenClosing(app);
   if (options.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: [...options.corsOrigins],

@@ -7,6 +7,22 @@ export interface DrainResult {
 }
 
 /**
+ * Makes connections end with their in-flight response once the server is closing. Without it a kept-alive
+ * connection (Fastify keeps them 72 s) would outlive its last response idle, and hold the drain open until the
+ * drain time cuts it: `Connection: close` lets a drained server close as soon as its last request is answered.
+ */
+export function closeConnectionsWhenClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
+}
+
+/**
  * Closes the HTTP server the way SIGTERM should: stop accepting at once (the listening socket closes, so new
  * connections are refused; Fastify answers 503 to a new request on a kept-alive connection and closes idle ones),
  * let in-flight requests finish, and after `drainMs` cut the connections of those still running, so a stuck

@@ -55,6 +55,40 @@ export interface BuiltinModelOptions {
   readonly catalog?: Catalog;
   /** Upper bound on items per list: larger `limit`s are clamped to it. Defaults to 100. */
   readonly listSize?: number;
+  /**
+   * Where `rankForUser` runs. Default: in this thread, on the event loop. `createScoringPool` (scoring-pool.ts) runs
+   * it in worker threads, so a burst of misses never holds up the hits served meanwhile.
+   */
+  readonly ranker?: (weights: VersionWeights) => Ranker;
+}
+
+/** One user to rank: what `rankForUser` needs besides the version's weights and the limit. */
+export interface RankRequest {
+  readonly userId: string;
+  readonly purchasedIndices: readonly number[];
+}
+
+/** Runs `rankForUser` for a batch: one result or Error per request, in order. */
+export interface Ranker {
+  rank(requests: readonly RankRequest[], limit: number): Promise<Array<RankedIndices | Error>>;
+  close(): Promise<void>;
+}
+
+/** The default ranker: the batch in this thread, one user after another. */
+export function inProcessRanker(weights: VersionWeights): Ranker {
+  return {
+    async rank(requests, limit) {
+      return requests.map((request) => {
+        // One user's failure must not fail the batch: the Model contract returns an Error in that user's slot.
+        try {
+          return rankForUser({ userId: request.userId, weights, purchasedIndices: request.purchasedIndices, limit });
+        } catch (error) {
+          return error instanceof Error ? error : new Error(String(error));
+        }
+      });
+    },
+    async close() {},
+  };
 }
 
 /** Derives a version's item factors and popularity bias from the catalogue, deterministically from the version. */
@@ -153,6 +187,7 @@ export class BuiltinModel implements Model {
   readonly listSize: number;
   private readonly version: string;
   private readonly weights: VersionWeights;
+  private readonly ranker: Ranker;
   /** Item ids per user, including ids unknown to the catalogue (they cannot be ranked, so they stay excluded). */
   private readonly purchasesByUser = new Map<string, Set<string>>();
 
@@ -166,6 +201,7 @@ export class BuiltinModel implements Model {
     this.listSize = listSize;
     this.catalog = options.catalog ?? createCatalog();
     this.weights = deriveVersionWeights(this.catalog, this.version);
+    this.ranker = (options.ranker ?? inProcessRanker)(this.weights);
   }
 
   currentVersion(): string {
@@ -177,10 +213,15 @@ export class BuiltinModel implements Model {
       throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
     }
     const boundedLimit = Math.min(limit, this.listSize);
-    return userIds.map((userId) => {
+    const requests = userIds.map((userId) => ({ userId, purchasedIndices: this.purchasedIndicesOf(userId) }));
+    const ranked = await this.ranker.rank(requests, boundedLimit);
+    return userIds.map((userId, position) => {
+      const result = ranked[position];
       // One user's failure must not fail the batch: the Model contract returns an Error in that user's slot.
+      if (result === undefined) return new Error(`the ranker returned no result for user ${userId}`);
+      if (result instanceof Error) return result;
       try {
-        return this.rankOne(userId, boundedLimit);
+        return this.listOf(userId, result);
       } catch (error) {
         return error instanceof Error ? error : new Error(String(error));
       }
@@ -197,16 +238,11 @@ export class BuiltinModel implements Model {
   }
 
   async close(): Promise<void> {
-    // Nothing to release in-process; kept for the interface (a worker-backed variant terminates its workers here).
+    // In-process: nothing to release. A worker pool terminates its threads here.
+    await this.ranker.close();
   }
 
-  private rankOne(userId: string, limit: number): RankedList {
-    const ranked = rankForUser({
-      userId,
-      weights: this.weights,
-      purchasedIndices: this.purchasedIndicesOf(userId),
-      limit,
-    });
+  private listOf(userId: string, ranked: RankedIndices): RankedList {
     const items: RankedItem[] = [];
     ranked.itemIndices.forEach((index, position) => {
       items.push({ itemId: this.catalog.itemAt(index).id, score: ranked.scores[position] ?? 0 });

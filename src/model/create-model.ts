@@ -1,6 +1,7 @@
 import type { GatewayConfig } from '../config.js';
-import type { Logger } from '../telemetry/events.js';
+import type { Logger, Telemetry } from '../telemetry/events.js';
 import { BuiltinModel } from './builtin-model.js';
+import { createScoringPool } from './scoring-pool.js';
 import type { Catalog } from './catalog.js';
 import { HttpModel } from './http-model.js';
 import type { Model } from './model.js';
@@ -10,9 +11,14 @@ import type { Model } from './model.js';
  * A remote model has told its version (or given up after one call's budget) by the time this resolves, so the
  * gateway's first reads already go to the right namespace.
  */
-export async function createModel(config: GatewayConfig, parts: { readonly catalog: Catalog; readonly logger: Logger }): Promise<Model> {
+export async function createModel(
+  config: GatewayConfig,
+  parts: { readonly catalog: Catalog; readonly logger: Logger; readonly telemetry?: Pick<Telemetry, 'breakerState'> },
+): Promise<Model> {
   if (config.modelUrl === undefined) {
-    return new BuiltinModel({ version: config.modelVersion, catalog: parts.catalog, listSize: config.listSize });
+    // MODEL_WORKERS > 0 (default: one per core): scoring runs in worker threads, off the event loop that serves hits.
+    const ranker = config.modelWorkers > 0 ? createScoringPool({ threads: config.modelWorkers }) : undefined;
+    return new BuiltinModel({ version: config.modelVersion, catalog: parts.catalog, listSize: config.listSize, ranker });
   }
   const model = new HttpModel({
     url: config.modelUrl,
@@ -21,6 +27,7 @@ export async function createModel(config: GatewayConfig, parts: { readonly catal
     versionPollMs: config.modelVersionPollSeconds * 1000,
     initialVersion: config.modelVersion,
     logger: parts.logger,
+    telemetry: parts.telemetry,
   });
   await model.init();
   return model;

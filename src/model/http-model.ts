@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import { ModelServiceError } from '../errors.js';
 import { silentLogger } from '../telemetry/events.js';
-import type { Logger } from '../telemetry/events.js';
+import type { Logger, Telemetry } from '../telemetry/events.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { BreakerState } from './circuit-breaker.js';
 import type { Model, RankedList } from './model.js';
@@ -27,11 +27,22 @@ export interface HttpModelOptions {
   /** Keep-alive connections to the service. Default 32. */
   readonly connections?: number;
   readonly logger?: Logger;
+  /** Told every breaker transition (`recs_model_breaker_state`). */
+  readonly telemetry?: Pick<Telemetry, 'breakerState'>;
   readonly now?: () => number;
   readonly random?: () => number;
 }
 
 type Method = 'GET' | 'POST';
+
+/** How one call meets the breaker: gated (refused while open) or not, and how many retries it may make. */
+interface CallPolicy {
+  readonly gated: boolean;
+  readonly retries: number | undefined;
+}
+
+const DEFAULT_POLICY: CallPolicy = { gated: true, retries: undefined };
+const POLL_POLICY: CallPolicy = { gated: false, retries: 0 };
 
 /** A response body above this is refused: a list of 100 items is ~4 KB per user, so this is ~1,000 users' worth. */
 const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
@@ -47,7 +58,8 @@ const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
  * - All three calls are safe to repeat. Rank and version are reads. A purchase is the pair (userId, itemId) added to
  *   a set, so a duplicate delivery is a no-op; losing one instead would let the model rank a bought item again.
  * - Each attempt is reported to a circuit breaker (`circuit-breaker.ts`); while it is open, calls fail at once with
- *   `circuit-open` and the recommendation service serves graced STALE lists or MODEL_UNAVAILABLE.
+ *   `circuit-open` and the recommendation service serves graced STALE lists or MODEL_UNAVAILABLE. The version poll is
+ *   the exception: it always goes out, once, and its answer closes the breaker (see `refreshVersion`).
  *
  * Versions: the active version is whatever the service last said, from `GET /v1/version` (polled) or the top-level
  * `modelVersion` of a rank answer. Answers can arrive out of order (a slow attempt sent before a restart, answered
@@ -115,12 +127,19 @@ export class HttpModel implements Model {
     return learned;
   }
 
-  /** Asks the service for its version now; resolves with whether it answered. One poll at a time. */
+  /**
+   * Asks the service for its version now; resolves with whether it answered. One poll at a time.
+   *
+   * The poll is the breaker's scheduled probe: it goes out even while the breaker is open (one request per poll
+   * interval cannot overload anyone), makes a single attempt (the next poll is its retry), and reports its outcome.
+   * Without this, polls failing during a model restart open the breaker, the open breaker then refuses the polls, and
+   * the gateway keeps serving the old version for a whole cool-down after the new one is up.
+   */
   async refreshVersion(): Promise<boolean> {
     if (this.#polling) return false;
     this.#polling = true;
     try {
-      const { value, seq } = await this.#call('GET', VERSION_PATH, undefined, parseVersionResponse);
+      const { value, seq } = await this.#call('GET', VERSION_PATH, undefined, parseVersionResponse, POLL_POLICY);
       this.#observeVersion(value.modelVersion, seq);
       return true;
     } catch (error) {
@@ -198,10 +217,12 @@ export class HttpModel implements Model {
     path: string,
     payload: unknown,
     parse: ((body: unknown) => T) | undefined,
+    policy: CallPolicy = DEFAULT_POLICY,
   ): Promise<{ value: T; seq: number }> {
     const deadline = this.#now() + this.#options.timeoutMs;
+    const retries = policy.retries ?? this.#retries;
     for (let attempt = 0; ; attempt += 1) {
-      if (!this.#breaker.tryAcquire()) {
+      if (policy.gated && !this.#breaker.tryAcquire()) {
         this.#noteBreaker();
         throw new ModelServiceError('circuit-open', `${method} ${path} refused: the circuit breaker is open after repeated failures`);
       }
@@ -219,7 +240,7 @@ export class HttpModel implements Model {
         if (isClientError(failure)) this.#breaker.onSuccess();
         else this.#breaker.onFailure();
         this.#noteBreaker();
-        if (!isRetryable(failure) || attempt >= this.#retries) throw failure;
+        if (!isRetryable(failure) || attempt >= retries) throw failure;
         const step = this.#retryBaseMs * 2 ** attempt;
         const backoff = step / 2 + (this.#random() * step) / 2;
         if (this.#now() + backoff >= deadline) throw failure;
@@ -275,6 +296,7 @@ export class HttpModel implements Model {
     if (state === this.#lastBreakerState) return;
     const previous = this.#lastBreakerState;
     this.#lastBreakerState = state;
+    this.#options.telemetry?.breakerState(state);
     if (state === 'open') {
       this.#logger.warn({ url: this.#options.url, failures: this.#breaker.consecutiveFailures }, 'model circuit breaker opened; failing model calls fast');
     } else if (state === 'closed' && previous !== 'closed') {

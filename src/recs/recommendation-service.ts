@@ -6,6 +6,7 @@ import { classify, shouldRefreshEarly } from '../cache/freshness.js';
 import { userKeys } from '../cache/key-scheme.js';
 import type { UserKeys } from '../cache/key-scheme.js';
 import { freshTtlMs } from '../cache/ttl-policy.js';
+import { quantiseItems } from '../cache/packed-entry.js';
 import type { TtlPolicy } from '../cache/ttl-policy.js';
 import { ModelUnavailableError } from '../errors.js';
 import type { Model, RankedList } from '../model/model.js';
@@ -46,8 +47,9 @@ type Outcome = Computed | Error;
 
 export interface LoadOptions {
   /**
-   * Called before the model computes lists for this batch's misses; rejecting (e.g. a client over its budget)
-   * fails those users with the rejection, while hits and stale lists are still served.
+   * Called before the model computes lists for this batch's misses, one user at a time (`count` is 1); rejecting
+   * (e.g. a client over its budget) fails that user and every miss after it with the rejection, while the misses
+   * admitted before it are computed and hits and stale lists are still served.
    */
   readonly admitComputes?: (count: number) => Promise<void>;
 }
@@ -136,17 +138,26 @@ export class RecommendationService {
       );
     }
 
-    const refused = toCompute.length > 0 ? await admit(options, toCompute.length) : undefined;
-    const computed = refused !== undefined ? toCompute.map(() => refused) : await this.#recompute(
-      toCompute.map((index) => userIds[index] as string),
-      toCompute.map((index) => keys[index] as UserKeys),
-      toCompute.map((index) => snapshots[index]?.state ?? EMPTY_USER_STATE),
+    // Admitted one miss at a time: a batch larger than what is left of the budget (or than the whole budget) still
+    // gets the users that fit, instead of being refused whole while its refusal uses up the budget.
+    let refused: Error | undefined;
+    const admitted: number[] = [];
+    for (const index of toCompute) {
+      refused = await admit(options, 1);
+      if (refused !== undefined) break;
+      admitted.push(index);
+    }
+    const computed = await this.#recompute(
+      admitted.map((index) => userIds[index] as string),
+      admitted.map((index) => keys[index] as UserKeys),
+      admitted.map((index) => snapshots[index]?.state ?? EMPTY_USER_STATE),
       version,
       'foreground',
     );
 
     const servedAt = this.#now();
-    const computedByIndex = new Map(toCompute.map((index, position) => [index, computed[position]]));
+    const computedByIndex = new Map<number, Outcome | undefined>(toCompute.map((index) => [index, refused]));
+    admitted.forEach((index, position) => computedByIndex.set(index, computed[position]));
     return userIds.map((userId, index) => {
       const outcome = results[index] ?? computedByIndex.get(index);
       if (outcome === refused && refused !== undefined) return refused;
@@ -354,7 +365,7 @@ export class RecommendationService {
         freshUntil: finished + freshMs,
         staleUntil: finished + freshMs + this.#options.graceMs,
         computeMs,
-        items: list.items,
+        items: quantiseItems(list.items),
       };
       // The list is stored under the version that computed it, never the one we asked for.
       const target = list.modelVersion === expectedVersion ? (keys[index] as UserKeys) : userKeys(this.#options.keyPrefix, list.userId, list.modelVersion);
@@ -386,13 +397,26 @@ async function admit(options: LoadOptions, count: number): Promise<Error | undef
   }
 }
 
+/**
+ * Served items of lists nobody bought from, by the cached list they came from: an entry the memory store hands out
+ * again and again is ranked once, not on every hit (100 objects per read otherwise, the largest allocation on the hit
+ * path). Weak, so it never keeps an entry alive; served items are never mutated.
+ */
+const rankedOnce = new WeakMap<CacheEntry['items'], readonly ServedItem[]>();
+
 /** Filters bought items out (they are never shown again, even from an older list) and renumbers ranks. */
 function serve(userId: string, computed: Computed, state: UserState, servedAt: number): ServedList {
-  const bought = state.bought.length === 0 ? undefined : new Set(state.bought.map((purchase) => purchase.itemId));
-  const items: ServedItem[] = [];
-  for (const item of computed.entry.items) {
-    if (bought?.has(item.itemId)) continue;
-    items.push({ rank: items.length + 1, score: item.score, itemId: item.itemId });
+  const source = computed.entry.items;
+  let items = state.bought.length === 0 ? rankedOnce.get(source) : undefined;
+  if (items === undefined) {
+    const bought = state.bought.length === 0 ? undefined : new Set(state.bought.map((purchase) => purchase.itemId));
+    const ranked: ServedItem[] = [];
+    for (const item of source) {
+      if (bought?.has(item.itemId)) continue;
+      ranked.push({ rank: ranked.length + 1, score: item.score, itemId: item.itemId });
+    }
+    if (bought === undefined) rankedOnce.set(source, ranked);
+    items = ranked;
   }
   return {
     userId,

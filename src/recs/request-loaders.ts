@@ -1,6 +1,4 @@
 import DataLoader from 'dataloader';
-import type { Catalog } from '../model/catalog.js';
-import type { CatalogItem } from '../model/catalog-item.js';
 import type { RequestLoaders } from '../graphql/context.js';
 import type { LoadOptions, RecommendationService } from './recommendation-service.js';
 import type { ServedList } from './served-list.js';
@@ -12,7 +10,6 @@ import type { ServedList } from './served-list.js';
  */
 export function createRequestLoaders(
   service: RecommendationService,
-  catalog: Catalog,
   maxBatchSize: number,
   /** Told of every list served, for the request's cache signals and log line. */
   onServed: (list: ServedList) => void = () => {},
@@ -26,6 +23,5 @@ export function createRequestLoaders(
   };
   return {
     recommendations: new DataLoader<string, ServedList>(loadMany, { maxBatchSize }),
-    items: new DataLoader<string, CatalogItem | null>(async (itemIds) => catalog.getMany(itemIds).map((item) => item ?? null)),
   };
 }

@@ -5,8 +5,10 @@ import { classify } from '../cache/freshness.js';
 import { userKeys } from '../cache/key-scheme.js';
 import type { UserKeys } from '../cache/key-scheme.js';
 import { freshTtlMs } from '../cache/ttl-policy.js';
+import { quantiseItems } from '../cache/packed-entry.js';
 import type { TtlPolicy } from '../cache/ttl-policy.js';
 import type { Model, RankedList } from '../model/model.js';
+import type { Telemetry } from '../telemetry/events.js';
 import type { ActiveUsersLog } from './active-users.js';
 
 export interface WarmUpOptions {
@@ -26,6 +28,8 @@ export interface WarmUpOptions {
   readonly graceMs: number;
   readonly listSize: number;
   readonly onProgress?: (progress: WarmUpProgress) => void;
+  /** Told `done` of `total` after every batch (the `recs_warmup_*` gauges, when run inside a process with metrics). */
+  readonly telemetry?: Pick<Telemetry, 'warmupProgress'>;
   readonly now?: () => number;
   readonly random?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -77,6 +81,7 @@ export async function warmUp(options: WarmUpOptions): Promise<WarmUpProgress> {
   let progress: WarmUpProgress = {
     version, total: userIds.length, done: 0, written: 0, alreadyWarm: 0, refused: 0, failed: 0, otherVersion: 0, elapsedMs: 0,
   };
+  options.telemetry?.warmupProgress(0, userIds.length);
 
   for (let offset = 0; offset < userIds.length; offset += options.batchSize) {
     // Token-bucket-free rate limit: batch k may start once the users before it fit under the rate.
@@ -97,6 +102,7 @@ export async function warmUp(options: WarmUpOptions): Promise<WarmUpProgress> {
       elapsedMs: now() - started,
     };
     options.onProgress?.(progress);
+    options.telemetry?.warmupProgress(progress.done, progress.total);
   }
   return { ...progress, elapsedMs: now() - started };
 }
@@ -165,7 +171,7 @@ async function warmBatch(
       freshUntil: finished + freshMs,
       staleUntil: finished + freshMs + options.graceMs,
       computeMs: Math.max(1, finished - modelStarted),
-      items: list.items,
+      items: quantiseItems(list.items),
     };
     writes.push({ keys: keys[index] as UserKeys, entry, ttlMs: freshMs + options.graceMs, expectedGeneration: state.generation, leaseToken: undefined });
   });

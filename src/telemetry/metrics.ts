@@ -30,6 +30,8 @@ export const METRIC_NAMES = {
   warmupDone: 'recs_warmup_done_users',
   warmupTarget: 'recs_warmup_target_users',
   purgedKeys: 'recs_purged_keys_total',
+  ttl: 'recs_cache_ttl_seconds',
+  grace: 'recs_cache_grace_seconds',
 } as const;
 
 const MAX_VERSION_LABELS = 16;
@@ -61,9 +63,15 @@ export class PrometheusTelemetry implements Telemetry {
   readonly #versions = new Set<string>();
   readonly #operations = new Set<string>();
 
-  constructor(options: { readonly ttlSeconds: number; readonly defaultMetrics?: boolean }) {
+  constructor(options: { readonly ttlSeconds: number; readonly graceSeconds?: number; readonly defaultMetrics?: boolean }) {
     const registers = [this.registry];
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    // The configured freshness as series of their own, so an alert can compare served age with the TTL the replica
+    // actually runs with instead of a number copied into the rule.
+    new Gauge({ name: METRIC_NAMES.ttl, help: 'Configured fresh TTL of cached lists (CACHE_TTL_SECONDS).', registers }).set(options.ttlSeconds);
+    if (options.graceSeconds !== undefined) {
+      new Gauge({ name: METRIC_NAMES.grace, help: 'Configured grace past the TTL (CACHE_GRACE_SECONDS).', registers }).set(options.graceSeconds);
+    }
     this.#cacheReads = new Counter({
       name: METRIC_NAMES.cacheReads,
       help: 'Cache reads by result: hit (fresh), stale (served within grace), miss (computed before answering).',

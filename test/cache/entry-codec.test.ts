@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeStored, encodeEntry } from '../../src/cache/entry-codec.js';
+import { decodeStored, encodeEntry, encodeEntryV1 } from '../../src/cache/entry-codec.js';
 import { makeEntry } from './fixtures.js';
 
 describe('encodeEntry / decodeStored', () => {
@@ -21,7 +21,16 @@ describe('encodeEntry / decodeStored', () => {
     expect(decodeStored(encodeEntry(odd))).toEqual({ kind: 'entry', entry: odd });
   });
 
-  it('writes format e1: a tagged array with items flattened as id, score, ...', () => {
+  it('still reads format e1, as written by releases before format 2', () => {
+    const entry = makeEntry({ modelVersion: 'v2', computeMs: 3.5 });
+    expect(decodeStored(encodeEntryV1(entry))).toEqual({ kind: 'entry', entry });
+  });
+
+  it('writes format e2 (packed, see packed-entry.test.ts)', () => {
+    expect(encodeEntry(makeEntry())).toMatch(/^e2:[A-Za-z0-9_-]+$/);
+  });
+
+  it('format e1: a tagged array with items flattened as id, score, ...', () => {
     const entry = makeEntry({
       modelVersion: 'v7',
       generatedAt: 1,
@@ -33,12 +42,12 @@ describe('encodeEntry / decodeStored', () => {
         { itemId: 'b', score: 0.25 },
       ],
     });
-    expect(JSON.parse(encodeEntry(entry))).toEqual(['e1', 'v7', 1, 2, 3, 4, ['a', 0.5, 'b', 0.25]]);
+    expect(JSON.parse(encodeEntryV1(entry))).toEqual(['e1', 'v7', 1, 2, 3, 4, ['a', 0.5, 'b', 0.25]]);
   });
 });
 
 describe('decodeStored: anything that does not decode is a miss', () => {
-  const valid = (): unknown[] => JSON.parse(encodeEntry(makeEntry())) as unknown[];
+  const valid = (): unknown[] => JSON.parse(encodeEntryV1(makeEntry())) as unknown[];
   const withPart = (index: number, value: unknown): string => {
     const parts = valid();
     parts[index] = value;
@@ -48,7 +57,7 @@ describe('decodeStored: anything that does not decode is a miss', () => {
   it.each([
     ['not JSON', 'garbage'],
     ['empty string', ''],
-    ['truncated', encodeEntry(makeEntry()).slice(0, -3)],
+    ['truncated', encodeEntryV1(makeEntry()).slice(0, -3)],
     ['null', 'null'],
     ['a number', '42'],
     ['a string', '"e1"'],
@@ -59,13 +68,13 @@ describe('decodeStored: anything that does not decode is a miss', () => {
     ['a numeric model version', withPart(1, 2)],
     ['a string timestamp', withPart(2, '1700000000000')],
     ['a null freshUntil', withPart(3, null)],
-    ['an infinite staleUntil', encodeEntry(makeEntry()).replace(',1700000120000,', ',1e999,')],
+    ['an infinite staleUntil', encodeEntryV1(makeEntry()).replace(',1700000120000,', ',1e999,')],
     ['missing computeMs', JSON.stringify(valid().slice(0, 5))],
     ['items that are not an array', withPart(6, { a: 1 })],
     ['an odd-length item list', withPart(6, ['a', 0.5, 'b'])],
     ['a numeric item id', withPart(6, [7, 0.5])],
     ['a string score', withPart(6, ['a', '0.5'])],
-    ['an old Keyv envelope', JSON.stringify({ value: encodeEntry(makeEntry()), expires: null })],
+    ['an old Keyv envelope', JSON.stringify({ value: encodeEntryV1(makeEntry()), expires: null })],
     ['an object without gen', '{"bought":[]}'],
     ['a string generation', '{"gen":"1","bought":[]}'],
     ['a null generation', '{"gen":null}'],

@@ -9,6 +9,7 @@ import type { RedisStoreOptions } from '../../src/cache/redis-store.js';
 import { userKeys, versionScanPatterns } from '../../src/cache/key-scheme.js';
 import type { UserKeys } from '../../src/cache/key-scheme.js';
 import { EMPTY_USER_STATE } from '../../src/cache/cache-entry.js';
+import { decodePackedEntry } from '../../src/cache/packed-entry.js';
 import { redisCli, startRedis, startRedisCluster } from '../support/redis-server.js';
 import type { RedisClusterProcess, RedisProcess } from '../support/redis-server.js';
 import { registerStoreContract } from './store-contract.js';
@@ -111,11 +112,13 @@ describe('RedisStore on a single redis-server', () => {
       expect(unprefixed?.entry).toBeUndefined();
     });
 
-    it('stores the entry in the e1 wire format, not a Keyv envelope', async () => {
+    it('stores the entry in the e2 wire format (packed, see packed-entry.ts), not a Keyv envelope', async () => {
       const keys = userKeys('', '42', 'v2');
-      await store.writeMany([makeWrite(keys, makeEntry({ items: [{ itemId: 'i7', score: 0.5 }] }))]);
+      const entry = makeEntry({ items: [{ itemId: 'i7', score: 0.5 }] });
+      await store.writeMany([makeWrite(keys, entry)]);
       const raw = await redisCli(server.port, 'GET', 'recs:{42}:v2');
-      expect(JSON.parse(raw)).toEqual(['e1', 'v1', 1_700_000_000_000, 1_700_000_060_000, 1_700_000_120_000, 12, ['i7', 0.5]]);
+      expect(raw).toMatch(/^e2:[A-Za-z0-9_-]+$/);
+      expect(decodePackedEntry(raw)).toEqual(entry);
     });
 
     it('sets the physical TTL of an entry and of the state (PTTL)', async () => {

@@ -245,7 +245,11 @@ describe('offline GraphiQL IDE in a real browser', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/json/);
     expect(response.headers.get('content-security-policy')).toBeNull();
-    expect(await response.json()).toEqual({ data: { recommendations: { userId: 'u43' } } });
+    // The list's freshness rides along in extensions.recsCache (see test/http/cache-signals.test.ts).
+    expect(await response.json()).toEqual({
+      data: { recommendations: { userId: 'u43' } },
+      extensions: { recsCache: [expect.objectContaining({ userId: 'u43' })] },
+    });
   });
 
   it('serves the IDE assets from the gateway, with no source-map references left for the browser to fetch', async () => {

@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import type { ServedList } from '../../../recs/served-list.js';
 import type { GatewayContext } from '../../context.js';
 
@@ -30,22 +30,24 @@ export interface CacheSignalsOptions {
  * refused (a purchase came in meanwhile) or fail (Redis down), and the service does not report which per list.
  */
 export function cacheSignalsPlugin(options: CacheSignalsOptions): ApolloServerPlugin<GatewayContext> {
+  // One listener for every request: what was served is in the request's record, not in the listener.
+  const listener: GraphQLRequestListener<GatewayContext> = {
+    async willSendResponse({ response, contextValue }) {
+      const served = contextValue.record.served;
+      if (served.length === 0) return;
+      const [only] = served;
+      if (served.length === 1 && only !== undefined) {
+        response.http.headers.set('cache-status', cacheStatus(options.cacheName, only));
+        response.http.headers.set('age', String(Math.floor(only.ageSeconds)));
+      }
+      if (response.body.kind !== 'single') return;
+      const result = response.body.singleResult;
+      result.extensions = { ...result.extensions, recsCache: served.map(signalOf) };
+    },
+  };
   return {
     async requestDidStart() {
-      return {
-        async willSendResponse({ response, contextValue }) {
-          const served = contextValue.record.served;
-          if (served.length === 0) return;
-          const [only] = served;
-          if (served.length === 1 && only !== undefined) {
-            response.http.headers.set('cache-status', cacheStatus(options.cacheName, only));
-            response.http.headers.set('age', String(Math.floor(only.ageSeconds)));
-          }
-          if (response.body.kind !== 'single') return;
-          const result = response.body.singleResult;
-          result.extensions = { ...result.extensions, recsCache: served.map(signalOf) };
-        },
-      };
+      return listener;
     },
   };
 }

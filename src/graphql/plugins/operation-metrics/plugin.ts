@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestListener, GraphQLResponse } from '@apollo/server';
 import type { OperationOutcome, Telemetry } from '../../../telemetry/events.js';
 import type { GatewayContext } from '../../context.js';
 
@@ -13,20 +13,20 @@ export const ANONYMOUS_OPERATION = 'anonymous';
  * chosen by clients.
  */
 export function operationMetricsPlugin(telemetry: Pick<Telemetry, 'graphqlOperation'>): ApolloServerPlugin<GatewayContext> {
+  // One listener for every request: everything per request is on the request context, so the hit path allocates
+  // nothing here. Apollo sets `operation` once the document resolved to one operation (after validation).
+  const listener: GraphQLRequestListener<GatewayContext> = {
+    async willSendResponse({ operation, operationName, response, contextValue }) {
+      const name = operation === undefined ? UNRESOLVED_OPERATION : (operationName ?? ANONYMOUS_OPERATION);
+      const outcome = outcomeOf(response.body);
+      contextValue.record.operationName = name;
+      contextValue.record.outcome = outcome;
+      telemetry.graphqlOperation(name, outcome);
+    },
+  };
   return {
     async requestDidStart() {
-      let operation = UNRESOLVED_OPERATION;
-      return {
-        async didResolveOperation(requestContext) {
-          operation = requestContext.operationName ?? ANONYMOUS_OPERATION;
-        },
-        async willSendResponse({ response, contextValue }) {
-          const outcome = outcomeOf(response.body);
-          contextValue.record.operationName = operation;
-          contextValue.record.outcome = outcome;
-          telemetry.graphqlOperation(operation, outcome);
-        },
-      };
+      return listener;
     },
   };
 }

@@ -1,0 +1,117 @@
+/**
+ * `npm run bench -- pipeline`: CPU time per request of the GraphQL pipeline itself, without sockets, in one
+ * process: Fastify's `inject()` drives the bare Apollo baseline (the same server as `baseline-server.ts`) and the
+ * gateway (memory store, JWT auth, warm users) through the same single-user query, alternating A B A B, and reads
+ * `process.cpuUsage()` around each run.
+ *
+ * Why next to `run.ts`: on a 2-core machine shared with other work, autocannon's req/s swings by 2-5x between runs
+ * (the load generator, the server and everyone else compete for the cores). CPU time per request is what the
+ * optimisations change, and in-process it is steady enough to compare variants (executors, encodings) within a run.
+ * It leaves out the kernel's share (socket reads and writes), which is the same for both servers, so the ratio here
+ * is an upper bound of the end-to-end one.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { createApp } from '../src/app.js';
+import type { App } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { DateTimeScalar } from '../src/graphql/scalars.js';
+import { createCatalog } from '../src/model/catalog.js';
+import { createBenchAuth } from './auth.js';
+import { gatewayEnvironment } from './gateway-env.js';
+import { requestHeaders, singleBody } from './queries.js';
+import { median } from './stats.js';
+
+const SCHEMA_PATH = fileURLToPath(new URL('../schema.graphql', import.meta.url));
+const USERS = 200;
+
+interface Target {
+  readonly name: string;
+  readonly http: FastifyInstance;
+  close(): Promise<void>;
+}
+
+async function baseline(): Promise<Target> {
+  const catalog = createCatalog();
+  const items = Array.from({ length: 20 }, (_, index) => {
+    const item = catalog.itemAt(index * 37);
+    return { rank: index + 1, score: 1.2345678901234 - index * 0.0123456789, item: { id: item.id, title: item.title, category: item.category } };
+  });
+  const generatedAt = new Date();
+  const apollo = new ApolloServer({
+    typeDefs: await readFile(SCHEMA_PATH, 'utf8'),
+    resolvers: {
+      DateTime: DateTimeScalar,
+      Query: {
+        recommendations: (_parent: unknown, args: { userId: string }) => ({ userId: args.userId, modelVersion: 'v1', generatedAt, ageSeconds: 12.345, source: 'CACHE', items }),
+      },
+    },
+    plugins: [ApolloServerPluginLandingPageDisabled()],
+  });
+  await apollo.start();
+  const http = Fastify();
+  http.route({ method: ['GET', 'POST'], url: '/graphql', handler: fastifyApolloHandler(apollo) });
+  await http.ready();
+  return { name: 'baseline', http, close: async () => { await http.close(); await apollo.stop(); } };
+}
+
+async function gateway(name: string, jwtSecret: string, extra: Record<string, string>): Promise<Target & { app: App }> {
+  const env = gatewayEnvironment({ jwtSecret, extra: { MODEL_WORKERS: '0', ...extra } });
+  const app = await createApp(loadConfig({ ...env, PORT: '0', HOST: '127.0.0.1' }));
+  await app.http.ready();
+  return { name, http: app.http, app, close: () => app.close() };
+}
+
+/** `count` requests, `concurrency` in flight; resolves with server CPU microseconds per request. */
+async function cpuPerRequest(target: Target, bodies: readonly string[], headers: Record<string, string>, count: number, concurrency: number): Promise<number> {
+  let next = 0;
+  const started = process.cpuUsage();
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const body = bodies[next++ % bodies.length] as string;
+      const response = await target.http.inject({ method: 'POST', url: '/graphql', headers, payload: body });
+      if (response.statusCode !== 200) throw new Error(`${target.name}: HTTP ${response.statusCode} ${response.body.slice(0, 300)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const used = process.cpuUsage(started);
+  return (used.user + used.system) / count;
+}
+
+export async function pipelineBench(): Promise<void> {
+  const rounds = Number(process.env.PIPELINE_ROUNDS ?? 5);
+  const count = Number(process.env.PIPELINE_REQUESTS ?? 4000);
+  const auth = createBenchAuth();
+  const headers = { ...requestHeaders(auth.authorization) };
+  const users = Array.from({ length: USERS }, (_, index) => `pipe-u${index}`);
+  const bodies = users.map(singleBody);
+  // PIPELINE_TARGETS=baseline,jit,reference (all by default): fewer, e.g. to profile one with --cpu-prof.
+  const wanted = (process.env.PIPELINE_TARGETS ?? 'baseline,jit,reference').split(',');
+  const targets: Target[] = [];
+  if (wanted.includes('baseline')) targets.push(await baseline());
+  if (wanted.includes('jit')) targets.push(await gateway('gateway (jit)', auth.secret, {}));
+  if (wanted.includes('reference')) targets.push(await gateway('gateway (reference)', auth.secret, { GRAPHQL_EXECUTOR: 'reference' }));
+  try {
+    // Warm: every user computed once per gateway, and every target's JIT settled.
+    for (const target of targets) await cpuPerRequest(target, bodies, headers, Math.max(count / 4, USERS), 1);
+    const samples = new Map<string, number[]>(targets.map((target) => [target.name, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (const target of targets) {
+        const us = await cpuPerRequest(target, bodies, headers, count, 16);
+        samples.get(target.name)?.push(us);
+        process.stderr.write(`  round ${round + 1} ${target.name.padEnd(20)} ${us.toFixed(1)} µs CPU/request\n`);
+      }
+    }
+    const base = median(samples.get('baseline') ?? []);
+    const lines = ['| server | CPU µs/request (median) | baseline ÷ this (throughput ratio at equal CPU) |', '|---|---:|---:|'];
+    for (const [name, values] of samples) lines.push(`| ${name} | ${median(values).toFixed(1)} | ${(base / median(values)).toFixed(2)} |`);
+    process.stdout.write(`\n## Pipeline CPU per request (in-process, fastify.inject, ${count} requests x ${rounds} rounds, 16 in flight)\n\n${lines.join('\n')}\n`);
+  } finally {
+    for (const target of targets) await target.close();
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * `npm run bench -- profile`: where a cache hit's CPU goes. Starts one gateway child under `--cpu-prof` (production
+ * settings, JWT auth on, memory store unless PROFILE_STORE=redis), warms PROFILE_USERS users, puts it under
+ * autocannon load (50 connections, the bench's single-user query) for PROFILE_SECONDS, stops it, and summarises the
+ * profile's measured window by self and total time. PROFILE_EXECUTOR=reference profiles graphql-js instead of the
+ * compiled executor; PROFILE_TARGET=baseline profiles the bare Apollo server of `run.ts` under the same load.
+ *
+ * Writes bench/results/issue7/profile-<executor>-<store>.md (profile-baseline.md).
+ */
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startRedis } from '../test/support/redis-server.js';
+import type { RedisProcess } from '../test/support/redis-server.js';
+import { createBenchAuth } from './auth.js';
+import { profileTables, summariseProfile } from './cpu-profile.js';
+import { gatewayEnvironment } from './gateway-env.js';
+import { runLoad } from './load.js';
+import type { ServerStats } from './protocol.js';
+import { serverDelta } from './report.js';
+import { cyclingUsers, requestHeaders } from './queries.js';
+import { startServer, stopAll } from './servers.js';
+import type { BenchServer } from './servers.js';
+import { warmThroughGraphQL } from './warm.js';
+
+const RESULTS_DIR = fileURLToPath(new URL('./results/issue7/', import.meta.url));
+const WARMUP_SECONDS = 2;
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function choice<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const found = allowed.find((value) => value === raw);
+  if (found === undefined) throw new Error(`${name} must be one of ${allowed.join(', ')}, but got: ${JSON.stringify(raw)}`);
+  return found;
+}
+
+function whole(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number, but got: ${JSON.stringify(raw)}`);
+  return value;
+}
+
+export async function profileHitPath(): Promise<void> {
+  const target = choice('PROFILE_TARGET', 'gateway', ['gateway', 'baseline'] as const);
+  const executor = choice('PROFILE_EXECUTOR', 'jit', ['jit', 'reference'] as const);
+  const storeKind = choice('PROFILE_STORE', 'memory', ['memory', 'redis'] as const);
+  const seconds = whole('PROFILE_SECONDS', 10);
+  const userCount = whole('PROFILE_USERS', 500);
+  const name = target === 'baseline' ? 'profile-baseline' : `profile-${executor}-${storeKind}`;
+  const dir = join(RESULTS_DIR, name);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(RESULTS_DIR, { recursive: true });
+
+  const auth = createBenchAuth();
+  let redis: RedisProcess | undefined;
+  const servers: BenchServer[] = [];
+  try {
+    if (storeKind === 'redis' && target === 'gateway') redis = await startRedis();
+    const env =
+      target === 'baseline'
+        ? { NODE_ENV: 'production' }
+        : gatewayEnvironment({ jwtSecret: auth.secret, redisUrl: redis?.url, extra: { GRAPHQL_EXECUTOR: executor } });
+    // cpuProfileDir gets a subdirectory per server name.
+    const gateway = await startServer({ name, entry: target === 'baseline' ? 'baseline-server' : 'gateway-server', env, cpuProfileDir: RESULTS_DIR });
+    servers.push(gateway);
+    const headers = requestHeaders(auth.authorization);
+    const users = Array.from({ length: userCount }, (_, index) => `profile-u${index}`);
+    log(`${name}: warming ${users.length} users`);
+    if (target === 'gateway') await warmThroughGraphQL(gateway.url, users, headers);
+    log(`${name}: ${WARMUP_SECONDS} s warm-up + ${seconds} s measured under load`);
+    let before: Promise<ServerStats> | undefined;
+    let after: Promise<ServerStats> | undefined;
+    const load = await runLoad({
+      url: gateway.url,
+      connections: 50,
+      warmupSeconds: WARMUP_SECONDS,
+      seconds,
+      body: cyclingUsers(users),
+      headers,
+      onWindowOpen: () => (before = gateway.stats()),
+      onWindowClose: () => (after = gateway.stats()),
+    });
+    const counters = before === undefined || after === undefined ? undefined : serverDelta(await before, await after, load.responses).telemetry;
+    await gateway.stop();
+    const profile = await mainThreadProfile(dir);
+    const summary = await summariseProfile(profile, seconds, 35);
+    const report = [
+      target === 'baseline' ? '## CPU profile of the bare Apollo baseline' : `## CPU profile of the hit path: ${executor} executor, ${storeKind} store`,
+      '',
+      `${Math.round(load.requestsPerSecond)} req/s, p99 ${load.p99Ms.toFixed(1)} ms during the profiled window (profiling slows the server).` +
+        (counters === undefined ? '' : ` Cache reads in the window: ${counters.cacheHit} hits, ${counters.cacheStale} stale, ${counters.cacheMiss} misses; ${counters.modelUsers} users scored.`),
+      '',
+      profileTables(summary),
+      '',
+    ].join('\n');
+    await writeFile(join(RESULTS_DIR, `${name}.md`), report);
+    process.stdout.write(report);
+    log(`wrote ${join(RESULTS_DIR, `${name}.md`)} (profile: ${profile})`);
+  } finally {
+    await stopAll(servers);
+    await redis?.stop();
+  }
+}
+
+/** Node writes one profile per thread; the main thread's is the largest. */
+async function mainThreadProfile(dir: string): Promise<string> {
+  const files = (await readdir(dir)).filter((file) => file.endsWith('.cpuprofile')).map((file) => join(dir, file));
+  const sized = await Promise.all(files.map(async (path) => ({ path, size: (await stat(path)).size })));
+  const largest = sized.sort((a, b) => b.size - a.size)[0];
+  if (largest === undefined) throw new Error(`no CPU profile was written into ${dir}`);
+  return largest.path;
+}

@@ -1,0 +1,101 @@
+import { GraphQLError, getVariableValues } from 'graphql';
+import type { ExecutionResult, GraphQLSchema } from 'graphql';
+import { compileQuery, isCompiledQuery } from 'graphql-jit';
+import type { CompiledQuery } from 'graphql-jit';
+import type { ApolloServerOptionsWithGateway } from '@apollo/server';
+import { LRUCache } from 'lru-cache';
+import type { GatewayContext } from './context.js';
+
+/** Apollo Server's gateway contract, taken from its own constructor options (the one supported executor hook). */
+export type GatewayInterface = ApolloServerOptionsWithGateway<GatewayContext>['gateway'];
+type GatewayExecutor = NonNullable<Awaited<ReturnType<GatewayInterface['load']>>['executor']>;
+type GatewayRequestContext = Parameters<GatewayExecutor>[0];
+
+/** Which executor runs validated operations: graphql-js (`reference`) or compiled ones (`jit`). */
+export type ExecutorKind = 'reference' | 'jit';
+
+export interface JitGatewayOptions {
+  /** Compiled operations kept (by query hash and operation name); a client's documents are a small, fixed set. */
+  readonly maxCompiled?: number;
+}
+
+export interface JitGateway extends GatewayInterface {
+  /** Operations compiled so far (for tests and diagnostics). */
+  readonly compiledCount: number;
+}
+
+const DEFAULT_MAX_COMPILED = 1_000;
+
+/**
+ * Runs operations through graphql-jit instead of graphql-js, plugged into Apollo Server as a "gateway": the one hook
+ * Apollo Server 5 offers for replacing execution (`GatewayInterface.load()` returns `{ executor }`). Everything before
+ * execution stays Apollo's: parsing, the document cache, validation with every rule (the operation limits and, where
+ * introspection is off, the introspection rule), plugins, error formatting and HTTP handling.
+ *
+ * Why it pays: graphql-js walks the AST for every request (collect fields, look up definitions, build `info`, one
+ * promise per field). graphql-jit does that walk once per document and emits a function with the walk unrolled, so
+ * a cached hit costs the resolver calls and little else. Compiled functions are cached by Apollo's query hash (the
+ * SHA-256 of the query text, which Apollo computes anyway) plus the operation name.
+ *
+ * One difference is smoothed over on purpose: variable coercion. graphql-jit reports bad variables with its own
+ * error objects (no AST `nodes`), which Apollo would not recognise as `BAD_USER_INPUT`. When an operation fails
+ * before executing (errors, no data), the variables are coerced again with graphql-js, and its errors are returned
+ * instead, exactly as the reference executor would have. That only costs the failure path.
+ */
+export function createJitGateway(schema: GraphQLSchema, options: JitGatewayOptions = {}): JitGateway {
+  const compiled = new LRUCache<string, CompiledQuery>({ max: options.maxCompiled ?? DEFAULT_MAX_COMPILED });
+
+  const executor = async (request: GatewayRequestContext): Promise<ExecutionResult> => {
+    const operationName = request.request.operationName ?? undefined;
+    const key = operationName === undefined ? request.queryHash : `${request.queryHash}\u0000${operationName}`;
+    let query = compiled.get(key);
+    if (query === undefined) {
+      const result = compileQuery(schema, request.document, operationName);
+      // Not compiled: e.g. the operation name matches no operation. The result carries graphql-js's own error.
+      if (!isCompiledQuery(result)) return result;
+      query = result;
+      compiled.set(key, query);
+    }
+    const result = await query.query(undefined, request.context, request.request.variables);
+    if (result.errors === undefined || result.errors.length === 0) return result;
+    if (result.data === undefined) return referenceVariableErrors(schema, request) ?? result;
+    return { ...result, errors: result.errors.map(withExtensions) };
+  };
+
+  return {
+    get compiledCount() {
+      return compiled.size;
+    },
+    onSchemaLoadOrUpdate(callback) {
+      // The schema is fixed for the process' life: announce it once, never update it.
+      callback({ apiSchema: schema, coreSupergraphSdl: '' });
+      return () => {};
+    },
+    async load() {
+      return { executor };
+    },
+    async stop() {
+      compiled.clear();
+    },
+  };
+}
+
+// Private: making graphql-jit's errors look like graphql-js's.
+
+/**
+ * graphql-jit copies `extensions` from the resolver's error and leaves it undefined when there are none (a plain
+ * `Error`); graphql-js always sets an object, and Apollo's error formatting reads `extensions.code` without a
+ * guard. Such errors are rebuilt as graphql-js errors with the same message, locations, path and original error.
+ */
+function withExtensions(error: GraphQLError): GraphQLError {
+  if (error.extensions !== undefined) return error;
+  const rebuilt = new GraphQLError(error.message, { path: error.path, originalError: error.originalError ?? undefined });
+  return Object.assign(rebuilt, { locations: error.locations });
+}
+
+/** graphql-js's own errors for variables that do not coerce. */
+function referenceVariableErrors(schema: GraphQLSchema, request: GatewayRequestContext): ExecutionResult | undefined {
+  const definitions = request.operation.variableDefinitions ?? [];
+  const coerced = getVariableValues(schema, definitions, request.request.variables ?? {}, { maxErrors: 50 });
+  return coerced.errors === undefined ? undefined : { errors: coerced.errors };
+}

@@ -1,0 +1,1 @@
+export { internalErrorsPlugin } from './plugin.js';

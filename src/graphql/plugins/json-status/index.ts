@@ -1,0 +1,1 @@
+export { APPLICATION_JSON, jsonStatusPlugin, preferredResponseType } from './plugin.js';

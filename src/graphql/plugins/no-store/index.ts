@@ -1,0 +1,1 @@
+export { noStorePlugin } from './plugin.js';

@@ -1,0 +1,1 @@
+export { responseMediaTypePlugin } from './plugin.js';

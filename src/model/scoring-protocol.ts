@@ -1,0 +1,17 @@
+/** What the main thread and the scoring workers (scoring-worker.ts) send each other: plain, cloneable data. */
+
+export interface ScoringWorkerData {
+  readonly version: string;
+  readonly itemCount: number;
+  readonly dims: number;
+  /** Backing stores of the version's Float32Arrays, shared by every worker (`itemCount * dims` and `itemCount`). */
+  readonly itemFactors: SharedArrayBuffer;
+  readonly itemBias: SharedArrayBuffer;
+}
+
+export interface ScoringTask {
+  readonly users: ReadonlyArray<{ readonly userId: string; readonly purchasedIndices: readonly number[] }>;
+  readonly limit: number;
+}
+
+export type ScoredUser = { readonly itemIndices: Int32Array; readonly scores: Float64Array } | { readonly error: string };

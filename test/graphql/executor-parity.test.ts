@@ -1,0 +1,235 @@
+/**
+ * Executor parity: the same operations, in the same order, against two gateways that differ only in
+ * GRAPHQL_EXECUTOR (`jit`, the compiled fast path, and `reference`, graphql-js), each with its own memory store and
+ * its own (deterministic) model. Every response must match: status, body and the headers clients read, after
+ * normalising what depends on the clock (ages, generation times, freshness left) and stack traces (whose frames
+ * name the executor).
+ *
+ * Run twice: a development gateway (introspection on, stack traces in errors) and a production one (introspection
+ * off, internal error messages masked).
+ */
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BuiltinModel } from '../../src/model/builtin-model.js';
+import type { Model, RankedList } from '../../src/model/model.js';
+import { startGateway } from '../support/gateway.js';
+import type { GraphQLBody, InProcessGateway } from '../support/gateway.js';
+
+const SECRET = 'executor-parity-secret-of-at-least-32-bytes';
+const LIST = 'userId modelVersion generatedAt ageSeconds source items { rank score item { id title category } }';
+
+/**
+ * The built-in model with two kinds of broken users: `down-*` fail in the model (MODEL_UNAVAILABLE), `ghost-*` get a
+ * list naming an item the catalogue does not know (a field error that nulls its way up the non-null chain).
+ */
+class PartlyBrokenModel implements Model {
+  readonly #inner = new BuiltinModel({ version: 'v1' });
+  currentVersion(): string {
+    return this.#inner.currentVersion();
+  }
+  async scoreAndRank(userIds: readonly string[], limit: number): Promise<Array<RankedList | Error>> {
+    const lists = await this.#inner.scoreAndRank(userIds, limit);
+    return lists.map((list, index) => {
+      const userId = userIds[index] as string;
+      if (userId.startsWith('down-')) return new Error(`model failed for ${userId} (test)`);
+      if (userId.startsWith('ghost-') && !(list instanceof Error)) {
+        return { ...list, items: [{ itemId: 'i99999999', score: 9 }, ...list.items.slice(1)] };
+      }
+      return list;
+    });
+  }
+  recordPurchase(userId: string, itemId: string): Promise<void> {
+    return this.#inner.recordPurchase(userId, itemId);
+  }
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+}
+
+async function token(subject: string, scope?: string): Promise<string> {
+  const jwt = new SignJWT(scope === undefined ? {} : { scope }).setProtectedHeader({ alg: 'HS256' }).setSubject(subject).setIssuedAt().setExpirationTime('1h');
+  return `Bearer ${await jwt.sign(new TextEncoder().encode(SECRET))}`;
+}
+
+interface Operation {
+  readonly name: string;
+  readonly query: string;
+  readonly variables?: Record<string, unknown>;
+  readonly operationName?: string;
+  /** Which token the request carries: a service reader (default), a user, a purchaser, an admin, or none. */
+  readonly as?: 'reader' | 'user-u1' | 'purchaser' | 'admin' | 'nobody';
+}
+
+/** In order: later operations read what earlier ones cached (hits) or changed (purchases). */
+const OPERATIONS: readonly Operation[] = [
+  { name: 'miss', query: `query Read($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { ${LIST} } }`, variables: { userId: 'p1', first: 5 } },
+  { name: 'hit', query: `query Read($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { ${LIST} } }`, variables: { userId: 'p1', first: 5 } },
+  { name: 'hit, default first (20)', query: `query Read($userId: ID!) { recommendations(userId: $userId) { ${LIST} } }`, variables: { userId: 'p1' } },
+  { name: 'literal arguments, no variables', query: `{ recommendations(userId: "p2", first: 3) { userId source items { rank item { id } } } }` },
+  {
+    name: 'aliases: several users in one request, one batch',
+    query: `query Many { a: recommendations(userId: "p1", first: 2) { userId source items { rank score } } b: recommendations(userId: "p3", first: 2) { who: userId items { position: rank item { name: title } } } c: recommendations(userId: "p1", first: 1) { userId } }`,
+  },
+  {
+    name: 'named fragments and inline fragments',
+    query: `query Frag($u: ID!) { recommendations(userId: $u, first: 4) { ...Head items { ...Ranked ... on RecommendedItem { item { ... on Item { category } } } } } }
+      fragment Head on RecommendationList { userId modelVersion source __typename }
+      fragment Ranked on RecommendedItem { rank score item { id __typename } }`,
+    variables: { u: 'p4' },
+  },
+  {
+    name: '@skip and @include with variables',
+    query: `query Dir($u: ID!, $withItems: Boolean!, $hideVersion: Boolean = true) { recommendations(userId: $u, first: 2) { userId modelVersion @skip(if: $hideVersion) items @include(if: $withItems) { rank } } }`,
+    variables: { u: 'p4', withItems: true },
+  },
+  { name: '__typename at the root', query: '{ __typename }' },
+  {
+    name: 'operationName picks one of several operations',
+    query: `query A { recommendations(userId: "p1", first: 1) { userId } } query B { recommendations(userId: "p2", first: 1) { source } }`,
+    operationName: 'B',
+  },
+  { name: 'unknown operationName', query: `query A { recommendations(userId: "p1", first: 1) { userId } }`, operationName: 'Nope' },
+  { name: 'several operations, no operationName', query: `query A { __typename } query B { __typename }` },
+  // Bad input in arguments (resolver-level BAD_USER_INPUT) and in variables (coercion, HTTP 400).
+  { name: 'bad userId', query: `query Read($userId: ID!) { recommendations(userId: $userId) { userId } }`, variables: { userId: 'a b' } },
+  { name: 'first out of range', query: `query Read($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { userId } }`, variables: { userId: 'p1', first: 1000 } },
+  { name: 'variable of the wrong type', query: `query Read($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { userId } }`, variables: { userId: 'p1', first: 'many' } },
+  { name: 'required variable missing', query: `query Read($userId: ID!) { recommendations(userId: $userId) { userId } }`, variables: {} },
+  { name: 'required variable null', query: `query Read($userId: ID!) { recommendations(userId: $userId) { userId } }`, variables: { userId: null } },
+  { name: 'float for an Int variable', query: `query Read($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { userId } }`, variables: { userId: 'p1', first: 2.5 } },
+  { name: 'input object variable with a missing field', query: `mutation Buy($input: RecordPurchaseInput!) { recordPurchase(input: $input) { userId } }`, variables: { input: { userId: 'p1', itemId: 'i1' } }, as: 'purchaser' },
+  // Errors from resolvers and the model, and how nulls propagate.
+  { name: 'forbidden: a user token reading another user', query: `{ recommendations(userId: "p1") { userId } }`, as: 'user-u1' },
+  { name: 'a user token reading its own list', query: `{ recommendations(userId: "u1", first: 2) { userId source items { rank } } }`, as: 'user-u1' },
+  { name: 'unauthenticated', query: `{ recommendations(userId: "p1") { userId } }`, as: 'nobody' },
+  { name: 'model down: MODEL_UNAVAILABLE, data null', query: `{ recommendations(userId: "down-1") { userId } }` },
+  {
+    name: 'one failing alias nulls the whole data (non-null root field)',
+    query: `{ ok: recommendations(userId: "p1", first: 1) { userId } bad: recommendations(userId: "down-2") { userId } }`,
+  },
+  { name: 'unknown catalogue item: field error propagates nulls', query: `{ recommendations(userId: "ghost-1", first: 3) { userId items { rank item { id title } } } }` },
+  { name: 'unknown catalogue item, the item not selected', query: `{ recommendations(userId: "ghost-1", first: 3) { userId items { rank score } } }` },
+  // Validation and parsing stay Apollo's in both modes; included to pin that down.
+  { name: 'unknown field', query: `{ recommendations(userId: "p1") { nope } }` },
+  { name: 'syntax error', query: `{ recommendations(userId: "p1") { userId }` },
+  { name: 'too deep for the depth limit', query: `{ a: __schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }` },
+  // Introspection (a validation error where it is off).
+  { name: 'introspection: __type', query: `{ __type(name: "RecommendationList") { name kind fields { name type { kind name ofType { name } } } } }` },
+  { name: 'introspection: __schema', query: `{ __schema { queryType { name } mutationType { name } types { name kind } } }` },
+  // Mutations, and reads after them.
+  {
+    name: 'purchase with the new list',
+    query: `mutation Buy($input: RecordPurchaseInput!) { recordPurchase(input: $input) { userId itemId orderId invalidated duplicate recommendations { userId source items { rank item { id } } } } }`,
+    variables: { input: { userId: 'p1', itemId: 'i1', orderId: 'order-1' } },
+    as: 'purchaser',
+  },
+  {
+    name: 'the same purchase again (duplicate)',
+    query: `mutation Buy($input: RecordPurchaseInput!) { recordPurchase(input: $input) { userId itemId orderId invalidated duplicate } }`,
+    variables: { input: { userId: 'p1', itemId: 'i1', orderId: 'order-1' } },
+    as: 'purchaser',
+  },
+  {
+    name: 'the same orderId for another item (CONFLICT)',
+    query: `mutation Buy($input: RecordPurchaseInput!) { recordPurchase(input: $input) { userId } }`,
+    variables: { input: { userId: 'p1', itemId: 'i2', orderId: 'order-1' } },
+    as: 'purchaser',
+  },
+  { name: 'purchase without the scope (FORBIDDEN)', query: `mutation { recordPurchase(input: { userId: "p1", itemId: "i3", orderId: "o-2" }) { userId } }` },
+  { name: 'read after the purchase', query: `{ recommendations(userId: "p1", first: 5) { userId source items { rank item { id } } } }` },
+  { name: 'purge: bad version', query: `mutation { purgeModelVersion(modelVersion: "no spaces") { removed } }`, as: 'admin' },
+  { name: 'purge v0 (nothing there)', query: `mutation { purgeModelVersion(modelVersion: "v0") { modelVersion removed } }`, as: 'admin' },
+];
+
+type Normalised = { status: number; headers: Record<string, string | null>; body: unknown };
+
+/** Replaces clock-dependent values and stack traces; keeps everything else, key order included. */
+function normaliseValue(value: unknown, key = ''): unknown {
+  if (key === 'ageSeconds' || key === 'freshForSeconds') return typeof value === 'number' ? '<seconds>' : value;
+  if (key === 'generatedAt') return typeof value === 'string' ? '<date>' : value;
+  if (key === 'stacktrace') return Array.isArray(value) ? '<stacktrace>' : value;
+  if (Array.isArray(value)) return value.map((entry) => normaliseValue(entry));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([name, entry]) => [name, normaliseValue(entry, name)]));
+  }
+  return value;
+}
+
+const HEADERS = ['content-type', 'cache-control', 'cache-status', 'age'] as const;
+
+async function run(gateway: InProcessGateway, operation: Operation, tokens: Record<string, string>): Promise<Normalised> {
+  const who = operation.as ?? 'reader';
+  const headers: Record<string, string> = who === 'nobody' ? {} : { authorization: tokens[who] as string };
+  const response = await fetch(gateway.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
+    body: JSON.stringify({ query: operation.query, variables: operation.variables, operationName: operation.operationName }),
+  });
+  const text = await response.text();
+  const picked: Record<string, string | null> = {};
+  for (const name of HEADERS) picked[name] = response.headers.get(name);
+  if (picked['cache-status'] !== null) picked['cache-status'] = (picked['cache-status'] as string).replace(/ttl=-?\d+/, 'ttl=<n>');
+  if (picked.age !== null) picked.age = '<n>';
+  return { status: response.status, headers: picked, body: normaliseValue(JSON.parse(text) as unknown) };
+}
+
+for (const mode of ['development', 'production'] as const) {
+  describe(`executor parity (${mode}): jit and graphql-js answer alike`, () => {
+    let jit: InProcessGateway;
+    let reference: InProcessGateway;
+    const tokens: Record<string, string> = {};
+    const responses = new Map<string, { jit: Normalised; reference: Normalised }>();
+
+    beforeAll(async () => {
+      const env = { AUTH_JWT_SECRET: SECRET, NODE_ENV: mode, GRAPHQL_INTROSPECTION: mode === 'development' ? 'true' : 'false', MODEL_WORKERS: '0' };
+      [jit, reference] = await Promise.all([
+        startGateway({ ...env, GRAPHQL_EXECUTOR: 'jit' }, { model: new PartlyBrokenModel() }),
+        startGateway({ ...env, GRAPHQL_EXECUTOR: 'reference' }, { model: new PartlyBrokenModel() }),
+      ]);
+      tokens.reader = await token('parity-reader', 'recommendations:read:any');
+      tokens['user-u1'] = await token('u1');
+      tokens.purchaser = await token('checkout', 'purchases:write recommendations:read:any');
+      tokens.admin = await token('operator', 'admin');
+      // One operation at a time, alternating, so both stores see the same history.
+      for (const operation of OPERATIONS) {
+        const fromJit = await run(jit, operation, tokens);
+        const fromReference = await run(reference, operation, tokens);
+        responses.set(operation.name, { jit: fromJit, reference: fromReference });
+      }
+    });
+
+    afterAll(async () => {
+      await Promise.all([jit?.close(), reference?.close()]);
+    });
+
+    for (const operation of OPERATIONS) {
+      it(operation.name, () => {
+        const pair = responses.get(operation.name);
+        expect(pair).toBeDefined();
+        expect(pair?.jit).toEqual(pair?.reference);
+      });
+    }
+
+    it('the suite covers what it claims: hits, misses, nulls, coded errors, 400s, introspection', () => {
+      const body = (name: string): GraphQLBody => responses.get(name)?.reference.body as GraphQLBody;
+      const codes = new Set([...responses.values()].flatMap((pair) => ((pair.reference.body as GraphQLBody).errors ?? []).map((error) => error.extensions?.code)));
+      expect((body('miss').data?.recommendations as { source: string }).source).toBe('MODEL');
+      expect((body('hit').data?.recommendations as { source: string }).source).toBe('CACHE');
+      expect(body('one failing alias nulls the whole data (non-null root field)').data).toBeNull();
+      expect(responses.get('variable of the wrong type')?.reference.status).toBe(400);
+      for (const code of ['BAD_USER_INPUT', 'FORBIDDEN', 'UNAUTHENTICATED', 'MODEL_UNAVAILABLE', 'CONFLICT', 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED']) {
+        expect(codes, code).toContain(code);
+      }
+      const introspected = body('introspection: __type');
+      if (mode === 'development') expect((introspected.data?.__type as { name: string }).name).toBe('RecommendationList');
+      else expect(introspected.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    });
+
+    it('every response of the GraphQL pipeline carries Cache-Control: no-store (as Apollo’s disabled cache-control plugin did)', () => {
+      // A request refused while building its context (no token) never reaches Apollo's plugins, in either mode.
+      for (const [name, pair] of responses) {
+        expect(pair.jit.headers['cache-control'], name).toBe(name === 'unauthenticated' ? null : 'no-store');
+      }
+    });
+  });
+}
