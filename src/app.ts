@@ -12,6 +12,7 @@ import { createAuthenticator } from './auth/authenticator.js';
 import { versionScanPatterns } from './cache/key-scheme.js';
 import { ClientLimits } from './limits/client-limits.js';
 import { PurchaseService } from './purchases/purchase-service.js';
+import { defaultTtlPolicy } from './cache/ttl-policy.js';
 import { PersistedQueryCache } from './graphql/persisted-query-cache.js';
 import { cacheSignalsPlugin } from './graphql/plugins/cache-signals/index.js';
 import { operationMetricsPlugin } from './graphql/plugins/operation-metrics/index.js';
@@ -82,13 +83,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     store,
     model,
     keyPrefix: config.keyPrefix,
-    ttl: {
-      baseTtlMs: config.cacheTtlSeconds * 1000,
-      minTtlMs: Math.min(60_000, config.cacheTtlSeconds * 1000),
-      maxTtlMs: config.cacheTtlSeconds * 1000,
-      jitter: 0.1,
-      activityWindowMs: 24 * 3600 * 1000,
-    },
+    ttl: defaultTtlPolicy(config.cacheTtlSeconds),
     graceMs: config.cacheGraceSeconds * 1000,
     listSize: config.listSize,
     leaseMs: 10_000,

@@ -256,13 +256,12 @@ function readModelVersion(env: Env, name: string, fallback: string): string {
 function readKeyPrefix(env: Env, name: string): string {
   const raw = env[name] ?? '';
   // `prod` and `prod:` both mean the `prod:` namespace; without the separator keys would read `prodrecs:{42}:v2`.
-  const value = raw === '' || raw.endsWith(':') ? raw : `${raw}:`;
-  if (!PREFIX_PATTERN.test(value)) {
+  if (!PREFIX_PATTERN.test(raw)) {
     throw new ConfigError(
-      `${name} must be at most 64 characters of letters, digits, '.', '_', ':' or '-', but got: ${JSON.stringify(value)}`,
+      `${name} must be at most 64 characters of letters, digits, '.', '_', ':' or '-', but got: ${JSON.stringify(raw)}`,
     );
   }
-  return value;
+  return raw === '' || raw.endsWith(':') ? raw : `${raw}:`;
 }
 
 /** `https://app.example.com,http://localhost:5173`: exact origins (scheme, host, optional port), no paths or wildcards. */

@@ -49,7 +49,8 @@ function bearerToken(authorization: string | undefined): string {
   if (authorization === undefined || authorization === '') {
     throw new UnauthenticatedError('a bearer token is required (Authorization: Bearer <jwt>)');
   }
-  const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(authorization);
+  // RFC 9110 section 11.1: the auth scheme is case-insensitive.
+  const match = /^Bearer ([A-Za-z0-9_.-]+)$/i.exec(authorization);
   if (match === null || (match[1]?.length ?? 0) > MAX_TOKEN_LENGTH) {
     throw new UnauthenticatedError('the Authorization header must be "Bearer <jwt>"');
   }

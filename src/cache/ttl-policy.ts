@@ -31,3 +31,12 @@ export function freshTtlMs(policy: TtlPolicy, state: UserState, now: number, ran
 function clamp(value: number, min: number, max: number): number {
   return Math.min(Math.max(value, min), max);
 }
+
+/**
+ * The gateway's policy for a base TTL: at least a minute (or the base, if shorter), at most the base, ±10% jitter,
+ * activity counted over the last day. One definition, so lists written by warm-up and by reads age alike.
+ */
+export function defaultTtlPolicy(baseTtlSeconds: number): TtlPolicy {
+  const baseTtlMs = baseTtlSeconds * 1000;
+  return { baseTtlMs, minTtlMs: Math.min(60_000, baseTtlMs), maxTtlMs: baseTtlMs, jitter: 0.1, activityWindowMs: 24 * 3600 * 1000 };
+}

@@ -3,7 +3,7 @@ import { RedisActiveUsers } from '../cache/redis-active-users.js';
 import { RedisStore } from '../cache/redis-store.js';
 import { ConfigError, loadConfig } from '../config.js';
 import type { GatewayConfig } from '../config.js';
-import type { TtlPolicy } from '../cache/ttl-policy.js';
+import { defaultTtlPolicy } from '../cache/ttl-policy.js';
 import { HttpModel } from '../model/http-model.js';
 import { warmUp } from '../recs/warm-up.js';
 import type { WarmUpProgress } from '../recs/warm-up.js';
@@ -72,7 +72,7 @@ async function main(): Promise<number> {
       users,
       ratePerSecond: rate,
       batchSize: batch,
-      ttl: ttlPolicy(config),
+      ttl: defaultTtlPolicy(config.cacheTtlSeconds),
       graceMs: config.cacheGraceSeconds * 1000,
       listSize: config.listSize,
       onProgress(progress: WarmUpProgress) {
@@ -86,12 +86,6 @@ async function main(): Promise<number> {
   } finally {
     await Promise.allSettled([model.close(), store.close(), activeUsers.close()]);
   }
-}
-
-/** The gateway's TTL policy (`app.ts`), so warmed entries are indistinguishable from ones a read computed. */
-function ttlPolicy(config: GatewayConfig): TtlPolicy {
-  const ttlMs = config.cacheTtlSeconds * 1000;
-  return { baseTtlMs: ttlMs, minTtlMs: Math.min(60_000, ttlMs), maxTtlMs: ttlMs, jitter: 0.1, activityWindowMs: 24 * 3600 * 1000 };
 }
 
 function wholeNumber(raw: string | undefined, min: number, max: number): number | undefined {

@@ -1,5 +1,5 @@
-import { GraphQLError, getVariableValues } from 'graphql';
-import type { ExecutionResult, GraphQLSchema } from 'graphql';
+import { GraphQLError, execute, getVariableValues } from 'graphql';
+import type { ExecutionResult, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { CompiledQuery } from 'graphql-jit';
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
@@ -25,6 +25,8 @@ export interface JitGateway extends GatewayInterface {
 }
 
 const DEFAULT_MAX_COMPILED = 1_000;
+/** Marks a document that runs on graphql-js (see the class comment). */
+const REFERENCE = Symbol('reference executor');
 
 /**
  * Runs operations through graphql-jit instead of graphql-js, plugged into Apollo Server as a "gateway": the one hook
@@ -37,28 +39,46 @@ const DEFAULT_MAX_COMPILED = 1_000;
  * a cached hit costs the resolver calls and little else. Compiled functions are cached by Apollo's query hash (the
  * SHA-256 of the query text, which Apollo computes anyway) plus the operation name.
  *
- * One difference is smoothed over on purpose: variable coercion. graphql-jit reports bad variables with its own
- * error objects (no AST `nodes`), which Apollo would not recognise as `BAD_USER_INPUT`. When an operation fails
- * before executing (errors, no data), the variables are coerced again with graphql-js, and its errors are returned
- * instead, exactly as the reference executor would have. That only costs the failure path.
+ * Where graphql-jit and graphql-js differ, graphql-js wins (test/graphql/executor-parity.test.ts pins each case):
+ *
+ * - Variable coercion. graphql-jit reports bad variables with its own error objects (no AST `nodes`), which Apollo
+ *   would not recognise as `BAD_USER_INPUT`. When an operation fails before executing (errors, no data), the
+ *   variables are coerced again with graphql-js: its errors are returned if it finds any, and if it finds none the
+ *   operation runs on graphql-js instead. That only costs the failure path.
+ * - Default values of variables. graphql-jit 0.8 ignores a default on a non-null variable (`$id: ID! = "u1"` left out
+ *   reads as "not provided"); operations declaring any default run on graphql-js (GraphiQL's sample query does).
+ * - Errors thrown without `extensions` (see `withExtensions`).
  */
 export function createJitGateway(schema: GraphQLSchema, options: JitGatewayOptions = {}): JitGateway {
-  const compiled = new LRUCache<string, CompiledQuery>({ max: options.maxCompiled ?? DEFAULT_MAX_COMPILED });
+  const compiled = new LRUCache<string, CompiledQuery | typeof REFERENCE>({ max: options.maxCompiled ?? DEFAULT_MAX_COMPILED });
+  const reference = (request: GatewayRequestContext): Promise<ExecutionResult> | ExecutionResult =>
+    execute({
+      schema,
+      document: request.document,
+      contextValue: request.context,
+      variableValues: request.request.variables,
+      operationName: request.request.operationName,
+    });
 
   const executor = async (request: GatewayRequestContext): Promise<ExecutionResult> => {
     const operationName = request.request.operationName ?? undefined;
     const key = operationName === undefined ? request.queryHash : `${request.queryHash}\u0000${operationName}`;
     let query = compiled.get(key);
     if (query === undefined) {
-      const result = compileQuery(schema, request.document, operationName);
-      // Not compiled: e.g. the operation name matches no operation. The result carries graphql-js's own error.
-      if (!isCompiledQuery(result)) return result;
-      query = result;
+      if (hasVariableDefaults(request.operation)) {
+        query = REFERENCE;
+      } else {
+        const result = compileQuery(schema, request.document, operationName);
+        // Not compiled: e.g. the operation name matches no operation. The result carries graphql-js's own error.
+        if (!isCompiledQuery(result)) return result;
+        query = result;
+      }
       compiled.set(key, query);
     }
+    if (query === REFERENCE) return reference(request);
     const result = await query.query(undefined, request.context, request.request.variables);
     if (result.errors === undefined || result.errors.length === 0) return result;
-    if (result.data === undefined) return referenceVariableErrors(schema, request) ?? result;
+    if (result.data === undefined) return referenceVariableErrors(schema, request) ?? reference(request);
     return { ...result, errors: result.errors.map(withExtensions) };
   };
 
@@ -91,6 +111,10 @@ function withExtensions(error: GraphQLError): GraphQLError {
   if (error.extensions !== undefined) return error;
   const rebuilt = new GraphQLError(error.message, { path: error.path, originalError: error.originalError ?? undefined });
   return Object.assign(rebuilt, { locations: error.locations });
+}
+
+function hasVariableDefaults(operation: OperationDefinitionNode | undefined): boolean {
+  return operation?.variableDefinitions?.some((definition) => definition.defaultValue !== undefined) ?? false;
 }
 
 /** graphql-js's own errors for variables that do not coerce. */

@@ -71,6 +71,8 @@ export interface RankRequest {
 /** Runs `rankForUser` for a batch: one result or Error per request, in order. */
 export interface Ranker {
   rank(requests: readonly RankRequest[], limit: number): Promise<Array<RankedIndices | Error>>;
+  /** Resolves once the ranker can answer at full speed (a pool: every worker loaded); rejects if it never will. */
+  ready?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -235,6 +237,11 @@ export class BuiltinModel implements Model {
       this.purchasesByUser.set(userId, purchases);
     }
     purchases.add(itemId);
+  }
+
+  /** Resolves when scoring is ready (at once in-process; a worker pool once its threads have loaded). */
+  async ready(): Promise<void> {
+    await this.ranker.ready?.();
   }
 
   async close(): Promise<void> {

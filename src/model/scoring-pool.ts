@@ -56,6 +56,11 @@ export function createScoringPool(options: ScoringPoolOptions): (weights: Versio
         const answers = await Promise.all(slices.map(async (users) => runSlice(pool, users, limit)));
         return answers.flat();
       },
+      async ready() {
+        // One empty task per thread, all at once: each worker takes one, so every worker has loaded its module (and
+        // the weights) before the first real miss waits on it.
+        await Promise.all(Array.from({ length: options.threads }, async () => pool.run({ users: [], limit: 0 })));
+      },
       async close() {
         await pool.destroy();
       },

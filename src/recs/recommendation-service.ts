@@ -175,7 +175,13 @@ export class RecommendationService {
    */
   async recordPurchase(userId: string, itemId: string): Promise<boolean> {
     const { model, store, telemetry, logger } = this.#options;
-    await model.recordPurchase(userId, itemId);
+    try {
+      await model.recordPurchase(userId, itemId);
+    } catch (error) {
+      // The purchase must still clear the cache and be filtered from every list: the store remembers it even if
+      // the model never hears of it (its next rankings may include the item; serving filters it out).
+      logger.error({ err: error, userId }, 'model did not record the purchase; the cache still invalidates and filters it');
+    }
     const keys = userKeys(this.#options.keyPrefix, userId, this.modelVersion);
     // A recompute started before this purchase must not be shared with readers that arrive after it.
     this.#inflight.delete(keys.entry);

@@ -131,11 +131,16 @@ describe('gateways on a 3-master Redis Cluster', () => {
 
   it('npm run purge scans every master and removes every v1 list, keeping user state', async () => {
     const v1Keys = (await keysPerMaster('recs:{*}:v1*')).flat();
-    expect(v1Keys.length).toBeGreaterThanOrEqual(51);
+    const v1Lists = v1Keys.filter((key) => !key.endsWith(':lease'));
+    expect(v1Lists.length).toBeGreaterThanOrEqual(51);
     const { stdout } = await run('npm', ['run', '--silent', 'purge', '--', '--version', 'v1'], {
       env: { ...process.env, REDIS_CLUSTER_URLS: cluster.urls.join(','), REDIS_URL: '' },
     });
-    expect(JSON.parse(stdout)).toEqual({ version: 'v1', removed: v1Keys.length });
+    // Every list, and the leases that had not lapsed by themselves (10 s) before the purge reached them.
+    const report = JSON.parse(stdout) as { version: string; removed: number };
+    expect(report.version).toBe('v1');
+    expect(report.removed).toBeGreaterThanOrEqual(v1Lists.length);
+    expect(report.removed).toBeLessThanOrEqual(v1Keys.length);
     expect((await keysPerMaster('recs:{*}:v1*')).flat()).toEqual([]);
     expect((await keysPerMaster('recs:{cl-buyer}:state')).flat()).toEqual(['recs:{cl-buyer}:state']);
 

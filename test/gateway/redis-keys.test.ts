@@ -8,6 +8,7 @@ import { startGateway } from '../support/gateway.js';
 import { redisCli, startRedis } from '../support/redis-server.js';
 import type { RedisProcess } from '../support/redis-server.js';
 import { Cleanups, classifyKeys, expectEntryKeys, keysOn, readRecs } from './helpers.js';
+import { decodePackedEntry } from '../../src/cache/packed-entry.js';
 
 /** The recompute lease lasts 10 s (app.ts leaseMs). */
 const LEASE_MS = 10_000;
@@ -73,11 +74,10 @@ describe('Redis keys written by a read', () => {
     expect(pttl).toBeGreaterThanOrEqual(lowest);
     expect(pttl).toBeLessThanOrEqual(highest);
 
-    // The stored value is the entry itself (format e1, version v2), not a Keyv envelope.
+    // The stored value is the entry itself (format e2, packed; version v2), not a Keyv envelope.
     const raw = await redisCli(redis.port, 'GET', 'recs:{u42}:v2');
-    const parsed = JSON.parse(raw) as unknown[];
-    expect(parsed[0]).toBe('e1');
-    expect(parsed[1]).toBe('v2');
+    expect(raw).toMatch(/^e2:[A-Za-z0-9_-]+$/);
+    expect(decodePackedEntry(raw)?.modelVersion).toBe('v2');
     expect(raw).not.toMatch(/keyv|"expires"/);
 
     // A second read is a hit on that key and adds nothing (no user state, no other key).

@@ -8,6 +8,7 @@ import type { InProcessGateway } from '../support/gateway.js';
 import { redisCli, startRedis } from '../support/redis-server.js';
 import type { RedisProcess } from '../support/redis-server.js';
 import { Cleanups, CountingModel, expectEntryKeys, itemIds, keysOn, readRecs } from './helpers.js';
+import { decodePackedEntry } from '../../src/cache/packed-entry.js';
 
 describe('model version isolation on a shared Redis', () => {
   const cleanups = new Cleanups();
@@ -67,7 +68,7 @@ describe('model version isolation on a shared Redis', () => {
     await readRecs(v2.url, 'label-user');
     for (const version of ['v1', 'v2']) {
       const raw = await redisCli(redis.port, 'GET', `recs:{label-user}:${version}`);
-      expect((JSON.parse(raw) as unknown[])[1]).toBe(version);
+      expect(decodePackedEntry(raw)?.modelVersion).toBe(version);
     }
   });
 
