@@ -107,9 +107,13 @@ export async function pipelineBench(): Promise<void> {
         process.stderr.write(`  round ${round + 1} ${target.name.padEnd(20)} ${us.toFixed(1)} µs CPU/request\n`);
       }
     }
-    const base = median(samples.get('baseline') ?? []);
-    const lines = ['| server | CPU µs/request (median) | baseline ÷ this (throughput ratio at equal CPU) |', '|---|---:|---:|'];
-    for (const [name, values] of samples) lines.push(`| ${name} | ${median(values).toFixed(1)} | ${(base / median(values)).toFixed(2)} |`);
+    const base = samples.get('baseline') ?? [];
+    const lines = ['| server | CPU µs/request (median) | baseline ÷ this, per round (median; rounds in brackets) |', '|---|---:|---:|'];
+    for (const [name, values] of samples) {
+      // Paired by round, as run.ts pairs its runs: drift between rounds cancels.
+      const ratios = values.map((value, round) => (base[round] ?? Number.NaN) / value);
+      lines.push(`| ${name} | ${median(values).toFixed(1)} | ${median(ratios).toFixed(2)} (${ratios.map((ratio) => ratio.toFixed(2)).join(', ')}) |`);
+    }
     process.stdout.write(`\n## Pipeline CPU per request (in-process, fastify.inject, ${count} requests x ${rounds} rounds, 16 in flight)\n\n${lines.join('\n')}\n`);
   } finally {
     for (const target of targets) await target.close();

@@ -171,8 +171,22 @@ function microScores(items: readonly RankedItem[]): number[] | undefined {
   return micro;
 }
 
+/**
+ * Catalogue ids already built, by index: a hit decodes up to RECS_LIST_SIZE ids, and the same few thousand items
+ * recur across every list, so each id string is made once instead of on every read. Bounded by INTERNED_IDS.
+ */
+const INTERNED_IDS = 1 << 17;
+const internedIds: Array<string | undefined> = [];
+
 function catalogueId(index: number | undefined): string | undefined {
-  return index === undefined || index > 9_999_999_999 ? undefined : `i${index}`;
+  if (index === undefined || index > 9_999_999_999) return undefined;
+  if (index >= INTERNED_IDS) return `i${index}`;
+  let id = internedIds[index];
+  if (id === undefined) {
+    id = `i${index}`;
+    internedIds[index] = id;
+  }
+  return id;
 }
 
 function isFinite(value: number | undefined): value is number {
@@ -284,8 +298,19 @@ class ByteReader {
   text(): string | undefined {
     const length = this.varint();
     if (length === undefined || length > this.remaining) return undefined;
-    const slice = this.#bytes.subarray(this.#offset, this.#offset + length);
+    const start = this.#offset;
     this.#offset += length;
+    // Short ASCII (model versions, most ids): char codes directly, without a TextDecoder call.
+    if (length <= 32) {
+      let ascii = '';
+      for (let index = start; index < start + length; index++) {
+        const byte = this.#bytes[index] as number;
+        if (byte >= 0x80) break;
+        ascii += String.fromCharCode(byte);
+      }
+      if (ascii.length === length) return ascii;
+    }
+    const slice = this.#bytes.subarray(start, start + length);
     try {
       return utf8Strict.decode(slice);
     } catch {

@@ -29,7 +29,11 @@ const FAKE_SECRET = 'pw-F4KE-5ECRET-9c2e';
 const DRIVER_MESSAGE = `connect ECONNREFUSED postgres://recs:${FAKE_SECRET}@db.internal:5432/recs`;
 const BASIC = Buffer.from(`operator:hunter2-${FAKE_SECRET}`).toString('base64');
 
-/** The built-in model, except that purchases of item `boom` and rankings for user `model-boom` fail with the driver message. */
+/**
+ * The built-in model, except that purchases of item `boom` and rankings for user `model-boom` fail with the driver
+ * message, and user `leaky-items` is ranked an item id the catalogue does not know, carrying the driver message: the
+ * item resolver then fails with an unexpected (internal) error that names it.
+ */
 class LeakyModel implements Model {
   readonly #inner = new BuiltinModel({ version: 'v1' });
   currentVersion(): string {
@@ -37,7 +41,10 @@ class LeakyModel implements Model {
   }
   async scoreAndRank(userIds: readonly string[], limit: number): Promise<Array<RankedList | Error>> {
     if (userIds.includes('model-boom')) throw new Error(DRIVER_MESSAGE);
-    return this.#inner.scoreAndRank(userIds, limit);
+    const lists = await this.#inner.scoreAndRank(userIds, limit);
+    return lists.map((list) =>
+      list instanceof Error || list.userId !== 'leaky-items' ? list : { ...list, items: [{ itemId: DRIVER_MESSAGE, score: 1 }] },
+    );
   }
   async recordPurchase(userId: string, itemId: string): Promise<void> {
     if (itemId === 'boom') throw new Error(DRIVER_MESSAGE);
@@ -118,13 +125,22 @@ describe('production mode, in process (captured pino logger at debug level)', ()
     await cleanups.run();
   });
 
-  it('an internal error (the model throws a driver message) → "Internal server error": no message, stack trace or path of its own', async () => {
-    const response = await gql(gateway.url, PURCHASE_MUTATION, { input: { userId: 'secrets-user', itemId: 'boom', orderId: 'boom-1' } }, { token: service });
+  it('an internal error (a driver message reaches a resolver) → "Internal server error": no message, stack trace of its own', async () => {
+    const response = await gql(gateway.url, READ_QUERY, { userId: 'leaky-items' }, { token: service });
     expect(response.status).toBe(200);
     expect(response.data).toBeNull();
-    expect(response.errors).toEqual([{ message: 'Internal server error', path: ['recordPurchase'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+    expect(response.errors).toEqual([
+      { message: 'Internal server error', path: ['recommendations', 'items', 0, 'item'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+    ]);
     expect(response.text).not.toContain(FAKE_SECRET);
     expect(response.text).not.toMatch(/postgres|db\.internal|stacktrace|\bat \w|\.ts:\d+|node_modules/);
+  });
+
+  it('a purchase the model fails to record still invalidates (the store remembers it), and says nothing of the driver', async () => {
+    const response = await gql(gateway.url, PURCHASE_MUTATION, { input: { userId: 'secrets-user', itemId: 'boom', orderId: 'boom-1' } }, { token: service });
+    expect(response.status).toBe(200);
+    expect(response.data).toEqual({ recordPurchase: { userId: 'secrets-user', itemId: 'boom', orderId: 'boom-1', invalidated: true, duplicate: false } });
+    expect(response.text).not.toContain(FAKE_SECRET);
   });
 
   it('a failing model read → MODEL_UNAVAILABLE with its generic message only', async () => {
@@ -159,11 +175,13 @@ describe('production mode, in process (captured pino logger at debug level)', ()
     const errors = logs.lines().filter((line) => line.level === 50 && /unexpected error/.test(line.msg ?? ''));
     expect(errors).toHaveLength(1);
     const [logged] = errors;
-    expect(logged?.operation).toBe('Buy');
-    expect(logged?.path).toEqual(['recordPurchase']);
+    expect(logged?.operation).toBe('Read');
+    expect(logged?.path).toEqual(['recommendations', 'items', 0, 'item']);
     expect(JSON.stringify(logged?.err)).toContain(DRIVER_MESSAGE);
-    // The request log line of the failed purchase says how it ended.
-    expect(requestLines(logs.lines()).filter((line) => line.operation === 'Buy' && line.outcome === 'error').length).toBeGreaterThanOrEqual(1);
+    // The request log line of the failed read says how it ended.
+    expect(requestLines(logs.lines()).filter((line) => line.operation === 'Read' && line.outcome === 'error').length).toBeGreaterThanOrEqual(1);
+    // The model's failure to record the purchase is logged for operators too.
+    expect(logs.lines().some((line) => line.level === 50 && /did not record the purchase/.test(line.msg ?? ''))).toBe(true);
     expect(logs.text().includes(SECRET)).toBe(false);
     expect(logs.text().includes(service)).toBe(false);
   });
