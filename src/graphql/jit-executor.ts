@@ -20,12 +20,12 @@ export interface JitGatewayOptions {
 }
 
 export interface JitGateway extends GatewayInterface {
-  /** Operations compiled so far (for tests and diagnostics). */
+  /** Operations cached (compiled, or marked to run on graphql-js), for tests and diagnostics. */
   readonly compiledCount: number;
 }
 
 const DEFAULT_MAX_COMPILED = 1_000;
-/** Marks a document that runs on graphql-js (see the class comment). */
+/** Marks a document that runs on graphql-js (see createJitGateway). */
 const REFERENCE = Symbol('reference executor');
 
 /**

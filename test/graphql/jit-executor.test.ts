@@ -1,0 +1,101 @@
+/**
+ * The compiled executor on its own: one compilation per document and operation name (then served from the cache),
+ * results equal to graphql-js, and the documented fallbacks to graphql-js (defaults of non-null variables).
+ */
+import { createHash } from 'node:crypto';
+import { execute, getOperationAST, parse } from 'graphql';
+import type { ExecutionResult } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { createJitGateway } from '../../src/graphql/jit-executor.js';
+import type { GatewayInterface } from '../../src/graphql/jit-executor.js';
+import { buildExecutableSchema } from '../../src/graphql/schema.js';
+
+const schema = buildExecutableSchema(`type Query { greet(name: String!, times: Int): String!, boom: String }`, {});
+// Resolvers attached by hand: the generated Resolvers type only knows the gateway's own schema.
+const fields = schema.getQueryType()?.getFields();
+if (fields?.greet === undefined || fields.boom === undefined) throw new Error('schema without fields');
+fields.greet.resolve = (_root: unknown, args: { name: string; times?: number | null }) => `hi ${args.name}`.repeat(args.times ?? 1);
+fields.boom.resolve = () => {
+  throw new Error('boom');
+};
+
+type Executor = NonNullable<Awaited<ReturnType<GatewayInterface['load']>>['executor']>;
+
+async function executorOf(gateway: GatewayInterface): Promise<Executor> {
+  const loaded = await gateway.load({ apollo: {} });
+  if (loaded.executor === null) throw new Error('no executor');
+  return loaded.executor;
+}
+
+function request(query: string, variables: Record<string, unknown> = {}, operationName?: string): Parameters<Executor>[0] {
+  const document = parse(query);
+  const operation = getOperationAST(document, operationName);
+  return {
+    request: { query, variables, operationName },
+    document,
+    operation,
+    queryHash: createHash('sha256').update(query).digest('hex'),
+    context: {},
+  } as unknown as Parameters<Executor>[0];
+}
+
+async function reference(query: string, variables: Record<string, unknown> = {}, operationName?: string): Promise<ExecutionResult> {
+  return execute({ schema, document: parse(query), variableValues: variables, operationName });
+}
+
+describe('createJitGateway', () => {
+  it('announces its schema once and returns an executor', async () => {
+    const gateway = createJitGateway(schema);
+    const announced: unknown[] = [];
+    gateway.onSchemaLoadOrUpdate((context) => announced.push(context.apiSchema));
+    expect(announced).toEqual([schema]);
+    expect(typeof (await executorOf(gateway))).toBe('function');
+  });
+
+  it('compiles a document once per operation name, then reuses it', async () => {
+    const gateway = createJitGateway(schema);
+    const run = await executorOf(gateway);
+    const query = 'query A($n: String!) { greet(name: $n) } query B { greet(name: "b", times: 2) }';
+    expect(await run(request(query, { n: 'x' }, 'A'))).toEqual(await reference(query, { n: 'x' }, 'A'));
+    expect(await run(request(query, { n: 'y' }, 'A'))).toEqual(await reference(query, { n: 'y' }, 'A'));
+    expect(gateway.compiledCount).toBe(1);
+    expect(await run(request(query, {}, 'B'))).toEqual(await reference(query, {}, 'B'));
+    expect(gateway.compiledCount).toBe(2);
+    await gateway.stop();
+    expect(gateway.compiledCount).toBe(0);
+  });
+
+  it('keeps at most maxCompiled documents', async () => {
+    const gateway = createJitGateway(schema, { maxCompiled: 2 });
+    const run = await executorOf(gateway);
+    for (const name of ['a', 'b', 'c']) await run(request(`{ greet(name: "${name}") }`));
+    expect(gateway.compiledCount).toBe(2);
+  });
+
+  it('answers a left-out non-null variable with a default as graphql-js does (graphql-jit alone reports it missing)', async () => {
+    const run = await executorOf(createJitGateway(schema));
+    const query = 'query D($n: String! = "dflt") { greet(name: $n) }';
+    const result = await run(request(query, {}));
+    expect(result).toEqual(await reference(query, {}));
+    expect(result.data).toEqual({ greet: 'hi dflt' });
+  });
+
+  it('returns graphql-js errors for variables that do not coerce', async () => {
+    const run = await executorOf(createJitGateway(schema));
+    const query = 'query T($t: Int) { greet(name: "x", times: $t) }';
+    const result = await run(request(query, { t: 'many' }));
+    expect(result).toEqual(await reference(query, { t: 'many' }));
+    expect(result.errors?.[0]?.nodes?.[0]?.kind).toBe('VariableDefinition');
+  });
+
+  it('gives resolver errors graphql-js shape: an extensions object, the path and the locations', async () => {
+    const run = await executorOf(createJitGateway(schema));
+    const result = await run(request('{ boom }'));
+    expect(result.data).toEqual({ boom: null });
+    const [error] = result.errors ?? [];
+    expect(error?.extensions).toEqual({});
+    expect(error?.path).toEqual(['boom']);
+    expect(error?.locations).toEqual([{ line: 1, column: 3 }]);
+    expect(error?.message).toBe('boom');
+  });
+});
