@@ -1,6 +1,5 @@
-import { createClient, createCluster } from '@keyv/redis';
-import type { RedisClientType, RedisClusterType } from '@keyv/redis';
-import { StoreUnavailableError } from '../errors.js';
+import { BoundedRedis, openRedisConnection } from './redis-connection.js';
+import type { RedisConnection } from './redis-connection.js';
 import { DEFAULT_ACTIVE_USERS_CAPACITY } from '../recs/active-users.js';
 import type { ActiveUsersLog } from '../recs/active-users.js';
 import { activeUsersKey } from './key-scheme.js';
@@ -15,9 +14,6 @@ export interface RedisActiveUsersOptions {
   readonly onError: (error: Error) => void;
 }
 
-type Connection =
-  | { readonly kind: 'redis'; readonly client: RedisClientType }
-  | { readonly kind: 'redis-cluster'; readonly client: RedisClusterType };
 
 /**
  * The active-users log as one Redis sorted set (`<prefix>recs:active`, user id → last seen, epoch ms), shared by every
@@ -29,36 +25,22 @@ type Connection =
  * store: no offline queue, every operation bounded, reconnects in the background.
  */
 export class RedisActiveUsers implements ActiveUsersLog {
-  readonly #connection: Connection;
+  readonly #connection: RedisConnection;
+  readonly #redis: BoundedRedis;
   readonly #key: string;
-  readonly #timeoutMs: number;
   readonly #capacity: number;
-  #connecting: Promise<void> | undefined;
 
   constructor(options: RedisActiveUsersOptions) {
     this.#key = activeUsersKey(options.keyPrefix);
-    this.#timeoutMs = options.timeoutMs;
     this.#capacity = options.capacity ?? DEFAULT_ACTIVE_USERS_CAPACITY;
-    const socket = { connectTimeout: options.timeoutMs, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) };
-    const clusterUrls = options.clusterUrls ?? [];
-    if (clusterUrls.length > 0) {
-      const client = createCluster({
-        rootNodes: clusterUrls.map((url) => ({ url })),
-        defaults: { disableOfflineQueue: true, socket },
-      }) as unknown as RedisClusterType;
-      this.#connection = { kind: 'redis-cluster', client };
-    } else {
-      if (options.url === undefined) throw new TypeError('RedisActiveUsers needs a url or clusterUrls');
-      const client = createClient({ url: options.url, disableOfflineQueue: true, socket }) as unknown as RedisClientType;
-      this.#connection = { kind: 'redis', client };
-    }
-    this.#connection.client.on('error', options.onError);
+    this.#connection = openRedisConnection(options);
+    this.#redis = new BoundedRedis(this.#connection, options.timeoutMs);
   }
 
   async record(seen: ReadonlyArray<readonly [string, number]>): Promise<void> {
     if (seen.length === 0) return;
     const members = seen.flatMap(([userId, at]) => [String(at), userId]);
-    await this.#bounded('record active users', async () => {
+    await this.#redis.run('record active users', async () => {
       await Promise.all([
         this.#send(['ZADD', this.#key, ...members], false),
         this.#send(['ZREMRANGEBYRANK', this.#key, '0', String(-this.#capacity - 1)], false),
@@ -68,7 +50,7 @@ export class RedisActiveUsers implements ActiveUsersLog {
 
   async mostRecent(limit: number): Promise<string[]> {
     if (limit <= 0) return [];
-    const reply = await this.#bounded('read active users', async () => this.#send(['ZREVRANGE', this.#key, '0', String(limit - 1)], true));
+    const reply = await this.#redis.run('read active users', async () => this.#send(['ZREVRANGE', this.#key, '0', String(limit - 1)], true));
     return Array.isArray(reply) ? reply.filter((member): member is string => typeof member === 'string') : [];
   }
 
@@ -85,38 +67,5 @@ export class RedisActiveUsers implements ActiveUsersLog {
   async #send(args: string[], readonly: boolean): Promise<unknown> {
     if (this.#connection.kind === 'redis') return this.#connection.client.sendCommand(args);
     return this.#connection.client.sendCommand(this.#key, readonly, args);
-  }
-
-  async #ensureConnected(): Promise<void> {
-    if (this.#connecting !== undefined) return this.#connecting;
-    if (this.#connection.client.isOpen) return;
-    this.#connecting = (async () => {
-      try {
-        await this.#connection.client.connect();
-      } finally {
-        this.#connecting = undefined;
-      }
-    })();
-    await this.#connecting;
-  }
-
-  async #bounded<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${this.#timeoutMs} ms`)), this.#timeoutMs);
-    });
-    try {
-      return await Promise.race([
-        (async () => {
-          await this.#ensureConnected();
-          return run();
-        })(),
-        deadline,
-      ]);
-    } catch (error) {
-      throw new StoreUnavailableError(operation, error);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }

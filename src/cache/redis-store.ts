@@ -1,6 +1,6 @@
 import { Keyv } from 'keyv';
 import type { Deserialize } from 'keyv';
-import KeyvRedis, { createClient, createCluster } from '@keyv/redis';
+import KeyvRedis from '@keyv/redis';
 import type { RedisClientType, RedisClusterType } from '@keyv/redis';
 import { EMPTY_USER_STATE } from './cache-entry.js';
 import type { CacheEntry, RecentPurchase, UserState } from './cache-entry.js';
@@ -10,21 +10,10 @@ import type { StoredValue } from './entry-codec.js';
 import type { UserKeys } from './key-scheme.js';
 import { CLAIM_ORDER, COMPARE_AND_SET_ENTRY, RECORD_PURCHASE, RELEASE_LEASE } from './redis-scripts.js';
 import type { LuaScript } from './redis-scripts.js';
-import { StoreUnavailableError } from '../errors.js';
+import { BoundedRedis, openRedisConnection } from './redis-connection.js';
+import type { RedisConnection, RedisConnectionOptions } from './redis-connection.js';
 
-export interface RedisStoreOptions {
-  /** One URL for a single Redis; several seed nodes for a Redis Cluster. */
-  readonly url?: string;
-  readonly clusterUrls?: readonly string[];
-  /** Bound on any one operation, connecting included. */
-  readonly timeoutMs: number;
-  /** Called with every connection error; without a listener an outage would surface as an uncaught error. */
-  readonly onError: (error: Error) => void;
-}
-
-type Connection =
-  | { readonly kind: 'redis'; readonly client: RedisClientType }
-  | { readonly kind: 'redis-cluster'; readonly client: RedisClusterType };
+export type RedisStoreOptions = RedisConnectionOptions;
 
 /**
  * Redis and Redis Cluster driver. Reads go through Keyv (`@keyv/redis` groups an MGET by slot on a cluster);
@@ -36,17 +25,14 @@ type Connection =
  */
 export class RedisStore implements CacheStore {
   readonly kind: 'redis' | 'redis-cluster';
-  readonly #connection: Connection;
+  readonly #connection: RedisConnection;
+  readonly #redis: BoundedRedis;
   readonly #keyv: Keyv<StoredValue>;
-  readonly #timeoutMs: number;
-  #connecting: Promise<void> | undefined;
-  #connectStartedAt = 0;
 
   constructor(options: RedisStoreOptions) {
-    this.#timeoutMs = options.timeoutMs;
-    this.#connection = connect(options);
+    this.#connection = openRedisConnection(options);
+    this.#redis = new BoundedRedis(this.#connection, options.timeoutMs);
     this.kind = this.#connection.kind;
-    this.#connection.client.on('error', options.onError);
     const adapter = new KeyvRedis<StoredValue>(this.#connection.client, {
       throwOnErrors: true,
       throwOnConnectError: true,
@@ -73,7 +59,7 @@ export class RedisStore implements CacheStore {
   async readMany(keys: readonly UserKeys[]): Promise<UserSnapshot[]> {
     if (keys.length === 0) return [];
     const flat = keys.flatMap((userKeys) => [userKeys.entry, userKeys.state]);
-    const values = await this.#bounded('read', async () => this.#keyv.getMany(flat));
+    const values = await this.#redis.run('read', async () => this.#keyv.getMany(flat));
     return keys.map((_, index) => ({
       entry: asEntry(values[index * 2]),
       state: asState(values[index * 2 + 1]),
@@ -83,7 +69,7 @@ export class RedisStore implements CacheStore {
   async writeMany(writes: readonly EntryWrite[]): Promise<boolean[]> {
     if (writes.length === 0) return [];
     // Issued in one tick, the scripts leave in one pipeline: one round trip for the whole batch.
-    return this.#bounded('write', async () =>
+    return this.#redis.run('write', async () =>
       Promise.all(
         writes.map(async (write) => {
           const written = await this.#evalScript(
@@ -99,7 +85,7 @@ export class RedisStore implements CacheStore {
 
   async acquireLeases(keys: readonly UserKeys[], token: string, ttlMs: number): Promise<boolean[]> {
     if (keys.length === 0) return [];
-    return this.#bounded('lease', async () =>
+    return this.#redis.run('lease', async () =>
       Promise.all(
         keys.map(async (userKeys) => {
           const reply = await this.#send(userKeys.lease, ['SET', userKeys.lease, token, 'NX', 'PX', String(Math.round(ttlMs))]);
@@ -111,13 +97,13 @@ export class RedisStore implements CacheStore {
 
   async releaseLeases(keys: readonly UserKeys[], token: string): Promise<void> {
     if (keys.length === 0) return;
-    await this.#bounded('lease', async () =>
+    await this.#redis.run('lease', async () =>
       Promise.all(keys.map(async (userKeys) => this.#evalScript(RELEASE_LEASE, [userKeys.lease], [token]))),
     );
   }
 
   async recordPurchase(keys: UserKeys, purchase: RecentPurchase, limits: PurchaseLimits): Promise<boolean> {
-    const deleted = await this.#bounded('purchase', async () =>
+    const deleted = await this.#redis.run('purchase', async () =>
       this.#evalScript(
         RECORD_PURCHASE,
         [keys.state, keys.entry, keys.lease],
@@ -128,7 +114,7 @@ export class RedisStore implements CacheStore {
   }
 
   async claimOrder(orderKey: string, record: OrderRecord, ttlMs: number): Promise<OrderRecord | undefined> {
-    const existing = await this.#bounded('order', async () =>
+    const existing = await this.#redis.run('order', async () =>
       this.#evalScript(CLAIM_ORDER, [orderKey], [encodeOrder(record), String(Math.round(ttlMs))]),
     );
     if (typeof existing !== 'string') return undefined;
@@ -137,20 +123,20 @@ export class RedisStore implements CacheStore {
   }
 
   async saveOrder(orderKey: string, record: OrderRecord, ttlMs: number): Promise<void> {
-    await this.#bounded('order', async () => this.#send(orderKey, ['SET', orderKey, encodeOrder(record), 'PX', String(Math.round(ttlMs))]));
+    await this.#redis.run('order', async () => this.#send(orderKey, ['SET', orderKey, encodeOrder(record), 'PX', String(Math.round(ttlMs))]));
   }
 
   async purgeVersion(patterns: readonly string[], batchSize: number): Promise<number> {
     // Bounded step by step, not as a whole: purging a large version may rightly take longer than one operation's
     // bound, but connecting and every single SCAN step (with its UNLINKs) must end, or fail as StoreUnavailableError.
-    const nodes = await this.#bounded('purge', async () => this.#purgeTargets());
+    const nodes = await this.#redis.run('purge', async () => this.#purgeTargets());
     let removed = 0;
     for (const node of nodes) {
       for (const pattern of patterns) {
         // SCAN walks the key space in steps and never blocks Redis the way KEYS would.
         let cursor = '0';
         do {
-          const step = await this.#bounded('purge', async () => {
+          const step = await this.#redis.run('purge', async () => {
             const reply = await node.scan(cursor, { MATCH: pattern, COUNT: batchSize });
             // One UNLINK per key: on a cluster, a batch spans slots and a multi-key UNLINK would fail with CROSSSLOT.
             const counts = await Promise.all(reply.keys.map(async (key) => node.unlink(key)));
@@ -165,20 +151,20 @@ export class RedisStore implements CacheStore {
   }
 
   async getText(key: string): Promise<string | undefined> {
-    const reply = await this.#bounded('text', async () => this.#send(key, ['GET', key]));
+    const reply = await this.#redis.run('text', async () => this.#send(key, ['GET', key]));
     return typeof reply === 'string' ? reply : undefined;
   }
 
   async setText(key: string, value: string, ttlMs: number): Promise<void> {
-    await this.#bounded('text', async () => this.#send(key, ['SET', key, value, 'PX', String(Math.max(1, Math.round(ttlMs)))]));
+    await this.#redis.run('text', async () => this.#send(key, ['SET', key, value, 'PX', String(Math.max(1, Math.round(ttlMs)))]));
   }
 
   async deleteText(key: string): Promise<void> {
-    await this.#bounded('text', async () => this.#send(key, ['UNLINK', key]));
+    await this.#redis.run('text', async () => this.#send(key, ['UNLINK', key]));
   }
 
   async ping(): Promise<void> {
-    await this.#bounded('ping', async () => this.#send(undefined, ['PING']));
+    await this.#redis.run('ping', async () => this.#send(undefined, ['PING']));
   }
 
   async close(): Promise<void> {
@@ -204,27 +190,6 @@ export class RedisStore implements CacheStore {
     return (await this.#connection.client.nodeClient(master)) as unknown as RedisClientType;
   }
 
-  async #ensureConnected(): Promise<void> {
-    // A connect in progress first: the client reports `isOpen` as soon as connect() starts, before the socket (or,
-    // on a cluster, the slot map) is ready, so concurrent first calls must wait for the same connect. But a connect
-    // that has been pending longer than the bound means Redis is down: fail at once instead of making every
-    // request wait out its full timeout (commands fail at once too, once a connected client loses Redis).
-    if (this.#connecting !== undefined) {
-      if (Date.now() - this.#connectStartedAt > this.#timeoutMs) throw new Error('redis is unreachable (still connecting)');
-      return this.#connecting;
-    }
-    if (this.#connection.client.isOpen) return;
-    this.#connectStartedAt = Date.now();
-    this.#connecting ??= (async () => {
-      try {
-        await this.#connection.client.connect();
-      } finally {
-        this.#connecting = undefined;
-      }
-    })();
-    await this.#connecting;
-  }
-
   async #send(firstKey: string | undefined, args: string[]): Promise<unknown> {
     if (this.#connection.kind === 'redis') return this.#connection.client.sendCommand(args);
     return this.#connection.client.sendCommand(firstKey, false, args);
@@ -242,65 +207,12 @@ export class RedisStore implements CacheStore {
       throw error;
     }
   }
-
-  /** Runs one operation with connecting included under the time bound; every failure becomes a StoreUnavailableError. */
-  async #bounded<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    let expired = false;
-    const deadline = new Promise<never>((_, reject) => {
-      // Timers run before I/O in each turn of the event loop: after the loop was busy for longer than the bound, a
-      // reply that has already arrived would lose the race to its own timeout. setImmediate lets pending I/O in
-      // first, so only a Redis that really did not answer times out, not one that answered while we were busy.
-      timer = setTimeout(
-        () =>
-          setImmediate(() => {
-            expired = true;
-            reject(new Error(`timed out after ${this.#timeoutMs} ms`));
-          }),
-        this.#timeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([
-        (async () => {
-          await this.#ensureConnected();
-          // A caller that already gave up must not have its command replayed when Redis comes back.
-          if (expired) throw new Error('timed out while connecting');
-          return run();
-        })(),
-        deadline,
-      ]);
-    } catch (error) {
-      throw new StoreUnavailableError(operation, error);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
 }
 
 // Private helpers.
 
 // Keyv types its deserializer as generic in the value; ours only ever yields StoredValue, hence the one cast.
 const deserializeStored = ((raw: string) => ({ value: decodeStored(raw), expires: undefined })) as Deserialize;
-
-function connect(options: RedisStoreOptions): Connection {
-  // Reconnect with a capped backoff, forever: the store must come back by itself when Redis does.
-  const socket = {
-    connectTimeout: options.timeoutMs,
-    reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
-  };
-  const clusterUrls = options.clusterUrls ?? [];
-  if (clusterUrls.length > 0) {
-    const client = createCluster({
-      rootNodes: clusterUrls.map((url) => ({ url })),
-      defaults: { disableOfflineQueue: true, socket },
-    }) as unknown as RedisClusterType;
-    return { kind: 'redis-cluster', client };
-  }
-  if (options.url === undefined) throw new TypeError('RedisStore needs a url or clusterUrls');
-  const client = createClient({ url: options.url, disableOfflineQueue: true, socket }) as unknown as RedisClientType;
-  return { kind: 'redis', client };
-}
 
 function asEntry(value: StoredValue | undefined): CacheEntry | undefined {
   return value?.kind === 'entry' ? value.entry : undefined;

@@ -1,0 +1,113 @@
+import { createClient, createCluster } from '@keyv/redis';
+import type { RedisClientType, RedisClusterType } from '@keyv/redis';
+import { StoreUnavailableError } from '../errors.js';
+
+/** A node-redis client for one Redis or a Redis Cluster, as the drivers in this folder use it. */
+export type RedisConnection =
+  | { readonly kind: 'redis'; readonly client: RedisClientType }
+  | { readonly kind: 'redis-cluster'; readonly client: RedisClusterType };
+
+export interface RedisConnectionOptions {
+  /** One URL for a single Redis; several seed nodes for a Redis Cluster. */
+  readonly url?: string | undefined;
+  readonly clusterUrls?: readonly string[];
+  /** Bound on connecting and on any one operation. */
+  readonly timeoutMs: number;
+  /** Called with every connection error; without a listener an outage would surface as an uncaught error. */
+  readonly onError: (error: Error) => void;
+}
+
+/**
+ * Opens (lazily) a client whose failure behaviour cannot hold a request hostage: no offline queue (commands fail at
+ * once while disconnected instead of queueing forever), a connect timeout, and reconnection with a capped backoff,
+ * forever, so the driver recovers by itself when Redis does.
+ */
+export function openRedisConnection(options: RedisConnectionOptions): RedisConnection {
+  const socket = {
+    connectTimeout: options.timeoutMs,
+    reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
+  };
+  const clusterUrls = options.clusterUrls ?? [];
+  let connection: RedisConnection;
+  if (clusterUrls.length > 0) {
+    const client = createCluster({
+      rootNodes: clusterUrls.map((url) => ({ url })),
+      defaults: { disableOfflineQueue: true, socket },
+    }) as unknown as RedisClusterType;
+    connection = { kind: 'redis-cluster', client };
+  } else {
+    if (options.url === undefined) throw new TypeError('a Redis connection needs a url or clusterUrls');
+    const client = createClient({ url: options.url, disableOfflineQueue: true, socket }) as unknown as RedisClientType;
+    connection = { kind: 'redis', client };
+  }
+  connection.client.on('error', options.onError);
+  return connection;
+}
+
+/**
+ * Runs operations on a connection under a time bound, connecting first when needed. Every failure, the bound
+ * included, becomes a StoreUnavailableError, which callers turn into a documented degradation.
+ */
+export class BoundedRedis {
+  #connecting: Promise<void> | undefined;
+  #connectStartedAt = 0;
+
+  constructor(
+    private readonly connection: RedisConnection,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async run<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    let expired = false;
+    const deadline = new Promise<never>((_, reject) => {
+      // Timers run before I/O in each turn of the event loop: after the loop was busy for longer than the bound, a
+      // reply that has already arrived would lose the race to its own timeout. setImmediate lets pending I/O in
+      // first, so only a Redis that really did not answer times out, not one that answered while we were busy.
+      timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            expired = true;
+            reject(new Error(`timed out after ${this.timeoutMs} ms`));
+          }),
+        this.timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([
+        (async () => {
+          await this.#ensureConnected();
+          // A caller that already gave up must not have its command replayed when Redis comes back.
+          if (expired) throw new Error('timed out while connecting');
+          return run();
+        })(),
+        deadline,
+      ]);
+    } catch (error) {
+      throw new StoreUnavailableError(operation, error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #ensureConnected(): Promise<void> {
+    // A connect in progress first: the client reports `isOpen` as soon as connect() starts, before the socket (or,
+    // on a cluster, the slot map) is ready, so concurrent first calls must wait for the same connect. But a connect
+    // that has been pending longer than the bound means Redis is down: fail at once instead of making every
+    // request wait out its full timeout (commands fail at once too, once a connected client loses Redis).
+    if (this.#connecting !== undefined) {
+      if (Date.now() - this.#connectStartedAt > this.timeoutMs) throw new Error('redis is unreachable (still connecting)');
+      return this.#connecting;
+    }
+    if (this.connection.client.isOpen) return;
+    this.#connectStartedAt = Date.now();
+    this.#connecting = (async () => {
+      try {
+        await this.connection.client.connect();
+      } finally {
+        this.#connecting = undefined;
+      }
+    })();
+    await this.#connecting;
+  }
+}
