@@ -1,4 +1,4 @@
-import { BoundedRedis, openRedisConnection } from './redis-connection.js';
+import { BoundedRedis, closeRedisConnection, openRedisConnection, sendRedisCommand } from './redis-connection.js';
 import type { RedisConnection } from './redis-connection.js';
 import { DEFAULT_ACTIVE_USERS_CAPACITY } from '../recs/active-users.js';
 import type { ActiveUsersLog } from '../recs/active-users.js';
@@ -55,17 +55,10 @@ export class RedisActiveUsers implements ActiveUsersLog {
   }
 
   async close(): Promise<void> {
-    const client = this.#connection.client;
-    if (!client.isOpen) return;
-    try {
-      await client.close();
-    } catch {
-      client.destroy();
-    }
+    await closeRedisConnection(this.#connection);
   }
 
   async #send(args: string[], readonly: boolean): Promise<unknown> {
-    if (this.#connection.kind === 'redis') return this.#connection.client.sendCommand(args);
-    return this.#connection.client.sendCommand(this.#key, readonly, args);
+    return sendRedisCommand(this.#connection, this.#key, args, readonly);
   }
 }

@@ -44,6 +44,28 @@ export function openRedisConnection(options: RedisConnectionOptions): RedisConne
   return connection;
 }
 
+/** Sends one raw command; on a cluster it is routed by `firstKey` (the slot every key of the command shares). */
+export async function sendRedisCommand(
+  connection: RedisConnection,
+  firstKey: string | undefined,
+  args: string[],
+  readonly = false,
+): Promise<unknown> {
+  if (connection.kind === 'redis') return connection.client.sendCommand(args);
+  return connection.client.sendCommand(firstKey, readonly, args);
+}
+
+/** Closes gracefully (pending replies arrive first), or destroys the client when that fails. */
+export async function closeRedisConnection(connection: RedisConnection): Promise<void> {
+  const client = connection.client;
+  if (!client.isOpen) return;
+  try {
+    await client.close();
+  } catch {
+    client.destroy();
+  }
+}
+
 /**
  * Runs operations on a connection under a time bound, connecting first when needed. Every failure, the bound
  * included, becomes a StoreUnavailableError, which callers turn into a documented degradation.

@@ -10,7 +10,7 @@ import type { StoredValue } from './entry-codec.js';
 import type { UserKeys } from './key-scheme.js';
 import { CLAIM_ORDER, COMPARE_AND_SET_ENTRY, RECORD_PURCHASE, RELEASE_LEASE } from './redis-scripts.js';
 import type { LuaScript } from './redis-scripts.js';
-import { BoundedRedis, openRedisConnection } from './redis-connection.js';
+import { BoundedRedis, closeRedisConnection, openRedisConnection, sendRedisCommand } from './redis-connection.js';
 import type { RedisConnection, RedisConnectionOptions } from './redis-connection.js';
 
 export type RedisStoreOptions = RedisConnectionOptions;
@@ -168,13 +168,7 @@ export class RedisStore implements CacheStore {
   }
 
   async close(): Promise<void> {
-    const client = this.#connection.client;
-    if (!client.isOpen) return;
-    try {
-      await client.close();
-    } catch {
-      client.destroy();
-    }
+    await closeRedisConnection(this.#connection);
   }
 
   // Private: connection handling.
@@ -191,8 +185,7 @@ export class RedisStore implements CacheStore {
   }
 
   async #send(firstKey: string | undefined, args: string[]): Promise<unknown> {
-    if (this.#connection.kind === 'redis') return this.#connection.client.sendCommand(args);
-    return this.#connection.client.sendCommand(firstKey, false, args);
+    return sendRedisCommand(this.#connection, firstKey, args);
   }
 
   async #evalScript(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
