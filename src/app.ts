@@ -18,6 +18,9 @@ import { cacheSignalsPlugin } from './graphql/plugins/cache-signals/index.js';
 import { operationMetricsPlugin } from './graphql/plugins/operation-metrics/index.js';
 import { jsonStatusPlugin } from './graphql/plugins/json-status/index.js';
 import { internalErrorsPlugin } from './graphql/plugins/internal-errors/index.js';
+import { createMediaTypeChooser } from './graphql/plugins/response-media-type/index.js';
+import { createFastPath } from './graphql/fast-path.js';
+import { KnownOperations } from './graphql/known-operations.js';
 import { createHttpServer } from './http/server.js';
 import { Readiness } from './http/readiness.js';
 import { drainAndClose, settleWithin } from './http/shutdown.js';
@@ -63,6 +66,8 @@ const MAX_BATCH = 100;
 const READINESS_TIMEOUT_MS = 800;
 // After the drain, how long closing the store and the model may take before the process exits regardless.
 const DEPENDENCY_CLOSE_MS = 2_000;
+// This cache's name in `Cache-Status` (RFC 9211).
+const CACHE_NAME = 'recs-gateway';
 
 /**
  * The one place where the parts are wired together and passed down (http → graphql → recs → cache/model). Nothing
@@ -96,13 +101,19 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   });
 
   const readiness = new Readiness({ store, model, timeoutMs: READINESS_TIMEOUT_MS });
+  // The fast path runs operations the compiled executor has published; with graphql-js (or switched off) Apollo
+  // answers every request.
+  const known = config.graphqlExecutor === 'jit' && config.graphqlFastPath ? new KnownOperations() : undefined;
+  const chooseMediaType = createMediaTypeChooser();
   const apollo = await createApolloServer({
     schemaPath: SCHEMA_PATH,
     maxFirst: config.listSize,
     production: config.nodeEnv === 'production',
     introspection: config.introspection,
     executor: config.graphqlExecutor,
-    plugins: [operationMetricsPlugin(telemetry), cacheSignalsPlugin({ cacheName: 'recs-gateway' }), jsonStatusPlugin<GatewayContext>(), internalErrorsPlugin<GatewayContext>(logger)],
+    known,
+    chooseMediaType,
+    plugins: [operationMetricsPlugin(telemetry), cacheSignalsPlugin({ cacheName: CACHE_NAME }), jsonStatusPlugin<GatewayContext>(), internalErrorsPlugin<GatewayContext>(logger)],
     persistedQueries: {
       cache: new PersistedQueryCache({ store, keyPrefix: config.keyPrefix, ttlSeconds: config.persistedQueryTtlSeconds, telemetry, logger }),
       ttlSeconds: config.persistedQueryTtlSeconds,
@@ -158,6 +169,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     logger,
     bodyLimit: 64 * 1024,
     corsOrigins: config.corsOrigins,
+    fastPath: known === undefined ? undefined : createFastPath({ known, chooseMediaType, telemetry, cacheName: CACHE_NAME }),
   });
 
   return {

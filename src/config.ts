@@ -56,6 +56,11 @@ export interface GatewayConfig {
    */
   readonly graphqlExecutor: 'jit' | 'reference';
   /**
+   * With the compiled executor, answer query documents Apollo has already accepted without Apollo's per-request
+   * pipeline (GRAPHQL_FAST_PATH, default on; graphql/fast-path.ts). Off, Apollo answers every request.
+   */
+  readonly graphqlFastPath: boolean;
+  /**
    * Worker threads scoring the built-in model's misses (MODEL_WORKERS), so a stream of cold users never stalls the
    * event loop that serves hits. 0 scores in-process, on the event loop. Default: one per core.
    */
@@ -103,6 +108,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     auth: readAuth(env, nodeEnv),
     introspection: readBoolean(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
     graphqlExecutor: readOneOf(env, 'GRAPHQL_EXECUTOR', 'jit', ['jit', 'reference'] as const),
+    graphqlFastPath: readBoolean(env, 'GRAPHQL_FAST_PATH', true),
     modelWorkers: readInteger(env, 'MODEL_WORKERS', defaultModelWorkers(), 0, 64),
     rateLimits: {
       purchasesPerMinute: readInteger(env, 'RATE_LIMIT_PURCHASES_PER_MINUTE', 60, 1, 1_000_000),

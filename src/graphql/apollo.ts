@@ -9,6 +9,8 @@ import { createJitGateway } from './jit-executor.js';
 import type { ExecutorKind } from './jit-executor.js';
 import { noStorePlugin } from './plugins/no-store/index.js';
 import { responseMediaTypePlugin } from './plugins/response-media-type/index.js';
+import type { MediaTypeChooser } from './plugins/response-media-type/index.js';
+import type { KnownOperations } from './known-operations.js';
 import { buildExecutableSchema } from './schema.js';
 import { createErrorFormatter } from './format-error.js';
 import { OPERATION_LIMITS, operationLimitRules } from './limits.js';
@@ -24,6 +26,10 @@ export interface ApolloOptions {
   readonly persistedQueries: { readonly cache: KeyValueCache<string>; readonly ttlSeconds: number };
   /** Which executor runs validated operations (GRAPHQL_EXECUTOR): compiled (`jit`, the default) or graphql-js. */
   readonly executor?: ExecutorKind;
+  /** With the compiled executor: where it publishes the operations the fast path may answer (`fast-path.ts`). */
+  readonly known?: KnownOperations;
+  /** The `Content-Type` choice, shared with the fast path so both answer alike. */
+  readonly chooseMediaType?: MediaTypeChooser;
 }
 
 /** The GraphQL server, SDL-first: the schema is `schema.graphql`, the file clients and codegen read too. */
@@ -32,7 +38,7 @@ export async function createApolloServer(options: ApolloOptions): Promise<Apollo
   const schema = buildExecutableSchema(typeDefs, createResolvers({ maxFirst: options.maxFirst }));
   // The compiled executor enters through Apollo's one supported execution hook, the gateway interface; everything
   // before execution (parse, document cache, validation, plugins) is Apollo's in both modes (jit-executor.ts).
-  const source = (options.executor ?? 'jit') === 'jit' ? { gateway: createJitGateway(schema) } : { schema };
+  const source = (options.executor ?? 'jit') === 'jit' ? { gateway: createJitGateway(schema, { known: options.known }) } : { schema };
   return new ApolloServer<GatewayContext>({
     ...source,
     // Apollo's landing pages load from a CDN; the gateway serves its own offline IDE instead (http/ide.ts).
@@ -42,7 +48,7 @@ export async function createApolloServer(options: ApolloOptions): Promise<Apollo
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
       noStorePlugin(),
-      responseMediaTypePlugin(),
+      responseMediaTypePlugin(options.chooseMediaType),
       ...options.plugins,
     ],
     includeStacktraceInErrorResponses: !options.production,

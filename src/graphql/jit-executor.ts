@@ -1,10 +1,11 @@
-import { GraphQLError, execute, getVariableValues } from 'graphql';
+import { GraphQLError, OperationTypeNode, execute, getVariableValues } from 'graphql';
 import type { ExecutionResult, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { CompiledQuery } from 'graphql-jit';
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { LRUCache } from 'lru-cache';
 import type { GatewayContext } from './context.js';
+import type { KnownOperations } from './known-operations.js';
 
 /** Apollo Server's gateway contract, taken from its own constructor options (the one supported executor hook). */
 export type GatewayInterface = ApolloServerOptionsWithGateway<GatewayContext>['gateway'];
@@ -17,6 +18,11 @@ export type ExecutorKind = 'reference' | 'jit';
 export interface JitGatewayOptions {
   /** Compiled operations kept (by query hash and operation name); a client's documents are a small, fixed set. */
   readonly maxCompiled?: number;
+  /**
+   * Where compiled query operations are published for the fast path (`fast-path.ts`), and where it hands back the
+   * results it could not answer alone. Without it, every request goes through Apollo.
+   */
+  readonly known?: KnownOperations;
 }
 
 export interface JitGateway extends GatewayInterface {
@@ -50,6 +56,7 @@ const REFERENCE = Symbol('reference executor');
  * - Errors thrown without `extensions` (see `withExtensions`).
  */
 export function createJitGateway(schema: GraphQLSchema, options: JitGatewayOptions = {}): JitGateway {
+  const known = options.known;
   const compiled = new LRUCache<string, CompiledQuery | typeof REFERENCE>({ max: options.maxCompiled ?? DEFAULT_MAX_COMPILED });
   const reference = (request: GatewayRequestContext): Promise<ExecutionResult> | ExecutionResult =>
     execute({
@@ -72,11 +79,16 @@ export function createJitGateway(schema: GraphQLSchema, options: JitGatewayOptio
         // Not compiled: e.g. the operation name matches no operation. The result carries graphql-js's own error.
         if (!isCompiledQuery(result)) return result;
         query = result;
+        // Apollo has parsed, validated and resolved this text and name: the fast path may run it from now on.
+        if (known !== undefined && request.operation.operation === OperationTypeNode.QUERY && request.source !== undefined) {
+          known.remember(request.source, request.request.operationName, { compiled: result, operationName: request.operationName });
+        }
       }
       compiled.set(key, query);
     }
     if (query === REFERENCE) return reference(request);
-    const result = await query.query(undefined, request.context, request.request.variables);
+    // A result the fast path computed for this very request (it had errors, so Apollo answers): not run twice.
+    const result = known?.takeOver(request.context) ?? (await query.query(undefined, request.context, request.request.variables));
     if (result.errors === undefined || result.errors.length === 0) return result;
     if (result.data === undefined) return referenceVariableErrors(schema, request) ?? reference(request);
     return { ...result, errors: result.errors.map(withExtensions) };
@@ -96,6 +108,7 @@ export function createJitGateway(schema: GraphQLSchema, options: JitGatewayOptio
     },
     async stop() {
       compiled.clear();
+      known?.clear();
     },
   };
 }

@@ -4,6 +4,7 @@ import cors from '@fastify/cors';
 import type { ApolloServer } from '@apollo/server';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { GatewayContext } from '../graphql/context.js';
+import type { FastPath } from '../graphql/fast-path.js';
 import type { RequestRecord } from '../graphql/request-record.js';
 import { registerIde, wantsIde } from './ide.js';
 import type { Readiness } from './readiness.js';
@@ -22,6 +23,8 @@ export interface HttpServerOptions {
   readonly bodyLimit: number;
   /** Origins allowed cross-origin (CORS); empty registers no CORS handling at all. */
   readonly corsOrigins: readonly string[];
+  /** Answers known query documents without Apollo's pipeline (graphql/fast-path.ts); absent, Apollo answers all. */
+  readonly fastPath?: FastPath;
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -53,9 +56,19 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     });
   }
   const ide = await registerIde(app);
-  const graphql = fastifyApolloHandler(options.apollo, {
-    context: async (request) => options.context(request, recordOf(request)),
-  });
+  // One context per request, whoever asks first: the fast path and Apollo must share it (the fast path hands its
+  // result over to Apollo keyed by it), and it must be built, and a bad token refused, only once.
+  const contexts = new WeakMap<FastifyRequest, Promise<GatewayContext>>();
+  const contextOf = (request: FastifyRequest): Promise<GatewayContext> => {
+    let context = contexts.get(request);
+    if (context === undefined) {
+      context = options.context(request, recordOf(request));
+      contexts.set(request, context);
+    }
+    return context;
+  };
+  const graphql = fastifyApolloHandler(options.apollo, { context: async (request) => contextOf(request) });
+  const fastPath = options.fastPath;
 
   app.route({
     method: ['GET', 'POST'],
@@ -63,6 +76,18 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     handler: async function (request, reply) {
       if (request.method === 'GET' && wantsIde(request.headers.accept)) {
         return reply.type('text/html; charset=utf-8').header('content-security-policy', ide.csp).send(ide.page);
+      }
+      if (fastPath !== undefined && request.method === 'POST') {
+        const answer = await fastPath.serve({
+          contentType: request.headers['content-type'],
+          accept: request.headers.accept,
+          body: request.body,
+          context: () => contextOf(request),
+        });
+        if (answer !== undefined) {
+          for (const [name, value] of answer.headers) void reply.header(name, value);
+          return reply.code(200).send(answer.body);
+        }
       }
       return graphql.call(this, request, reply);
     },

@@ -13,6 +13,8 @@ export type InvalidationReason = 'purchase';
  * invalid, unknown persisted query or bad variables, so nothing was executed).
  */
 export type OperationOutcome = 'success' | 'partial' | 'error' | 'rejected';
+/** What the GraphQL fast path did with a POST (graphql/fast-path.ts): answered it, handed it to Apollo, or passed. */
+export type FastPathOutcome = 'served' | 'handed_over' | 'passed';
 /** A circuit breaker's state, in the usual three-state machine (closed lets calls through, open fails them fast). */
 export type BreakerState = 'closed' | 'half-open' | 'open';
 
@@ -26,6 +28,8 @@ export interface Telemetry {
   writeRefused(count: number): void;
   /** One GraphQL operation answered; `operation` is its name, or `anonymous`/`unresolved` (metrics cap the names). */
   graphqlOperation(operation: string, outcome: OperationOutcome): void;
+  /** One GraphQL POST seen by the fast path, and what it did with it. */
+  fastPath(outcome: FastPathOutcome): void;
   /** Hook for a breaker around the model: report every state change. */
   breakerState(state: BreakerState): void;
   /** Hook for a cache warm-up: `done` of `total` users computed so far (report as it goes, and at the end). */
@@ -42,6 +46,7 @@ export const silentTelemetry: Telemetry = {
   storeError() {},
   writeRefused() {},
   graphqlOperation() {},
+  fastPath() {},
   breakerState() {},
   warmupProgress() {},
   purged() {},

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type {
   BreakerState,
   CacheReadResult,
+  FastPathOutcome,
   InvalidationReason,
   ModelCallOutcome,
   OperationOutcome,
@@ -26,6 +27,7 @@ export const METRIC_NAMES = {
   storeErrors: 'recs_store_errors_total',
   writesRefused: 'recs_cache_writes_refused_total',
   graphqlOperations: 'recs_graphql_operations_total',
+  fastPath: 'recs_graphql_fast_path_total',
   breakerState: 'recs_model_breaker_state',
   warmupDone: 'recs_warmup_done_users',
   warmupTarget: 'recs_warmup_target_users',
@@ -56,6 +58,8 @@ export class PrometheusTelemetry implements Telemetry {
   readonly #storeErrors: Counter<'operation'>;
   readonly #writesRefused: Counter;
   readonly #graphqlOperations: Counter<'operation' | 'outcome'>;
+  /** One child per outcome, made up front: the fast path counts every request, and a label lookup costs. */
+  readonly #fastPath: Readonly<Record<FastPathOutcome, { inc(): void }>>;
   readonly #breakerState: Gauge;
   readonly #warmupDone: Gauge;
   readonly #warmupTarget: Gauge;
@@ -142,6 +146,13 @@ export class PrometheusTelemetry implements Telemetry {
       labelNames: ['operation', 'outcome'],
       registers,
     });
+    const fastPath = new Counter({
+      name: METRIC_NAMES.fastPath,
+      help: 'GraphQL POSTs by what the fast path did: served (answered without Apollo), handed_over (ran with errors, Apollo answered with its result), passed (left to Apollo: unknown document, persisted query, ...).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.#fastPath = { served: fastPath.labels('served'), handed_over: fastPath.labels('handed_over'), passed: fastPath.labels('passed') };
     // The gauges below are hooks: they exist (at their idle value) before the feature that moves them does, so
     // dashboards and alerts can be written against them now.
     this.#breakerState = new Gauge({
@@ -196,6 +207,10 @@ export class PrometheusTelemetry implements Telemetry {
 
   graphqlOperation(operation: string, outcome: OperationOutcome): void {
     this.#graphqlOperations.inc({ operation: this.#operationLabel(operation), outcome });
+  }
+
+  fastPath(outcome: FastPathOutcome): void {
+    this.#fastPath[outcome].inc();
   }
 
   breakerState(state: BreakerState): void {

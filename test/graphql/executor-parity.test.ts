@@ -1,12 +1,17 @@
 /**
  * Executor parity: the same operations, in the same order, against two gateways that differ only in
- * GRAPHQL_EXECUTOR (`jit`, the compiled fast path, and `reference`, graphql-js), each with its own memory store and
- * its own (deterministic) model. Every response must match: status, body and the headers clients read, after
- * normalising what depends on the clock (ages, generation times, freshness left) and stack traces (whose frames
- * name the executor).
+ * GRAPHQL_EXECUTOR (`jit`: compiled operations, and the fast path that answers known documents without Apollo's
+ * pipeline; `reference`: graphql-js through Apollo, nothing else), each with its own memory store and its own
+ * (deterministic) model. Every response must match: status, body and the headers clients read, after normalising
+ * what depends on the clock (ages, generation times, freshness left) and stack traces (whose frames name the
+ * executor).
  *
- * Run twice: a development gateway (introspection on, stack traces in errors) and a production one (introspection
- * off, internal error messages masked).
+ * The whole sequence runs twice. In the first pass every document is new to the jit gateway, so Apollo runs it with
+ * the compiled executor; in the second, every query document that compiled is known, so the fast path answers it,
+ * or runs it and hands its result to Apollo when it has errors. The fast path's own counters prove both happened.
+ *
+ * Run twice over: a development gateway (introspection on, stack traces in errors) and a production one
+ * (introspection off, internal error messages masked).
  */
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -158,6 +163,14 @@ function normaliseValue(value: unknown, key = ''): unknown {
   return value;
 }
 
+const PASSES = ['first pass', 'second pass'] as const;
+
+/** The jit gateway's `recs_graphql_fast_path_total`, by outcome. */
+async function fastPathOutcomes(gateway: InProcessGateway): Promise<Record<string, number>> {
+  const metric = await gateway.app.telemetry.registry.getSingleMetric('recs_graphql_fast_path_total')?.get();
+  return Object.fromEntries((metric?.values ?? []).map((value) => [String(value.labels.outcome), value.value]));
+}
+
 const HEADERS = ['content-type', 'cache-control', 'cache-status', 'age'] as const;
 
 async function run(gateway: InProcessGateway, operation: Operation, tokens: Record<string, string>): Promise<Normalised> {
@@ -182,6 +195,8 @@ for (const mode of ['development', 'production'] as const) {
     let reference: InProcessGateway;
     const tokens: Record<string, string> = {};
     const responses = new Map<string, { jit: Normalised; reference: Normalised }>();
+    /** What the fast path did with each operation of the second pass. */
+    const secondPassOutcomes = new Map<string, string>();
 
     beforeAll(async () => {
       const env = { AUTH_JWT_SECRET: SECRET, NODE_ENV: mode, GRAPHQL_INTROSPECTION: mode === 'development' ? 'true' : 'false', MODEL_WORKERS: '0' };
@@ -193,11 +208,17 @@ for (const mode of ['development', 'production'] as const) {
       tokens['user-u1'] = await token('u1');
       tokens.purchaser = await token('checkout', 'purchases:write recommendations:read:any');
       tokens.admin = await token('operator', 'admin');
-      // One operation at a time, alternating, so both stores see the same history.
-      for (const operation of OPERATIONS) {
-        const fromJit = await run(jit, operation, tokens);
-        const fromReference = await run(reference, operation, tokens);
-        responses.set(operation.name, { jit: fromJit, reference: fromReference });
+      // One operation at a time, alternating, so both stores see the same history; then the same again.
+      for (const pass of PASSES) {
+        for (const operation of OPERATIONS) {
+          const before = await fastPathOutcomes(jit);
+          const fromJit = await run(jit, operation, tokens);
+          const fromReference = await run(reference, operation, tokens);
+          responses.set(`${pass}: ${operation.name}`, { jit: fromJit, reference: fromReference });
+          const after = await fastPathOutcomes(jit);
+          const outcome = Object.keys(after).find((key) => after[key] !== before[key]) ?? 'not seen';
+          if (pass === 'second pass') secondPassOutcomes.set(operation.name, outcome);
+        }
       }
     });
 
@@ -205,21 +226,39 @@ for (const mode of ['development', 'production'] as const) {
       await Promise.all([jit?.close(), reference?.close()]);
     });
 
-    for (const operation of OPERATIONS) {
-      it(operation.name, () => {
-        const pair = responses.get(operation.name);
-        expect(pair).toBeDefined();
-        expect(pair?.jit).toEqual(pair?.reference);
-      });
+    for (const pass of PASSES) {
+      for (const operation of OPERATIONS) {
+        it(`${pass}: ${operation.name}`, () => {
+          const pair = responses.get(`${pass}: ${operation.name}`);
+          expect(pair).toBeDefined();
+          expect(pair?.jit).toEqual(pair?.reference);
+        });
+      }
     }
 
+    it('the second pass went through the fast path: answered alone without errors, handed over with them', () => {
+      const outcomes = Object.fromEntries(secondPassOutcomes);
+      // Known query documents without errors: answered without Apollo.
+      for (const name of ['hit', 'literal arguments, no variables', 'aliases: several users in one request, one batch', 'named fragments and inline fragments', 'operationName picks one of several operations', 'a user token reading its own list', 'read after the purchase']) {
+        expect(outcomes[name], name).toBe('served');
+      }
+      // Known query documents whose run had errors (resolver errors, variables that do not coerce): Apollo answered.
+      for (const name of ['bad userId', 'first out of range', 'variable of the wrong type', 'required variable missing', 'forbidden: a user token reading another user', 'model down: MODEL_UNAVAILABLE, data null', 'one failing alias nulls the whole data (non-null root field)', 'unknown catalogue item: field error propagates nulls']) {
+        expect(outcomes[name], name).toBe('handed_over');
+      }
+      // Never the fast path's: refused contexts, documents Apollo rejects or runs on graphql-js, mutations.
+      for (const name of ['unauthenticated', 'unknown operationName', 'syntax error', 'unknown field', 'a non-null variable with a default, given', 'purchase with the new list', 'purge v0 (nothing there)']) {
+        expect(outcomes[name], name).toBe('passed');
+      }
+    });
+
     it('the suite covers what it claims: hits, misses, nulls, coded errors, 400s, introspection', () => {
-      const body = (name: string): GraphQLBody => responses.get(name)?.reference.body as GraphQLBody;
+      const body = (name: string): GraphQLBody => responses.get(`first pass: ${name}`)?.reference.body as GraphQLBody;
       const codes = new Set([...responses.values()].flatMap((pair) => ((pair.reference.body as GraphQLBody).errors ?? []).map((error) => error.extensions?.code)));
       expect((body('miss').data?.recommendations as { source: string }).source).toBe('MODEL');
       expect((body('hit').data?.recommendations as { source: string }).source).toBe('CACHE');
       expect(body('one failing alias nulls the whole data (non-null root field)').data).toBeNull();
-      expect(responses.get('variable of the wrong type')?.reference.status).toBe(400);
+      expect(responses.get('first pass: variable of the wrong type')?.reference.status).toBe(400);
       for (const code of ['BAD_USER_INPUT', 'FORBIDDEN', 'UNAUTHENTICATED', 'MODEL_UNAVAILABLE', 'CONFLICT', 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED']) {
         expect(codes, code).toContain(code);
       }
@@ -231,7 +270,7 @@ for (const mode of ['development', 'production'] as const) {
     it('every response of the GraphQL pipeline carries Cache-Control: no-store (as Apollo’s disabled cache-control plugin did)', () => {
       // A request refused while building its context (no token) never reaches Apollo's plugins, in either mode.
       for (const [name, pair] of responses) {
-        expect(pair.jit.headers['cache-control'], name).toBe(name === 'unauthenticated' ? null : 'no-store');
+        expect(pair.jit.headers['cache-control'], name).toBe(name.endsWith(': unauthenticated') ? null : 'no-store');
       }
     });
   });

@@ -1,2 +1,2 @@
-export { cacheSignalsPlugin, cacheStatus } from './plugin.js';
+export { cacheSignalsPlugin, cacheStatus, setCacheHeaders, withCacheSignals } from './plugin.js';
 export type { CacheSignal, CacheSignalsOptions } from './plugin.js';

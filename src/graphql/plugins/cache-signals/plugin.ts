@@ -35,14 +35,10 @@ export function cacheSignalsPlugin(options: CacheSignalsOptions): ApolloServerPl
     async willSendResponse({ response, contextValue }) {
       const served = contextValue.record.served;
       if (served.length === 0) return;
-      const [only] = served;
-      if (served.length === 1 && only !== undefined) {
-        response.http.headers.set('cache-status', cacheStatus(options.cacheName, only));
-        response.http.headers.set('age', String(Math.floor(only.ageSeconds)));
-      }
+      setCacheHeaders(response.http.headers, options.cacheName, served);
       if (response.body.kind !== 'single') return;
       const result = response.body.singleResult;
-      result.extensions = { ...result.extensions, recsCache: served.map(signalOf) };
+      result.extensions = withCacheSignals(result.extensions, served);
     },
   };
   return {
@@ -50,6 +46,20 @@ export function cacheSignalsPlugin(options: CacheSignalsOptions): ApolloServerPl
       return listener;
     },
   };
+}
+
+/** `Cache-Status` and `Age`, when exactly one list was served (shared with the fast path, which has no plugins). */
+export function setCacheHeaders(headers: { set(name: string, value: string): unknown }, cacheName: string, served: readonly ServedList[]): void {
+  const [only] = served;
+  if (served.length !== 1 || only === undefined) return;
+  headers.set('cache-status', cacheStatus(cacheName, only));
+  headers.set('age', String(Math.floor(only.ageSeconds)));
+}
+
+/** A result's `extensions` with `recsCache` added (unchanged when nothing was served). */
+export function withCacheSignals(extensions: Record<string, unknown> | undefined, served: readonly ServedList[]): Record<string, unknown> | undefined {
+  if (served.length === 0) return extensions;
+  return { ...extensions, recsCache: served.map(signalOf) };
 }
 
 /** One RFC 9211 list member: the cache's name, then its parameters (`ttl` is an integer, negative once stale). */

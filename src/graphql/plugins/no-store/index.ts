@@ -1,1 +1,1 @@
-export { noStorePlugin } from './plugin.js';
+export { NO_STORE, noStorePlugin } from './plugin.js';

@@ -8,11 +8,13 @@ import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@a
  * is disabled because it also instruments every field resolver (`willResolveField`), which cost about 5% of a
  * cache hit's CPU in the profile (README, issue 7). This plugin keeps the header and drops that cost.
  */
+export const NO_STORE = 'no-store';
+
 export function noStorePlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
   // One listener for every request: it holds no per-request state.
   const listener: GraphQLRequestListener<TContext> = {
     async willSendResponse({ response }) {
-      response.http.headers.set('cache-control', 'no-store');
+      response.http.headers.set('cache-control', NO_STORE);
     },
   };
   return {

@@ -1,1 +1,1 @@
-export { ANONYMOUS_OPERATION, UNRESOLVED_OPERATION, operationMetricsPlugin, outcomeOf } from './plugin.js';
+export { ANONYMOUS_OPERATION, UNRESOLVED_OPERATION, noteOperation, operationMetricsPlugin, outcomeOf } from './plugin.js';

@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin, GraphQLRequestListener, GraphQLResponse } from '@apollo/server';
 import type { OperationOutcome, Telemetry } from '../../../telemetry/events.js';
 import type { GatewayContext } from '../../context.js';
+import type { RequestRecord } from '../../request-record.js';
 
 /** The operation label of a request whose operation never resolved (unparsable, invalid, unknown persisted query). */
 export const UNRESOLVED_OPERATION = 'unresolved';
@@ -18,10 +19,7 @@ export function operationMetricsPlugin(telemetry: Pick<Telemetry, 'graphqlOperat
   const listener: GraphQLRequestListener<GatewayContext> = {
     async willSendResponse({ operation, operationName, response, contextValue }) {
       const name = operation === undefined ? UNRESOLVED_OPERATION : (operationName ?? ANONYMOUS_OPERATION);
-      const outcome = outcomeOf(response.body);
-      contextValue.record.operationName = name;
-      contextValue.record.outcome = outcome;
-      telemetry.graphqlOperation(name, outcome);
+      noteOperation(telemetry, contextValue.record, name, outcomeOf(response.body));
     },
   };
   return {
@@ -29,6 +27,13 @@ export function operationMetricsPlugin(telemetry: Pick<Telemetry, 'graphqlOperat
       return listener;
     },
   };
+}
+
+/** Counts one operation and notes it in the request's record (shared with the fast path, which has no plugins). */
+export function noteOperation(telemetry: Pick<Telemetry, 'graphqlOperation'>, record: RequestRecord, name: string, outcome: OperationOutcome): void {
+  record.operationName = name;
+  record.outcome = outcome;
+  telemetry.graphqlOperation(name, outcome);
 }
 
 /**

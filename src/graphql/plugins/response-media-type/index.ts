@@ -1,1 +1,2 @@
-export { responseMediaTypePlugin } from './plugin.js';
+export { createMediaTypeChooser, responseMediaTypePlugin } from './plugin.js';
+export type { MediaTypeChooser } from './plugin.js';

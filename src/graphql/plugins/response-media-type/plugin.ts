@@ -7,18 +7,18 @@ const OFFERED = [APPLICATION_JSON, 'application/graphql-response+json; charset=u
 /** Distinct `Accept` headers remembered: clients send a handful; past this many, new ones are negotiated each time. */
 const MAX_REMEMBERED = 256;
 
+/** The media type of a single-result response for an `Accept` header; null when it accepts none of Apollo's offers. */
+export type MediaTypeChooser = (accept: string | undefined) => string | null;
+
 /**
- * Sets the response's `Content-Type` before Apollo does, from a memo of `Accept` header → chosen media type.
- *
- * Apollo negotiates the media type of every response afresh (`negotiator`, about 2% of a cache hit's CPU), although
- * the answer depends on the `Accept` header alone and clients send the same one every time. This plugin makes the
- * same choice, the same way (the same offers, in the same order, with the same fallback for a missing header), once
- * per distinct header; Apollo keeps a content type a plugin has set. A header that accepts none of the offers is left
- * to Apollo, which answers 406 as before.
+ * Apollo's choice of `Content-Type` for a single result, made the same way (the same offers, in the same order,
+ * with the same fallback for a missing header) but once per distinct `Accept` header: the answer depends on the
+ * header alone, and clients send the same one every time.
  */
-export function responseMediaTypePlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
+export function createMediaTypeChooser(): MediaTypeChooser {
   const chosen = new Map<string, string | null>();
-  const choose = (accept: string): string | null => {
+  return (accept) => {
+    if (accept === undefined || accept === '') return APPLICATION_JSON;
     let type = chosen.get(accept);
     if (type === undefined) {
       type = new Negotiator({ headers: { accept } }).mediaType(OFFERED) ?? null;
@@ -26,11 +26,18 @@ export function responseMediaTypePlugin<TContext extends BaseContext>(): ApolloS
     }
     return type;
   };
+}
+
+/**
+ * Sets the response's `Content-Type` before Apollo does (see `createMediaTypeChooser`). Apollo negotiates the media
+ * type of every response afresh (`negotiator`, about 2% of a cache hit's CPU); Apollo keeps a content type a plugin
+ * has set. A header that accepts none of the offers is left to Apollo, which answers 406 as before.
+ */
+export function responseMediaTypePlugin<TContext extends BaseContext>(choose: MediaTypeChooser = createMediaTypeChooser()): ApolloServerPlugin<TContext> {
   const listener: GraphQLRequestListener<TContext> = {
     async willSendResponse({ request, response }) {
       if (response.body.kind !== 'single' || response.http.headers.has('content-type')) return;
-      const accept = request.http?.headers.get('accept');
-      const type = accept === undefined || accept === '' ? APPLICATION_JSON : choose(accept);
+      const type = choose(request.http?.headers.get('accept'));
       if (type !== null) response.http.headers.set('content-type', type);
     },
   };
