@@ -7,10 +7,11 @@ import { execute, getOperationAST, parse } from 'graphql';
 import type { ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { createJitGateway } from '../../src/graphql/jit-executor.js';
+import { KnownOperations } from '../../src/graphql/known-operations.js';
 import type { GatewayInterface } from '../../src/graphql/jit-executor.js';
 import { buildExecutableSchema } from '../../src/graphql/schema.js';
 
-const schema = buildExecutableSchema(`type Query { greet(name: String!, times: Int): String!, boom: String }`, {});
+const schema = buildExecutableSchema(`type Query { greet(name: String!, times: Int): String!, boom: String } type Mutation { touch: Int }`, {});
 // Resolvers attached by hand: the generated Resolvers type only knows the gateway's own schema.
 const fields = schema.getQueryType()?.getFields();
 if (fields?.greet === undefined || fields.boom === undefined) throw new Error('schema without fields');
@@ -18,6 +19,15 @@ fields.greet.resolve = (_root: unknown, args: { name: string; times?: number | n
 fields.boom.resolve = () => {
   throw new Error('boom');
 };
+let greetings = 0;
+const greet = fields.greet.resolve;
+fields.greet.resolve = (...args) => {
+  greetings += 1;
+  return greet(...args);
+};
+const touch = schema.getMutationType()?.getFields().touch;
+if (touch === undefined) throw new Error('schema without a mutation');
+touch.resolve = () => 1;
 
 type Executor = NonNullable<Awaited<ReturnType<GatewayInterface['load']>>['executor']>;
 
@@ -35,6 +45,8 @@ function request(query: string, variables: Record<string, unknown> = {}, operati
     document,
     operation,
     queryHash: createHash('sha256').update(query).digest('hex'),
+    source: query,
+    operationName: operation?.name?.value ?? null,
     context: {},
   } as unknown as Parameters<Executor>[0];
 }
@@ -97,5 +109,59 @@ describe('createJitGateway', () => {
     expect(error?.path).toEqual(['boom']);
     expect(error?.locations).toEqual([{ line: 1, column: 3 }]);
     expect(error?.message).toBe('boom');
+  });
+
+  describe('with the fast path (KnownOperations)', () => {
+    it('publishes each compiled query operation under its exact text and requested name, with its own name', async () => {
+      const known = new KnownOperations();
+      const run = await executorOf(createJitGateway(schema, { known }));
+      const query = 'query A($n: String!) { greet(name: $n) } query B { greet(name: "b", times: 2) }';
+      expect(known.find(query, 'A')).toBeUndefined();
+      await run(request(query, { n: 'x' }, 'A'));
+      const published = known.find(query, 'A');
+      expect(published?.operationName).toBe('A');
+      expect(await published?.compiled.query(undefined, {}, { n: 'y' })).toEqual(await reference(query, { n: 'y' }, 'A'));
+      // Another name, no name, other text: not published by that run.
+      expect(known.find(query, 'B')).toBeUndefined();
+      expect(known.find(query, undefined)).toBeUndefined();
+      expect(known.find(`${query} `, 'A')).toBeUndefined();
+      const anonymous = '{ greet(name: "z") }';
+      await run(request(anonymous));
+      expect(known.find(anonymous, null)?.operationName).toBeNull();
+    });
+
+    it('publishes no mutation, and no operation that runs on graphql-js (defaults of variables)', async () => {
+      const known = new KnownOperations();
+      const run = await executorOf(createJitGateway(schema, { known }));
+      await run(request('mutation M { touch }'));
+      await run(request('query D($n: String! = "dflt") { greet(name: $n) }', {}));
+      expect(known.size).toBe(0);
+    });
+
+    it('answers with a result handed over for the request instead of running the operation again', async () => {
+      const known = new KnownOperations();
+      const run = await executorOf(createJitGateway(schema, { known }));
+      const query = 'query G { greet(name: "once") }';
+      await run(request(query));
+      const handed = request(query);
+      const result = { data: { greet: 'from the fast path' } };
+      known.handOver(handed.context, result);
+      const before = greetings;
+      expect(await run(handed)).toEqual(result);
+      expect(greetings).toBe(before);
+      // Taken once: the next request with that context runs the operation.
+      expect(await run(handed)).toEqual({ data: { greet: 'hi once' } });
+      expect(greetings).toBe(before + 1);
+    });
+
+    it('forgets its published operations when stopped', async () => {
+      const known = new KnownOperations();
+      const gateway = createJitGateway(schema, { known });
+      const run = await executorOf(gateway);
+      await run(request('{ greet(name: "s") }'));
+      expect(known.size).toBe(1);
+      await gateway.stop?.();
+      expect(known.size).toBe(0);
+    });
   });
 });

@@ -84,6 +84,17 @@ export async function startGatewayProcess(env: Record<string, string> = {}): Pro
   };
 }
 
+/** The gateway's `recs_graphql_fast_path_total`, by outcome (served, handed_over, passed); absent ones are 0. */
+export async function fastPathOutcomes(gateway: InProcessGateway): Promise<Record<'served' | 'handed_over' | 'passed', number>> {
+  const metric = await gateway.app.telemetry.registry.getSingleMetric('recs_graphql_fast_path_total')?.get();
+  const counts = { served: 0, handed_over: 0, passed: 0 };
+  for (const value of metric?.values ?? []) {
+    const outcome = value.labels.outcome;
+    if (outcome === 'served' || outcome === 'handed_over' || outcome === 'passed') counts[outcome] = value.value;
+  }
+  return counts;
+}
+
 /** POSTs one GraphQL operation and returns the parsed JSON body with the HTTP status and headers. */
 export async function postGraphQL(
   url: string,

@@ -1,0 +1,70 @@
+/** The fast path's registry on its own: exact keys (text and requested name), bounded size, hand-over taken once. */
+import { parse } from 'graphql';
+import { compileQuery, isCompiledQuery } from 'graphql-jit';
+import type { CompiledQuery } from 'graphql-jit';
+import { describe, expect, it } from 'vitest';
+import { KnownOperations } from '../../src/graphql/known-operations.js';
+import type { KnownOperation } from '../../src/graphql/known-operations.js';
+import { buildExecutableSchema } from '../../src/graphql/schema.js';
+
+const schema = buildExecutableSchema('type Query { a: Int }', {});
+
+function operation(name: string | null): KnownOperation {
+  const compiled = compileQuery(schema, parse(name === null ? '{ a }' : `query ${name} { a }`));
+  if (!isCompiledQuery(compiled)) throw new Error('did not compile');
+  return { compiled: compiled as CompiledQuery, operationName: name };
+}
+
+describe('KnownOperations', () => {
+  it('finds an operation only by the exact text and the exact requested name', () => {
+    const known = new KnownOperations();
+    const named = operation('A');
+    const anonymous = operation(null);
+    known.remember('query A { a } query B { a }', 'A', named);
+    known.remember('{ a }', undefined, anonymous);
+    expect(known.find('query A { a } query B { a }', 'A')).toBe(named);
+    expect(known.find('query A { a } query B { a }', 'B')).toBeUndefined();
+    expect(known.find('query A { a } query B { a }', undefined)).toBeUndefined();
+    expect(known.find('query A { a } query B { a } ', 'A')).toBeUndefined();
+    // No name and a null name are the same request to Apollo.
+    expect(known.find('{ a }', null)).toBe(anonymous);
+    expect(known.find('{ a }', undefined)).toBe(anonymous);
+  });
+
+  it('never answers for a requested name that is not a GraphQL name, the empty one included', () => {
+    const known = new KnownOperations();
+    known.remember('{ a }', undefined, operation(null));
+    // Apollo treats "" as a name that matches no operation: it must not fall through to the anonymous entry.
+    expect(known.find('{ a }', '')).toBeUndefined();
+    expect(known.find('{ a }', 'with space')).toBeUndefined();
+  });
+
+  it('cannot be fooled by a NUL in the text into another entry', () => {
+    const known = new KnownOperations();
+    known.remember('query A { a }', 'A', operation('A'));
+    // Text and name are joined as `name NUL text`; a forged text with the separator in it lands elsewhere.
+    expect(known.find('A\u0000query A { a }', undefined)).toBeUndefined();
+    expect(known.find('query A { a }', 'A\u0000')).toBeUndefined();
+  });
+
+  it('keeps at most the configured number of operations, dropping the least recently used', () => {
+    const known = new KnownOperations(2);
+    known.remember('{ a }', 'X', operation('X'));
+    known.remember('{ a }', 'Y', operation('Y'));
+    expect(known.find('{ a }', 'X')).toBeDefined();
+    known.remember('{ a }', 'Z', operation('Z'));
+    expect(known.size).toBe(2);
+    expect(known.find('{ a }', 'Y')).toBeUndefined();
+    expect(known.find('{ a }', 'X')).toBeDefined();
+  });
+
+  it('hands a result over for one context, taken once', () => {
+    const known = new KnownOperations();
+    const context = {};
+    const result = { data: { a: 1 } };
+    known.handOver(context, result);
+    expect(known.takeOver({})).toBeUndefined();
+    expect(known.takeOver(context)).toBe(result);
+    expect(known.takeOver(context)).toBeUndefined();
+  });
+});
