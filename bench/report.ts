@@ -244,6 +244,9 @@ export interface ReportInput {
 }
 
 /** The whole report as markdown: the summary table first, then the figures that explain it. */
+/** Issue 7: a cache hit at least 1.6x the bare Apollo server's throughput, measured in the same run. */
+export const HIT_PATH_TARGET = 1.6;
+
 export function renderReport({ rows, runs, model, machine, options, responseBytes }: ReportInput): string {
   const out: string[] = [];
   out.push('', `## recs-gateway bench`, '');
@@ -262,11 +265,11 @@ export function renderReport({ rows, runs, model, machine, options, responseByte
   );
   if (Object.keys(options.gatewayEnv).length > 0) out.push(`Gateway settings from BENCH_GATEWAY_ENV: ${JSON.stringify(options.gatewayEnv)}`, '');
   out.push(markdownTable(rows), '');
-  const hit = rows.find((row) => row.scenario === 'hit-memory');
-  if (hit !== undefined) {
-    const verdict = (ratio: number): string => (ratio >= 0.85 ? 'met' : 'NOT met');
+  const memoryHit = rows.find((row) => row.scenario === 'hit-memory');
+  const verdict = (ratio: number): string => (ratio >= HIT_PATH_TARGET ? 'met' : 'NOT met');
+  for (const hit of rows.filter((row) => row.scenario === 'hit-memory' || row.scenario === 'hit-redis')) {
     out.push(
-      `Target: hit path >= 0.85 of the bare server. hit-memory: req/s ratio ${hit.ratioToBaseline.toFixed(2)} (${verdict(hit.ratioToBaseline)}), ` +
+      `Target (issue 7): hit path >= ${HIT_PATH_TARGET}x the bare server. ${hit.scenario}: req/s ratio ${hit.ratioToBaseline.toFixed(2)} (${verdict(hit.ratioToBaseline)}), ` +
         `CPU-normalised ${hit.cpuRatioToBaseline.toFixed(2)} (${verdict(hit.cpuRatioToBaseline)})`,
       '',
     );
@@ -289,7 +292,7 @@ export function renderReport({ rows, runs, model, machine, options, responseByte
       `miss: ${miss.modelMsPerUser === undefined ? '–' : miss.modelMsPerUser.toFixed(3)} ms model call time/user on the server ` +
         '(wall time from its telemetry, Date.now resolution, inflated when the server is descheduled); ' +
         `${miss.serverCpuMsPerRequest.toFixed(3)} ms server CPU/request` +
-        (hit !== undefined ? ` vs ${hit.serverCpuMsPerRequest.toFixed(3)} on a memory hit` : ''),
+        (memoryHit !== undefined ? ` vs ${memoryHit.serverCpuMsPerRequest.toFixed(3)} on a memory hit` : ''),
     );
   }
   out.push('', 'Diagnostics (medians over the runs; server figures from the child process itself):', '', diagnosticsTable(rows), '');
