@@ -68,6 +68,9 @@ export function createJitGateway(schema: GraphQLSchema, options: JitGatewayOptio
     });
 
   const executor = async (request: GatewayRequestContext): Promise<ExecutionResult> => {
+    // Apollo resolved no operation (the request named one the document lacks, `""` included): graphql-js reports
+    // that as the error Apollo expects. graphql-jit would read `""` as no name and run the document's only operation.
+    if ((request.operation as OperationDefinitionNode | undefined) === undefined) return reference(request);
     const operationName = request.request.operationName ?? undefined;
     const key = operationName === undefined ? request.queryHash : `${request.queryHash}\u0000${operationName}`;
     let query = compiled.get(key);

@@ -19,6 +19,7 @@ import { BuiltinModel } from '../../src/model/builtin-model.js';
 import type { Model, RankedList } from '../../src/model/model.js';
 import { fastPathOutcomes, startGateway } from '../support/gateway.js';
 import type { GraphQLBody, InProcessGateway } from '../support/gateway.js';
+import { normaliseValue } from '../support/normalise.js';
 
 const SECRET = 'executor-parity-secret-of-at-least-32-bytes';
 const LIST = 'userId modelVersion generatedAt ageSeconds source items { rank score item { id title category } }';
@@ -97,6 +98,9 @@ const OPERATIONS: readonly Operation[] = [
     operationName: 'B',
   },
   { name: 'unknown operationName', query: `query A { recommendations(userId: "p1", first: 1) { userId } }`, operationName: 'Nope' },
+  // graphql-jit reads "" as no name and would run the only operation; Apollo and graphql-js call it unknown.
+  { name: 'empty operationName', query: `query A { recommendations(userId: "p1", first: 1) { userId } }`, operationName: '' },
+  { name: 'empty operationName, anonymous operation', query: `{ recommendations(userId: "p1", first: 1) { userId } }`, operationName: '' },
   { name: 'several operations, no operationName', query: `query A { __typename } query B { __typename }` },
   // Bad input in arguments (resolver-level BAD_USER_INPUT) and in variables (coercion, HTTP 400).
   { name: 'bad userId', query: `query Read($userId: ID!) { recommendations(userId: $userId) { userId } }`, variables: { userId: 'a b' } },
@@ -150,18 +154,6 @@ const OPERATIONS: readonly Operation[] = [
 ];
 
 type Normalised = { status: number; headers: Record<string, string | null>; body: unknown };
-
-/** Replaces clock-dependent values and stack traces; keeps everything else, key order included. */
-function normaliseValue(value: unknown, key = ''): unknown {
-  if (key === 'ageSeconds' || key === 'freshForSeconds') return typeof value === 'number' ? '<seconds>' : value;
-  if (key === 'generatedAt') return typeof value === 'string' ? '<date>' : value;
-  if (key === 'stacktrace') return Array.isArray(value) ? '<stacktrace>' : value;
-  if (Array.isArray(value)) return value.map((entry) => normaliseValue(entry));
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([name, entry]) => [name, normaliseValue(entry, name)]));
-  }
-  return value;
-}
 
 const PASSES = ['first pass', 'second pass'] as const;
 

@@ -39,7 +39,8 @@ async function executorOf(gateway: GatewayInterface): Promise<Executor> {
 
 function request(query: string, variables: Record<string, unknown> = {}, operationName?: string): Parameters<Executor>[0] {
   const document = parse(query);
-  const operation = getOperationAST(document, operationName);
+  // As Apollo does: no operation when the name matches none.
+  const operation = getOperationAST(document, operationName) ?? undefined;
   return {
     request: { query, variables, operationName },
     document,
@@ -98,6 +99,17 @@ describe('createJitGateway', () => {
     const result = await run(request(query, { t: 'many' }));
     expect(result).toEqual(await reference(query, { t: 'many' }));
     expect(result.errors?.[0]?.nodes?.[0]?.kind).toBe('VariableDefinition');
+  });
+
+  it('reports an operation name the document lacks as graphql-js does, the empty name included, running nothing', async () => {
+    const run = await executorOf(createJitGateway(schema, { known: new KnownOperations() }));
+    const before = greetings;
+    for (const [query, name] of [['{ greet(name: "x") }', ''], ['query A { greet(name: "x") }', ''], ['query A { greet(name: "x") }', 'B']] as const) {
+      const result = await run(request(query, {}, name));
+      expect(result).toEqual(await reference(query, {}, name));
+      expect(result.errors?.[0]?.message).toBe(`Unknown operation named "${name}".`);
+    }
+    expect(greetings).toBe(before);
   });
 
   it('gives resolver errors graphql-js shape: an extensions object, the path and the locations', async () => {
