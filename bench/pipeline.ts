@@ -1,8 +1,8 @@
 /**
  * `npm run bench -- pipeline`: CPU time per request of the GraphQL pipeline itself, without sockets, in one
- * process: Fastify's `inject()` drives the bare Apollo baseline (the same server as `baseline-server.ts`) and the
- * gateway (memory store, JWT auth, warm users) through the same single-user query, alternating A B A B, and reads
- * `process.cpuUsage()` around each run.
+ * process: Fastify's `inject()` drives the bare Apollo baseline (`baseline-apollo.ts`), the same behind Apollo's
+ * response cache, and the gateway (memory store, JWT auth, warm users) through the same single-user query,
+ * alternating A B A B, and reads `process.cpuUsage()` around each run.
  *
  * Why next to `run.ts`: on a 2-core machine shared with other work, autocannon's req/s swings by 2-5x between runs
  * (the load generator, the server and everyone else compete for the cores). CPU time per request is what the
@@ -10,24 +10,16 @@
  * It leaves out the kernel's share (socket reads and writes), which is the same for both servers, so the ratio here
  * is an upper bound of the end-to-end one.
  */
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { fastifyApolloHandler } from '@as-integrations/fastify';
-import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { createApp } from '../src/app.js';
 import type { App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { DateTimeScalar } from '../src/graphql/scalars.js';
-import { createCatalog } from '../src/model/catalog.js';
+import { createBaselineServer } from './baseline-apollo.js';
 import { createBenchAuth } from './auth.js';
 import { gatewayEnvironment } from './gateway-env.js';
 import { requestHeaders, singleBody } from './queries.js';
 import { median } from './stats.js';
 
-const SCHEMA_PATH = fileURLToPath(new URL('../schema.graphql', import.meta.url));
 const USERS = 200;
 
 interface Target {
@@ -36,28 +28,9 @@ interface Target {
   close(): Promise<void>;
 }
 
-async function baseline(): Promise<Target> {
-  const catalog = createCatalog();
-  const items = Array.from({ length: 20 }, (_, index) => {
-    const item = catalog.itemAt(index * 37);
-    return { rank: index + 1, score: 1.2345678901234 - index * 0.0123456789, item: { id: item.id, title: item.title, category: item.category } };
-  });
-  const generatedAt = new Date();
-  const apollo = new ApolloServer({
-    typeDefs: await readFile(SCHEMA_PATH, 'utf8'),
-    resolvers: {
-      DateTime: DateTimeScalar,
-      Query: {
-        recommendations: (_parent: unknown, args: { userId: string }) => ({ userId: args.userId, modelVersion: 'v1', generatedAt, ageSeconds: 12.345, source: 'CACHE', items }),
-      },
-    },
-    plugins: [ApolloServerPluginLandingPageDisabled()],
-  });
-  await apollo.start();
-  const http = Fastify();
-  http.route({ method: ['GET', 'POST'], url: '/graphql', handler: fastifyApolloHandler(apollo) });
-  await http.ready();
-  return { name: 'baseline', http, close: async () => { await http.close(); await apollo.stop(); } };
+async function baseline(name: string, responseCache: boolean): Promise<Target> {
+  const server = await createBaselineServer({ responseCache });
+  return { name, http: server.http, close: () => server.close() };
 }
 
 async function gateway(name: string, jwtSecret: string, extra: Record<string, string>): Promise<Target & { app: App }> {
@@ -90,10 +63,11 @@ export async function pipelineBench(): Promise<void> {
   const headers = { ...requestHeaders(auth.authorization) };
   const users = Array.from({ length: USERS }, (_, index) => `pipe-u${index}`);
   const bodies = users.map(singleBody);
-  // PIPELINE_TARGETS=baseline,jit,reference (all by default): fewer, e.g. to profile one with --cpu-prof.
-  const wanted = (process.env.PIPELINE_TARGETS ?? 'baseline,jit,reference').split(',');
+  // PIPELINE_TARGETS=baseline,response-cache,jit,reference (all by default): fewer, e.g. to profile one with --cpu-prof.
+  const wanted = (process.env.PIPELINE_TARGETS ?? 'baseline,response-cache,jit,reference').split(',');
   const targets: Target[] = [];
-  if (wanted.includes('baseline')) targets.push(await baseline());
+  if (wanted.includes('baseline')) targets.push(await baseline('baseline', false));
+  if (wanted.includes('response-cache')) targets.push(await baseline('apollo response cache', true));
   if (wanted.includes('jit')) targets.push(await gateway('gateway (jit)', auth.secret, {}));
   if (wanted.includes('reference')) targets.push(await gateway('gateway (reference)', auth.secret, { GRAPHQL_EXECUTOR: 'reference' }));
   try {

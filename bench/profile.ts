@@ -3,9 +3,10 @@
  * settings, JWT auth on, memory store unless PROFILE_STORE=redis), warms PROFILE_USERS users, puts it under
  * autocannon load (50 connections, the bench's single-user query) for PROFILE_SECONDS, stops it, and summarises the
  * profile's measured window by self and total time. PROFILE_EXECUTOR=reference profiles graphql-js instead of the
- * compiled executor; PROFILE_TARGET=baseline profiles the bare Apollo server of `run.ts` under the same load.
+ * compiled executor; PROFILE_TARGET=baseline profiles the bare Apollo server of `run.ts` under the same load, and
+ * PROFILE_TARGET=response-cache that server behind Apollo's response cache.
  *
- * Writes bench/results/issue7/profile-<executor>-<store>.md (profile-baseline.md).
+ * Writes bench/results/issue7/profile-<executor>-<store>.md (profile-baseline.md, profile-response-cache.md).
  */
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -47,12 +48,13 @@ function whole(name: string, fallback: number): number {
 }
 
 export async function profileHitPath(): Promise<void> {
-  const target = choice('PROFILE_TARGET', 'gateway', ['gateway', 'baseline'] as const);
+  const target = choice('PROFILE_TARGET', 'gateway', ['gateway', 'baseline', 'response-cache'] as const);
+  const bare = target !== 'gateway';
   const executor = choice('PROFILE_EXECUTOR', 'jit', ['jit', 'reference'] as const);
   const storeKind = choice('PROFILE_STORE', 'memory', ['memory', 'redis'] as const);
   const seconds = whole('PROFILE_SECONDS', 10);
   const userCount = whole('PROFILE_USERS', 500);
-  const name = target === 'baseline' ? 'profile-baseline' : `profile-${executor}-${storeKind}`;
+  const name = bare ? `profile-${target}` : `profile-${executor}-${storeKind}`;
   const dir = join(RESULTS_DIR, name);
   await rm(dir, { recursive: true, force: true });
   await mkdir(RESULTS_DIR, { recursive: true });
@@ -62,12 +64,11 @@ export async function profileHitPath(): Promise<void> {
   const servers: BenchServer[] = [];
   try {
     if (storeKind === 'redis' && target === 'gateway') redis = await startRedis();
-    const env =
-      target === 'baseline'
-        ? { NODE_ENV: 'production' }
-        : gatewayEnvironment({ jwtSecret: auth.secret, redisUrl: redis?.url, extra: { GRAPHQL_EXECUTOR: executor } });
+    const env = bare
+      ? { NODE_ENV: 'production', BASELINE_RESPONSE_CACHE: target === 'response-cache' ? '1' : '0' }
+      : gatewayEnvironment({ jwtSecret: auth.secret, redisUrl: redis?.url, extra: { GRAPHQL_EXECUTOR: executor } });
     // cpuProfileDir gets a subdirectory per server name.
-    const gateway = await startServer({ name, entry: target === 'baseline' ? 'baseline-server' : 'gateway-server', env, cpuProfileDir: RESULTS_DIR });
+    const gateway = await startServer({ name, entry: bare ? 'baseline-server' : 'gateway-server', env, cpuProfileDir: RESULTS_DIR });
     servers.push(gateway);
     const headers = requestHeaders(auth.authorization);
     const users = Array.from({ length: userCount }, (_, index) => `profile-u${index}`);
@@ -91,7 +92,7 @@ export async function profileHitPath(): Promise<void> {
     const profile = await mainThreadProfile(dir);
     const summary = await summariseProfile(profile, seconds, 35);
     const report = [
-      target === 'baseline' ? '## CPU profile of the bare Apollo baseline' : `## CPU profile of the hit path: ${executor} executor, ${storeKind} store`,
+      bare ? `## CPU profile of the bare Apollo baseline${target === 'response-cache' ? ' behind Apollo\'s response cache' : ''}` : `## CPU profile of the hit path: ${executor} executor, ${storeKind} store`,
       '',
       `${Math.round(load.requestsPerSecond)} req/s, p99 ${load.p99Ms.toFixed(1)} ms during the profiled window (profiling slows the server).` +
         (counters === undefined ? '' : ` Cache reads in the window: ${counters.cacheHit} hits, ${counters.cacheStale} stale, ${counters.cacheMiss} misses; ${counters.modelUsers} users scored.`),

@@ -11,7 +11,7 @@ import type { BenchOptions } from './options.js';
 import type { ServerStats, TelemetryCounters } from './protocol.js';
 import { median } from './stats.js';
 
-export type ScenarioName = 'hit-memory' | 'hit-redis' | 'miss' | 'batch-50';
+export type ScenarioName = 'hit-memory' | 'hit-redis' | 'apollo-response-cache' | 'miss' | 'batch-50';
 export type Role = 'baseline' | 'gateway';
 
 export interface ServerDelta {
@@ -110,6 +110,7 @@ export function serverDelta(before: ServerStats, after: ServerStats, responses2x
 const BASELINE_LABEL: Record<ScenarioName, string> = {
   'hit-memory': 'baseline',
   'hit-redis': 'baseline',
+  'apollo-response-cache': 'baseline',
   miss: 'baseline',
   'batch-50': 'baseline (batch-50 query)',
 };

@@ -5,8 +5,9 @@
  * with the server for cores, so absolute numbers say little: each gateway run is paired with a baseline run just
  * before it (A B A B ...), and the ratio of the pair is what to read.
  *
- * Scenarios: hit-memory, hit-redis (own redis-server, never :6379), miss (a new user per request), batch-50
- * (50 aliased fields of warm users in one query). Prints a markdown report and writes bench/results/latest.json.
+ * Scenarios: hit-memory, hit-redis (own redis-server, never :6379), apollo-response-cache (not the gateway: the
+ * baseline behind Apollo's whole-response cache plugin, every response a cache hit after the warm-up: the bar for a
+ * hit in issue 7), miss (a new user per request), batch-50 (50 aliased fields of warm users in one query). Prints a markdown report and writes bench/results/latest.json.
  *
  * Settings (environment, all optional; see options.ts): BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (2), BENCH_ROUNDS (2),
  * BENCH_CONNECTIONS (50), BENCH_BATCH_CONNECTIONS (10), BENCH_USERS (2000), BENCH_MODEL_USERS (1000),
@@ -38,11 +39,14 @@ const PROFILE_DIR = fileURLToPath(new URL('./results/profiles/', import.meta.url
 /** The gateway's default RECS_LIST_SIZE: what a miss asks the model for. */
 const LIST_SIZE = 100;
 const WARM_CONCURRENCY = 4;
-const ALL_SCENARIOS: readonly ScenarioName[] = ['hit-memory', 'hit-redis', 'miss', 'batch-50'];
+const ALL_SCENARIOS: readonly ScenarioName[] = ['hit-memory', 'hit-redis', 'apollo-response-cache', 'miss', 'batch-50'];
 
 interface Scenario {
   readonly name: ScenarioName;
+  /** The server compared with the baseline: a gateway, or (apollo-response-cache) Apollo's own response cache. */
   readonly gateway: BenchServer;
+  /** False for a server without the gateway's telemetry: its sources cannot be checked from its metrics. */
+  readonly isGateway: boolean;
   readonly usersPerRequest: number;
   readonly connections: number;
   /** The source every list must have, checked before measuring and through the server's telemetry after. */
@@ -161,7 +165,7 @@ function checkRun(scenario: Scenario, role: 'baseline' | 'gateway', load: LoadRe
   const warnings: string[] = [];
   if (load.non2xx > 0) warnings.push(`${load.non2xx} non-2xx responses`);
   if (load.errors > 0) warnings.push(`${load.errors} connection errors (${load.timeouts} timeouts)`);
-  if (role === 'baseline') return warnings;
+  if (role === 'baseline' || !scenario.isGateway) return warnings;
   if (telemetry === undefined) return [...warnings, 'gateway metrics unreadable: cache hits not verified'];
   // Requests in flight when the window opens or closes are counted by one side only: allow one per connection.
   const lists = Math.max(0, load.responses - scenario.connections) * scenario.usersPerRequest;
@@ -223,8 +227,11 @@ async function main(): Promise<void> {
     redis = await startRedis();
     log(`  redis-server: pid ${redis.pid}, ${redis.url}`);
   }
-  const [baseline, memory, redisGateway, missGateway] = await Promise.all([
+  const [baseline, responseCache, memory, redisGateway, missGateway] = await Promise.all([
     start({ name: 'baseline', entry: 'baseline-server', env: { NODE_ENV: options.nodeEnv }, cpuProfileDir: profileDir }),
+    needs('apollo-response-cache')
+      ? start({ name: 'apollo-response-cache', entry: 'baseline-server', env: { NODE_ENV: options.nodeEnv, BASELINE_RESPONSE_CACHE: '1' }, cpuProfileDir: profileDir })
+      : undefined,
     needs('hit-memory') || needs('batch-50')
       ? start({ name: 'gateway-memory', entry: 'gateway-server', env: gatewayEnv(options, undefined, auth.secret), cpuProfileDir: profileDir })
       : undefined,
@@ -253,16 +260,20 @@ async function main(): Promise<void> {
 
   const scenarios: Scenario[] = [];
   if (memory !== undefined && needs('hit-memory')) {
-    scenarios.push({ name: 'hit-memory', gateway: memory, usersPerRequest: 1, connections: options.connections, headers, source: 'CACHE', bodies: () => cyclingUsers(users) });
+    scenarios.push({ name: 'hit-memory', gateway: memory, isGateway: true, usersPerRequest: 1, connections: options.connections, headers, source: 'CACHE', bodies: () => cyclingUsers(users) });
   }
   if (redisGateway !== undefined) {
-    scenarios.push({ name: 'hit-redis', gateway: redisGateway, usersPerRequest: 1, connections: options.connections, headers, source: 'CACHE', bodies: () => cyclingUsers(users) });
+    scenarios.push({ name: 'hit-redis', gateway: redisGateway, isGateway: true, usersPerRequest: 1, connections: options.connections, headers, source: 'CACHE', bodies: () => cyclingUsers(users) });
+  }
+  if (responseCache !== undefined) {
+    // Every list is cached by the JIT warm-up pass below (and the preflight): the measured window is all hits.
+    scenarios.push({ name: 'apollo-response-cache', gateway: responseCache, isGateway: false, usersPerRequest: 1, connections: options.connections, headers, source: 'CACHE', bodies: () => cyclingUsers(users) });
   }
   if (missGateway !== undefined) {
-    scenarios.push({ name: 'miss', gateway: missGateway, usersPerRequest: 1, connections: options.connections, headers, source: 'MODEL', bodies: () => coldUsers() });
+    scenarios.push({ name: 'miss', gateway: missGateway, isGateway: true, usersPerRequest: 1, connections: options.connections, headers, source: 'MODEL', bodies: () => coldUsers() });
   }
   if (memory !== undefined && needs('batch-50')) {
-    scenarios.push({ name: 'batch-50', gateway: memory, usersPerRequest: BATCH_SIZE, connections: options.batchConnections, headers, source: 'CACHE', bodies: () => batchesOfUsers(users) });
+    scenarios.push({ name: 'batch-50', gateway: memory, isGateway: true, usersPerRequest: BATCH_SIZE, connections: options.batchConnections, headers, source: 'CACHE', bodies: () => batchesOfUsers(users) });
   }
 
   const responseBytes: Record<string, { baselineBytes: number; gatewayBytes: number }> = {};

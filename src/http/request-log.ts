@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { countBySource, createRequestRecord } from '../graphql/request-record.js';
 import type { RequestRecord } from '../graphql/request-record.js';
 
@@ -44,25 +44,32 @@ export interface RequestLogOptions {
  * may carry tokens or user data.
  */
 export function registerRequestLog(app: FastifyInstance, options: RequestLogOptions): void {
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: they run on every request, and an async hook costs a promise and a microtask each.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
-    // A silenced logger writes nothing: skip building the line (about 1% of a cache hit's CPU).
-    if (request.log.level === 'silent') return;
-    const path = request.url.split('?', 1)[0] ?? request.url;
-    const record = records.get(request);
-    const line = {
-      method: request.method,
-      path,
-      status: reply.statusCode,
-      durationMs: Math.round(reply.elapsedTime * 10) / 10,
-      ...(record === undefined
-        ? {}
-        : { operation: record.operationName, outcome: record.outcome, served: countBySource(record.served) }),
-    };
-    if (options.quietPaths.includes(path)) request.log.debug(line, 'request');
-    else if (reply.statusCode >= 500) request.log.error(line, 'request');
-    else request.log.info(line, 'request');
+  app.addHook('onResponse', (request, reply, done) => {
+    logRequest(request, reply, options);
+    done();
   });
+}
+
+function logRequest(request: FastifyRequest, reply: FastifyReply, options: RequestLogOptions): void {
+  // A silenced logger writes nothing: skip building the line (about 1% of a cache hit's CPU).
+  if (request.log.level === 'silent') return;
+  const path = request.url.split('?', 1)[0] ?? request.url;
+  const record = records.get(request);
+  const line = {
+    method: request.method,
+    path,
+    status: reply.statusCode,
+    durationMs: Math.round(reply.elapsedTime * 10) / 10,
+    ...(record === undefined
+      ? {}
+      : { operation: record.operationName, outcome: record.outcome, served: countBySource(record.served) }),
+  };
+  if (options.quietPaths.includes(path)) request.log.debug(line, 'request');
+  else if (reply.statusCode >= 500) request.log.error(line, 'request');
+  else request.log.info(line, 'request');
 }
