@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
-import type { ServedList, ServedItem } from '../recs/served-list.js';
+import type { RecommendationListView, RecommendedItemView } from '../graphql/list-views.js';
 import type { CatalogItem } from '../model/catalog-item.js';
 import type { PurchaseResult } from '../purchases/purchase-result.js';
 import type { GatewayContext } from '../graphql/context.js';
@@ -200,9 +200,9 @@ export type ResolversTypes = {
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PurgeResult: ResolverTypeWrapper<PurgeResult>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  RecommendationList: ResolverTypeWrapper<ServedList>;
+  RecommendationList: ResolverTypeWrapper<RecommendationListView>;
   RecommendationSource: RecommendationSource;
-  RecommendedItem: ResolverTypeWrapper<ServedItem>;
+  RecommendedItem: ResolverTypeWrapper<RecommendedItemView>;
   RecordPurchaseInput: RecordPurchaseInput;
   RecordPurchasePayload: ResolverTypeWrapper<PurchaseResult>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -219,8 +219,8 @@ export type ResolversParentTypes = {
   Mutation: Record<PropertyKey, never>;
   PurgeResult: PurgeResult;
   Query: Record<PropertyKey, never>;
-  RecommendationList: ServedList;
-  RecommendedItem: ServedItem;
+  RecommendationList: RecommendationListView;
+  RecommendedItem: RecommendedItemView;
   RecordPurchaseInput: RecordPurchaseInput;
   RecordPurchasePayload: PurchaseResult;
   String: Scalars['String']['output'];

@@ -2,6 +2,7 @@ import type { Resolvers } from '../generated/graphql.js';
 import { canReadRecommendations, canRecordPurchase, isAdmin } from '../auth/principal.js';
 import { BadUserInputError, ForbiddenError } from '../errors.js';
 import { validFirst, validId } from './input-validation.js';
+import { listView } from './list-views.js';
 import { DateTimeScalar } from './scalars.js';
 
 export interface ResolverOptions {
@@ -21,8 +22,7 @@ export function createResolvers(options: ResolverOptions): Resolvers {
         const userId = validId(args.userId, 'userId');
         const first = validFirst(args.first, options.maxFirst, 20);
         if (!canReadRecommendations(context.principal, userId)) throw new ForbiddenError('read recommendations for this user');
-        const list = await context.loaders.recommendations.load(userId);
-        return list.items.length > first ? { ...list, items: list.items.slice(0, first) } : list;
+        return listView(await context.loaders.recommendations.load(userId), first, context.catalog);
       },
     },
     Mutation: {
@@ -47,16 +47,8 @@ export function createResolvers(options: ResolverOptions): Resolvers {
     },
     RecordPurchasePayload: {
       async recommendations(payload, _args, context) {
-        return context.loaders.recommendations.load(payload.userId);
-      },
-    },
-    RecommendedItem: {
-      // Synchronous on purpose: 20 items per list, and a compiled executor inlines a resolver that returns a value.
-      item(parent, _args, context) {
-        const item = context.catalog.get(parent.itemId);
-        // A ranked id the catalogue does not know is a model/catalogue mismatch: a field error, not a crash.
-        if (item === undefined) throw new Error(`item ${parent.itemId} is not in the catalogue`);
-        return item;
+        const list = await context.loaders.recommendations.load(payload.userId);
+        return listView(list, list.items.length, context.catalog);
       },
     },
   };

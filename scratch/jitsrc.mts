@@ -1,0 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'graphql';
+import { compileQuery, isCompiledQuery } from 'graphql-jit';
+import { buildExecutableSchema } from '../src/graphql/schema.ts';
+import { createResolvers } from '../src/graphql/resolvers.ts';
+import { SINGLE_QUERY } from '../bench/queries.ts';
+const schema = buildExecutableSchema(readFileSync('/work/main/schema.graphql', 'utf8'), createResolvers({ maxFirst: 100 }));
+const c = compileQuery(schema, parse(SINGLE_QUERY), undefined, { debug: true } as never);
+if (!isCompiledQuery(c)) throw new Error('x');
+console.log((c as any).__DO_NOT_USE_THIS_OR_YOU_WILL_BE_FIRED_compilation ?? '');
