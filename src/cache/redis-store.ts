@@ -1,6 +1,7 @@
 import { Keyv } from 'keyv';
 import type { Deserialize } from 'keyv';
 import KeyvRedis from '@keyv/redis';
+import { LRUCache } from 'lru-cache';
 import type { RedisClientType, RedisClusterType } from '@keyv/redis';
 import { EMPTY_USER_STATE } from './cache-entry.js';
 import type { CacheEntry, RecentPurchase, UserState } from './cache-entry.js';
@@ -23,11 +24,21 @@ export type RedisStoreOptions = RedisConnectionOptions;
  * fail at once while disconnected instead of queueing forever), connecting and every command are bounded by
  * `timeoutMs`, and the client keeps reconnecting in the background so the store recovers by itself.
  */
+/** Decoded lists kept per process (with their ranked items, a few KB each at 100 items: some tens of MB at most). */
+const DECODED_VALUES = 5_000;
+
 export class RedisStore implements CacheStore {
   readonly kind: 'redis' | 'redis-cluster';
   readonly #connection: RedisConnection;
   readonly #redis: BoundedRedis;
   readonly #keyv: Keyv<StoredValue>;
+  /**
+   * Decoded values by their exact stored text. Decoding a list (100 items by default) and ranking it again on every
+   * read was most of what a Redis hit cost beyond a memory hit; the same bytes always decode to the same value, so a
+   * hot user's list is decoded once for as long as Redis holds those bytes. It answers nothing by itself: every read
+   * still fetches the bytes from Redis, and a changed or deleted list is different bytes or none.
+   */
+  readonly #decoded = new LRUCache<string, StoredValue>({ max: DECODED_VALUES });
 
   constructor(options: RedisStoreOptions) {
     this.#connection = openRedisConnection(options);
@@ -50,10 +61,20 @@ export class RedisStore implements CacheStore {
       useKeyPrefix: false,
       // Physical expiry is Redis' PX; the envelope's `expires` is not stored.
       serialize: (data) => (typeof data.value === 'string' ? data.value : JSON.stringify(data.value)),
-      deserialize: deserializeStored,
+      // Keyv types its deserializer as generic in the value; ours only ever yields StoredValue, hence the cast.
+      deserialize: ((raw: string) => ({ value: this.#decode(raw), expires: undefined })) as Deserialize,
       throwOnErrors: true,
     });
     this.#keyv.on('error', () => {});
+  }
+
+  #decode(raw: string): StoredValue | undefined {
+    let value = this.#decoded.get(raw);
+    if (value === undefined) {
+      value = decodeStored(raw);
+      if (value !== undefined) this.#decoded.set(raw, value);
+    }
+    return value;
   }
 
   async readMany(keys: readonly UserKeys[]): Promise<UserSnapshot[]> {
@@ -204,8 +225,6 @@ export class RedisStore implements CacheStore {
 
 // Private helpers.
 
-// Keyv types its deserializer as generic in the value; ours only ever yields StoredValue, hence the one cast.
-const deserializeStored = ((raw: string) => ({ value: decodeStored(raw), expires: undefined })) as Deserialize;
 
 function asEntry(value: StoredValue | undefined): CacheEntry | undefined {
   return value?.kind === 'entry' ? value.entry : undefined;

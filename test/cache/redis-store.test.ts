@@ -155,6 +155,29 @@ describe('RedisStore on a single redis-server', () => {
       expect(commandStat(info, 'exists')).toBeUndefined();
     });
 
+    it('decodes the same bytes once, and reads whatever Redis holds now: replaced, deleted, back again', async () => {
+      const keys = userKeys('', '42', 'v2');
+      const first = makeEntry({ label: 'first' });
+      await store.writeMany([makeWrite(keys, first)]);
+      const [a] = await store.readMany([keys]);
+      const [b] = await store.readMany([keys]);
+      expect(a?.entry).toEqual(first);
+      // The same stored bytes: the very same decoded object (and so lists ranked once per cached entry).
+      expect(b?.entry).toBe(a?.entry);
+
+      // Replaced behind the store's back (another replica's write): the new bytes are read, never the memo.
+      const second = makeEntry({ label: 'second' });
+      await redisCli(server.port, 'SET', 'recs:{42}:v2', (await redisCli(server.port, 'GET', 'recs:{42}:v2')).replace(/^e2:/, 'x'));
+      expect((await store.readMany([keys]))[0]?.entry).toBeUndefined();
+      await redisCli(server.port, 'DEL', 'recs:{42}:v2');
+      expect((await store.readMany([keys]))[0]?.entry).toBeUndefined();
+      await store.writeMany([makeWrite(keys, second)]);
+      expect((await store.readMany([keys]))[0]?.entry).toEqual(second);
+      // The first bytes again: equal to the first entry, whichever object answers.
+      await store.writeMany([makeWrite(keys, first)]);
+      expect((await store.readMany([keys]))[0]?.entry).toEqual(first);
+    });
+
     it('reads an entry in an unknown format as a miss, not an error', async () => {
       const keys = ['a', 'b', 'c', 'd'].map((user) => userKeys('', user, 'v2'));
       await redisCli(server.port, 'SET', 'recs:{a}:v2', 'garbage');
