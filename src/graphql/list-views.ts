@@ -18,34 +18,22 @@ export interface RecommendationListView extends Omit<ServedList, 'items'> {
   readonly items: readonly RecommendedItemView[];
 }
 
-// Per catalogue, per served items array, per `first`. A cached list's served items are one array for as long as
-// it stays cached (recs/recommendation-service.ts ranks each entry once), so on a hit the views already exist.
-const memo = new WeakMap<CatalogLookup, WeakMap<readonly ServedItem[], Map<number, readonly RecommendedItemView[]>>>();
-
 /**
  * The list as served to GraphQL, with at most `first` items. Why not an `item` resolver: it ran for every item of
  * every list, and the compiled executor builds a resolve-info object, a path and three closures for each call, which
- * made it the largest allocation of a cache hit. A plain property costs a read.
+ * made it the largest allocation of a cache hit. Here it is one small object per item, garbage as soon as the
+ * response is written (cheap for the young-generation collector, unlike anything kept beside a cached list).
  */
 export function listView(list: ServedList, first: number, catalog: CatalogLookup): RecommendationListView {
-  let byItems = memo.get(catalog);
-  if (byItems === undefined) {
-    byItems = new WeakMap();
-    memo.set(catalog, byItems);
-  }
-  let byFirst = byItems.get(list.items);
-  if (byFirst === undefined) {
-    byFirst = new Map();
-    byItems.set(list.items, byFirst);
-  }
-  let items = byFirst.get(first);
-  if (items === undefined) {
-    items = list.items.slice(0, first).map((served) => ({
-      rank: served.rank,
-      score: served.score,
-      item: catalog.get(served.itemId) ?? new Error(`item ${served.itemId} is not in the catalogue`),
-    }));
-    byFirst.set(first, items);
+  const count = Math.min(first, list.items.length);
+  const items = new Array<RecommendedItemView>(count);
+  for (let index = 0; index < count; index++) {
+    const served = list.items[index] as ServedItem;
+    items[index] = { rank: served.rank, score: served.score, item: catalog.get(served.itemId) ?? missingItem(served.itemId) };
   }
   return { ...list, items };
+}
+
+function missingItem(itemId: string): Error {
+  return new Error(`item ${itemId} is not in the catalogue`);
 }
