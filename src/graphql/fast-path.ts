@@ -94,7 +94,8 @@ export function createFastPath(options: FastPathOptions): FastPath {
         return passed();
       }
       if (result.errors !== undefined && result.errors.length > 0) {
-        known.handOver(context, result);
+        // Keyed by the request's record: Apollo executes with a shallow copy of the context, which keeps it.
+        known.handOver(context.record, result);
         telemetry.fastPath('handed_over');
         return undefined;
       }

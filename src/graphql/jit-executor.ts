@@ -82,16 +82,19 @@ export function createJitGateway(schema: GraphQLSchema, options: JitGatewayOptio
         // Not compiled: e.g. the operation name matches no operation. The result carries graphql-js's own error.
         if (!isCompiledQuery(result)) return result;
         query = result;
-        // Apollo has parsed, validated and resolved this text and name: the fast path may run it from now on.
-        if (known !== undefined && request.operation.operation === OperationTypeNode.QUERY && request.source !== undefined) {
-          known.remember(request.source, request.request.operationName, { compiled: result, operationName: request.operationName });
-        }
       }
       compiled.set(key, query);
     }
     if (query === REFERENCE) return reference(request);
+    // Apollo has parsed, validated and resolved this text and name: the fast path may run it from now on. Checked on
+    // every request Apollo runs, not only at compile time, so an operation the registry dropped comes back.
+    if (known !== undefined && request.operation.operation === OperationTypeNode.QUERY && request.source !== undefined) {
+      if (known.find(request.source, request.request.operationName) === undefined) {
+        known.remember(request.source, request.request.operationName, { compiled: query, operationName: request.operationName });
+      }
+    }
     // A result the fast path computed for this very request (it had errors, so Apollo answers): not run twice.
-    const result = known?.takeOver(request.context) ?? (await query.query(undefined, request.context, request.request.variables));
+    const result = known?.takeOver(request.context.record) ?? (await query.query(undefined, request.context, request.request.variables));
     if (result.errors === undefined || result.errors.length === 0) return result;
     if (result.data === undefined) return referenceVariableErrors(schema, request) ?? reference(request);
     return { ...result, errors: result.errors.map(withExtensions) };

@@ -46,15 +46,19 @@ export class KnownOperations {
     return this.#operations.get(keyOf(source, requestedName));
   }
 
-  /** The fast path's result for the request whose context this is, for Apollo's executor to answer with. */
-  handOver(context: object, result: ExecutionResult): void {
-    this.#handedOver.set(context, result);
+  /**
+   * The fast path's result for one request, for Apollo's executor to answer with. `request` must be an object both
+   * see for that request and no other: not the context itself, which Apollo copies (shallowly) before executing, but
+   * an object the context holds, such as the request's record.
+   */
+  handOver(request: object, result: ExecutionResult): void {
+    this.#handedOver.set(request, result);
   }
 
-  /** The result handed over for this request's context, if any; taken once. */
-  takeOver(context: object): ExecutionResult | undefined {
-    const result = this.#handedOver.get(context);
-    if (result !== undefined) this.#handedOver.delete(context);
+  /** The result handed over for this request, if any; taken once. */
+  takeOver(request: object): ExecutionResult | undefined {
+    const result = this.#handedOver.get(request);
+    if (result !== undefined) this.#handedOver.delete(request);
     return result;
   }
 

@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import { execute, getOperationAST, parse } from 'graphql';
 import type { ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { ApolloServer } from '@apollo/server';
+import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { createJitGateway } from '../../src/graphql/jit-executor.js';
 import { KnownOperations } from '../../src/graphql/known-operations.js';
 import type { GatewayInterface } from '../../src/graphql/jit-executor.js';
@@ -48,7 +50,7 @@ function request(query: string, variables: Record<string, unknown> = {}, operati
     queryHash: createHash('sha256').update(query).digest('hex'),
     source: query,
     operationName: operation?.name?.value ?? null,
-    context: {},
+    context: { record: {} },
   } as unknown as Parameters<Executor>[0];
 }
 
@@ -142,6 +144,18 @@ describe('createJitGateway', () => {
       expect(known.find(anonymous, null)?.operationName).toBeNull();
     });
 
+    it('publishes an operation again when the registry dropped it while it stayed compiled', async () => {
+      const known = new KnownOperations(1);
+      const run = await executorOf(createJitGateway(schema, { known }));
+      const a = '{ greet(name: "a") }';
+      const b = '{ greet(name: "b") }';
+      await run(request(a));
+      await run(request(b));
+      expect(known.find(a, undefined)).toBeUndefined();
+      await run(request(a));
+      expect(known.find(a, undefined)).toBeDefined();
+    });
+
     it('publishes no mutation, and no operation that runs on graphql-js (defaults of variables)', async () => {
       const known = new KnownOperations();
       const run = await executorOf(createJitGateway(schema, { known }));
@@ -157,13 +171,35 @@ describe('createJitGateway', () => {
       await run(request(query));
       const handed = request(query);
       const result = { data: { greet: 'from the fast path' } };
-      known.handOver(handed.context, result);
+      known.handOver((handed.context as unknown as { record: object }).record, result);
       const before = greetings;
       expect(await run(handed)).toEqual(result);
       expect(greetings).toBe(before);
       // Taken once: the next request with that context runs the operation.
       expect(await run(handed)).toEqual({ data: { greet: 'hi once' } });
       expect(greetings).toBe(before + 1);
+    });
+
+    it('hands over through Apollo Server itself, which runs the executor with a copy of the context', async () => {
+      const known = new KnownOperations();
+      const apollo = new ApolloServer<{ record: object }>({ gateway: createJitGateway(schema, { known }) as unknown as ApolloServerOptionsWithGateway<{ record: object }>['gateway'] });
+      await apollo.start();
+      try {
+        const query = 'query Through { greet(name: "apollo") }';
+        const contextValue = { record: {} };
+        const first = await apollo.executeOperation({ query }, { contextValue });
+        expect(first.body.kind === 'single' && first.body.singleResult.data).toEqual({ greet: 'hi apollo' });
+        expect(known.find(query, undefined)?.operationName).toBe('Through');
+        const handed = { record: {} };
+        known.handOver(handed.record, { data: { greet: 'from the fast path' } });
+        const before = greetings;
+        const second = await apollo.executeOperation({ query }, { contextValue: handed });
+        expect(second.body.kind === 'single' && second.body.singleResult.data).toEqual({ greet: 'from the fast path' });
+        expect(greetings).toBe(before);
+        expect(known.takeOver(handed.record)).toBeUndefined();
+      } finally {
+        await apollo.stop();
+      }
     });
 
     it('forgets its published operations when stopped', async () => {
