@@ -16,6 +16,11 @@ import type { RedisConnection, RedisConnectionOptions } from './redis-connection
 
 export type RedisStoreOptions = RedisConnectionOptions;
 
+/** Memory the decoded-value memo may hold (estimated, see `decodedSize`), whatever the list length. */
+const DECODED_BYTES = 64 * 1024 * 1024;
+/** Measured: a decoded item with its ranked served item costs about 130 bytes of heap (14 KB for 100 items). */
+const DECODED_BYTES_PER_ITEM = 130;
+
 /**
  * Redis and Redis Cluster driver. Reads go through Keyv (`@keyv/redis` groups an MGET by slot on a cluster);
  * atomic updates run as Lua scripts on the same connection.
@@ -24,9 +29,6 @@ export type RedisStoreOptions = RedisConnectionOptions;
  * fail at once while disconnected instead of queueing forever), connecting and every command are bounded by
  * `timeoutMs`, and the client keeps reconnecting in the background so the store recovers by itself.
  */
-/** Decoded lists kept per process: about 12 KB each at 100 items, with their ranked items, so about 60 MB at most. */
-const DECODED_VALUES = 5_000;
-
 export class RedisStore implements CacheStore {
   readonly kind: 'redis' | 'redis-cluster';
   readonly #connection: RedisConnection;
@@ -36,9 +38,10 @@ export class RedisStore implements CacheStore {
    * Decoded values by their exact stored text. Decoding a list (100 items by default) and ranking it again on every
    * read was most of what a Redis hit cost beyond a memory hit; the same bytes always decode to the same value, so a
    * hot user's list is decoded once for as long as Redis holds those bytes. It answers nothing by itself: every read
-   * still fetches the bytes from Redis, and a changed or deleted list is different bytes or none.
+   * still fetches the bytes from Redis, and a changed or deleted list is different bytes or none. Bounded by bytes
+   * (about 4,600 lists of 100 items), and frozen: users whose lists are byte-identical share one decoded value.
    */
-  readonly #decoded = new LRUCache<string, StoredValue>({ max: DECODED_VALUES });
+  readonly #decoded = new LRUCache<string, StoredValue>({ maxSize: DECODED_BYTES, sizeCalculation: decodedSize });
 
   constructor(options: RedisStoreOptions) {
     this.#connection = openRedisConnection(options);
@@ -72,7 +75,7 @@ export class RedisStore implements CacheStore {
     let value = this.#decoded.get(raw);
     if (value === undefined) {
       value = decodeStored(raw);
-      if (value !== undefined) this.#decoded.set(raw, value);
+      if (value !== undefined) this.#decoded.set(raw, deepFreeze(value));
     }
     return value;
   }
@@ -225,6 +228,26 @@ export class RedisStore implements CacheStore {
 
 // Private helpers.
 
+
+function decodedSize(value: StoredValue, raw: string): number {
+  const items = value.kind === 'entry' ? value.entry.items.length : value.state.bought.length;
+  // UTF-16 key plus the decoded objects; at least 1, as lru-cache requires.
+  return raw.length * 2 + 200 + items * DECODED_BYTES_PER_ITEM;
+}
+
+/** Freezes a decoded value and everything in it (a handful of plain objects and arrays, once per distinct bytes). */
+function deepFreeze(value: StoredValue): StoredValue {
+  if (value.kind === 'entry') {
+    value.entry.items.forEach((item) => Object.freeze(item));
+    Object.freeze(value.entry.items);
+    Object.freeze(value.entry);
+  } else {
+    value.state.bought.forEach((purchase) => Object.freeze(purchase));
+    Object.freeze(value.state.bought);
+    Object.freeze(value.state);
+  }
+  return Object.freeze(value);
+}
 
 function asEntry(value: StoredValue | undefined): CacheEntry | undefined {
   return value?.kind === 'entry' ? value.entry : undefined;

@@ -162,8 +162,10 @@ describe('RedisStore on a single redis-server', () => {
       const [a] = await store.readMany([keys]);
       const [b] = await store.readMany([keys]);
       expect(a?.entry).toEqual(first);
-      // The same stored bytes: the very same decoded object (and so lists ranked once per cached entry).
+      // The same stored bytes: the very same decoded object (and so lists ranked once per cached entry), frozen,
+      // since users whose lists are byte-identical share it.
       expect(b?.entry).toBe(a?.entry);
+      expect(Object.isFrozen(a?.entry) && Object.isFrozen(a?.entry?.items) && Object.isFrozen(a?.entry?.items[0])).toBe(true);
 
       // Replaced behind the store's back (another replica's write): the new bytes are read, never the memo.
       const second = makeEntry({ label: 'second' });
