@@ -25,22 +25,12 @@ import { startServer, stopAll } from './servers.js';
 import type { BenchServer } from './servers.js';
 import { median } from './stats.js';
 import { warmThroughGraphQL } from './warm.js';
+import { whole } from './options.js';
+import { log } from './log.js';
 
 const RESULTS_PATH = fileURLToPath(new URL('./results/issue7/misses.json', import.meta.url));
 const HIT_CONNECTIONS = 10;
 const WARMUP_SECONDS = 1;
-
-function whole(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number, but got: ${JSON.stringify(raw)}`);
-  return value;
-}
-
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
 
 interface Run {
   readonly round: number;

@@ -69,3 +69,23 @@ export function readOptions(env: Env): BenchOptions {
     gatewayEnv: assignments(env, 'BENCH_GATEWAY_ENV'),
   };
 }
+
+// Settings of the issue-7 sub-commands (misses, scaling, profile), read straight from the environment.
+
+/** A positive whole number from `name`, or `fallback` when unset. */
+export function whole(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number, but got: ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/** One of `allowed` from `name`, or `fallback` when unset. */
+export function choice<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const found = allowed.find((value) => value === raw);
+  if (found === undefined) throw new Error(`${name} must be one of ${allowed.join(', ')}, but got: ${JSON.stringify(raw)}`);
+  return found;
+}

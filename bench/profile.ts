@@ -23,29 +23,11 @@ import { cyclingUsers, requestHeaders } from './queries.js';
 import { startServer, stopAll } from './servers.js';
 import type { BenchServer } from './servers.js';
 import { warmThroughGraphQL } from './warm.js';
+import { choice, whole } from './options.js';
+import { log } from './log.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/issue7/', import.meta.url));
 const WARMUP_SECONDS = 2;
-
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
-
-function choice<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const found = allowed.find((value) => value === raw);
-  if (found === undefined) throw new Error(`${name} must be one of ${allowed.join(', ')}, but got: ${JSON.stringify(raw)}`);
-  return found;
-}
-
-function whole(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number, but got: ${JSON.stringify(raw)}`);
-  return value;
-}
 
 export async function profileHitPath(): Promise<void> {
   const target = choice('PROFILE_TARGET', 'gateway', ['gateway', 'baseline', 'response-cache'] as const);

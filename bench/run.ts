@@ -33,6 +33,7 @@ import type { ServerStats } from './protocol.js';
 import type { RunRecord, ScenarioName, SummaryRow } from './report.js';
 import { startServer, stopAll } from './servers.js';
 import type { BenchServer, ServerSpec } from './servers.js';
+import { log } from './log.js';
 
 const RESULTS_PATH = fileURLToPath(new URL('./results/latest.json', import.meta.url));
 const PROFILE_DIR = fileURLToPath(new URL('./results/profiles/', import.meta.url));
@@ -77,10 +78,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     log(`\n${signal}: stopping servers`);
     void cleanup().finally(() => process.exit(130));
   });
-}
-
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------

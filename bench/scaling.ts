@@ -28,23 +28,13 @@ import { describeMachine, writeJson } from './report.js';
 import { startServer, stopAll } from './servers.js';
 import type { BenchServer } from './servers.js';
 import { median } from './stats.js';
+import { whole } from './options.js';
+import { log } from './log.js';
 
 const RESULTS_PATH = fileURLToPath(new URL('./results/issue7/scaling.json', import.meta.url));
 const FIELDS = 'userId modelVersion generatedAt ageSeconds source items { rank score item { id title category } }';
 const PREBUILT_BODIES = 20_000;
 const WARMUP_SECONDS = 2;
-
-function whole(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number, but got: ${JSON.stringify(raw)}`);
-  return value;
-}
-
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
 
 /** One query text per batch size (constant, as a real client's), users in variables. */
 function batchQuery(size: number): string {
