@@ -15,6 +15,12 @@ import { Samples, percentileOfSorted } from './stats.js';
 export interface LoadOptions {
   readonly url: string;
   readonly connections: number;
+  /**
+   * Requests per second across all connections (autocannon `overallRate`), for latency comparisons: the same arrival
+   * rate in every run, so a p99 measured idle and one measured beside other work describe the same traffic (a closed
+   * loop would simply send fewer requests when the server slows down). Unset: a closed loop, as fast as answers come.
+   */
+  readonly rate?: number;
   readonly warmupSeconds: number;
   readonly seconds: number;
   readonly body: BodySource;
@@ -58,6 +64,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         url: options.url,
         method: 'POST',
         connections: options.connections,
+        ...(options.rate === undefined ? {} : { overallRate: options.rate }),
         // A loaded 2-core machine can take seconds per batch; only a real hang should count as a timeout.
         timeout: 30,
         // The window closes (and the run is stopped) by our own timer; this is only a backstop.

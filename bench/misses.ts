@@ -16,8 +16,8 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createBenchAuth } from './auth.js';
 import { gatewayEnvironment } from './gateway-env.js';
-import { runOpenLoad } from './open-load.js';
-import type { OpenLoadResult } from './open-load.js';
+import { runLoad } from './load.js';
+import type { LoadResult } from './load.js';
 import { cyclingUsers, requestHeaders } from './queries.js';
 import type { BodySource } from './queries.js';
 import { describeMachine, writeJson } from './report.js';
@@ -35,9 +35,9 @@ const WARMUP_SECONDS = 1;
 interface Run {
   readonly round: number;
   readonly variant: string;
-  readonly idle: OpenLoadResult;
-  readonly hitsUnderMisses: OpenLoadResult;
-  readonly misses: OpenLoadResult;
+  readonly idle: LoadResult;
+  readonly hitsUnderMisses: LoadResult;
+  readonly misses: LoadResult;
 }
 
 /** `size` users never seen before per request (aliased fields, one model call), unique across the run. */
@@ -85,10 +85,10 @@ export async function missesBench(): Promise<void> {
     for (let round = 1; round <= rounds; round++) {
       for (const gateway of gateways) {
         const hits = { url: gateway.server.url, connections: HIT_CONNECTIONS, rate: hitRate, warmupSeconds: WARMUP_SECONDS, seconds, body: cyclingUsers(users), headers };
-        const idle = await runOpenLoad(hits);
+        const idle = await runLoad(hits);
         const [hitsUnderMisses, misses] = await Promise.all([
-          runOpenLoad(hits),
-          runOpenLoad({ url: gateway.server.url, connections: missConnections, rate: undefined, warmupSeconds: WARMUP_SECONDS, seconds, body: coldBatches(missBatch), headers }),
+          runLoad(hits),
+          runLoad({ url: gateway.server.url, connections: missConnections, warmupSeconds: WARMUP_SECONDS, seconds, body: coldBatches(missBatch), headers }),
         ]);
         runs.push({ round, variant: gateway.name, idle, hitsUnderMisses, misses });
         log(

@@ -18,8 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { redisCli, startRedis } from '../test/support/redis-server.js';
 import { createBenchAuth } from './auth.js';
 import { gatewayEnvironment } from './gateway-env.js';
-import { runOpenLoad } from './open-load.js';
-import type { OpenLoadResult } from './open-load.js';
+import { runLoad } from './load.js';
+import type { LoadResult } from './load.js';
 import { populate, userIdAt } from './populate.js';
 import type { ServerStats } from './protocol.js';
 import { requestHeaders } from './queries.js';
@@ -62,7 +62,7 @@ interface Cell {
   readonly population: number;
   readonly usersPerRequest: number;
   readonly round: number;
-  readonly load: OpenLoadResult;
+  readonly load: LoadResult;
   /** Gateway CPU (user + system) per user served, microseconds. */
   readonly cpuUsPerUser: number;
 }
@@ -70,10 +70,9 @@ interface Cell {
 async function measure(gateway: BenchServer, population: number, usersPerRequest: number, round: number, connections: number, seconds: number, headers: Readonly<Record<string, string>>): Promise<Cell> {
   let before: Promise<ServerStats> | undefined;
   let after: Promise<ServerStats> | undefined;
-  const load = await runOpenLoad({
+  const load = await runLoad({
     url: gateway.url,
     connections,
-    rate: undefined,
     warmupSeconds: WARMUP_SECONDS,
     seconds,
     body: randomBodies(population, usersPerRequest),
