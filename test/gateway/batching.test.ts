@@ -4,11 +4,12 @@
  * Redis' own INFO commandstats counts the commands; a counting decorator around a real BuiltinModel counts calls.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { postGraphQL, startGateway } from '../support/gateway.js';
+import { postGraphQL } from '../support/gateway.js';
 import type { InProcessGateway } from '../support/gateway.js';
-import { redisCli, startRedis } from '../support/redis-server.js';
+import { commandCalls, redisCli } from '../support/redis-server.js';
 import type { RedisProcess } from '../support/redis-server.js';
-import { Cleanups, CountingModel, commandCalls, describeBody } from './helpers.js';
+import { Cleanups, describeBody, startRedisGateway } from './helpers.js';
+import type { CountingModel } from './helpers.js';
 import type { RecList } from './helpers.js';
 
 const USERS = 50;
@@ -34,11 +35,7 @@ describe('batching: one request, many users', () => {
   let model: CountingModel;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    cleanups.add(() => redis.stop());
-    model = CountingModel.builtin('v1');
-    gateway = await startGateway({ REDIS_URL: redis.url }, { model });
-    cleanups.add(() => gateway.close());
+    ({ redis, gateway, model } = await startRedisGateway(cleanups));
     // Warm the connection (and the script cache) on an unrelated user, so the counted requests measure only reads.
     await runAliased(gateway.url, ['warm-up']);
   });

@@ -5,9 +5,10 @@
 import { expect } from 'vitest';
 import { BuiltinModel } from '../../src/model/builtin-model.js';
 import type { Model, RankedList } from '../../src/model/model.js';
-import { postGraphQL } from '../support/gateway.js';
-import type { GraphQLBody } from '../support/gateway.js';
-import { redisCli } from '../support/redis-server.js';
+import { postGraphQL, startGateway } from '../support/gateway.js';
+import type { GraphQLBody, InProcessGateway } from '../support/gateway.js';
+import { redisCli, startRedis } from '../support/redis-server.js';
+import type { RedisProcess } from '../support/redis-server.js';
 
 export const LIST_FIELDS = `userId modelVersion generatedAt ageSeconds source items { rank score item { id title category } }`;
 
@@ -117,12 +118,6 @@ export function expectEntryKeys(keys: readonly string[], entries: readonly strin
   for (const shared of sorted.shared) expect(prefixes.map((prefix) => `${prefix}recs:active`)).toContain(shared);
 }
 
-/** Calls of one command in an `INFO commandstats` reply; 0 when the command was never called since RESETSTAT. */
-export function commandCalls(info: string, command: string): number {
-  const match = new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(info);
-  return match?.[1] === undefined ? 0 : Number(match[1]);
-}
-
 /**
  * A real `BuiltinModel` behind a decorator that records every call, so a test can count model calls and see
  * exactly which users each call scored.
@@ -190,6 +185,19 @@ export class Cleanups {
     }
     if (errors.length > 0) throw new AggregateError(errors, 'cleanup failed');
   }
+}
+
+/**
+ * A redis-server of its own and one in-process gateway on it, with a counting built-in model (v1): the set-up of
+ * the tests that count what reaches Redis and the model. Both are stopped by `cleanups`, the gateway first.
+ */
+export async function startRedisGateway(cleanups: Cleanups): Promise<{ redis: RedisProcess; gateway: InProcessGateway; model: CountingModel }> {
+  const redis = await startRedis();
+  cleanups.add(() => redis.stop());
+  const model = CountingModel.builtin('v1');
+  const gateway = await startGateway({ REDIS_URL: redis.url }, { model });
+  cleanups.add(() => gateway.close());
+  return { redis, gateway, model };
 }
 
 /** Rejects when `promise` takes longer than `ms`: a hang guard, so a hanging request fails the test instead of timing it out. */

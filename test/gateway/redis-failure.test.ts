@@ -7,9 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { postGraphQL, startGateway } from '../support/gateway.js';
 import type { InProcessGateway } from '../support/gateway.js';
 import { freePort } from '../support/free-port.js';
-import { redisCli, startRedis } from '../support/redis-server.js';
+import { commandCalls, redisCli, startRedis } from '../support/redis-server.js';
 import type { RedisProcess } from '../support/redis-server.js';
-import { Cleanups, READ_QUERY, classifyKeys, commandCalls, describeBody, keysOn, readRecs, sleep, within } from './helpers.js';
+import { Cleanups, READ_QUERY, classifyKeys, describeBody, keysOn, readRecs, sleep, within } from './helpers.js';
 import type { RecList } from './helpers.js';
 
 const REDIS_TIMEOUT_MS = 300;

@@ -5,11 +5,12 @@
  * Redis see exactly one first attempt.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, startGatewayProcess } from '../support/gateway.js';
+import { startGatewayProcess } from '../support/gateway.js';
 import type { GatewayProcess, InProcessGateway } from '../support/gateway.js';
 import { redisCli, startRedis } from '../support/redis-server.js';
 import type { RedisProcess } from '../support/redis-server.js';
-import { Cleanups, CountingModel } from '../gateway/helpers.js';
+import { Cleanups, startRedisGateway } from '../gateway/helpers.js';
+import type { CountingModel } from '../gateway/helpers.js';
 import { PURCHASE_MUTATION, READ_QUERY, gql } from './helpers.js';
 import type { RawResponse } from './helpers.js';
 
@@ -67,11 +68,7 @@ describe('one gateway on Redis: retries of one orderId', () => {
   let model: CountingModel;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    cleanups.add(() => redis.stop());
-    model = CountingModel.builtin('v1');
-    gateway = await startGateway({ REDIS_URL: redis.url }, { model });
-    cleanups.add(() => gateway.close());
+    ({ redis, gateway, model } = await startRedisGateway(cleanups));
   });
 
   afterAll(async () => {
@@ -170,11 +167,7 @@ describe('one gateway on Redis: an order left pending by a crashed attempt', () 
   let model: CountingModel;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    cleanups.add(() => redis.stop());
-    model = CountingModel.builtin('v1');
-    gateway = await startGateway({ REDIS_URL: redis.url }, { model });
-    cleanups.add(() => gateway.close());
+    ({ redis, gateway, model } = await startRedisGateway(cleanups));
   });
 
   afterAll(async () => {

@@ -485,3 +485,9 @@ function parseReply(buffer: Buffer): string | undefined {
   if (buffer.length < start + length + 2) return undefined;
   return buffer.toString('utf8', start, start + length);
 }
+
+/** Calls of one command in an `INFO commandstats` reply; 0 when the command was never called since RESETSTAT. */
+export function commandCalls(info: string, command: string): number {
+  const match = new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(info);
+  return match?.[1] === undefined ? 0 : Number(match[1]);
+}
