@@ -13,49 +13,15 @@
  * Run twice over: a development gateway (introspection on, stack traces in errors) and a production one
  * (introspection off, internal error messages masked).
  */
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BuiltinModel } from '../../src/model/builtin-model.js';
-import type { Model, RankedList } from '../../src/model/model.js';
 import { fastPathOutcomes, startGateway } from '../support/gateway.js';
 import type { GraphQLBody, InProcessGateway } from '../support/gateway.js';
 import { normaliseValue } from '../support/normalise.js';
+import { PartlyBrokenModel } from '../support/models.js';
+import { bearerToken } from '../security/helpers.js';
 
 const SECRET = 'executor-parity-secret-of-at-least-32-bytes';
 const LIST = 'userId modelVersion generatedAt ageSeconds source items { rank score item { id title category } }';
-
-/**
- * The built-in model with two kinds of broken users: `down-*` fail in the model (MODEL_UNAVAILABLE), `ghost-*` get a
- * list naming an item the catalogue does not know (a field error that nulls its way up the non-null chain).
- */
-class PartlyBrokenModel implements Model {
-  readonly #inner = new BuiltinModel({ version: 'v1' });
-  currentVersion(): string {
-    return this.#inner.currentVersion();
-  }
-  async scoreAndRank(userIds: readonly string[], limit: number): Promise<Array<RankedList | Error>> {
-    const lists = await this.#inner.scoreAndRank(userIds, limit);
-    return lists.map((list, index) => {
-      const userId = userIds[index] as string;
-      if (userId.startsWith('down-')) return new Error(`model failed for ${userId} (test)`);
-      if (userId.startsWith('ghost-') && !(list instanceof Error)) {
-        return { ...list, items: [{ itemId: 'i99999999', score: 9 }, ...list.items.slice(1)] };
-      }
-      return list;
-    });
-  }
-  recordPurchase(userId: string, itemId: string): Promise<void> {
-    return this.#inner.recordPurchase(userId, itemId);
-  }
-  close(): Promise<void> {
-    return this.#inner.close();
-  }
-}
-
-async function token(subject: string, scope?: string): Promise<string> {
-  const jwt = new SignJWT(scope === undefined ? {} : { scope }).setProtectedHeader({ alg: 'HS256' }).setSubject(subject).setIssuedAt().setExpirationTime('1h');
-  return `Bearer ${await jwt.sign(new TextEncoder().encode(SECRET))}`;
-}
 
 interface Operation {
   readonly name: string;
@@ -190,10 +156,10 @@ for (const mode of ['development', 'production'] as const) {
         startGateway({ ...env, GRAPHQL_EXECUTOR: 'jit' }, { model: new PartlyBrokenModel() }),
         startGateway({ ...env, GRAPHQL_EXECUTOR: 'reference' }, { model: new PartlyBrokenModel() }),
       ]);
-      tokens.reader = await token('parity-reader', 'recommendations:read:any');
-      tokens['user-u1'] = await token('u1');
-      tokens.purchaser = await token('checkout', 'purchases:write recommendations:read:any');
-      tokens.admin = await token('operator', 'admin');
+      tokens.reader = await bearerToken(SECRET, 'parity-reader', 'recommendations:read:any');
+      tokens['user-u1'] = await bearerToken(SECRET, 'u1');
+      tokens.purchaser = await bearerToken(SECRET, 'checkout', 'purchases:write recommendations:read:any');
+      tokens.admin = await bearerToken(SECRET, 'operator', 'admin');
       // One operation at a time, alternating, so both stores see the same history; then the same again.
       for (const pass of PASSES) {
         for (const operation of OPERATIONS) {

@@ -11,11 +11,11 @@
  */
 import { createHash } from 'node:crypto';
 import { request as undiciRequest } from 'undici';
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastPathOutcomes, startGateway } from '../support/gateway.js';
 import type { InProcessGateway } from '../support/gateway.js';
 import { normaliseValue } from '../support/normalise.js';
+import { bearerToken } from '../security/helpers.js';
 
 const SECRET = 'fast-path-differential-secret-of-32-bytes+';
 const LIST = 'userId modelVersion generatedAt ageSeconds source items { rank score item { id title category } }';
@@ -332,11 +332,6 @@ async function send(gateway: InProcessGateway, test: Case, tokens: Record<string
   };
 }
 
-async function token(subject: string, scope?: string): Promise<string> {
-  const jwt = new SignJWT(scope === undefined ? {} : { scope }).setProtectedHeader({ alg: 'HS256' }).setSubject(subject).setIssuedAt().setExpirationTime('1h');
-  return `Bearer ${await jwt.sign(new TextEncoder().encode(SECRET))}`;
-}
-
 async function outcomeOf(gateway: InProcessGateway, before: Awaited<ReturnType<typeof fastPathOutcomes>>): Promise<string> {
   const after = await fastPathOutcomes(gateway);
   return (Object.keys(after) as Array<keyof typeof after>).find((key) => after[key] !== before[key]) ?? 'not seen';
@@ -354,8 +349,8 @@ describe('fast path differential (production): GRAPHQL_FAST_PATH true and false 
       startGateway({ ...env, GRAPHQL_FAST_PATH: 'true' }),
       startGateway({ ...env, GRAPHQL_FAST_PATH: 'false' }),
     ]);
-    tokens.reader = await token('differential-reader', 'recommendations:read:any');
-    tokens['user-u1'] = await token('u1');
+    tokens.reader = await bearerToken(SECRET, 'differential-reader', 'recommendations:read:any');
+    tokens['user-u1'] = await bearerToken(SECRET, 'u1');
     tokens.invalid = 'Bearer not.a.jwt';
     tokens.malformed = 'Basic dXNlcjpwYXNz';
     tokens['lowercase-scheme'] = tokens.reader.replace(/^Bearer /, 'bearer ');

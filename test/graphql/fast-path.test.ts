@@ -5,30 +5,10 @@
  * executor-parity.test.ts's job.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BuiltinModel } from '../../src/model/builtin-model.js';
-import type { Model, RankedList } from '../../src/model/model.js';
 import { fastPathOutcomes, postGraphQL, startGateway } from '../support/gateway.js';
 import type { InProcessGateway } from '../support/gateway.js';
-import { CountingModel } from '../support/models.js';
+import { CountingModel, PartlyBrokenModel } from '../support/models.js';
 import { PURCHASE_MUTATION } from '../gateway/helpers.js';
-
-/** The built-in model, failing for users named `down-*` (MODEL_UNAVAILABLE for them). */
-class DownForSomeModel implements Model {
-  readonly #inner = new BuiltinModel({ version: 'v1' });
-  currentVersion(): string {
-    return this.#inner.currentVersion();
-  }
-  async scoreAndRank(userIds: readonly string[], limit: number): Promise<Array<RankedList | Error>> {
-    const lists = await this.#inner.scoreAndRank(userIds, limit);
-    return lists.map((list, index) => ((userIds[index] as string).startsWith('down-') ? new Error('model failed (test)') : list));
-  }
-  recordPurchase(userId: string, itemId: string): Promise<void> {
-    return this.#inner.recordPurchase(userId, itemId);
-  }
-  close(): Promise<void> {
-    return this.#inner.close();
-  }
-}
 
 /** A read query of its own per test (the text is the key), so each test starts with an unknown document. */
 function readQuery(tag: string): string {
@@ -48,7 +28,7 @@ describe('fast path (development gateway, memory store)', () => {
   let model: CountingModel;
 
   beforeAll(async () => {
-    model = new CountingModel(new DownForSomeModel());
+    model = new CountingModel(new PartlyBrokenModel());
     gateway = await startGateway({ MODEL_WORKERS: '0' }, { model });
   });
 

@@ -44,6 +44,14 @@ export async function hsToken(options: TokenOptions = {}): Promise<string> {
   return jwt.sign(new TextEncoder().encode(options.secret ?? SECRET));
 }
 
+/**
+ * `Authorization: Bearer …` for a gateway configured with `secret` and no issuer or audience: an hour's token for
+ * `sub`, with `scope` when given.
+ */
+export async function bearerToken(secret: string, sub: string, scope?: string): Promise<string> {
+  return `Bearer ${await hsToken({ secret, sub, scope, issuer: '', audience: '' })}`;
+}
+
 /** An `alg: none` token (no signature) with otherwise valid claims. */
 export function unsignedToken(sub = 'u42', scope = 'admin'): string {
   return new UnsecuredJWT({ scope }).setSubject(sub).setIssuer(ISSUER).setAudience(AUDIENCE).setIssuedAt().setExpirationTime('1h').encode();

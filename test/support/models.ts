@@ -1,3 +1,4 @@
+import { BuiltinModel } from '../../src/model/builtin-model.js';
 import type { Model, RankedList } from '../../src/model/model.js';
 
 /**
@@ -94,5 +95,33 @@ export class LaggingModel implements Model {
   async recordPurchase(): Promise<void> {}
   close(): Promise<void> {
     return this.inner.close();
+  }
+}
+
+/**
+ * The built-in model with two kinds of broken users: `down-*` fail in the model (MODEL_UNAVAILABLE), `ghost-*` get a
+ * list naming an item the catalogue does not know (a field error that nulls its way up the non-null chain).
+ */
+export class PartlyBrokenModel implements Model {
+  readonly #inner = new BuiltinModel({ version: 'v1' });
+  currentVersion(): string {
+    return this.#inner.currentVersion();
+  }
+  async scoreAndRank(userIds: readonly string[], limit: number): Promise<Array<RankedList | Error>> {
+    const lists = await this.#inner.scoreAndRank(userIds, limit);
+    return lists.map((list, index) => {
+      const userId = userIds[index] as string;
+      if (userId.startsWith('down-')) return new Error(`model failed for ${userId} (test)`);
+      if (userId.startsWith('ghost-') && !(list instanceof Error)) {
+        return { ...list, items: [{ itemId: 'i99999999', score: 9 }, ...list.items.slice(1)] };
+      }
+      return list;
+    });
+  }
+  recordPurchase(userId: string, itemId: string): Promise<void> {
+    return this.#inner.recordPurchase(userId, itemId);
+  }
+  close(): Promise<void> {
+    return this.#inner.close();
   }
 }
