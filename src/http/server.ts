@@ -57,7 +57,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   }
   const ide = await registerIde(app);
   // One context per request, whoever asks first: the fast path and Apollo must share it (the fast path hands its
-  // result over to Apollo keyed by it), and it must be built, and a bad token refused, only once.
+  // result over to Apollo through the request record it holds), and it must be built, and a bad token refused, once.
   const contexts = new WeakMap<FastifyRequest, Promise<GatewayContext>>();
   const contextOf = (request: FastifyRequest): Promise<GatewayContext> => {
     let context = contexts.get(request);
