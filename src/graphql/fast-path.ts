@@ -59,8 +59,9 @@ interface PlainBody {
  * counted and noted for the request log.
  *
  * Anything with errors is Apollo's to answer: the result is handed over under the request's record (which Apollo's
- * copy of the context shares), and Apollo's executor answers with it instead of running the operation again; its error formatting, status codes, masking
- * and logging apply unchanged. test/graphql/executor-parity.test.ts compares every response with graphql-js's.
+ * copy of the context shares), and Apollo's executor answers with it instead of running the operation again; its
+ * error formatting, status codes, masking and logging apply unchanged. test/graphql/executor-parity.test.ts
+ * compares every response with graphql-js's.
  */
 export function createFastPath(options: FastPathOptions): FastPath {
   const { known, chooseMediaType, telemetry, cacheName } = options;
