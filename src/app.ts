@@ -18,6 +18,7 @@ import { cacheSignalsPlugin } from './graphql/plugins/cache-signals/index.js';
 import { operationMetricsPlugin } from './graphql/plugins/operation-metrics/index.js';
 import { jsonStatusPlugin } from './graphql/plugins/json-status/index.js';
 import { internalErrorsPlugin } from './graphql/plugins/internal-errors/index.js';
+import { retryAfterPlugin } from './graphql/plugins/retry-after/index.js';
 import { createMediaTypeChooser } from './graphql/plugins/response-media-type/index.js';
 import { createFastPath } from './graphql/fast-path.js';
 import { KnownOperations } from './graphql/known-operations.js';
@@ -113,7 +114,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     executor: config.graphqlExecutor,
     known,
     chooseMediaType,
-    plugins: [operationMetricsPlugin(telemetry), cacheSignalsPlugin({ cacheName: CACHE_NAME }), jsonStatusPlugin<GatewayContext>(), internalErrorsPlugin<GatewayContext>(logger)],
+    plugins: [operationMetricsPlugin(telemetry), cacheSignalsPlugin({ cacheName: CACHE_NAME }), jsonStatusPlugin<GatewayContext>(), internalErrorsPlugin<GatewayContext>(logger), retryAfterPlugin<GatewayContext>()],
     persistedQueries: {
       cache: new PersistedQueryCache({ store, keyPrefix: config.keyPrefix, ttlSeconds: config.persistedQueryTtlSeconds, telemetry, logger }),
       ttlSeconds: config.persistedQueryTtlSeconds,
@@ -170,6 +171,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     bodyLimit: 64 * 1024,
     corsOrigins: config.corsOrigins,
     fastPath: known === undefined ? undefined : createFastPath({ known, chooseMediaType, telemetry, cacheName: CACHE_NAME }),
+    compressionMinBytes: config.compressionMinBytes,
   });
 
   return {

@@ -67,6 +67,10 @@ export interface GatewayConfig {
   readonly modelWorkers: number;
   /** Per-client budgets: purchases per minute, and users per minute whose list the model computes. */
   readonly rateLimits: { readonly purchasesPerMinute: number; readonly computesPerMinute: number };
+  /** Serve the GraphiQL IDE on a browser's GET of `/graphql` (GRAPHQL_IDE); off in production unless enabled. */
+  readonly graphqlIde: boolean;
+  /** Answers at least this large are compressed when the client accepts br or gzip (HTTP_COMPRESSION_MIN_BYTES). */
+  readonly compressionMinBytes: number;
 }
 
 export type AuthConfig =
@@ -118,6 +122,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     shutdownDrainMs: readInteger(env, 'SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
     corsOrigins: readOriginList(env, 'CORS_ORIGINS'),
     persistedQueryTtlSeconds: readInteger(env, 'APQ_TTL_SECONDS', 24 * 3600, 1, 30 * 24 * 3600),
+    graphqlIde: readBoolean(env, 'GRAPHQL_IDE', nodeEnv !== 'production'),
+    // Above a typical hit (a 20-item list is about 2.4 KB), below a full list (100 items, 10.7 KB): http/compression.ts.
+    compressionMinBytes: readInteger(env, 'HTTP_COMPRESSION_MIN_BYTES', 4096, 0, 1 << 30),
   };
 }
 

@@ -6,6 +6,8 @@ import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { GatewayContext } from '../graphql/context.js';
 import type { FastPath } from '../graphql/fast-path.js';
 import type { RequestRecord } from '../graphql/request-record.js';
+import { registerAuthChallenge } from './auth-challenge.js';
+import { registerCompression } from './compression.js';
 import { registerIde, wantsIde } from './ide.js';
 import type { Readiness } from './readiness.js';
 import { REQUEST_ID_HEADER, recordOf, registerRequestLog, requestIdOf } from './request-log.js';
@@ -25,6 +27,8 @@ export interface HttpServerOptions {
   readonly corsOrigins: readonly string[];
   /** Answers known query documents without Apollo's pipeline (graphql/fast-path.ts); absent, Apollo answers all. */
   readonly fastPath?: FastPath;
+  /** Answers at least this many bytes long are compressed when the client accepts it (compression.ts). */
+  readonly compressionMinBytes: number;
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -46,12 +50,15 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   });
   registerRequestLog(app, { quietPaths: ['/healthz', '/readyz', '/metrics'] });
   closeConnectionsWhenClosing(app);
+  // Before any route: the compression plugin attaches itself to each route as the route is declared.
+  await registerCompression(app, { minBytes: options.compressionMinBytes });
+  registerAuthChallenge(app);
   if (options.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: [...options.corsOrigins],
       methods: ['GET', 'POST'],
       // Without this a browser script cannot read the freshness headers, which are not CORS-safelisted.
-      exposedHeaders: ['cache-status', 'age', REQUEST_ID_HEADER],
+      exposedHeaders: ['cache-status', 'age', REQUEST_ID_HEADER, 'retry-after', 'www-authenticate'],
       maxAge: 600,
     });
   }
