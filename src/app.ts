@@ -172,6 +172,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     corsOrigins: config.corsOrigins,
     fastPath: known === undefined ? undefined : createFastPath({ known, chooseMediaType, telemetry, cacheName: CACHE_NAME }),
     compressionMinBytes: config.compressionMinBytes,
+    ide: config.graphqlIde ? { introspection: config.introspection, authRequired: config.auth.mode !== 'none' } : undefined,
   });
 
   return {

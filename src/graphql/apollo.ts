@@ -14,6 +14,7 @@ import type { KnownOperations } from './known-operations.js';
 import { buildExecutableSchema } from './schema.js';
 import { createErrorFormatter } from './format-error.js';
 import { OPERATION_LIMITS, operationLimitRules } from './limits.js';
+import { noIntrospectionRule } from './introspection-rule.js';
 
 export interface ApolloOptions {
   readonly schemaPath: string;
@@ -53,8 +54,9 @@ export async function createApolloServer(options: ApolloOptions): Promise<Apollo
     ],
     includeStacktraceInErrorResponses: !options.production,
     persistedQueries: { cache: options.persistedQueries.cache, ttl: options.persistedQueries.ttlSeconds },
-    introspection: options.introspection,
-    validationRules: operationLimitRules(),
+    // Apollo's switch stays on; when introspection is off our own rule refuses it, naming the gateway's setting.
+    introspection: true,
+    validationRules: [...(options.introspection ? [] : [noIntrospectionRule]), ...operationLimitRules()],
     parseOptions: { maxTokens: OPERATION_LIMITS.maxTokens },
     formatError: createErrorFormatter(options.production),
     // CSRF prevention stays on (Apollo's default): a browser cannot send a simple cross-site GraphQL request.

@@ -8,7 +8,8 @@ import type { FastPath } from '../graphql/fast-path.js';
 import type { RequestRecord } from '../graphql/request-record.js';
 import { registerAuthChallenge } from './auth-challenge.js';
 import { registerCompression } from './compression.js';
-import { registerIde, wantsIde } from './ide.js';
+import { IDE_OFF_MESSAGE, registerIde, wantsIde } from './ide.js';
+import type { IdeSettings } from './ide.js';
 import type { Readiness } from './readiness.js';
 import { REQUEST_ID_HEADER, recordOf, registerRequestLog, requestIdOf } from './request-log.js';
 import { closeConnectionsWhenClosing } from './shutdown.js';
@@ -27,6 +28,8 @@ export interface HttpServerOptions {
   readonly corsOrigins: readonly string[];
   /** Answers known query documents without Apollo's pipeline (graphql/fast-path.ts); absent, Apollo answers all. */
   readonly fastPath?: FastPath;
+  /** The GraphiQL IDE (GRAPHQL_IDE) and what its page must know; absent, a browser's GET of the IDE is a 404. */
+  readonly ide?: IdeSettings;
   /** Answers at least this many bytes long are compressed when the client accepts it (compression.ts). */
   readonly compressionMinBytes: number;
 }
@@ -62,7 +65,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
       maxAge: 600,
     });
   }
-  const ide = await registerIde(app);
+  const ide = options.ide === undefined ? undefined : await registerIde(app, options.ide);
   // One context per request, whoever asks first: the fast path and Apollo must share it (the fast path hands its
   // result over to Apollo through the request record it holds), and it must be built, and a bad token refused, once.
   const contexts = new WeakMap<FastifyRequest, Promise<GatewayContext>>();
@@ -82,6 +85,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     url: GRAPHQL_PATH,
     handler: async function (request, reply) {
       if (request.method === 'GET' && wantsIde(request.headers.accept)) {
+        if (ide === undefined) return reply.code(404).type('text/plain; charset=utf-8').send(IDE_OFF_MESSAGE);
         return reply.type('text/html; charset=utf-8').header('content-security-policy', ide.csp).send(ide.page);
       }
       if (fastPath !== undefined && request.method === 'POST') {
