@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import { GraphQLError } from 'graphql';
 
 /** The protection space named in every challenge (RFC 9110 section 11.5). */
 export const REALM = 'recs-gateway';
@@ -16,12 +16,12 @@ export function bearerChallenge(authorization: string | undefined): string {
 }
 
 /**
- * Every 401, whoever produced it (Apollo refusing the context, or any later route), carries a challenge: HTTP
- * requires one (RFC 9110 section 15.5.2), and clients and proxies key their token refresh on it.
+ * True for an error that Apollo answers with HTTP 401 (`extensions.http.status`, as `UnauthenticatedError` sets it).
+ * The gateway's only 401s are refused tokens while a request's context is built, so the challenge is added there
+ * (http/server.ts), at no cost to requests that pass: HTTP requires one on every 401 (RFC 9110 section 15.5.2).
  */
-export function registerAuthChallenge(app: FastifyInstance): void {
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (reply.statusCode === 401) void reply.header('www-authenticate', bearerChallenge(request.headers.authorization));
-    return payload;
-  });
+export function isUnauthorized(error: unknown): boolean {
+  if (!(error instanceof GraphQLError)) return false;
+  const http: unknown = error.extensions.http;
+  return typeof http === 'object' && http !== null && (http as { status?: unknown }).status === 401;
 }

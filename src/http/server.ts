@@ -6,7 +6,7 @@ import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { GatewayContext } from '../graphql/context.js';
 import type { FastPath } from '../graphql/fast-path.js';
 import type { RequestRecord } from '../graphql/request-record.js';
-import { registerAuthChallenge } from './auth-challenge.js';
+import { bearerChallenge, isUnauthorized } from './auth-challenge.js';
 import { registerCompression } from './compression.js';
 import { IDE_OFF_MESSAGE, registerIde, wantsIde } from './ide.js';
 import type { IdeSettings } from './ide.js';
@@ -55,7 +55,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   closeConnectionsWhenClosing(app);
   // Before any route: the compression plugin attaches itself to each route as the route is declared.
   await registerCompression(app, { minBytes: options.compressionMinBytes });
-  registerAuthChallenge(app);
   if (options.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: [...options.corsOrigins],
@@ -77,7 +76,15 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     }
     return context;
   };
-  const graphql = fastifyApolloHandler(options.apollo, { context: async (request) => contextOf(request) });
+  const graphql = fastifyApolloHandler(options.apollo, {
+    // A refused token: Apollo answers 401, and the reply carries the challenge (auth-challenge.ts). The fast path
+    // passes such requests to Apollo, so this covers them too.
+    context: (request, reply) =>
+      contextOf(request).catch((error: unknown) => {
+        if (isUnauthorized(error)) void reply.header('www-authenticate', bearerChallenge(request.headers.authorization));
+        throw error;
+      }),
+  });
   const fastPath = options.fastPath;
 
   app.route({
