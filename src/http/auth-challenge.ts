@@ -18,7 +18,7 @@ export function bearerChallenge(authorization: string | undefined): string {
 /**
  * True for an error that Apollo answers with HTTP 401 (`extensions.http.status`, as `UnauthenticatedError` sets it).
  * The gateway's only 401s are refused tokens while a request's context is built, so the challenge is added there
- * (http/server.ts), at no cost to requests that pass: HTTP requires one on every 401 (RFC 9110 section 15.5.2).
+ * (refusal-headers.ts), at no cost to requests that pass: HTTP requires one on every 401 (RFC 9110 section 15.5.2).
  */
 export function isUnauthorized(error: unknown): boolean {
   if (!(error instanceof GraphQLError)) return false;

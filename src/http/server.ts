@@ -6,8 +6,8 @@ import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { GatewayContext } from '../graphql/context.js';
 import type { FastPath } from '../graphql/fast-path.js';
 import type { RequestRecord } from '../graphql/request-record.js';
-import { bearerChallenge, isUnauthorized } from './auth-challenge.js';
 import { registerCompression } from './compression.js';
+import { refusalHeaders } from './refusal-headers.js';
 import { IDE_OFF_MESSAGE, registerIde, wantsIde } from './ide.js';
 import type { IdeSettings } from './ide.js';
 import type { Readiness } from './readiness.js';
@@ -77,11 +77,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     return context;
   };
   const graphql = fastifyApolloHandler(options.apollo, {
-    // A refused token: Apollo answers 401, and the reply carries the challenge (auth-challenge.ts). The fast path
-    // passes such requests to Apollo, so this covers them too.
+    // A refused token: Apollo answers 401, and the reply carries the challenge (refusal-headers.ts). The fast path
+    // passes such requests to Apollo, so this covers them too; requests that pass pay nothing for it.
     context: (request, reply) =>
       contextOf(request).catch((error: unknown) => {
-        if (isUnauthorized(error)) void reply.header('www-authenticate', bearerChallenge(request.headers.authorization));
+        for (const [name, value] of refusalHeaders(error, request.headers.authorization)) void reply.header(name, value);
         throw error;
       }),
   });

@@ -4,6 +4,10 @@
  * IDE's assets, never for a typical hit, which stays on the fast path.
  */
 import { request as httpRequest } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
+import type { FastifyInstance } from 'fastify';
+import { GraphQLError } from 'graphql';
 import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastPathOutcomes, startGateway } from '../support/gateway.js';
@@ -12,6 +16,12 @@ import { READ_QUERY } from '../gateway/helpers.js';
 import { PURCHASE_MUTATION, SECRET, aliasedReads, hsToken, tamperedSignature } from '../security/helpers.js';
 import { bearerChallenge } from '../../src/http/auth-challenge.js';
 import { retryAfterSeconds } from '../../src/graphql/plugins/retry-after/index.js';
+import { createApolloServer } from '../../src/graphql/apollo.js';
+import { createHttpServer } from '../../src/http/server.js';
+import type { Readiness } from '../../src/http/readiness.js';
+import { refusalHeaders } from '../../src/http/refusal-headers.js';
+import { UnauthenticatedError } from '../../src/errors.js';
+import { createLogger } from '../../src/telemetry/logger.js';
 
 interface RawAnswer {
   readonly status: number;
@@ -258,5 +268,66 @@ describe('compression', () => {
       body: gzipSync(JSON.stringify({ query: '{ __typename }' })),
     });
     expect(gzipped.status).toBe(400);
+  });
+});
+
+describe('refusals while the context is built (Apollo runs no plugin for them)', () => {
+  let http: FastifyInstance;
+  let url: string;
+
+  beforeAll(async () => {
+    const apollo = await createApolloServer({
+      schemaPath: fileURLToPath(new URL('../../schema.graphql', import.meta.url)),
+      maxFirst: 100,
+      production: false,
+      introspection: true,
+      plugins: [],
+      persistedQueries: { cache: new InMemoryLRUCache<string>(), ttlSeconds: 60 },
+    });
+    await apollo.start();
+    // A context that refuses every request, the way a budget checked per request would (x-refuse picks how).
+    const refusal = (how: string | string[] | undefined): GraphQLError =>
+      how === 'rate'
+        ? new GraphQLError('Rate limited: too many requests; retry after 7 s', {
+            extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 7, http: { status: 429 } },
+          })
+        : new UnauthenticatedError('the token is not valid');
+    http = await createHttpServer({
+      apollo,
+      context: async (request) => {
+        throw refusal(request.headers['x-refuse']);
+      },
+      // Never asked: this server's /readyz is not used here.
+      readiness: { check: async () => ({ ready: true }) } as unknown as Readiness,
+      logger: createLogger('silent'),
+      metrics: { contentType: 'text/plain', render: async () => '' },
+      bodyLimit: 64 * 1024,
+      corsOrigins: [],
+      compressionMinBytes: 4096,
+    });
+    const address = await http.listen({ port: 0, host: '127.0.0.1' });
+    url = `${address}/graphql`;
+  });
+  afterAll(async () => {
+    await http?.close();
+  });
+
+  it('RATE_LIMITED from the context: Retry-After from retryAfterSeconds; a 401 from it: the challenge', async () => {
+    const limited = await postJson(url, '{ __typename }', {}, { 'x-refuse': 'rate' });
+    expect(limited.status).toBe(429);
+    expect((JSON.parse(decoded(limited)) as ErrorsBody).errors[0]?.extensions.code).toBe('RATE_LIMITED');
+    expect(limited.headers['retry-after']).toBe('7');
+    expect(limited.headers['www-authenticate']).toBeUndefined();
+
+    const refused = await postJson(url, '{ __typename }', {}, { authorization: 'Bearer a.b.c' });
+    expect(refused.status).toBe(401);
+    expect(refused.headers['www-authenticate']).toBe('Bearer realm="recs-gateway", error="invalid_token"');
+    expect(refused.headers['retry-after']).toBeUndefined();
+  });
+
+  it('the rule on its own: nothing for errors that are neither', () => {
+    expect(refusalHeaders(new Error('boom'), undefined)).toEqual([]);
+    expect(refusalHeaders(new GraphQLError('no', { extensions: { code: 'FORBIDDEN' } }), undefined)).toEqual([]);
+    expect(refusalHeaders(new UnauthenticatedError('a bearer token is required'), undefined)).toEqual([['www-authenticate', 'Bearer realm="recs-gateway"']]);
   });
 });
