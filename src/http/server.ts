@@ -78,7 +78,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   };
   const graphql = fastifyApolloHandler(options.apollo, {
     // A refused token: Apollo answers 401, and the reply carries the challenge (refusal-headers.ts). The fast path
-    // passes such requests to Apollo, so this covers them too; requests that pass pay nothing for it.
+    // passes such requests to Apollo, so this covers them too, and adds nothing to the fast path's own answers.
     context: (request, reply) =>
       contextOf(request).catch((error: unknown) => {
         for (const [name, value] of refusalHeaders(error, request.headers.authorization)) void reply.header(name, value);
