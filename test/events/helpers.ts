@@ -89,12 +89,20 @@ export async function eventOutcomes(gateway: InProcessGateway): Promise<Record<P
   return counts;
 }
 
-/** Polls `check` until it returns true; fails with `what` after `ms`. */
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, ms = 15_000): Promise<void> {
+/** Polls `check` until it returns true; fails with `what` (and what `explain` says of the state then) after `ms`. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  ms = 15_000,
+  explain?: () => Promise<string>,
+): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
+    if (Date.now() > deadline) {
+      const state = explain === undefined ? '' : ` (${await explain()})`;
+      throw new Error(`timed out after ${ms} ms waiting for: ${what}${state}`);
+    }
     await sleep(50);
   }
 }
