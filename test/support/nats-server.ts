@@ -37,19 +37,24 @@ const PORT_ATTEMPTS = 5;
 const OUTPUT_TAIL_CHARS = 8_192;
 const INSTALL_HINT = 'Install NATS with `apt-get install -y nats-server` (Debian/Ubuntu), then make sure it is on PATH.';
 
-export async function startNats(): Promise<NatsProcess> {
+export interface StartNatsOptions {
+  /** Fixed client port (e.g. one a client was pointed at before the server existed); by default a free one. */
+  port?: number;
+}
+
+export async function startNats(options: StartNatsOptions = {}): Promise<NatsProcess> {
   const binary = findBinary();
   installExitHook();
   const dir = await mkdtemp(join(tmpdir(), 'recs-gateway-nats-'));
   liveTempDirs.add(dir);
   try {
     for (let attempt = 1; ; attempt++) {
-      const spec = { binary, dir, port: await freePort(), monitorPort: await freePort() };
+      const spec = { binary, dir, port: options.port ?? (await freePort()), monitorPort: await freePort() };
       try {
         return createHandle(spec, await launch(spec));
       } catch (error) {
         // freePort() only says the port was free a moment ago; parallel test workers can race us.
-        if (attempt >= PORT_ATTEMPTS || !(error instanceof NatsStartError) || !/address already in use/i.test(error.output)) {
+        if (attempt >= PORT_ATTEMPTS || options.port !== undefined || !(error instanceof NatsStartError) || !/address already in use/i.test(error.output)) {
           throw error;
         }
       }
