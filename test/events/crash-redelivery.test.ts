@@ -63,7 +63,7 @@ describe('a gateway killed with unacknowledged purchase events', () => {
     await cleanups.run();
   });
 
-  it('hands them to the next gateway, which applies them (redelivery after the ack wait)', async () => {
+  it('hands them to the next gateway, which applies them (redelivery after the ack wait)', { timeout: 90_000 }, async () => {
     // A long Redis timeout keeps the first gateway inside record() for as long as Redis is frozen.
     const first = await startGatewayProcess({ REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '20000', LOG_LEVEL: 'warn', ...eventsEnv(natsUrl, 2) });
     cleanups.add(() => first.stop('SIGKILL'));

@@ -22,7 +22,7 @@ describe('a gateway with purchase events configured', () => {
     await cleanups.run();
   });
 
-  it('serves reads while the broker is missing, connects when it appears, and exits cleanly on SIGTERM', async () => {
+  it('serves reads while the broker is missing, connects when it appears, and exits cleanly on SIGTERM', { timeout: 60_000 }, async () => {
     const natsPort = await freePort();
     const gateway = await startGatewayProcess({ LOG_LEVEL: 'warn', ...eventsEnv(`nats://127.0.0.1:${natsPort}`) });
     cleanups.add(() => gateway.stop('SIGKILL'));
@@ -41,11 +41,12 @@ describe('a gateway with purchase events configured', () => {
 
     const started = Date.now();
     expect(await gateway.stop('SIGTERM')).toBe(0);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // Bounded by the drain and the 2 s dependency close, not by the consumer's reconnect loop.
+    expect(Date.now() - started).toBeLessThan(8_000);
     expect(gateway.output()).not.toMatch(/"level":50/);
   });
 
-  it('leaves the consumer out of /readyz when no broker is configured', async () => {
+  it('leaves the consumer out of /readyz when no broker is configured', { timeout: 60_000 }, async () => {
     const gateway = await startGatewayProcess({ LOG_LEVEL: 'warn' });
     cleanups.add(() => gateway.stop('SIGKILL'));
     const body = (await (await fetch(`${gateway.origin}/readyz`)).json()) as Readyz;
