@@ -130,14 +130,14 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     orderRetentionMs: ORDER_RETENTION_MS,
     logger,
   });
-  // Durable purchase events (PURCHASE_EVENTS_URL): the same idempotent path as the mutation, fed by a broker.
-  const purchaseEvents = createPurchaseEventIntake(config.purchaseEvents, { purchases, telemetry, logger });
-  if (purchaseEvents !== undefined) readiness.includeEvents(purchaseEvents.source);
   const authenticate = createAuthenticator(config.auth);
   if (config.auth.mode === 'none') {
     logger.warn('AUTHENTICATION IS OFF: every caller may read any user and record purchases. Set AUTH_JWT_SECRET or AUTH_JWKS_URL; production refuses to start without one.');
   }
   const limits = new ClientLimits(config.rateLimits);
+  // Durable purchase events (PURCHASE_EVENTS_URL): the same idempotent path as the mutation, fed by a broker.
+  const purchaseEvents = createPurchaseEventIntake(config.purchaseEvents, { purchases, telemetry, logger });
+  if (purchaseEvents !== undefined) readiness.includeEvents(purchaseEvents.source);
   const admin = {
     purgeModelVersion: async (modelVersion: string) => {
       const removed = await store.purgeVersion(versionScanPatterns(config.keyPrefix, modelVersion), 500);
@@ -203,8 +203,8 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
       if (!drain.drained) {
         logger.warn({ drainMs: config.shutdownDrainMs }, 'drain time over: cut the connections of requests still in flight');
       }
-      await apollo.stop();
       if (eventsStopped !== undefined) await settleWithin([eventsStopped], DEPENDENCY_CLOSE_MS);
+      await apollo.stop();
       const closed = await settleWithin([activity.close(), store.close(), model.close()], DEPENDENCY_CLOSE_MS);
       logger.info({ drained: drain.drained, drainElapsedMs: drain.elapsedMs, dependenciesClosed: closed }, 'gateway closed');
     },

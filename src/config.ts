@@ -66,11 +66,23 @@ export interface GatewayConfig {
    * event loop that serves hits. 0 scores in-process, on the event loop. Default: one per core.
    */
   readonly modelWorkers: number;
-  /** Per-client budgets: purchases per minute, and users per minute whose list the model computes. */
-  readonly rateLimits: { readonly purchasesPerMinute: number; readonly computesPerMinute: number };
   /** Durable purchase events from NATS JetStream (docs/purchase-events.md); undefined (the default) consumes none. */
   readonly purchaseEvents: PurchaseEventsConfig | undefined;
+  /** Per-client budgets: purchases per minute, and users per minute whose list the model computes. */
+  readonly rateLimits: { readonly purchasesPerMinute: number; readonly computesPerMinute: number };
 }
+
+export type AuthConfig =
+  | { readonly mode: 'none' }
+  | {
+      readonly mode: 'jwt';
+      /** HS256 shared secret (at least 32 bytes), or ... */
+      readonly secret: string | undefined;
+      /** ... a JWKS URL for asymmetric keys. */
+      readonly jwksUrl: string | undefined;
+      readonly issuer: string | undefined;
+      readonly audience: string | undefined;
+    };
 
 /** Set by PURCHASE_EVENTS_URL; every other PURCHASE_EVENTS_* variable has a default. */
 export interface PurchaseEventsConfig {
@@ -89,18 +101,6 @@ export interface PurchaseEventsConfig {
   /** Unacknowledged this long, an event is redelivered (PURCHASE_EVENTS_ACK_WAIT_SECONDS, default 30). */
   readonly ackWaitMs: number;
 }
-
-export type AuthConfig =
-  | { readonly mode: 'none' }
-  | {
-      readonly mode: 'jwt';
-      /** HS256 shared secret (at least 32 bytes), or ... */
-      readonly secret: string | undefined;
-      /** ... a JWKS URL for asymmetric keys. */
-      readonly jwksUrl: string | undefined;
-      readonly issuer: string | undefined;
-      readonly audience: string | undefined;
-    };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -131,6 +131,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     graphqlExecutor: readOneOf(env, 'GRAPHQL_EXECUTOR', 'jit', ['jit', 'reference'] as const),
     graphqlFastPath: readBoolean(env, 'GRAPHQL_FAST_PATH', true),
     modelWorkers: readInteger(env, 'MODEL_WORKERS', defaultModelWorkers(), 0, 64),
+    purchaseEvents: readPurchaseEvents(env),
     rateLimits: {
       purchasesPerMinute: readInteger(env, 'RATE_LIMIT_PURCHASES_PER_MINUTE', 60, 1, 1_000_000),
       computesPerMinute: readInteger(env, 'RATE_LIMIT_COMPUTES_PER_MINUTE', 1200, 1, 10_000_000),
@@ -139,7 +140,6 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     shutdownDrainMs: readInteger(env, 'SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
     corsOrigins: readOriginList(env, 'CORS_ORIGINS'),
     persistedQueryTtlSeconds: readInteger(env, 'APQ_TTL_SECONDS', 24 * 3600, 1, 30 * 24 * 3600),
-    purchaseEvents: readPurchaseEvents(env),
   };
 }
 

@@ -32,11 +32,11 @@ export const METRIC_NAMES = {
   breakerState: 'recs_model_breaker_state',
   warmupDone: 'recs_warmup_done_users',
   warmupTarget: 'recs_warmup_target_users',
+  purchaseEvents: 'recs_purchase_events_total',
+  purchaseEventsConnected: 'recs_purchase_events_connected',
   purgedKeys: 'recs_purged_keys_total',
   ttl: 'recs_cache_ttl_seconds',
   grace: 'recs_cache_grace_seconds',
-  purchaseEvents: 'recs_purchase_events_total',
-  purchaseEventsConnected: 'recs_purchase_events_connected',
 } as const;
 
 const MAX_VERSION_LABELS = 16;
@@ -238,16 +238,16 @@ export class PrometheusTelemetry implements Telemetry {
     this.#warmupTarget.set(total);
   }
 
-  purged(keys: number): void {
-    this.#purgedKeys.inc(keys);
-  }
-
   purchaseEvent(outcome: PurchaseEventOutcome): void {
     this.#purchaseEvents.inc({ outcome });
   }
 
   purchaseEventsConnected(connected: boolean): void {
     this.#purchaseEventsConnected.set(connected ? 1 : 0);
+  }
+
+  purged(keys: number): void {
+    this.#purgedKeys.inc(keys);
   }
 
   #operationLabel(operation: string): string {
