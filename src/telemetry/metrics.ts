@@ -188,7 +188,7 @@ export class PrometheusTelemetry implements Telemetry {
     });
     this.#purchaseEventsConnected = new Gauge({
       name: METRIC_NAMES.purchaseEventsConnected,
-      help: 'Purchase event consumer: 1 while connected to its broker with the consumer bound, else 0 (absent events config: stays 0).',
+      help: 'Purchase event consumer: 1 while connected to its broker with the consumer bound, else 0 (stays 0 when no broker is configured).',
       registers,
     });
   }
