@@ -11,7 +11,7 @@
 import { fileURLToPath } from 'node:url';
 import { encodeEntry, encodeEntryV1 } from '../src/cache/entry-codec.js';
 import { userKeys } from '../src/cache/key-scheme.js';
-import { redisCli, startRedis } from '../test/support/redis-server.js';
+import { redisCli, startRedis } from '../src/dev/redis-server.js';
 import { MODEL_VERSION, populate, syntheticEntry, userIdAt } from './populate.js';
 import { describeMachine, writeJson } from './report.js';
 

@@ -7,8 +7,8 @@
  */
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { startRedis } from '../test/support/redis-server.js';
-import { postGraphQL, startGatewayProcess } from '../test/support/gateway.js';
+import { startRedis } from '../src/dev/redis-server.js';
+import { postGraphQL, startGatewayProcess } from '../src/dev/gateway-process.js';
 
 const USERS = 1000;
 const PER_REQUEST = 50;

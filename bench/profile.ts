@@ -11,8 +11,8 @@
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startRedis } from '../test/support/redis-server.js';
-import type { RedisProcess } from '../test/support/redis-server.js';
+import { startRedis } from '../src/dev/redis-server.js';
+import type { RedisProcess } from '../src/dev/redis-server.js';
 import { createBenchAuth } from './auth.js';
 import { profileTables, summariseProfile } from './cpu-profile.js';
 import { gatewayEnvironment } from './gateway-env.js';

@@ -15,8 +15,8 @@
  * (V8 profiles into bench/results/profiles/; summarise with `npx tsx bench/profile-summary.ts`).
  */
 import { fileURLToPath } from 'node:url';
-import { startRedis } from '../test/support/redis-server.js';
-import type { RedisProcess } from '../test/support/redis-server.js';
+import { startRedis } from '../src/dev/redis-server.js';
+import type { RedisProcess } from '../src/dev/redis-server.js';
 import { createBenchAuth } from './auth.js';
 import { expectSource, postAndCheck, warmUsers } from './graphql-client.js';
 import type { Source } from './graphql-client.js';

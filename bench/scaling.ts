@@ -15,7 +15,7 @@
  * Writes bench/results/issue7/scaling.json.
  */
 import { fileURLToPath } from 'node:url';
-import { redisCli, startRedis } from '../test/support/redis-server.js';
+import { redisCli, startRedis } from '../src/dev/redis-server.js';
 import { createBenchAuth } from './auth.js';
 import { gatewayEnvironment } from './gateway-env.js';
 import { runLoad } from './load.js';
