@@ -1,5 +1,5 @@
 /**
- * Issue 3's freshness figures, measured on real gateways over HTTP:
+ * The freshness figures of docs/benchmarks.md, measured on real gateways over HTTP:
  *   1. the share of reads answered without waiting for the model while 1,000 warm users' TTLs roll over,
  *      with a grace period (stale-while-revalidate) and without one;
  *   2. model computations for 500 concurrent requests on one cold user spread over 2 gateway processes.

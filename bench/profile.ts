@@ -6,7 +6,7 @@
  * compiled executor; PROFILE_TARGET=baseline profiles the bare Apollo server of `run.ts` under the same load, and
  * PROFILE_TARGET=response-cache that server behind Apollo's response cache.
  *
- * Writes bench/results/issue7/profile-<executor>-<store>.md (profile-baseline.md, profile-response-cache.md).
+ * Writes bench/results/hit-path/profile-<executor>-<store>.md (profile-baseline.md, profile-response-cache.md).
  */
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ import { warmThroughGraphQL } from './warm.js';
 import { choice, whole } from './options.js';
 import { log } from './log.js';
 
-const RESULTS_DIR = fileURLToPath(new URL('./results/issue7/', import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL('./results/hit-path/', import.meta.url));
 const WARMUP_SECONDS = 2;
 
 export async function profileHitPath(): Promise<void> {

@@ -7,7 +7,7 @@
  *
  * Scenarios: hit-memory, hit-redis (own redis-server, never :6379), apollo-response-cache (not the gateway: the
  * baseline behind Apollo's whole-response cache plugin, every response a cache hit after the warm-up: the bar for a
- * hit in issue 7), miss (a new user per request), batch-50 (50 aliased fields of warm users in one query). Prints a markdown report and writes bench/results/latest.json.
+ * gateway hit), miss (a new user per request), batch-50 (50 aliased fields of warm users in one query). Prints a markdown report and writes bench/results/latest.json.
  *
  * Settings (environment, all optional; see options.ts): BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (2), BENCH_ROUNDS (2),
  * BENCH_CONNECTIONS (50), BENCH_BATCH_CONNECTIONS (10), BENCH_USERS (2000), BENCH_MODEL_USERS (1000),

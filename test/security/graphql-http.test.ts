@@ -1,5 +1,5 @@
 /**
- * GraphQL over HTTP compliance (issue 5, part 4): the `graphql-http` server audit suite against a running gateway.
+ * GraphQL over HTTP compliance: the `graphql-http` server audit suite against a running gateway.
  *
  * Apollo alone: 55 ok, 3 notices, 3 warnings. The warnings (400 instead of 200 for parse, validation and
  * variable-coercion failures under `Accept: application/json`) are closed by the json-status plugin. The 3 notices

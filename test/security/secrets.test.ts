@@ -1,5 +1,5 @@
 /**
- * Secrets stay secret (issue 5, part 6): in production mode an internal error reaches the client as "Internal server
+ * Secrets stay secret: in production mode an internal error reaches the client as "Internal server
  * error" with no message, stack trace or path of its own, and neither responses nor logs ever contain a bearer token
  * (valid or not), Basic credentials or AUTH_JWT_SECRET, after a mix of good, failing and hostile requests.
  */
