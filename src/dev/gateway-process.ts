@@ -12,7 +12,7 @@ export interface GatewayProcess {
   readonly child: ChildProcess;
   /** Everything the process wrote, for assertions on logs. */
   output(): string;
-  /** Sends a signal and resolves with the exit code. */
+  /** Sends a signal and resolves with the exit code once the process has exited and all its output is read. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -33,7 +33,9 @@ export async function startGatewayProcess(env: Record<string, string> = {}): Pro
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
+  // 'close', not 'exit': it comes once the process has exited and its output has been read to the end, so a caller
+  // that awaits stop() sees everything the process wrote.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => {
     live.delete(child);
     resolve(code);
   }));
