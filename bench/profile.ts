@@ -66,8 +66,12 @@ export async function profileHitPath(): Promise<void> {
       seconds,
       body: cyclingUsers(users),
       headers,
-      onWindowOpen: () => (before = gateway.stats()),
-      onWindowClose: () => (after = gateway.stats()),
+      onWindowOpen: () => {
+        before = gateway.stats();
+      },
+      onWindowClose: () => {
+        after = gateway.stats();
+      },
     });
     const counters = before === undefined || after === undefined ? undefined : serverDelta(await before, await after, load.responses).telemetry;
     await gateway.stop();

@@ -136,8 +136,12 @@ async function measure(
     seconds: options.seconds,
     body: scenario.bodies(),
     headers: scenario.headers,
-    onWindowOpen: () => (before = settledLater(server.stats())),
-    onWindowClose: () => (after = settledLater(server.stats())),
+    onWindowOpen: () => {
+      before = settledLater(server.stats());
+    },
+    onWindowClose: () => {
+      after = settledLater(server.stats());
+    },
   });
   if (before === undefined || after === undefined) throw new Error(`${server.name}: the measured window never closed`);
   const delta = serverDelta(await before, await after, load.responses);

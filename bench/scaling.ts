@@ -77,8 +77,12 @@ async function measure(gateway: BenchServer, population: number, usersPerRequest
     seconds,
     body: randomBodies(population, usersPerRequest),
     headers,
-    onWindowOpen: () => (before = gateway.stats()),
-    onWindowClose: () => (after = gateway.stats()),
+    onWindowOpen: () => {
+      before = gateway.stats();
+    },
+    onWindowClose: () => {
+      after = gateway.stats();
+    },
   });
   if (before === undefined || after === undefined) throw new Error('the measured window never closed');
   const [start, end] = await Promise.all([before, after]);

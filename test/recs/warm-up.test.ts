@@ -233,10 +233,10 @@ describe('npm run warm-up (Redis, a real model server as the new version)', () =
   it('refuses to run without a model URL or without Redis, with a usage message', async () => {
     await expect(run('npm', ['run', '--silent', 'warm-up'], { env: { ...process.env, REDIS_URL: redis.url } })).rejects.toMatchObject({
       code: 2,
-      stderr: expect.stringContaining('usage'),
+      stderr: expect.stringContaining('usage') as unknown,
     });
     await expect(
       run('npm', ['run', '--silent', 'warm-up', '--', '--model-url', v2.url], { env: { ...process.env, REDIS_URL: '', REDIS_CLUSTER_URLS: '' } }),
-    ).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('REDIS_URL') });
+    ).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('REDIS_URL') as unknown });
   });
 });

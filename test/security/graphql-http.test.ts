@@ -63,7 +63,7 @@ describe('graphql-http server audits', () => {
     // Each notice is Apollo's CSRF refusal, not something else.
     for (const result of failing) {
       expect(result.response.status, result.id).toBe(400);
-      const body = (await result.response.text()) as string;
+      const body = await result.response.text();
       expect(body, result.id).toMatch(/Cross-Site Request Forgery/);
     }
   });

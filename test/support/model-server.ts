@@ -5,7 +5,6 @@
 import type { FastifyRequest } from 'fastify';
 import { BuiltinModel } from '../../src/model/builtin-model.js';
 import { createModelServer, STATS_PATH } from '../../src/model/server/model-server.js';
-import type { ModelServerStats } from '../../src/model/server/model-server.js';
 import { CountingModel } from './models.js';
 
 export { startModelServerProcess } from '../../src/dev/model-server-process.js';
