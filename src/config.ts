@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { isValidSubject, subjectMatches } from './events/subjects.js';
+import { isValidSubject, subjectMatches } from './nats-subjects.js';
 
 /**
  * Configuration: read once at start-up from the environment, validated, and passed down as one typed object.

@@ -41,7 +41,7 @@ export const GRAPHQL_PATH = '/graphql';
  * (the process is up), `/readyz` (ready to serve, with the store's and the model's state; see `readiness.ts`) and
  * `/metrics` (Prometheus). Every request gets an id (`x-request-id`) and one log line (`request-log.ts`). Fastify
  * over Node's http: it adds body limits, routing and a clean close, and measured at parity with Apollo's
- * standalone server (README).
+ * standalone server.
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
   const app = Fastify({

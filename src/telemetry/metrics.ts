@@ -12,8 +12,8 @@ import type {
 } from './events.js';
 
 /**
- * Prometheus metrics built on the telemetry events. Names are a contract with dashboards (grafana/ and the README's
- * alerting notes): add, never rename. No label ever carries a user id; `model_version` is capped to a few distinct
+ * Prometheus metrics built on the telemetry events. Names are a contract with dashboards (grafana/ and the
+ * alerts of docs/operations.md): add, never rename. No label ever carries a user id; `model_version` is capped to a few distinct
  * values so a misbehaving model cannot blow up the series count.
  */
 export const METRIC_NAMES = {

@@ -9,7 +9,7 @@ import { GraphQLError } from 'graphql';
 import { MAX_EVENT_BYTES, parsePurchaseEvent } from '../../src/events/purchase-event.js';
 import { createPurchaseEventHandler, retryDelay } from '../../src/events/purchase-event-handler.js';
 import type { PurchaseRecorder } from '../../src/events/purchase-event-handler.js';
-import { isValidSubject, subjectMatches } from '../../src/events/subjects.js';
+import { isValidSubject, subjectMatches } from '../../src/nats-subjects.js';
 import type { PurchaseResult } from '../../src/purchases/purchase-result.js';
 import type { PurchaseEventOutcome } from '../../src/telemetry/events.js';
 import { silentLogger } from '../../src/telemetry/events.js';

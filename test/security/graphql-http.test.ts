@@ -1,5 +1,5 @@
 /**
- * GraphQL over HTTP compliance (issue 5, part 4): the `graphql-http` server audit suite against a running gateway.
+ * GraphQL over HTTP compliance: the `graphql-http` server audit suite against a running gateway.
  *
  * Apollo alone: 55 ok, 3 notices, 3 warnings. The warnings (400 instead of 200 for parse, validation and
  * variable-coercion failures under `Accept: application/json`) are closed by the json-status plugin. The 3 notices
@@ -63,7 +63,7 @@ describe('graphql-http server audits', () => {
     // Each notice is Apollo's CSRF refusal, not something else.
     for (const result of failing) {
       expect(result.response.status, result.id).toBe(400);
-      const body = (await result.response.text()) as string;
+      const body = await result.response.text();
       expect(body, result.id).toMatch(/Cross-Site Request Forgery/);
     }
   });
