@@ -12,6 +12,7 @@ import { createAuthenticator } from './auth/authenticator.js';
 import { versionScanPatterns } from './cache/key-scheme.js';
 import { ClientLimits } from './limits/client-limits.js';
 import { PurchaseService } from './purchases/purchase-service.js';
+import { REMOTE_CATALOGUE_ITEM_CHECK, catalogueItemCheck } from './purchases/item-check.js';
 import { defaultTtlPolicy } from './cache/ttl-policy.js';
 import { PersistedQueryCache } from './graphql/persisted-query-cache.js';
 import { cacheSignalsPlugin } from './graphql/plugins/cache-signals/index.js';
@@ -131,6 +132,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     logger.warn('AUTHENTICATION IS OFF: every caller may read any user and record purchases. Set AUTH_JWT_SECRET or AUTH_JWKS_URL; production refuses to start without one.');
   }
   const limits = new ClientLimits(config.rateLimits);
+  const items = config.modelUrl === undefined ? catalogueItemCheck(catalog) : REMOTE_CATALOGUE_ITEM_CHECK;
   const admin = {
     purgeModelVersion: async (modelVersion: string) => {
       const removed = await store.purgeVersion(versionScanPatterns(config.keyPrefix, modelVersion), 500);
@@ -150,6 +152,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
       recommendations,
       record,
       purchases,
+      items,
       principal,
       clientId,
       limits,
