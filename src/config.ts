@@ -10,8 +10,17 @@ import { availableParallelism } from 'node:os';
 export interface GatewayConfig {
   /** TCP port of the HTTP server. */
   readonly port: number;
-  /** Interface to bind; 0.0.0.0 serves every interface. */
+  /**
+   * Interface to bind; 0.0.0.0 serves every interface. Default: 0.0.0.0 with authentication configured (or open
+   * access explicitly allowed), else 127.0.0.1, and without auth a non-loopback HOST is refused at start-up.
+   */
   readonly host: string;
+  /**
+   * ALLOW_UNAUTHENTICATED=true: serving callers beyond this machine without authentication is intended (a demo, a
+   * network already closed by other means). Without it, a gateway without auth listens on loopback only, the way
+   * Redis's protected mode does. Never in production.
+   */
+  readonly allowUnauthenticated: boolean;
   /** Redis connection URL; undefined selects the in-memory Keyv store (one process only). */
   readonly redisUrl: string | undefined;
   /** Redis Cluster seed node URLs; when non-empty, takes precedence over `redisUrl`. */
@@ -79,6 +88,11 @@ export type AuthConfig =
       readonly jwksUrl: string | undefined;
       readonly issuer: string | undefined;
       readonly audience: string | undefined;
+      /**
+       * The longest validity a token may have (AUTH_MAX_TOKEN_LIFETIME_SECONDS): `exp` at most this far after `iat`,
+       * and at most this far ahead of now. A token without `exp` is always refused.
+       */
+      readonly maxTokenLifetimeSeconds: number;
     };
 
 export class ConfigError extends Error {
@@ -89,9 +103,12 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const nodeEnv = readNodeEnv(env);
+  const auth = readAuth(env, nodeEnv);
+  const allowUnauthenticated = readBoolean(env, 'ALLOW_UNAUTHENTICATED', false);
   return {
     port: readInteger(env, 'PORT', 4000, 0, 65535),
-    host: readString(env, 'HOST', '0.0.0.0'),
+    host: readHost(env, auth, allowUnauthenticated),
+    allowUnauthenticated,
     redisUrl: readRedisUrl(env, 'REDIS_URL'),
     redisClusterUrls: readRedisUrlList(env, 'REDIS_CLUSTER_URLS'),
     keyPrefix: readKeyPrefix(env, 'CACHE_KEY_PREFIX'),
@@ -105,7 +122,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     listSize: readInteger(env, 'RECS_LIST_SIZE', 100, 1, 1000),
     redisTimeoutMs: readInteger(env, 'REDIS_TIMEOUT_MS', 1000, 10, 60_000),
     nodeEnv,
-    auth: readAuth(env, nodeEnv),
+    auth,
     introspection: readBoolean(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
     graphqlExecutor: readOneOf(env, 'GRAPHQL_EXECUTOR', 'jit', ['jit', 'reference'] as const),
     graphqlFastPath: readBoolean(env, 'GRAPHQL_FAST_PATH', true),
@@ -170,6 +187,7 @@ function readAuth(env: Env, nodeEnv: GatewayConfig['nodeEnv']): AuthConfig {
   const jwksUrl = env.AUTH_JWKS_URL === '' ? undefined : env.AUTH_JWKS_URL;
   if (secret === undefined && jwksUrl === undefined) {
     if (nodeEnv === 'production') {
+      // ALLOW_UNAUTHENTICATED does not change this: production always needs authentication.
       throw new ConfigError(
         'NODE_ENV=production needs authentication: set AUTH_JWT_SECRET (HS256, at least 32 bytes) or AUTH_JWKS_URL',
       );
@@ -200,7 +218,29 @@ function readAuth(env: Env, nodeEnv: GatewayConfig['nodeEnv']): AuthConfig {
     jwksUrl,
     issuer: env.AUTH_JWT_ISSUER === '' ? undefined : env.AUTH_JWT_ISSUER,
     audience: env.AUTH_JWT_AUDIENCE === '' ? undefined : env.AUTH_JWT_AUDIENCE,
+    maxTokenLifetimeSeconds: readInteger(env, 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', 24 * 3600, 60, 30 * 24 * 3600),
   };
+}
+
+/**
+ * Safe when forgotten: without authentication the gateway binds loopback unless ALLOW_UNAUTHENTICATED=true says open
+ * access is intended, and an explicit non-loopback HOST without either is a configuration error, not a warning line.
+ */
+function readHost(env: Env, auth: AuthConfig, allowUnauthenticated: boolean): string {
+  const open = auth.mode === 'jwt' || allowUnauthenticated;
+  const host = readString(env, 'HOST', open ? '0.0.0.0' : '127.0.0.1');
+  if (!open && !isLoopback(host)) {
+    throw new ConfigError(
+      `HOST=${host} serves other machines, but no authentication is configured: set AUTH_JWT_SECRET or AUTH_JWKS_URL, ` +
+        'or ALLOW_UNAUTHENTICATED=true if open access is intended (without either, the gateway listens on 127.0.0.1 only)',
+    );
+  }
+  return host;
+}
+
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^(::ffff:)?127(\.\d{1,3}){3}$/.test(bare);
 }
 
 function readHttpUrl(env: Env, name: string): string | undefined {
