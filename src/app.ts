@@ -129,7 +129,11 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   });
   const authenticate = createAuthenticator(config.auth);
   if (config.auth.mode === 'none') {
-    logger.warn('AUTHENTICATION IS OFF: every caller may read any user and record purchases. Set AUTH_JWT_SECRET or AUTH_JWKS_URL; production refuses to start without one.');
+    logger.warn(
+      config.allowUnauthenticated
+        ? `AUTHENTICATION IS OFF and open access is on (ALLOW_UNAUTHENTICATED=true): every caller that reaches ${config.host} may read any user and record purchases. Set AUTH_JWT_SECRET or AUTH_JWKS_URL; production refuses to start without one.`
+        : `AUTHENTICATION IS OFF: listening on loopback (${config.host}) only; every local caller may read any user and record purchases. Set AUTH_JWT_SECRET or AUTH_JWKS_URL to serve other machines (or ALLOW_UNAUTHENTICATED=true if open access is intended); production refuses to start without one.`,
+    );
   }
   const limits = new ClientLimits(config.rateLimits);
   const items = config.modelUrl === undefined ? catalogueItemCheck(catalog) : REMOTE_CATALOGUE_ITEM_CHECK;
