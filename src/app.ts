@@ -11,6 +11,12 @@ import type { FastifyRequest } from 'fastify';
 import { createAuthenticator } from './auth/authenticator.js';
 import { versionScanPatterns } from './cache/key-scheme.js';
 import { ClientLimits } from './limits/client-limits.js';
+import { ConfigError } from './config.js';
+import { checkEvictionPolicy, evictionAdvice } from './cache/eviction-policy.js';
+import { closeRedisConnection, openRedisConnection } from './cache/redis-connection.js';
+import type { RedisConnection } from './cache/redis-connection.js';
+import { persistedQueriesPlugin } from './graphql/plugins/persisted-queries/index.js';
+import { TrustedDocumentsCache, loadTrustedDocuments } from './graphql/trusted-documents.js';
 import { PurchaseService } from './purchases/purchase-service.js';
 import { REMOTE_CATALOGUE_ITEM_CHECK, catalogueItemCheck } from './purchases/item-check.js';
 import { defaultTtlPolicy } from './cache/ttl-policy.js';
@@ -76,6 +82,11 @@ const CACHE_NAME = 'recs-gateway';
  */
 export async function createApp(config: GatewayConfig, parts: AppParts = {}): Promise<App> {
   const logger = parts.logger ?? createLogger(config.logLevel);
+  // First, before anything that would need closing: both may refuse to start (ConfigError).
+  const trusted = config.trustedDocuments.manifestPath === undefined ? undefined : await loadTrustedDocuments(config.trustedDocuments.manifestPath);
+  // Budgets are shared by every replica through Redis, on a connection of their own, which also answers the
+  // start-up check of Redis's eviction policy.
+  const limitsConnection = await openSharedLimitsConnection(config, logger);
   const telemetry =
     parts.telemetry ?? new PrometheusTelemetry({ ttlSeconds: config.cacheTtlSeconds, graceSeconds: config.cacheGraceSeconds });
   const catalog = parts.catalog ?? createCatalog();
@@ -101,6 +112,13 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     activity: activity.recorder,
   });
 
+  const limits = new ClientLimits({
+    ...config.rateLimits,
+    shared: limitsConnection === undefined ? undefined : { connection: limitsConnection, keyPrefix: config.keyPrefix, timeoutMs: config.redisTimeoutMs },
+    persistedQueries: { ...config.persistedQueryBudgets, windowSeconds: config.persistedQueryTtlSeconds },
+  });
+  const registered = new PersistedQueryCache({ store, keyPrefix: config.keyPrefix, ttlSeconds: config.persistedQueryTtlSeconds, telemetry, logger });
+
   const readiness = new Readiness({ store, model, timeoutMs: READINESS_TIMEOUT_MS });
   // The fast path runs operations the compiled executor has published; with graphql-js (or switched off) Apollo
   // answers every request.
@@ -114,9 +132,19 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     executor: config.graphqlExecutor,
     known,
     chooseMediaType,
-    plugins: [operationMetricsPlugin(telemetry), cacheSignalsPlugin({ cacheName: CACHE_NAME }), jsonStatusPlugin<GatewayContext>(), internalErrorsPlugin<GatewayContext>(logger)],
+    plugins: [
+      operationMetricsPlugin(telemetry),
+      cacheSignalsPlugin({ cacheName: CACHE_NAME }),
+      jsonStatusPlugin<GatewayContext>(),
+      internalErrorsPlugin<GatewayContext>(logger),
+      persistedQueriesPlugin<GatewayContext>({
+        admit: (context, bytes) => limits.admitPersistedQuery(context.clientId, bytes),
+        trustedOnly: config.trustedDocuments.only ? trusted : undefined,
+        logger,
+      }),
+    ],
     persistedQueries: {
-      cache: new PersistedQueryCache({ store, keyPrefix: config.keyPrefix, ttlSeconds: config.persistedQueryTtlSeconds, telemetry, logger }),
+      cache: trusted === undefined ? registered : new TrustedDocumentsCache(trusted, registered, config.trustedDocuments.only),
       ttlSeconds: config.persistedQueryTtlSeconds,
     },
   });
@@ -135,7 +163,6 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
         : `AUTHENTICATION IS OFF: listening on loopback (${config.host}) only; every local caller may read any user and record purchases. Set AUTH_JWT_SECRET or AUTH_JWKS_URL to serve other machines (or ALLOW_UNAUTHENTICATED=true if open access is intended); production refuses to start without one.`,
     );
   }
-  const limits = new ClientLimits(config.rateLimits);
   const items = config.modelUrl === undefined ? catalogueItemCheck(catalog) : REMOTE_CATALOGUE_ITEM_CHECK;
   const admin = {
     purgeModelVersion: async (modelVersion: string) => {
@@ -199,10 +226,49 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
         logger.warn({ drainMs: config.shutdownDrainMs }, 'drain time over: cut the connections of requests still in flight');
       }
       await apollo.stop();
-      const closed = await settleWithin([activity.close(), store.close(), model.close()], DEPENDENCY_CLOSE_MS);
+      const closed = await settleWithin(
+        [activity.close(), store.close(), model.close(), ...(limitsConnection === undefined ? [] : [closeRedisConnection(limitsConnection)])],
+        DEPENDENCY_CLOSE_MS,
+      );
       logger.info({ drained: drain.drained, drainElapsedMs: drain.elapsedMs, dependenciesClosed: closed }, 'gateway closed');
     },
   };
+}
+
+/**
+ * With Redis: a connection for the shared budgets, connecting in the background (a Redis down at start-up is
+ * retried; budgets meanwhile count per process), and the eviction-policy check, which refuses to start in
+ * production when Redis may evict order records and warns otherwise (or when the policy cannot be read).
+ */
+async function openSharedLimitsConnection(config: GatewayConfig, logger: PinoLogger): Promise<RedisConnection | undefined> {
+  if (config.redisClusterUrls.length === 0 && config.redisUrl === undefined) return undefined;
+  let lastReport = 0;
+  const connection = openRedisConnection({
+    url: config.redisUrl,
+    clusterUrls: config.redisClusterUrls,
+    timeoutMs: config.redisTimeoutMs,
+    onError(error) {
+      const now = Date.now();
+      if (now - lastReport < 5_000) return;
+      lastReport = now;
+      logger.warn({ err: error }, 'redis connection for shared budgets failed; budgets count per process until it returns');
+    },
+  });
+  const connected = connection.client.connect().then(
+    () => true,
+    () => false,
+  );
+  await Promise.race([connected, new Promise((resolve) => setTimeout(resolve, config.redisTimeoutMs).unref())]);
+  const check = await checkEvictionPolicy(connection, config.redisTimeoutMs);
+  const advice = evictionAdvice(check);
+  if (advice !== undefined) {
+    if (config.nodeEnv === 'production' && check.verdict === 'unsafe') {
+      await closeRedisConnection(connection);
+      throw new ConfigError(`NODE_ENV=production refuses a Redis that may evict order records: ${advice}`);
+    }
+    logger.warn({ eviction: check }, advice);
+  }
+  return connection;
 }
 
 function createStore(config: GatewayConfig, logger: PinoLogger): CacheStore {

@@ -55,6 +55,22 @@ export interface GatewayConfig {
   readonly corsOrigins: readonly string[];
   /** How long an automatic persisted query (APQ) document stays registered in the store. */
   readonly persistedQueryTtlSeconds: number;
+  /**
+   * Bounds on automatic persisted query registrations, so documents cannot fill the shared store: the largest
+   * document stored (APQ_MAX_DOCUMENT_BYTES), registrations per client (APQ_CLIENT_REGISTRATIONS) and bytes for all
+   * clients together (APQ_STORE_BUDGET_BYTES), each per APQ_TTL_SECONDS window.
+   */
+  readonly persistedQueryBudgets: {
+    readonly maxDocumentBytes: number;
+    readonly perClient: number;
+    readonly globalBytes: number;
+  };
+  /**
+   * Trusted documents: a manifest of the operations the apps were built with (TRUSTED_DOCUMENTS_MANIFEST; GraphQL
+   * Code Generator's `persisted-documents.json` or Apollo's persisted query manifest), always served by hash; with
+   * TRUSTED_DOCUMENTS_ONLY=true nothing else runs and nothing is registered.
+   */
+  readonly trustedDocuments: { readonly manifestPath: string | undefined; readonly only: boolean };
   /** How bearer tokens are verified; `none` only outside production. */
   readonly auth: AuthConfig;
   /** Introspection is off in production unless explicitly enabled. */
@@ -135,6 +151,12 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     shutdownDrainMs: readInteger(env, 'SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
     corsOrigins: readOriginList(env, 'CORS_ORIGINS'),
     persistedQueryTtlSeconds: readInteger(env, 'APQ_TTL_SECONDS', 24 * 3600, 1, 30 * 24 * 3600),
+    persistedQueryBudgets: {
+      maxDocumentBytes: readInteger(env, 'APQ_MAX_DOCUMENT_BYTES', 16 * 1024, 0, 64 * 1024),
+      perClient: readInteger(env, 'APQ_CLIENT_REGISTRATIONS', 100, 1, 1_000_000),
+      globalBytes: readInteger(env, 'APQ_STORE_BUDGET_BYTES', 8 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+    },
+    trustedDocuments: readTrustedDocuments(env),
   };
 }
 
@@ -241,6 +263,15 @@ function readHost(env: Env, auth: AuthConfig, allowUnauthenticated: boolean): st
 export function isLoopback(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
   return bare === 'localhost' || bare === '::1' || /^(::ffff:)?127(\.\d{1,3}){3}$/.test(bare);
+}
+
+function readTrustedDocuments(env: Env): GatewayConfig['trustedDocuments'] {
+  const manifestPath = env.TRUSTED_DOCUMENTS_MANIFEST === '' ? undefined : env.TRUSTED_DOCUMENTS_MANIFEST;
+  const only = readBoolean(env, 'TRUSTED_DOCUMENTS_ONLY', false);
+  if (only && manifestPath === undefined) {
+    throw new ConfigError('TRUSTED_DOCUMENTS_ONLY=true needs TRUSTED_DOCUMENTS_MANIFEST, the path of the manifest of allowed operations');
+  }
+  return { manifestPath, only };
 }
 
 function readHttpUrl(env: Env, name: string): string | undefined {

@@ -21,7 +21,17 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await createApp(config);
+  let app;
+  try {
+    app = await createApp(config);
+  } catch (error) {
+    // Some settings can only be judged against what they point at (Redis's eviction policy): the same exit.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`recs-gateway: invalid configuration: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
   const url = await app.listen();
   app.logger.info(
     {
