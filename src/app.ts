@@ -204,6 +204,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     bodyLimit: 64 * 1024,
     corsOrigins: config.corsOrigins,
     fastPath: known === undefined ? undefined : createFastPath({ known, chooseMediaType, telemetry, cacheName: CACHE_NAME }),
+    trustedOnly: config.trustedDocuments.only ? trusted : undefined,
   });
 
   return {

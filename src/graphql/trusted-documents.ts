@@ -119,6 +119,17 @@ export class TrustedDocumentsCache implements KeyValueCache<string> {
 
 const APQ_PREFIX = 'apq:';
 
+/**
+ * For the HTTP layer in trusted-only mode: the full query text a GraphQL request carries (POST body or GET
+ * parameter) when that text is not a trusted document, so it can be refused before Apollo parses it; undefined when
+ * the request may go on (a trusted text, a request by hash only, or no text at all, which Apollo answers itself).
+ */
+export function untrustedQueryText(trusted: TrustedDocuments, method: string, body: unknown, query: unknown): string | undefined {
+  const source = method === 'GET' ? query : body;
+  if (!isRecord(source) || typeof source.query !== 'string') return undefined;
+  return trusted.trusts(sha256(source.query)) ? undefined : source.query;
+}
+
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }

@@ -6,6 +6,9 @@ import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { GatewayContext } from '../graphql/context.js';
 import type { FastPath } from '../graphql/fast-path.js';
 import type { RequestRecord } from '../graphql/request-record.js';
+import { untrustedQueryText } from '../graphql/trusted-documents.js';
+import type { TrustedDocuments } from '../graphql/trusted-documents.js';
+import { QueryNotInSafelistError } from '../errors.js';
 import { registerIde, wantsIde } from './ide.js';
 import type { Readiness } from './readiness.js';
 import { REQUEST_ID_HEADER, recordOf, registerRequestLog, requestIdOf } from './request-log.js';
@@ -25,6 +28,8 @@ export interface HttpServerOptions {
   readonly corsOrigins: readonly string[];
   /** Answers known query documents without Apollo's pipeline (graphql/fast-path.ts); absent, Apollo answers all. */
   readonly fastPath?: FastPath;
+  /** TRUSTED_DOCUMENTS_ONLY=true: any other full-text document is refused here, before it is parsed. */
+  readonly trustedOnly?: TrustedDocuments;
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -69,6 +74,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   };
   const graphql = fastifyApolloHandler(options.apollo, { context: async (request) => contextOf(request) });
   const fastPath = options.fastPath;
+  const trustedOnly = options.trustedOnly;
+  // The refusal as Apollo would format it: one error, no `data` (a request error).
+  const refusal = new QueryNotInSafelistError();
+  const safelistRefusal = JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.extensions.code } }] });
 
   app.route({
     method: ['GET', 'POST'],
@@ -76,6 +85,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     handler: async function (request, reply) {
       if (request.method === 'GET' && wantsIde(request.headers.accept)) {
         return reply.type('text/html; charset=utf-8').header('content-security-policy', ide.csp).send(ide.page);
+      }
+      if (trustedOnly !== undefined && untrustedQueryText(trustedOnly, request.method, request.body, request.query) !== undefined) {
+        return reply.code(400).type('application/json; charset=utf-8').header('cache-control', 'no-store').send(`${safelistRefusal}\n`);
       }
       if (fastPath !== undefined && request.method === 'POST') {
         const answer = await fastPath.serve({
