@@ -2,6 +2,8 @@
  * Tokens expire: `exp` is required, and no token may be valid for longer than AUTH_MAX_TOKEN_LIFETIME_SECONDS,
  * counted from `iat` and from now (a far `exp` with a back-dated or missing `iat` is held to the same bound).
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator, withinLifetime } from '../../src/auth/authenticator.js';
@@ -82,4 +84,21 @@ describe('AUTH_MAX_TOKEN_LIFETIME_SECONDS', () => {
     }
     expect(() => loadConfig({ ...base, AUTH_MAX_TOKEN_LIFETIME_SECONDS: '0' })).toThrow(/AUTH_MAX_TOKEN_LIFETIME_SECONDS must be a whole number from 60 to 2592000/);
   });
+});
+
+describe('npm run token', () => {
+  const cli = fileURLToPath(new URL('../../src/cli/token.ts', import.meta.url));
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { env: { ...process.env, AUTH_JWT_SECRET: SECRET, ...env }, encoding: 'utf8', timeout: 60_000 });
+
+  it('refuses to mint a token the gateway would refuse as too long-lived', () => {
+    const refused = run(['--sub', 'u1', '--ttl', String(DAY + 1)]);
+    expect(refused.status).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain(`--ttl must be at most AUTH_MAX_TOKEN_LIFETIME_SECONDS (${DAY}), but got: ${DAY + 1}`);
+    expect(run(['--sub', 'u1', '--ttl', '7200'], { AUTH_MAX_TOKEN_LIFETIME_SECONDS: '3600' }).status).toBe(2);
+    const minted = run(['--sub', 'u1', '--ttl', String(DAY)]);
+    expect(minted.status).toBe(0);
+    expect(minted.stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+  }, 60_000);
 });
