@@ -9,7 +9,7 @@ import { createApolloServer } from './graphql/apollo.js';
 import type { GatewayContext } from './graphql/context.js';
 import type { FastifyRequest } from 'fastify';
 import { createAuthenticator } from './auth/authenticator.js';
-import { versionScanPatterns } from './cache/key-scheme.js';
+import { budgetsKeyPrefix, versionScanPatterns } from './cache/key-scheme.js';
 import { ClientLimits } from './limits/client-limits.js';
 import { ConfigError } from './config.js';
 import { checkEvictionPolicy, evictionAdvice } from './cache/eviction-policy.js';
@@ -114,7 +114,10 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
 
   const limits = new ClientLimits({
     ...config.rateLimits,
-    shared: limitsConnection === undefined ? undefined : { connection: limitsConnection, keyPrefix: config.keyPrefix, timeoutMs: config.redisTimeoutMs },
+    shared:
+      limitsConnection === undefined
+        ? undefined
+        : { connection: limitsConnection, keyPrefix: budgetsKeyPrefix(config.keyPrefix), timeoutMs: config.redisTimeoutMs },
     persistedQueries: { ...config.persistedQueryBudgets, windowSeconds: config.persistedQueryTtlSeconds },
   });
   const registered = new PersistedQueryCache({ store, keyPrefix: config.keyPrefix, ttlSeconds: config.persistedQueryTtlSeconds, telemetry, logger });

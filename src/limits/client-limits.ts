@@ -19,7 +19,7 @@ export interface ClientLimitsOptions {
 export interface SharedBudgets {
   /** A connection of its own (not the cache store's): rate-limiter-flexible drives it with its own commands. */
   readonly connection: RedisConnection;
-  /** The deployment's key prefix; budgets are kept under `<prefix>limits:<budget>:<client>`. */
+  /** Budgets are kept under `<keyPrefix><budget>:<client>` (app.ts passes `<CACHE_KEY_PREFIX>recs:limits:`). */
   readonly keyPrefix: string;
   /** A budget check that Redis has not answered within this falls back to the process's own count. */
   readonly timeoutMs: number;
@@ -122,7 +122,7 @@ function budget(shared: SharedBudgets | undefined, stall: { until: number }, nam
     useRedisPackage: true,
     // Not connected (down, or reconnecting): straight to the insurance limiter instead of an error per request.
     rejectIfRedisNotReady: true,
-    keyPrefix: `${shared.keyPrefix}limits:${name}`,
+    keyPrefix: `${shared.keyPrefix}${name}`,
     points,
     duration: durationSeconds,
     insuranceLimiter: local,

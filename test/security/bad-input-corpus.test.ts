@@ -464,8 +464,8 @@ function sendRaw(url: string, request: string): Promise<{ status: number; code: 
 async function snapshot(redis: RedisProcess): Promise<Map<string, string>> {
   const values = new Map<string, string>();
   for (const key of await keysOn(redis.port)) {
-    // Leases lapse by themselves; budget counters (`limits:`) count requests, they hold no data.
-    if (key.endsWith(':lease') || key.startsWith('limits:')) continue;
+    // Leases lapse by themselves; budget counters (`recs:limits:`) count requests, they hold no data.
+    if (key.endsWith(':lease') || key.startsWith('recs:limits:')) continue;
     const type = await redisCli(redis.port, 'TYPE', key);
     values.set(key, type === 'zset' ? await redisCli(redis.port, 'ZRANGE', key, 0, -1, 'WITHSCORES') : `${type}:${await redisCli(redis.port, 'GET', key)}`);
   }

@@ -57,10 +57,10 @@ describe('two replicas on one Redis', () => {
     }
     expect(outcomes).toEqual(['ok', 'ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
     // Counted in Redis, under the deployment's prefix, with the window as its TTL.
-    const keys = (await keysOn(redis.port)).filter((key) => key.startsWith('limits:'));
-    expect(keys).toContain('limits:purchases:sub:shared-checkout');
-    expect(await redisCli(redis.port, 'GET', 'limits:purchases:sub:shared-checkout')).toBe('8');
-    expect(Number(await redisCli(redis.port, 'PTTL', 'limits:purchases:sub:shared-checkout'))).toBeGreaterThan(0);
+    const keys = (await keysOn(redis.port)).filter((key) => key.startsWith('recs:limits:'));
+    expect(keys).toContain('recs:limits:purchases:sub:shared-checkout');
+    expect(await redisCli(redis.port, 'GET', 'recs:limits:purchases:sub:shared-checkout')).toBe('8');
+    expect(Number(await redisCli(redis.port, 'PTTL', 'recs:limits:purchases:sub:shared-checkout'))).toBeGreaterThan(0);
   });
 
   it('model computations: 5 cold users in total across both replicas', async () => {
@@ -104,7 +104,7 @@ describe('two replicas on one Redis', () => {
       const probe = await token(`probe-${attempt}`, 'recommendations:read:any');
       await gql(on(0), READ_QUERY, { userId: `probe-user-${attempt}-a` }, { token: probe });
       await gql(on(1), READ_QUERY, { userId: `probe-user-${attempt}-b` }, { token: probe });
-      shared = (await redisCli(redis.port, 'GET', `limits:computes:sub:probe-${attempt}`)) === '2';
+      shared = (await redisCli(redis.port, 'GET', `recs:limits:computes:sub:probe-${attempt}`)) === '2';
       if (!shared) await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(shared).toBe(true);
@@ -127,7 +127,7 @@ describe('a Redis that stalls', () => {
     const connection = openRedisConnection({ url: redis.url, timeoutMs: 200, onError: () => {} });
     await connection.client.connect();
     cleanups.add(() => closeRedisConnection(connection));
-    const limits = new ClientLimits({ purchasesPerMinute: 2, computesPerMinute: 2, shared: { connection, keyPrefix: 'stall:', timeoutMs: 200 } });
+    const limits = new ClientLimits({ purchasesPerMinute: 2, computesPerMinute: 2, shared: { connection, keyPrefix: 'stall:limits:', timeoutMs: 200 } });
     await limits.takePurchase('c');
     expect(await redisCli(redis.port, 'GET', 'stall:limits:purchases:c')).toBe('1');
 
