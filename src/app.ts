@@ -17,6 +17,7 @@ import { closeRedisConnection, openRedisConnection } from './cache/redis-connect
 import type { RedisConnection } from './cache/redis-connection.js';
 import { persistedQueriesPlugin } from './graphql/plugins/persisted-queries/index.js';
 import { TrustedDocumentsCache, loadTrustedDocuments } from './graphql/trusted-documents.js';
+import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import { PurchaseService } from './purchases/purchase-service.js';
 import { REMOTE_CATALOGUE_ITEM_CHECK, catalogueItemCheck } from './purchases/item-check.js';
 import { defaultTtlPolicy } from './cache/ttl-policy.js';
@@ -120,7 +121,10 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
         : { connection: limitsConnection, keyPrefix: budgetsKeyPrefix(config.keyPrefix), timeoutMs: config.redisTimeoutMs },
     persistedQueries: { ...config.persistedQueryBudgets, windowSeconds: config.persistedQueryTtlSeconds },
   });
-  const registered = new PersistedQueryCache({ store, keyPrefix: config.keyPrefix, ttlSeconds: config.persistedQueryTtlSeconds, telemetry, logger });
+  const registered =
+    config.persistedQueryStore === 'local'
+      ? new InMemoryLRUCache<string>({ maxSize: config.persistedQueryBudgets.globalBytes, sizeCalculation: InMemoryLRUCache.sizeCalculation })
+      : new PersistedQueryCache({ store, keyPrefix: config.keyPrefix, ttlSeconds: config.persistedQueryTtlSeconds, telemetry, logger });
 
   const readiness = new Readiness({ store, model, timeoutMs: READINESS_TIMEOUT_MS });
   // The fast path runs operations the compiled executor has published; with graphql-js (or switched off) Apollo

@@ -66,6 +66,13 @@ export interface GatewayConfig {
     readonly globalBytes: number;
   };
   /**
+   * Where registered persisted query documents live (APQ_STORE): `shared` (default), the gateway's store, so every
+   * replica knows a document once one has it; `local`, an LRU in each process bounded by APQ_STORE_BUDGET_BYTES,
+   * so documents never share memory with lists, user states and order records (for a Redis that cannot run with
+   * `noeviction`), at the cost of one re-send per replica.
+   */
+  readonly persistedQueryStore: 'shared' | 'local';
+  /**
    * Trusted documents: a manifest of the operations the apps were built with (TRUSTED_DOCUMENTS_MANIFEST; GraphQL
    * Code Generator's `persisted-documents.json` or Apollo's persisted query manifest), always served by hash; with
    * TRUSTED_DOCUMENTS_ONLY=true nothing else runs and nothing is registered.
@@ -157,6 +164,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       globalBytes: readInteger(env, 'APQ_STORE_BUDGET_BYTES', 8 * 1024 * 1024, 1, 1024 * 1024 * 1024),
     },
     trustedDocuments: readTrustedDocuments(env),
+    persistedQueryStore: readOneOf(env, 'APQ_STORE', 'shared', ['shared', 'local'] as const),
   };
 }
 

@@ -182,3 +182,36 @@ describe('an APQ flood against Redis with maxmemory 40mb and allkeys-lru', () =>
     console.log(`APQ flood (unbounded control): ${missing.length} of ${kept.keys.size} protected keys evicted`);
   }, 180_000);
 });
+
+describe('APQ_STORE=local: documents in a bounded LRU of each process, never in Redis', () => {
+  const cleanups = new Cleanups();
+
+  afterAll(async () => {
+    await cleanups.run();
+  });
+
+  it('registers in the process only; other replicas ask for the text again; the byte budget bounds the LRU', async () => {
+    const redis = await startRedis();
+    cleanups.add(() => redis.stop());
+    const env = { AUTH_JWT_SECRET: SECRET, REDIS_URL: redis.url, APQ_STORE: 'local', APQ_STORE_BUDGET_BYTES: '50000', MODEL_WORKERS: '0' };
+    const first = await startGateway(env);
+    cleanups.add(() => first.close());
+    const second = await startGateway(env);
+    cleanups.add(() => second.close());
+    const user = await hsToken({ sub: 'local-apq', issuer: '', audience: '' });
+    const hashOnly = async (url: string, query: string) =>
+      readResponse(await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${user}` },
+        body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } } }),
+      }));
+
+    const documents = Array.from({ length: 4 }, (_, index) => document(90_000 + index, DOCUMENT_BYTES));
+    for (const query of documents) expect(await register(first.url, user, query)).toEqual({ status: 200, typename: 'Query' });
+    // 3 × 15 KB fit the 50,000-byte budget; the fourth was answered but not stored.
+    for (const query of documents.slice(0, 3)) expect((await hashOnly(first.url, query)).data).toEqual({ __typename: 'Query' });
+    expect((await hashOnly(first.url, documents[3] as string)).code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect((await hashOnly(second.url, documents[0] as string)).code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect(await apqKeys(redis)).toEqual([]);
+  });
+});
