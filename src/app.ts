@@ -9,9 +9,17 @@ import { createApolloServer } from './graphql/apollo.js';
 import type { GatewayContext } from './graphql/context.js';
 import type { FastifyRequest } from 'fastify';
 import { createAuthenticator } from './auth/authenticator.js';
-import { versionScanPatterns } from './cache/key-scheme.js';
+import { budgetsKeyPrefix, versionScanPatterns } from './cache/key-scheme.js';
 import { ClientLimits } from './limits/client-limits.js';
+import { ConfigError } from './config.js';
+import { checkEvictionPolicy, evictionAdvice } from './cache/eviction-policy.js';
+import { closeRedisConnection, openRedisConnection } from './cache/redis-connection.js';
+import type { RedisConnection } from './cache/redis-connection.js';
+import { persistedQueriesPlugin } from './graphql/plugins/persisted-queries/index.js';
+import { TrustedDocumentsCache, loadTrustedDocuments } from './graphql/trusted-documents.js';
+import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import { PurchaseService } from './purchases/purchase-service.js';
+import { REMOTE_CATALOGUE_ITEM_CHECK, catalogueItemCheck } from './purchases/item-check.js';
 import { defaultTtlPolicy } from './cache/ttl-policy.js';
 import { PersistedQueryCache } from './graphql/persisted-query-cache.js';
 import { cacheSignalsPlugin } from './graphql/plugins/cache-signals/index.js';
@@ -80,6 +88,11 @@ const CACHE_NAME = 'recs-gateway';
  */
 export async function createApp(config: GatewayConfig, parts: AppParts = {}): Promise<App> {
   const logger = parts.logger ?? createLogger(config.logLevel);
+  // First, before anything that would need closing: both may refuse to start (ConfigError).
+  const trusted = config.trustedDocuments.manifestPath === undefined ? undefined : await loadTrustedDocuments(config.trustedDocuments.manifestPath);
+  // Budgets are shared by every replica through Redis, on a connection of their own, which also answers the
+  // start-up check of Redis's eviction policy.
+  const limitsConnection = await openSharedLimitsConnection(config, logger);
   const telemetry =
     parts.telemetry ?? new PrometheusTelemetry({ ttlSeconds: config.cacheTtlSeconds, graceSeconds: config.cacheGraceSeconds });
   const catalog = parts.catalog ?? createCatalog();
@@ -105,6 +118,19 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     activity: activity.recorder,
   });
 
+  const limits = new ClientLimits({
+    ...config.rateLimits,
+    shared:
+      limitsConnection === undefined
+        ? undefined
+        : { connection: limitsConnection, keyPrefix: budgetsKeyPrefix(config.keyPrefix), timeoutMs: config.redisTimeoutMs },
+    persistedQueries: { ...config.persistedQueryBudgets, windowSeconds: config.persistedQueryTtlSeconds },
+  });
+  const registered =
+    config.persistedQueryStore === 'local'
+      ? new InMemoryLRUCache<string>({ maxSize: config.persistedQueryBudgets.globalBytes, sizeCalculation: (text: string) => InMemoryLRUCache.sizeCalculation(text) })
+      : new PersistedQueryCache({ store, keyPrefix: config.keyPrefix, ttlSeconds: config.persistedQueryTtlSeconds, telemetry, logger });
+
   const readiness = new Readiness({ store, model, timeoutMs: READINESS_TIMEOUT_MS });
   // The fast path runs operations the compiled executor has published; with graphql-js (or switched off) Apollo
   // answers every request.
@@ -118,9 +144,20 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     executor: config.graphqlExecutor,
     known,
     chooseMediaType,
-    plugins: [operationMetricsPlugin(telemetry), cacheSignalsPlugin({ cacheName: CACHE_NAME }), jsonStatusPlugin<GatewayContext>(), internalErrorsPlugin<GatewayContext>(logger), retryAfterPlugin<GatewayContext>()],
+    plugins: [
+      operationMetricsPlugin(telemetry),
+      cacheSignalsPlugin({ cacheName: CACHE_NAME }),
+      jsonStatusPlugin<GatewayContext>(),
+      internalErrorsPlugin<GatewayContext>(logger),
+      retryAfterPlugin<GatewayContext>(),
+      persistedQueriesPlugin<GatewayContext>({
+        admit: (context, bytes) => limits.admitPersistedQuery(context.clientId, bytes),
+        trustedOnly: config.trustedDocuments.only ? trusted : undefined,
+        logger,
+      }),
+    ],
     persistedQueries: {
-      cache: new PersistedQueryCache({ store, keyPrefix: config.keyPrefix, ttlSeconds: config.persistedQueryTtlSeconds, telemetry, logger }),
+      cache: trusted === undefined ? registered : new TrustedDocumentsCache(trusted, registered, config.trustedDocuments.only),
       ttlSeconds: config.persistedQueryTtlSeconds,
     },
   });
@@ -133,12 +170,16 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   });
   const authenticate = createAuthenticator(config.auth);
   if (config.auth.mode === 'none') {
-    logger.warn('AUTHENTICATION IS OFF: every caller may read any user and record purchases. Set AUTH_JWT_SECRET or AUTH_JWKS_URL; production refuses to start without one.');
+    logger.warn(
+      config.allowUnauthenticated
+        ? `AUTHENTICATION IS OFF and open access is on (ALLOW_UNAUTHENTICATED=true): every caller that reaches ${config.host} may read any user and record purchases. Set AUTH_JWT_SECRET or AUTH_JWKS_URL; production refuses to start without one.`
+        : `AUTHENTICATION IS OFF: listening on loopback (${config.host}) only; every local caller may read any user and record purchases. Set AUTH_JWT_SECRET or AUTH_JWKS_URL to serve other machines (or ALLOW_UNAUTHENTICATED=true if open access is intended); production refuses to start without one.`,
+    );
   }
-  const limits = new ClientLimits(config.rateLimits);
   // Durable purchase events (PURCHASE_EVENTS_URL): the same idempotent path as the mutation, fed by a broker.
   const purchaseEvents = createPurchaseEventIntake(config.purchaseEvents, { purchases, telemetry, logger });
   if (purchaseEvents !== undefined) readiness.includeEvents(purchaseEvents.source);
+  const items = config.modelUrl === undefined ? catalogueItemCheck(catalog) : REMOTE_CATALOGUE_ITEM_CHECK;
   const admin = {
     purgeModelVersion: async (modelVersion: string) => {
       const removed = await store.purgeVersion(versionScanPatterns(config.keyPrefix, modelVersion), 500);
@@ -158,6 +199,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
       recommendations,
       record,
       purchases,
+      items,
       principal,
       clientId,
       limits,
@@ -180,6 +222,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     fastPath: known === undefined ? undefined : createFastPath({ known, chooseMediaType, telemetry, cacheName: CACHE_NAME }),
     compressionMinBytes: config.compressionMinBytes,
     ide: config.graphqlIde ? { introspection: config.introspection, authRequired: config.auth.mode !== 'none' } : undefined,
+    trustedOnly: config.trustedDocuments.only ? trusted : undefined,
   });
 
   return {
@@ -208,10 +251,49 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
       }
       if (eventsStopped !== undefined) await settleWithin([eventsStopped], DEPENDENCY_CLOSE_MS);
       await apollo.stop();
-      const closed = await settleWithin([activity.close(), store.close(), model.close()], DEPENDENCY_CLOSE_MS);
+      const closed = await settleWithin(
+        [activity.close(), store.close(), model.close(), ...(limitsConnection === undefined ? [] : [closeRedisConnection(limitsConnection)])],
+        DEPENDENCY_CLOSE_MS,
+      );
       logger.info({ drained: drain.drained, drainElapsedMs: drain.elapsedMs, dependenciesClosed: closed }, 'gateway closed');
     },
   };
+}
+
+/**
+ * With Redis: a connection for the shared budgets, connecting in the background (a Redis down at start-up is
+ * retried; budgets meanwhile count per process), and the eviction-policy check, which refuses to start in
+ * production when Redis may evict order records and warns otherwise (or when the policy cannot be read).
+ */
+async function openSharedLimitsConnection(config: GatewayConfig, logger: PinoLogger): Promise<RedisConnection | undefined> {
+  if (config.redisClusterUrls.length === 0 && config.redisUrl === undefined) return undefined;
+  let lastReport = 0;
+  const connection = openRedisConnection({
+    url: config.redisUrl,
+    clusterUrls: config.redisClusterUrls,
+    timeoutMs: config.redisTimeoutMs,
+    onError(error) {
+      const now = Date.now();
+      if (now - lastReport < 5_000) return;
+      lastReport = now;
+      logger.warn({ err: error }, 'redis connection for shared budgets failed; budgets count per process until it returns');
+    },
+  });
+  const connected = connection.client.connect().then(
+    () => true,
+    () => false,
+  );
+  await Promise.race([connected, new Promise((resolve) => setTimeout(resolve, config.redisTimeoutMs).unref())]);
+  const check = await checkEvictionPolicy(connection, config.redisTimeoutMs);
+  const advice = evictionAdvice(check);
+  if (advice !== undefined) {
+    if (config.nodeEnv === 'production' && check.verdict === 'unsafe') {
+      await closeRedisConnection(connection);
+      throw new ConfigError(`NODE_ENV=production refuses a Redis that may evict order records: ${advice}`);
+    }
+    logger.warn({ eviction: check }, advice);
+  }
+  return connection;
 }
 
 function createStore(config: GatewayConfig, logger: PinoLogger): CacheStore {

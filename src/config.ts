@@ -11,8 +11,17 @@ import { isValidSubject, subjectMatches } from './nats-subjects.js';
 export interface GatewayConfig {
   /** TCP port of the HTTP server. */
   readonly port: number;
-  /** Interface to bind; 0.0.0.0 serves every interface. */
+  /**
+   * Interface to bind; 0.0.0.0 serves every interface. Default: 0.0.0.0 with authentication configured (or open
+   * access explicitly allowed), else 127.0.0.1, and without auth a non-loopback HOST is refused at start-up.
+   */
   readonly host: string;
+  /**
+   * ALLOW_UNAUTHENTICATED=true: serving callers beyond this machine without authentication is intended (a demo, a
+   * network already closed by other means). Without it, a gateway without auth listens on loopback only, the way
+   * Redis's protected mode does. Never in production.
+   */
+  readonly allowUnauthenticated: boolean;
   /** Redis connection URL; undefined selects the in-memory Keyv store (one process only). */
   readonly redisUrl: string | undefined;
   /** Redis Cluster seed node URLs; when non-empty, takes precedence over `redisUrl`. */
@@ -47,6 +56,29 @@ export interface GatewayConfig {
   readonly corsOrigins: readonly string[];
   /** How long an automatic persisted query (APQ) document stays registered in the store. */
   readonly persistedQueryTtlSeconds: number;
+  /**
+   * Bounds on automatic persisted query registrations, so documents cannot fill the shared store: the largest
+   * document stored (APQ_MAX_DOCUMENT_BYTES), registrations per client (APQ_CLIENT_REGISTRATIONS) and bytes for all
+   * clients together (APQ_STORE_BUDGET_BYTES), each per APQ_TTL_SECONDS window.
+   */
+  readonly persistedQueryBudgets: {
+    readonly maxDocumentBytes: number;
+    readonly perClient: number;
+    readonly globalBytes: number;
+  };
+  /**
+   * Where registered persisted query documents live (APQ_STORE): `shared` (default), the gateway's store, so every
+   * replica knows a document once one has it; `local`, an LRU in each process bounded by APQ_STORE_BUDGET_BYTES,
+   * so documents never share memory with lists, user states and order records (for a Redis that cannot run with
+   * `noeviction`), at the cost of one re-send per replica.
+   */
+  readonly persistedQueryStore: 'shared' | 'local';
+  /**
+   * Trusted documents: a manifest of the operations the apps were built with (TRUSTED_DOCUMENTS_MANIFEST; GraphQL
+   * Code Generator's `persisted-documents.json` or Apollo's persisted query manifest), always served by hash; with
+   * TRUSTED_DOCUMENTS_ONLY=true nothing else runs and nothing is registered.
+   */
+  readonly trustedDocuments: { readonly manifestPath: string | undefined; readonly only: boolean };
   /** How bearer tokens are verified; `none` only outside production. */
   readonly auth: AuthConfig;
   /** Introspection is off in production unless explicitly enabled. */
@@ -86,6 +118,11 @@ export type AuthConfig =
       readonly jwksUrl: string | undefined;
       readonly issuer: string | undefined;
       readonly audience: string | undefined;
+      /**
+       * The longest validity a token may have (AUTH_MAX_TOKEN_LIFETIME_SECONDS): `exp` at most this far after `iat`,
+       * and at most this far ahead of now. A token without `exp` is always refused.
+       */
+      readonly maxTokenLifetimeSeconds: number;
     };
 
 /** Set by PURCHASE_EVENTS_URL; every other PURCHASE_EVENTS_* variable has a default. */
@@ -114,9 +151,12 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const nodeEnv = readNodeEnv(env);
+  const auth = readAuth(env, nodeEnv);
+  const allowUnauthenticated = readBoolean(env, 'ALLOW_UNAUTHENTICATED', false);
   return {
     port: readInteger(env, 'PORT', 4000, 0, 65535),
-    host: readString(env, 'HOST', '0.0.0.0'),
+    host: readHost(env, auth, allowUnauthenticated),
+    allowUnauthenticated,
     redisUrl: readRedisUrl(env, 'REDIS_URL'),
     redisClusterUrls: readRedisUrlList(env, 'REDIS_CLUSTER_URLS'),
     keyPrefix: readKeyPrefix(env, 'CACHE_KEY_PREFIX'),
@@ -130,7 +170,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     listSize: readInteger(env, 'RECS_LIST_SIZE', 100, 1, 1000),
     redisTimeoutMs: readInteger(env, 'REDIS_TIMEOUT_MS', 1000, 10, 60_000),
     nodeEnv,
-    auth: readAuth(env, nodeEnv),
+    auth,
     introspection: readBoolean(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
     graphqlExecutor: readOneOf(env, 'GRAPHQL_EXECUTOR', 'jit', ['jit', 'reference'] as const),
     graphqlFastPath: readBoolean(env, 'GRAPHQL_FAST_PATH', true),
@@ -147,6 +187,13 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     graphqlIde: readBoolean(env, 'GRAPHQL_IDE', nodeEnv !== 'production'),
     // Above a typical hit (a 20-item list is about 2.4 KB), below a full list (100 items, 10.7 KB): http/compression.ts.
     compressionMinBytes: readInteger(env, 'HTTP_COMPRESSION_MIN_BYTES', 4096, 0, 1 << 30),
+    persistedQueryBudgets: {
+      maxDocumentBytes: readInteger(env, 'APQ_MAX_DOCUMENT_BYTES', 16 * 1024, 0, 64 * 1024),
+      perClient: readInteger(env, 'APQ_CLIENT_REGISTRATIONS', 100, 1, 1_000_000),
+      globalBytes: readInteger(env, 'APQ_STORE_BUDGET_BYTES', 8 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+    },
+    trustedDocuments: readTrustedDocuments(env),
+    persistedQueryStore: readOneOf(env, 'APQ_STORE', 'shared', ['shared', 'local'] as const),
   };
 }
 
@@ -199,6 +246,7 @@ function readAuth(env: Env, nodeEnv: GatewayConfig['nodeEnv']): AuthConfig {
   const jwksUrl = env.AUTH_JWKS_URL === '' ? undefined : env.AUTH_JWKS_URL;
   if (secret === undefined && jwksUrl === undefined) {
     if (nodeEnv === 'production') {
+      // ALLOW_UNAUTHENTICATED does not change this: production always needs authentication.
       throw new ConfigError(
         'NODE_ENV=production needs authentication: set AUTH_JWT_SECRET (HS256, at least 32 bytes) or AUTH_JWKS_URL',
       );
@@ -229,7 +277,38 @@ function readAuth(env: Env, nodeEnv: GatewayConfig['nodeEnv']): AuthConfig {
     jwksUrl,
     issuer: env.AUTH_JWT_ISSUER === '' ? undefined : env.AUTH_JWT_ISSUER,
     audience: env.AUTH_JWT_AUDIENCE === '' ? undefined : env.AUTH_JWT_AUDIENCE,
+    maxTokenLifetimeSeconds: readInteger(env, 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', 24 * 3600, 60, 30 * 24 * 3600),
   };
+}
+
+/**
+ * Safe when forgotten: without authentication the gateway binds loopback unless ALLOW_UNAUTHENTICATED=true says open
+ * access is intended, and an explicit non-loopback HOST without either is a configuration error, not a warning line.
+ */
+function readHost(env: Env, auth: AuthConfig, allowUnauthenticated: boolean): string {
+  const open = auth.mode === 'jwt' || allowUnauthenticated;
+  const host = readString(env, 'HOST', open ? '0.0.0.0' : '127.0.0.1');
+  if (!open && !isLoopback(host)) {
+    throw new ConfigError(
+      `HOST=${host} serves other machines, but no authentication is configured: set AUTH_JWT_SECRET or AUTH_JWKS_URL, ` +
+        'or ALLOW_UNAUTHENTICATED=true if open access is intended (without either, the gateway listens on 127.0.0.1 only)',
+    );
+  }
+  return host;
+}
+
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^(::ffff:)?127(\.\d{1,3}){3}$/.test(bare);
+}
+
+function readTrustedDocuments(env: Env): GatewayConfig['trustedDocuments'] {
+  const manifestPath = env.TRUSTED_DOCUMENTS_MANIFEST === '' ? undefined : env.TRUSTED_DOCUMENTS_MANIFEST;
+  const only = readBoolean(env, 'TRUSTED_DOCUMENTS_ONLY', false);
+  if (only && manifestPath === undefined) {
+    throw new ConfigError('TRUSTED_DOCUMENTS_ONLY=true needs TRUSTED_DOCUMENTS_MANIFEST, the path of the manifest of allowed operations');
+  }
+  return { manifestPath, only };
 }
 
 function readHttpUrl(env: Env, name: string): string | undefined {

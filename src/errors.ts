@@ -68,6 +68,24 @@ export class RateLimitedError extends GraphQLError {
   }
 }
 
+/**
+ * Codes of refusals that, like Apollo's own `PERSISTED_QUERY_NOT_FOUND`, belong to the persisted query protocol
+ * rather than to this API's operations; Apollo Router uses the same name for the same refusal. Documented in
+ * docs/security.md ("Persisted queries").
+ */
+export const PersistedQueryErrorCode = {
+  /** TRUSTED_DOCUMENTS_ONLY=true and the document is not in the manifest (HTTP 400). */
+  QUERY_NOT_IN_SAFELIST: 'QUERY_NOT_IN_SAFELIST',
+} as const;
+
+export class QueryNotInSafelistError extends GraphQLError {
+  constructor() {
+    super('This gateway runs only the trusted documents its apps were built with; this document is not one of them.', {
+      extensions: { code: PersistedQueryErrorCode.QUERY_NOT_IN_SAFELIST, http: { status: 400 } },
+    });
+  }
+}
+
 /** Internal: the cache store (Redis) failed or timed out. Never reaches a client; the cache degrades instead. */
 export class StoreUnavailableError extends Error {
   static readonly code = 'E_STORE_UNAVAILABLE';

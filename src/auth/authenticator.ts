@@ -31,9 +31,20 @@ export function createAuthenticator(config: AuthConfig, now: () => number = Date
     const known = verified.get(token);
     if (known !== undefined) return known;
     try {
-      const options = { algorithms, issuer: config.issuer, audience: config.audience, clockTolerance: CLOCK_TOLERANCE_SECONDS, currentDate: new Date(now()) };
+      // `exp` is required: a token without one would be valid forever, long after it leaked or its user left.
+      const options = {
+        algorithms,
+        issuer: config.issuer,
+        audience: config.audience,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        currentDate: new Date(now()),
+        requiredClaims: ['exp'],
+      };
       const { payload } = await (typeof key === 'function' ? jwtVerify(token, key, options) : jwtVerify(token, key, options));
       if (typeof payload.sub !== 'string' || payload.sub === '') throw new UnauthenticatedError('the token has no subject');
+      if (!withinLifetime(payload.exp, payload.iat, now(), config.maxTokenLifetimeSeconds)) {
+        throw new UnauthenticatedError('the token is not valid');
+      }
       const principal: Principal = { subject: payload.sub, scopes: parseScopes(payload.scope), anonymous: false };
       verified.remember(token, principal, payload.exp);
       return principal;
@@ -43,6 +54,17 @@ export function createAuthenticator(config: AuthConfig, now: () => number = Date
       throw new UnauthenticatedError(reason, error);
     }
   };
+}
+
+/**
+ * A token may be valid for at most `maxSeconds`: counted from `iat` when it has one, and in any case from now (a
+ * token minted with a far `exp` and no `iat`, or a back-dated `iat`, is held to the same bound).
+ */
+export function withinLifetime(exp: number | undefined, iat: number | undefined, nowMs: number, maxSeconds: number): boolean {
+  if (exp === undefined) return false;
+  const nowSeconds = nowMs / 1000;
+  if (exp - nowSeconds > maxSeconds + CLOCK_TOLERANCE_SECONDS) return false;
+  return iat === undefined || exp - iat <= maxSeconds + CLOCK_TOLERANCE_SECONDS;
 }
 
 function bearerToken(authorization: string | undefined): string {

@@ -6,6 +6,7 @@
  *   <prefix>recs:{<userId>}:<modelVersion>:lease  who is recomputing that list right now
  *   <prefix>recs:{<userId>}:state                 generation counter and recent purchases (version independent)
  *   <prefix>recs:active                           sorted set: user id → when last read (bounded; for cutover warm-up)
+ *   <prefix>recs:limits:<budget>:<client>         a client's budget count in the current window (limits/client-limits.ts)
  *
  * The model version is part of the list key, so a new version is a fresh namespace: no entry written by an old
  * model can answer a request for a new one. That was the root cause of the incident this product exists for.
@@ -56,4 +57,9 @@ function escapeGlob(text: string): string {
  */
 export function activeUsersKey(prefix: string): string {
   return `${prefix}recs:active`;
+}
+
+/** Where the per-client budgets shared by every replica are counted; the budget's name and the client follow. */
+export function budgetsKeyPrefix(prefix: string): string {
+  return `${prefix}recs:limits:`;
 }

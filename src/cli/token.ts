@@ -18,6 +18,12 @@ async function main(): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
+  // The gateway refuses tokens valid for longer than its maximum lifetime: say so here rather than mint one it refuses.
+  const maxLifetime = Number(process.env.AUTH_MAX_TOKEN_LIFETIME_SECONDS || 24 * 3600);
+  if (ttl > maxLifetime) {
+    process.stderr.write(`--ttl must be at most AUTH_MAX_TOKEN_LIFETIME_SECONDS (${maxLifetime}), but got: ${ttl}\n${USAGE}\n`);
+    return 2;
+  }
   if (Buffer.byteLength(secret, 'utf8') < 32) {
     process.stderr.write(`AUTH_JWT_SECRET must be set to the gateway's secret (at least 32 bytes)\n${USAGE}\n`);
     return 2;

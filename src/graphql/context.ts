@@ -1,5 +1,6 @@
 import type { Principal } from '../auth/principal.js';
 import type { PurchaseService } from '../purchases/purchase-service.js';
+import type { ItemCheck } from '../purchases/item-check.js';
 import type { ClientLimits } from '../limits/client-limits.js';
 import type { CatalogItem } from '../model/catalog-item.js';
 import type { RecommendationService } from '../recs/recommendation-service.js';
@@ -22,6 +23,8 @@ export interface GatewayContext {
   /** What this request served and how it ended, for the cache signals and the request log line. */
   readonly record: RequestRecord;
   readonly purchases: PurchaseService;
+  /** Which item ids a purchase may name (the whole catalogue with the built-in model; see purchases/item-check.ts). */
+  readonly items: ItemCheck;
   /** Who is asking (from the bearer token), and the key their rate limits are counted under. */
   readonly principal: Principal;
   readonly clientId: string;

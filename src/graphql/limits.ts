@@ -21,7 +21,9 @@ export function operationLimitRules(): ValidationRule[] {
   const rejection = { propagateOnRejection: false, onReject: [reportRejection] };
   return [
     maxDepthRule({ n: OPERATION_LIMITS.maxDepth, exposeLimits: true, ...rejection }),
-    maxAliasesRule({ n: OPERATION_LIMITS.maxAliases, exposeLimits: true, ...rejection }),
+    // graphql-armor exempts `__typename` aliases by default (`allowList: ['__typename']`): 1,000 of them passed. Each
+    // is a field to merge-check, execute and serialise like any other, so every alias counts.
+    maxAliasesRule({ n: OPERATION_LIMITS.maxAliases, exposeLimits: true, allowList: [], ...rejection }),
     // Not a limit, but checked in the same pass: a subscription (the schema has none) is the client's error.
     knownOperationTypesRule,
   ];

@@ -1,6 +1,6 @@
 import type { Resolvers } from '../generated/graphql.js';
-import { canReadRecommendations, canRecordPurchase, isAdmin } from '../auth/principal.js';
-import { BadUserInputError, ForbiddenError } from '../errors.js';
+import { BadUserInputError } from '../errors.js';
+import { assertCanPurge, assertCanReadList, assertCanRecordPurchase } from './field-permissions.js';
 import { validFirst, validId } from './input-validation.js';
 import { listView } from './list-views.js';
 import { DateTimeScalar } from './scalars.js';
@@ -21,16 +21,20 @@ export function createResolvers(options: ResolverOptions): Resolvers {
       async recommendations(_parent, args, context) {
         const userId = validId(args.userId, 'userId');
         const first = validFirst(args.first, options.maxFirst, 20);
-        if (!canReadRecommendations(context.principal, userId)) throw new ForbiddenError('read recommendations for this user');
+        assertCanReadList(context.principal, userId);
         return listView(await context.loaders.recommendations.load(userId), first, context.catalog);
       },
     },
     Mutation: {
-      async recordPurchase(_parent, { input }, context) {
+      async recordPurchase(_parent, { input }, context, info) {
         const userId = validId(input.userId, 'input.userId');
         const itemId = validId(input.itemId, 'input.itemId');
         const orderId = validId(input.orderId, 'input.orderId');
-        if (!canRecordPurchase(context.principal)) throw new ForbiddenError('record purchases');
+        assertCanRecordPurchase(context.principal, userId, info);
+        // After the permission check, so the catalogue is not probed by callers who may not buy.
+        if (!context.items.accepts(itemId)) {
+          throw new BadUserInputError(`input.itemId is not an item in the catalogue, but got: ${JSON.stringify(itemId)}`, 'input.itemId');
+        }
         await context.limits.takePurchase(context.clientId);
         const result = await context.purchases.record(userId, itemId, orderId);
         // The payload's list must be computed after the purchase, not taken from earlier in this request.
@@ -38,7 +42,7 @@ export function createResolvers(options: ResolverOptions): Resolvers {
         return result;
       },
       async purgeModelVersion(_parent, { modelVersion }, context) {
-        if (!isAdmin(context.principal)) throw new ForbiddenError('purge model versions');
+        assertCanPurge(context.principal);
         if (!/^[A-Za-z0-9._-]{1,64}$/.test(modelVersion)) {
           throw new BadUserInputError('modelVersion must be 1-64 characters of letters, digits, ".", "_" or "-"', 'modelVersion');
         }
@@ -47,6 +51,8 @@ export function createResolvers(options: ResolverOptions): Resolvers {
     },
     RecordPurchasePayload: {
       async recommendations(payload, _args, context) {
+        // The same rule as Query.recommendations: the payload must not be a way to read another user's list.
+        assertCanReadList(context.principal, payload.userId);
         const list = await context.loaders.recommendations.load(payload.userId);
         return listView(list, list.items.length, context.catalog);
       },

@@ -10,6 +10,9 @@ import { registerCompression } from './compression.js';
 import { refusalHeaders } from './refusal-headers.js';
 import { IDE_OFF_MESSAGE, registerIde, wantsIde } from './ide.js';
 import type { IdeSettings } from './ide.js';
+import { untrustedQueryText } from '../graphql/trusted-documents.js';
+import type { TrustedDocuments } from '../graphql/trusted-documents.js';
+import { QueryNotInSafelistError } from '../errors.js';
 import type { Readiness } from './readiness.js';
 import { REQUEST_ID_HEADER, recordOf, registerRequestLog, requestIdOf } from './request-log.js';
 import { closeConnectionsWhenClosing } from './shutdown.js';
@@ -32,6 +35,8 @@ export interface HttpServerOptions {
   readonly ide?: IdeSettings;
   /** Answers at least this many bytes long are compressed when the client accepts it (compression.ts). */
   readonly compressionMinBytes: number;
+  /** TRUSTED_DOCUMENTS_ONLY=true: any other full-text document is refused here, before it is parsed. */
+  readonly trustedOnly?: TrustedDocuments;
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -86,6 +91,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
       }),
   });
   const fastPath = options.fastPath;
+  const trustedOnly = options.trustedOnly;
+  // The refusal as Apollo would format it: one error, no `data` (a request error).
+  const refusal = new QueryNotInSafelistError();
+  const safelistRefusal = JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.extensions.code } }] });
 
   app.route({
     method: ['GET', 'POST'],
@@ -94,6 +103,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
       if (request.method === 'GET' && wantsIde(request.headers.accept)) {
         if (ide === undefined) return reply.code(404).type('text/plain; charset=utf-8').send(IDE_OFF_MESSAGE);
         return reply.type('text/html; charset=utf-8').header('content-security-policy', ide.csp).send(ide.page);
+      }
+      if (trustedOnly !== undefined && untrustedQueryText(trustedOnly, request.method, request.body, request.query) !== undefined) {
+        return reply.code(400).type('application/json; charset=utf-8').header('cache-control', 'no-store').send(`${safelistRefusal}\n`);
       }
       if (fastPath !== undefined && request.method === 'POST') {
         const answer = await fastPath.serve({

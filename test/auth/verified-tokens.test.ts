@@ -64,7 +64,7 @@ describe('VerifiedTokens', () => {
 });
 
 describe('createAuthenticator with remembered verifications', () => {
-  const config = { mode: 'jwt', secret: SECRET, jwksUrl: undefined, issuer: undefined, audience: undefined } as const;
+  const config = { mode: 'jwt', secret: SECRET, jwksUrl: undefined, issuer: undefined, audience: undefined, maxTokenLifetimeSeconds: 86_400 } as const;
 
   it('answers a repeated token from memory with the same principal', async () => {
     const authenticate = createAuthenticator(config, () => T0);

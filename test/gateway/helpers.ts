@@ -98,7 +98,8 @@ export async function keysOn(port: number, pattern = '*'): Promise<string[]> {
  */
 export function classifyKeys(keys: readonly string[]): { entries: string[]; leases: string[]; shared: string[] } {
   const isLease = (key: string) => key.endsWith(':lease');
-  const isShared = (key: string) => /(^|[^}])recs:active$/.test(key);
+  // `recs:active`, and the budget counters shared by replicas (`recs:limits:<budget>:<client>`).
+  const isShared = (key: string) => /(^|[^}])recs:active$/.test(key) || /(^|:)recs:limits:/.test(key);
   return {
     entries: keys.filter((key) => !isLease(key) && !isShared(key)),
     leases: keys.filter(isLease),
@@ -114,7 +115,10 @@ export function expectEntryKeys(keys: readonly string[], entries: readonly strin
   const sorted = classifyKeys(keys);
   expect(sorted.entries).toEqual([...entries].sort());
   for (const lease of sorted.leases) expect(entries).toContain(lease.slice(0, -':lease'.length));
-  for (const shared of sorted.shared) expect(prefixes.map((prefix) => `${prefix}recs:active`)).toContain(shared);
+  for (const shared of sorted.shared) {
+    const name = /recs:limits:/.test(shared) ? shared.slice(0, shared.indexOf('recs:limits:')) : shared.slice(0, -'recs:active'.length);
+    expect(prefixes, shared).toContain(name);
+  }
 }
 
 /**

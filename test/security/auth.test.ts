@@ -139,6 +139,10 @@ describe('HS256 secret (AUTH_JWT_SECRET, with issuer and audience configured)', 
   describe('tokens and headers that must not authenticate', () => {
     const cases: Array<[string, () => Promise<Record<string, string>>]> = [
       ['an expired token', async () => bearer(await hsToken({ expiresIn: -3600 }))],
+      ['a token without exp (would never expire)', async () => bearer(await hsToken({ noExpiry: true, scope: 'admin' }))],
+      ['a token without exp or iat', async () => bearer(await hsToken({ noExpiry: true, noIssuedAt: true }))],
+      ['a token valid for a year (over the 24 h maximum lifetime)', async () => bearer(await hsToken({ expiresIn: 365 * 24 * 3600 }))],
+      ['a token issued two days ago with an hour left (48 h lifetime)', async () => bearer(await hsToken({ issuedAt: -2 * 24 * 3600, expiresIn: 3600 }))],
       ['a token that is not valid yet (nbf in an hour)', async () => bearer(await hsToken({ notBefore: 3600 }))],
       ['a token with its signature changed', async () => bearer(tamperedSignature(await hsToken({ scope: 'admin' })))],
       ['a token whose payload was swapped (sub and scope forged)', async () => bearer(forgedToken(await hsToken({ sub: 'u42' }), 'ops', 'admin'))],

@@ -22,6 +22,11 @@ export interface TokenOptions {
   readonly audience?: string;
   /** Seconds from now; negative for an expired token. */
   readonly expiresIn?: number;
+  /** Leave out `exp` altogether (a token that would never expire). */
+  readonly noExpiry?: boolean;
+  /** `iat` this many seconds from now (default 0); with `noIssuedAt`, no `iat` at all. */
+  readonly issuedAt?: number;
+  readonly noIssuedAt?: boolean;
   readonly notBefore?: number;
   readonly secret?: string;
   readonly alg?: 'HS256' | 'HS384' | 'HS512';
@@ -33,10 +38,9 @@ export async function hsToken(options: TokenOptions = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const claims: JWTPayload = { ...options.extra };
   if (options.scope !== undefined) claims.scope = options.scope;
-  let jwt = new SignJWT(claims)
-    .setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' })
-    .setIssuedAt(now)
-    .setExpirationTime(now + (options.expiresIn ?? 3600));
+  let jwt = new SignJWT(claims).setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' });
+  if (options.noIssuedAt !== true) jwt = jwt.setIssuedAt(now + (options.issuedAt ?? 0));
+  if (options.noExpiry !== true) jwt = jwt.setExpirationTime(now + (options.expiresIn ?? 3600));
   if (options.sub !== '') jwt = jwt.setSubject(options.sub ?? 'u42');
   if (options.issuer !== '') jwt = jwt.setIssuer(options.issuer ?? ISSUER);
   if (options.audience !== '') jwt = jwt.setAudience(options.audience ?? AUDIENCE);

@@ -74,6 +74,33 @@ describe('operation shape and argument limits', () => {
     expect(model.scoreCalls).toEqual([]);
   });
 
+  it('__typename aliases count like any alias: 100 run, 101 (alone or mixed with user aliases) → GRAPHQL_VALIDATION_FAILED', async () => {
+    const typenames = (count: number): string => Array.from({ length: count }, (_, index) => `t${index}: __typename`).join(' ');
+    const hundred = await gql(gateway.url, `{ ${typenames(100)} }`, undefined, { token });
+    expect(hundred.errors).toEqual([]);
+    expect(Object.keys(hundred.data as object)).toHaveLength(100);
+    expectRequestError(await gql(gateway.url, `{ ${typenames(101)} }`, undefined, { token }), 'GRAPHQL_VALIDATION_FAILED', 400, /Aliases limit of 100 exceeded, found 101/);
+    expectRequestError(await gql(gateway.url, `{ ${typenames(1_000)} }`, undefined, { token }), 'GRAPHQL_VALIDATION_FAILED', 400, /Aliases limit of 100 exceeded, found 1000/);
+    const mixed = `{ ${typenames(51)} ${Array.from({ length: 50 }, (_, index) => `u${index}: recommendations(userId: "mix-${index}", first: 1) { t: __typename }`).join(' ')} }`;
+    model.reset();
+    expectRequestError(await gql(gateway.url, mixed, undefined, { token }), 'GRAPHQL_VALIDATION_FAILED', 400, /Aliases limit of 100 exceeded, found 151/);
+    expect(model.scoreCalls).toEqual([]);
+    // Nested in a list's items, too.
+    const nested = `{ recommendations(userId: "nested-typename", first: 1) { items { ${typenames(101)} } } }`;
+    expectRequestError(await gql(gateway.url, nested, undefined, { token }), 'GRAPHQL_VALIDATION_FAILED', 400, /found 101/);
+  });
+
+  it('the Bearer scheme is case-insensitive (RFC 9110 section 11.1): bearer and BEARER authenticate like Bearer', async () => {
+    for (const scheme of ['Bearer', 'bearer', 'BEARER', 'bEaReR']) {
+      const response = await gql(gateway.url, '{ __typename }', undefined, { headers: { authorization: `${scheme} ${token}` } });
+      expect(response.status, scheme).toBe(200);
+      expect(response.data, scheme).toEqual({ __typename: 'Query' });
+    }
+    for (const malformed of [`Bearer  ${token}`, `Bearer\t${token}`, `Bearer:${token}`, `Token ${token}`]) {
+      expect((await gql(gateway.url, '{ __typename }', undefined, { headers: { authorization: malformed } })).status, malformed).toBe(401);
+    }
+  });
+
   it('under Accept: application/json the same refusals are HTTP 200 (GraphQL over HTTP), with the same codes', async () => {
     const users = Array.from({ length: 101 }, (_, index) => `alias-${index}`);
     const aliases = await gql(gateway.url, aliasedReads(users), undefined, { token, accept: 'application/json' });

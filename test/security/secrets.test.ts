@@ -30,10 +30,13 @@ const DRIVER_MESSAGE = `connect ECONNREFUSED postgres://recs:${FAKE_SECRET}@db.i
 const BASIC = Buffer.from(`operator:hunter2-${FAKE_SECRET}`).toString('base64');
 
 /**
- * The built-in model, except that purchases of item `boom` and rankings for user `model-boom` fail with the driver
+ * The built-in model, except that purchases of item `i4242` (the boom item) and rankings for user `model-boom` fail with the driver
  * message, and user `leaky-items` is ranked an item id the catalogue does not know, carrying the driver message: the
  * item resolver then fails with an unexpected (internal) error that names it.
  */
+// A real catalogue item: made-up ones are refused before the model is asked.
+const BOOM_ITEM = 'i4242';
+
 class LeakyModel implements Model {
   readonly #inner = new BuiltinModel({ version: 'v1' });
   currentVersion(): string {
@@ -47,7 +50,7 @@ class LeakyModel implements Model {
     );
   }
   async recordPurchase(userId: string, itemId: string): Promise<void> {
-    if (itemId === 'boom') throw new Error(DRIVER_MESSAGE);
+    if (itemId === BOOM_ITEM) throw new Error(DRIVER_MESSAGE);
     return this.#inner.recordPurchase(userId, itemId);
   }
   close(): Promise<void> {
@@ -137,9 +140,9 @@ describe('production mode, in process (captured pino logger at debug level)', ()
   });
 
   it('a purchase the model fails to record still invalidates (the store remembers it), and says nothing of the driver', async () => {
-    const response = await gql(gateway.url, PURCHASE_MUTATION, { input: { userId: 'secrets-user', itemId: 'boom', orderId: 'boom-1' } }, { token: service });
+    const response = await gql(gateway.url, PURCHASE_MUTATION, { input: { userId: 'secrets-user', itemId: BOOM_ITEM, orderId: 'boom-1' } }, { token: service });
     expect(response.status).toBe(200);
-    expect(response.data).toEqual({ recordPurchase: { userId: 'secrets-user', itemId: 'boom', orderId: 'boom-1', invalidated: true, duplicate: false } });
+    expect(response.data).toEqual({ recordPurchase: { userId: 'secrets-user', itemId: BOOM_ITEM, orderId: 'boom-1', invalidated: true, duplicate: false } });
     expect(response.text).not.toContain(FAKE_SECRET);
   });
 

@@ -1,0 +1,2 @@
+export { persistedQueriesPlugin } from './plugin.js';
+export type { PersistedQueriesPluginOptions } from './plugin.js';

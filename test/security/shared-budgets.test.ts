@@ -1,0 +1,147 @@
+/**
+ * Budgets across replicas: two gateway processes on one real redis-server give a client its purchase, compute and
+ * persisted-query budgets once, not twice (rate-limiter-flexible's Redis limiter). While Redis is unreachable each
+ * process falls back to its own in-memory count of the same size (the limiter's insurance): still limited, never
+ * failing; when Redis returns, the shared count takes over again. A Redis that stalls costs one bounded wait.
+ */
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGatewayProcess } from '../support/gateway.js';
+import type { GatewayProcess } from '../support/gateway.js';
+import { redisCli, startRedis } from '../support/redis-server.js';
+import type { RedisProcess } from '../support/redis-server.js';
+import { Cleanups, keysOn } from '../gateway/helpers.js';
+import { ClientLimits } from '../../src/limits/client-limits.js';
+import { openRedisConnection, closeRedisConnection } from '../../src/cache/redis-connection.js';
+import { PURCHASE_MUTATION, READ_QUERY, SECRET, gql, hsToken } from './helpers.js';
+import type { RawResponse } from './helpers.js';
+
+const ENV = {
+  AUTH_JWT_SECRET: SECRET,
+  AUTH_JWT_ISSUER: '',
+  AUTH_JWT_AUDIENCE: '',
+  RATE_LIMIT_PURCHASES_PER_MINUTE: '4',
+  RATE_LIMIT_COMPUTES_PER_MINUTE: '5',
+  APQ_CLIENT_REGISTRATIONS: '3',
+  REDIS_TIMEOUT_MS: '300',
+  MODEL_WORKERS: '0',
+};
+
+const token = (sub: string, scope?: string): Promise<string> => hsToken({ sub, scope, issuer: '', audience: '' });
+const outcome = (response: RawResponse): string => (response.errors.length === 0 ? 'ok' : String(response.code));
+
+describe('two replicas on one Redis', () => {
+  const cleanups = new Cleanups();
+  let redis: RedisProcess;
+  let replicas: GatewayProcess[];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    cleanups.add(() => redis.stop());
+    replicas = await Promise.all([startGatewayProcess({ ...ENV, REDIS_URL: redis.url }), startGatewayProcess({ ...ENV, REDIS_URL: redis.url })]);
+    for (const replica of replicas) cleanups.add(() => replica.stop());
+  }, 120_000);
+
+  afterAll(async () => {
+    await cleanups.run();
+  });
+
+  const on = (index: number): string => (replicas[index % 2] as GatewayProcess).url;
+
+  it('purchases: 4 per minute in total across both replicas, not 4 each', async () => {
+    const checkout = await token('shared-checkout', 'purchases:write');
+    const outcomes: string[] = [];
+    for (let n = 0; n < 8; n++) {
+      const response = await gql(on(n), PURCHASE_MUTATION, { input: { userId: 'shared-buyer', itemId: `i${n + 1}`, orderId: `shared-${n}` } }, { token: checkout });
+      outcomes.push(outcome(response));
+    }
+    expect(outcomes).toEqual(['ok', 'ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
+    // Counted in Redis, under the deployment's prefix, with the window as its TTL.
+    const keys = (await keysOn(redis.port)).filter((key) => key.startsWith('recs:limits:'));
+    expect(keys).toContain('recs:limits:purchases:sub:shared-checkout');
+    expect(await redisCli(redis.port, 'GET', 'recs:limits:purchases:sub:shared-checkout')).toBe('8');
+    expect(Number(await redisCli(redis.port, 'PTTL', 'recs:limits:purchases:sub:shared-checkout'))).toBeGreaterThan(0);
+  });
+
+  it('model computations: 5 cold users in total across both replicas', async () => {
+    const reader = await token('shared-reader', 'recommendations:read:any');
+    const outcomes: string[] = [];
+    for (let n = 0; n < 8; n++) outcomes.push(outcome(await gql(on(n), READ_QUERY, { userId: `shared-cold-${n}` }, { token: reader })));
+    expect(outcomes).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
+  });
+
+  it('persisted query registrations: 3 per client across both replicas', async () => {
+    const user = await token('shared-apq-user');
+    for (let n = 0; n < 6; n++) {
+      const query = `query SharedApq${n} { __typename }`;
+      const response = await fetch(on(n), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${user}` },
+        body: JSON.stringify({ query, extensions: { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } } }),
+      });
+      expect(response.status).toBe(200);
+    }
+    expect((await keysOn(redis.port)).filter((key) => key.startsWith('apq:'))).toHaveLength(3);
+  });
+
+  it('Redis unreachable: each replica counts alone (still limited, no errors); Redis back: shared again', async () => {
+    await redis.kill();
+    const reader = await token('outage-reader', 'recommendations:read:any');
+    for (const replica of [0, 1]) {
+      const outcomes: string[] = [];
+      for (let n = 0; n < 7; n++) outcomes.push(outcome(await gql(on(replica), READ_QUERY, { userId: `outage-${replica}-${n}` }, { token: reader })));
+      // Each process's own budget of 5 (the insurance limiter), instead of failing or going unlimited.
+      expect(outcomes, `replica ${replica}`).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED']);
+    }
+
+    await redis.restart();
+    const after = await token('after-outage-reader', 'recommendations:read:any');
+    // Wait until both replicas count in Redis again (they reconnect by themselves).
+    const deadline = Date.now() + 20_000;
+    while ((await redisCli(redis.port, 'PING')) !== 'PONG' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    let shared = false;
+    for (let attempt = 0; attempt < 100 && !shared; attempt++) {
+      const probe = await token(`probe-${attempt}`, 'recommendations:read:any');
+      await gql(on(0), READ_QUERY, { userId: `probe-user-${attempt}-a` }, { token: probe });
+      await gql(on(1), READ_QUERY, { userId: `probe-user-${attempt}-b` }, { token: probe });
+      shared = (await redisCli(redis.port, 'GET', `recs:limits:computes:sub:probe-${attempt}`)) === '2';
+      if (!shared) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(shared).toBe(true);
+    const outcomes: string[] = [];
+    for (let n = 0; n < 7; n++) outcomes.push(outcome(await gql(on(n), READ_QUERY, { userId: `after-${n}` }, { token: after })));
+    expect(outcomes).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED']);
+  }, 90_000);
+});
+
+describe('a Redis that stalls', () => {
+  const cleanups = new Cleanups();
+
+  afterAll(async () => {
+    await cleanups.run();
+  });
+
+  it('a budget check waits at most the Redis timeout, then counts in process; later checks skip Redis for a while', async () => {
+    const redis = await startRedis({ args: ['--enable-debug-command', 'yes'] });
+    cleanups.add(() => redis.stop());
+    const connection = openRedisConnection({ url: redis.url, timeoutMs: 200, onError: () => {} });
+    await connection.client.connect();
+    cleanups.add(() => closeRedisConnection(connection));
+    const limits = new ClientLimits({ purchasesPerMinute: 2, computesPerMinute: 2, shared: { connection, keyPrefix: 'stall:limits:', timeoutMs: 200 } });
+    await limits.takePurchase('c');
+    expect(await redisCli(redis.port, 'GET', 'stall:limits:purchases:c')).toBe('1');
+
+    const sleeping = redisCli(redis.port, 'DEBUG', 'SLEEP', '2');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    let started = Date.now();
+    await limits.takePurchase('c');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    // Within the back-off the process counts alone (its own count started at the stall), at once; its budget of 2
+    // still holds.
+    started = Date.now();
+    await limits.takePurchase('c');
+    await expect(limits.takePurchase('c')).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
+    expect(Date.now() - started).toBeLessThan(150);
+    await sleeping;
+  });
+});
