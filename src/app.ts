@@ -33,6 +33,12 @@ import { createRequestLoaders } from './recs/request-loaders.js';
 import { createActivityRecorder } from './recs/create-activity-recorder.js';
 import { createLogger } from './telemetry/logger.js';
 import { PrometheusTelemetry } from './telemetry/metrics.js';
+import { RequestMetrics } from './telemetry/request-metrics.js';
+import type { Tracer } from '@opentelemetry/api';
+import { enableContextPropagation } from './telemetry/tracing/context-only.js';
+import { createOperationTracing } from './telemetry/tracing/operation-spans.js';
+import { tracedModel, tracedStore, tracedTelemetry } from './telemetry/tracing/traced-parts.js';
+import { operationTracingPlugin } from './graphql/plugins/operation-tracing/index.js';
 
 /** Parts a test (or another deployment) may swap; everything else is built from the config. */
 export interface AppParts {
@@ -41,6 +47,8 @@ export interface AppParts {
   readonly catalog?: Catalog;
   readonly logger?: PinoLogger;
   readonly telemetry?: PrometheusTelemetry;
+  /** Tracing is on (telemetry/tracing/start-tracing.ts): spans for requests, operations, the store and the model. */
+  readonly tracer?: Tracer;
 }
 
 export interface App {
@@ -79,8 +87,17 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     parts.telemetry ?? new PrometheusTelemetry({ ttlSeconds: config.cacheTtlSeconds, graceSeconds: config.cacheGraceSeconds });
   const catalog = parts.catalog ?? createCatalog();
   // MODEL_URL set: a remote ranking service, whose version is learned (bounded wait) before the first read.
-  const model = parts.model ?? (await createModel(config, { catalog, logger, telemetry }));
-  const store = parts.store ?? createStore(config, logger);
+  const untracedModel = parts.model ?? (await createModel(config, { catalog, logger, telemetry }));
+  const untracedStore = parts.store ?? createStore(config, logger);
+  // Tracing wraps the store and the model at their boundaries; off, they are used as they are.
+  const tracer = parts.tracer;
+  const model = tracer === undefined ? untracedModel : tracedModel(untracedModel, tracer);
+  const store = tracer === undefined ? untracedStore : tracedStore(untracedStore, tracer);
+  const operationTracing = tracer === undefined ? undefined : createOperationTracing(tracer);
+  // The request id reaches a remote model service through async context; without one (and without tracing) no
+  // context is kept at all, which is what the hit path costs nothing for.
+  const requestContext = tracer !== undefined || config.modelUrl !== undefined ? { tracer } : undefined;
+  if (requestContext !== undefined && tracer === undefined) await enableContextPropagation();
   // Recently active users, for the cutover warm-up (`npm run warm-up`); cheap on the read path by design.
   const activity = createActivityRecorder(config, logger);
 
@@ -95,7 +112,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     leaseWaitMs: 2_000,
     earlyRefreshBeta: 1,
     purchaseLimits: { maxRemembered: 50, stateTtlMs: 30 * 24 * 3600 * 1000 },
-    telemetry,
+    telemetry: tracer === undefined ? telemetry : tracedTelemetry(telemetry),
     logger,
     activity: activity.recorder,
   });
@@ -113,7 +130,13 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     executor: config.graphqlExecutor,
     known,
     chooseMediaType,
-    plugins: [operationMetricsPlugin(telemetry), cacheSignalsPlugin({ cacheName: CACHE_NAME }), jsonStatusPlugin<GatewayContext>(), internalErrorsPlugin<GatewayContext>(logger)],
+    plugins: [
+      operationMetricsPlugin(telemetry),
+      ...(operationTracing === undefined ? [] : [operationTracingPlugin(operationTracing)]),
+      cacheSignalsPlugin({ cacheName: CACHE_NAME }),
+      jsonStatusPlugin<GatewayContext>(),
+      internalErrorsPlugin<GatewayContext>(logger),
+    ],
     persistedQueries: {
       cache: new PersistedQueryCache({ store, keyPrefix: config.keyPrefix, ttlSeconds: config.persistedQueryTtlSeconds, telemetry, logger }),
       ttlSeconds: config.persistedQueryTtlSeconds,
@@ -169,7 +192,9 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     logger,
     bodyLimit: 64 * 1024,
     corsOrigins: config.corsOrigins,
-    fastPath: known === undefined ? undefined : createFastPath({ known, chooseMediaType, telemetry, cacheName: CACHE_NAME }),
+    fastPath: known === undefined ? undefined : createFastPath({ known, chooseMediaType, telemetry, cacheName: CACHE_NAME, tracing: operationTracing }),
+    requestMetrics: new RequestMetrics({ registry: telemetry.registry, modelVersion: () => model.currentVersion() }),
+    requestContext,
   });
 
   return {

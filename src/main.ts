@@ -1,11 +1,21 @@
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { settleWithin } from './http/shutdown.js';
+import { readTracingSettings } from './telemetry/tracing/settings.js';
+import { startTracing } from './telemetry/tracing/start-tracing.js';
+import type { Tracing } from './telemetry/tracing/start-tracing.js';
+import { gatewayVersion } from './telemetry/request-metrics.js';
+
+// After the gateway has closed, how long exporting the last spans may take before the process exits regardless.
+const TRACE_FLUSH_MS = 2_000;
 
 /** Entry point of the gateway: validated config, one app, and a clean shutdown on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   let config;
+  let tracingSettings;
   try {
     config = loadConfig();
+    tracingSettings = readTracingSettings(process.env, 'recs-gateway');
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`recs-gateway: invalid configuration: ${error.message}\n`);
@@ -13,10 +23,19 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await createApp(config);
+  // Off (no OTEL_* set): the SDK is never loaded.
+  const tracing: Tracing | undefined =
+    tracingSettings === undefined ? undefined : await startTracing(tracingSettings, { serviceVersion: gatewayVersion() });
+  const app = await createApp(config, { tracer: tracing?.tracer });
   const url = await app.listen();
   app.logger.info(
-    { url, store: app.store.kind, modelVersion: app.model.currentVersion(), ttlSeconds: config.cacheTtlSeconds },
+    {
+      url,
+      store: app.store.kind,
+      modelVersion: app.model.currentVersion(),
+      ttlSeconds: config.cacheTtlSeconds,
+      tracing: tracingSettings === undefined ? 'off' : `${tracingSettings.exporter} ${tracingSettings.protocol}`,
+    },
     'recs-gateway listening',
   );
 
@@ -25,13 +44,18 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.logger.info({ signal }, 'shutting down: draining in-flight requests');
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        app.logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    app
+      .close()
+      .then(async () => {
+        if (tracing !== undefined) await settleWithin([tracing.shutdown()], TRACE_FLUSH_MS);
+      })
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          app.logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

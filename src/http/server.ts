@@ -10,6 +10,10 @@ import { registerIde, wantsIde } from './ide.js';
 import type { Readiness } from './readiness.js';
 import { REQUEST_ID_HEADER, recordOf, registerRequestLog, requestIdOf } from './request-log.js';
 import { closeConnectionsWhenClosing } from './shutdown.js';
+import { registerRequestMetrics } from './request-metrics.js';
+import type { RequestMetrics } from '../telemetry/request-metrics.js';
+import { registerServerSpans } from '../telemetry/tracing/server-spans.js';
+import type { ServerSpanOptions } from '../telemetry/tracing/server-spans.js';
 
 export interface HttpServerOptions {
   readonly apollo: ApolloServer<GatewayContext>;
@@ -25,6 +29,13 @@ export interface HttpServerOptions {
   readonly corsOrigins: readonly string[];
   /** Answers known query documents without Apollo's pipeline (graphql/fast-path.ts); absent, Apollo answers all. */
   readonly fastPath?: FastPath;
+  /** Request duration and error codes of GraphQL requests (`request-metrics.ts`). */
+  readonly requestMetrics?: RequestMetrics;
+  /**
+   * A request context (its id, for the model service) and, with a tracer, a span per request: present with tracing
+   * on or a remote model. Absent, no hook is added at all.
+   */
+  readonly requestContext?: Pick<ServerSpanOptions, 'tracer'>;
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -45,6 +56,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     genReqId: requestIdOf,
   });
   registerRequestLog(app, { quietPaths: ['/healthz', '/readyz', '/metrics'] });
+  if (options.requestContext !== undefined) {
+    registerServerSpans(app, { tracer: options.requestContext.tracer, skipPaths: ['/healthz', '/readyz', '/metrics'] });
+  }
+  if (options.requestMetrics !== undefined) registerRequestMetrics(app, options.requestMetrics, GRAPHQL_PATH);
   closeConnectionsWhenClosing(app);
   if (options.corsOrigins.length > 0) {
     await app.register(cors, {

@@ -5,7 +5,8 @@ import type { Logger, Telemetry } from '../telemetry/events.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { BreakerState } from './circuit-breaker.js';
 import type { Model, RankedList } from './model.js';
-import { PURCHASES_PATH, ProtocolError, RANK_PATH, VERSION_PATH, parseRankResponse, parseVersionResponse } from './protocol.js';
+import { PURCHASES_PATH, ProtocolError, RANK_PATH, REQUEST_ID_HEADER, VERSION_PATH, parseRankResponse, parseVersionResponse } from './protocol.js';
+import { withClientSpan } from '../telemetry/tracing/client-spans.js';
 
 export interface HttpModelOptions {
   /** Base URL of the ranking service, e.g. `http://127.0.0.1:4100`; a path prefix is kept (`http://h/ranker`). */
@@ -258,18 +259,26 @@ export class HttpModel implements Model {
   ): Promise<T> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), budgetMs);
+    const headers: Record<string, string> =
+      payload === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' };
+    const batchSize = path === RANK_PATH ? rankBatchSize(payload) : undefined;
+    const attributes = { 'http.request.method': method, 'url.path': path, ...(batchSize === undefined ? {} : { 'recs.model.batch_size': batchSize }) };
     try {
-      const response = await this.#pool.request({
-        method,
-        path: `${this.#pathPrefix}${path}`,
-        headers: payload === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
-        body: payload === undefined ? null : JSON.stringify(payload),
-        signal: controller.signal,
+      // A span per attempt (retries show as siblings), and traceparent and x-request-id passed to the service.
+      const { statusCode, text } = await withClientSpan(`${method} ${path}`, attributes, headers, REQUEST_ID_HEADER, async (span) => {
+        const answer = await this.#pool.request({
+          method,
+          path: `${this.#pathPrefix}${path}`,
+          headers,
+          body: payload === undefined ? null : JSON.stringify(payload),
+          signal: controller.signal,
+        });
+        span.setAttribute('http.response.status_code', answer.statusCode);
+        return { statusCode: answer.statusCode, text: await answer.body.text() };
       });
-      const text = await response.body.text();
-      if (response.statusCode < 200 || response.statusCode > 299) {
-        throw new ModelServiceError('http-status', `${method} ${path} answered ${response.statusCode}: ${text.slice(0, 200)}`, {
-          status: response.statusCode,
+      if (statusCode < 200 || statusCode > 299) {
+        throw new ModelServiceError('http-status', `${method} ${path} answered ${statusCode}: ${text.slice(0, 200)}`, {
+          status: statusCode,
         });
       }
       if (parse === undefined) return undefined as T;
@@ -320,6 +329,11 @@ function isClientError(error: ModelServiceError): boolean {
 
 function isRetryable(error: ModelServiceError): boolean {
   return error.reason === 'unreachable' || (error.reason === 'http-status' && !isClientError(error));
+}
+
+function rankBatchSize(payload: unknown): number | undefined {
+  const userIds = (payload as { userIds?: unknown } | undefined)?.userIds;
+  return Array.isArray(userIds) ? userIds.length : undefined;
 }
 
 function asError(reason: unknown): Error {
