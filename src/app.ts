@@ -35,7 +35,7 @@ import { createLogger } from './telemetry/logger.js';
 import { PrometheusTelemetry } from './telemetry/metrics.js';
 import { RequestMetrics } from './telemetry/request-metrics.js';
 import type { Tracer } from '@opentelemetry/api';
-import { enableContextPropagation } from './telemetry/tracing/context-only.js';
+import { RequestIdsByUser } from './model/request-ids.js';
 import { createOperationTracing } from './telemetry/tracing/operation-spans.js';
 import { tracedModel, tracedStore, tracedTelemetry } from './telemetry/tracing/traced-parts.js';
 import { operationTracingPlugin } from './graphql/plugins/operation-tracing/index.js';
@@ -87,17 +87,16 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     parts.telemetry ?? new PrometheusTelemetry({ ttlSeconds: config.cacheTtlSeconds, graceSeconds: config.cacheGraceSeconds });
   const catalog = parts.catalog ?? createCatalog();
   // MODEL_URL set: a remote ranking service, whose version is learned (bounded wait) before the first read.
-  const untracedModel = parts.model ?? (await createModel(config, { catalog, logger, telemetry }));
+  // A remote model is told which gateway request it computes for (x-request-id), through the users being loaded.
+  const requestIds = config.modelUrl !== undefined && parts.model === undefined ? new RequestIdsByUser() : undefined;
+  const untracedModel =
+    parts.model ?? (await createModel(config, { catalog, logger, telemetry, requestIdOf: requestIds === undefined ? undefined : (userIds) => requestIds.of(userIds) }));
   const untracedStore = parts.store ?? createStore(config, logger);
   // Tracing wraps the store and the model at their boundaries; off, they are used as they are.
   const tracer = parts.tracer;
   const model = tracer === undefined ? untracedModel : tracedModel(untracedModel, tracer);
   const store = tracer === undefined ? untracedStore : tracedStore(untracedStore, tracer);
   const operationTracing = tracer === undefined ? undefined : createOperationTracing(tracer);
-  // The request id reaches a remote model service through async context; without one (and without tracing) no
-  // context is kept at all, which is what the hit path costs nothing for.
-  const requestContext = tracer !== undefined || config.modelUrl !== undefined ? { tracer } : undefined;
-  if (requestContext !== undefined && tracer === undefined) await enableContextPropagation();
   // Recently active users, for the cutover warm-up (`npm run warm-up`); cheap on the read path by design.
   const activity = createActivityRecorder(config, logger);
 
@@ -166,7 +165,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     // Rate limits follow the token's subject; without auth (development) they follow the client address.
     const clientId = principal.anonymous ? `ip:${request.ip}` : `sub:${principal.subject}`;
     return {
-      loaders: createRequestLoaders(recommendations, MAX_BATCH, (list) => record.served.push(list), {
+      loaders: createRequestLoaders(requestIds === undefined ? recommendations : attributed(recommendations, requestIds, request.id), MAX_BATCH, (list) => record.served.push(list), {
         admitComputes: (count) => limits.takeComputes(clientId, count),
       }),
       catalog,
@@ -194,7 +193,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     corsOrigins: config.corsOrigins,
     fastPath: known === undefined ? undefined : createFastPath({ known, chooseMediaType, telemetry, cacheName: CACHE_NAME, tracing: operationTracing }),
     requestMetrics: new RequestMetrics({ registry: telemetry.registry, modelVersion: () => model.currentVersion() }),
-    requestContext,
+    requestContext: tracer === undefined ? undefined : { tracer },
   });
 
   return {
@@ -221,6 +220,11 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
       logger.info({ drained: drain.drained, drainElapsedMs: drain.elapsedMs, dependenciesClosed: closed }, 'gateway closed');
     },
   };
+}
+
+/** The service as one request's loaders see it: the users it loads are attributed to the request meanwhile. */
+function attributed(service: RecommendationService, requestIds: RequestIdsByUser, requestId: string): Pick<RecommendationService, 'loadMany'> {
+  return { loadMany: (userIds, options) => requestIds.during(userIds, requestId, () => service.loadMany(userIds, options)) };
 }
 
 function createStore(config: GatewayConfig, logger: PinoLogger): CacheStore {

@@ -31,10 +31,7 @@ export interface HttpServerOptions {
   readonly fastPath?: FastPath;
   /** Request duration and error codes of GraphQL requests (`request-metrics.ts`). */
   readonly requestMetrics?: RequestMetrics;
-  /**
-   * A request context (its id, for the model service) and, with a tracer, a span per request: present with tracing
-   * on or a remote model. Absent, no hook is added at all.
-   */
+  /** With tracing on: a span and an async context per request. Absent, no hook is added at all. */
   readonly requestContext?: Pick<ServerSpanOptions, 'tracer'>;
 }
 

@@ -4,15 +4,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { withRequest } from './request-context.js';
 
 export interface ServerSpanOptions {
-  /** Undefined: no spans, only the request's context (its id reaches the model service). */
-  readonly tracer: Tracer | undefined;
+  readonly tracer: Tracer;
   /** Probes and scrapes: no span, no context. */
   readonly skipPaths: readonly string[];
 }
 
 interface RequestTrace {
   readonly context: Context;
-  readonly span: Span | undefined;
+  readonly span: Span;
 }
 
 /**
@@ -31,24 +30,20 @@ export function registerServerSpans(app: FastifyInstance, options: ServerSpanOpt
     const route = request.routeOptions.url;
     if (route !== undefined && skipPaths.includes(route)) return done();
     const parent = propagation.extract(ROOT_CONTEXT, request.headers);
-    let span: Span | undefined;
-    if (tracer !== undefined) {
-      span = tracer.startSpan(
-        route === undefined ? request.method : `${request.method} ${route}`,
-        {
-          kind: SpanKind.SERVER,
-          attributes: {
-            'http.request.method': request.method,
-            'url.path': route ?? 'unmatched',
-            ...(route === undefined ? {} : { 'http.route': route }),
-            'recs.request_id': request.id,
-          },
+    const span = tracer.startSpan(
+      route === undefined ? request.method : `${request.method} ${route}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'http.request.method': request.method,
+          'url.path': route ?? 'unmatched',
+          ...(route === undefined ? {} : { 'http.route': route }),
+          'recs.request_id': request.id,
         },
-        parent,
-      );
-    }
-    const base = span === undefined ? parent : trace.setSpan(parent, span);
-    traces.set(request, { context: withRequest(base, request.id), span });
+      },
+      parent,
+    );
+    traces.set(request, { context: withRequest(trace.setSpan(parent, span), request.id), span });
     done();
   });
 
@@ -60,7 +55,7 @@ export function registerServerSpans(app: FastifyInstance, options: ServerSpanOpt
 
   const end = (request: FastifyRequest, status: number | undefined): void => {
     const found = traces.get(request);
-    if (found?.span === undefined) return;
+    if (found === undefined) return;
     traces.delete(request);
     if (status === undefined) {
       found.span.setStatus({ code: SpanStatusCode.ERROR, message: 'client aborted the request' });
