@@ -4,7 +4,7 @@
  * context, once switched on, stays on for the whole process), alternated A B C D A B C D:
  *
  *   off            no OTEL_* variables, built-in model: no SDK, no async context (the default)
- *   off + remote   tracing off, MODEL_URL set: async context kept for the request id alone
+ *   off + remote   tracing off, MODEL_URL set: the request id attributed to the users being loaded (no async context)
  *   on, 1 %        tracing on, `parentbased_traceidratio` 0.01: context and propagation on every request, 1 % exported
  *   on, all        tracing on, every request sampled and exported over OTLP/HTTP (JSON) to a sink in the parent
  *

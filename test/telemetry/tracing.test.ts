@@ -149,6 +149,8 @@ describe('tracing across the gateway and the model service (real processes, real
       '      recs-gateway:POST /v1/rank',
     ]);
     expect(operations[2]?.attributes).toMatchObject({ 'recs.cache.hit': 1, 'recs.cache.miss': 0, 'recs.model_version': ['v7'] });
+    // A hit is the request, the operation and one cache read: nothing per field.
+    expect(shapeOf(gatewayOnly(hit), traces[2]?.spanId ?? '')).toEqual(['recs-gateway:POST /graphql', '  recs-gateway:query', '    recs-gateway:cache read']);
 
     const after = parseSamples(await (await fetch(`${gateway.origin}/metrics`)).text());
     const count = (samples: typeof after, name: string, labels: Record<string, string>) =>
