@@ -4,7 +4,8 @@
  * exits 0.
  *
  * The requests are held in flight by the model: the gateway calls a model server (in this process) that takes
- * 1.5 s per rank call, so every read of a new user waits on it with the gateway's event loop idle.
+ * 3 s per rank call, so every read of a new user waits on it with the gateway's event loop idle. SIGTERM is sent
+ * once the model server has seen every read's rank call, so each of them is in flight then, not just sent.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { READ_QUERY, sleep } from '../gateway/helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OPERATIONS = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8');
-const MODEL_LATENCY_MS = 1_500;
+const MODEL_LATENCY_MS = 3_000;
 const IN_FLIGHT = 6;
 
 /** The command of the ```sh block that starts with `node ` in the "Production start" section. */
@@ -88,7 +89,12 @@ describe('the documented production start command', () => {
           (error: unknown) => ({ answer: undefined, at: Date.now(), error: String(error) }),
         ),
       );
-      await sleep(400); // the reads have reached the model server and wait on it
+      // Every read has reached the model server (one rank call per request) and waits on it: all are in flight.
+      const inFlightBy = Date.now() + MODEL_LATENCY_MS / 2;
+      while ((model.requests.get('/v1/rank') ?? 0) < IN_FLIGHT) {
+        if (Date.now() > inFlightBy) throw new Error(`only ${model.requests.get('/v1/rank') ?? 0} of ${IN_FLIGHT} reads reached the model in time`);
+        await sleep(10);
+      }
       const sigtermAt = Date.now();
       child.kill('SIGTERM');
       const finished = await Promise.all(reads);
