@@ -61,7 +61,7 @@ describe('the documented production start command', () => {
     const port = await freePort();
     writeFileSync(
       join(workdir, '.env'),
-      [`PORT=${port}`, 'HOST=127.0.0.1', 'NODE_ENV=test', 'LOG_LEVEL=info', `MODEL_URL=${model.url}`, 'MODEL_VERSION_POLL_SECONDS=0', 'SHUTDOWN_DRAIN_MS=10000', ''].join('\n'),
+      [`PORT=${port}`, 'HOST=127.0.0.1', 'NODE_ENV=test', 'LOG_LEVEL=info', `MODEL_URL=${model.url}`, 'MODEL_VERSION_POLL_SECONDS=0', 'MODEL_TIMEOUT_MS=10000', 'SHUTDOWN_DRAIN_MS=10000', ''].join('\n'),
     );
     // Nothing of the test's own environment that .env sets: the values must come from the file.
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !['PORT', 'HOST', 'MODEL_URL', 'NODE_ENV', 'LOG_LEVEL'].includes(name)));
