@@ -3,7 +3,7 @@
 // src/ is layered; a module may import from its own layer or any layer below it, never from one above:
 //
 //   entry points      src/main.ts, src/model-server.ts, src/cli/, src/dev/ (local processes for tests and bench)
-//   composition root  src/app.ts (the only place the parts are wired together)
+//   composition root  src/app.ts (the only place the parts are wired together), src/wiring/ (wrappers it puts around parts)
 //   inbound           src/http/, src/events/ (requests and purchase events arriving from outside)
 //   GraphQL           src/graphql/, src/generated/ (resolver types generated from schema.graphql)
 //   purchases         src/purchases/ (a purchase invalidates through the recommendation service)
@@ -18,7 +18,7 @@
 /** Highest first. Each entry is one layer: a regular expression over paths relative to the repository root. */
 const LAYERS = [
   { name: 'entry points', path: '^src/(main\\.ts|model-server\\.ts|cli/|dev/)' },
-  { name: 'composition root', path: '^src/app\\.ts$' },
+  { name: 'composition root', path: '^src/(app\\.ts$|wiring/)' },
   { name: 'inbound', path: '^src/(http|events)/' },
   { name: 'GraphQL', path: '^src/(graphql|generated)/' },
   { name: 'purchases', path: '^src/purchases/' },

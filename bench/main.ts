@@ -8,6 +8,7 @@
  *   entries      Redis memory per cached list, format 1 vs format 2, projected to 10 million users
  *   scaling      hit throughput, p99 and CPU per user at 10k/100k/1M cached users and 1/10/50/100 users per request
  *   hit-path     pipeline, misses, entries and scaling, one after another
+ *   tracing      CPU per hit with tracing off, off with a remote model, on at 1 % and on at 100 % (tracing.ts)
  */
 const command = process.argv[2] ?? 'ab';
 
@@ -23,8 +24,10 @@ async function runCommand(name: string): Promise<void> {
       return (await import('./entries.js')).entriesBench();
     case 'scaling':
       return (await import('./scaling.js')).scalingBench();
+    case 'tracing':
+      return (await import('./tracing.js')).tracingBench();
     default:
-      throw new Error(`unknown bench command ${JSON.stringify(name)}: ab, pipeline, profile, misses, entries, scaling or hit-path`);
+      throw new Error(`unknown bench command ${JSON.stringify(name)}: ab, pipeline, profile, misses, entries, scaling, tracing or hit-path`);
   }
 }
 

@@ -44,6 +44,12 @@ import { createLogger } from './telemetry/logger.js';
 import { PrometheusTelemetry } from './telemetry/metrics.js';
 import { createPurchaseEventIntake } from './events/create-event-source.js';
 import type { PurchaseEventSource } from './events/purchase-event-source.js';
+import { RequestMetrics } from './telemetry/request-metrics.js';
+import type { Tracer } from '@opentelemetry/api';
+import { RequestIdsByUser } from './model/request-ids.js';
+import { createOperationTracing } from './telemetry/tracing/operation-spans.js';
+import { tracedModel, tracedStore, tracedTelemetry } from './wiring/traced-parts.js';
+import { operationTracingPlugin } from './graphql/plugins/operation-tracing/index.js';
 
 /** Parts a test (or another deployment) may swap; everything else is built from the config. */
 export interface AppParts {
@@ -52,6 +58,8 @@ export interface AppParts {
   readonly catalog?: Catalog;
   readonly logger?: PinoLogger;
   readonly telemetry?: PrometheusTelemetry;
+  /** Tracing is on (telemetry/tracing/start-tracing.ts): spans for requests, operations, the store and the model. */
+  readonly tracer?: Tracer;
 }
 
 export interface App {
@@ -97,8 +105,16 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     parts.telemetry ?? new PrometheusTelemetry({ ttlSeconds: config.cacheTtlSeconds, graceSeconds: config.cacheGraceSeconds });
   const catalog = parts.catalog ?? createCatalog();
   // MODEL_URL set: a remote ranking service, whose version is learned (bounded wait) before the first read.
-  const model = parts.model ?? (await createModel(config, { catalog, logger, telemetry }));
-  const store = parts.store ?? createStore(config, logger);
+  // A remote model is told which gateway request it computes for (x-request-id), through the users being loaded.
+  const requestIds = config.modelUrl !== undefined && parts.model === undefined ? new RequestIdsByUser() : undefined;
+  const untracedModel =
+    parts.model ?? (await createModel(config, { catalog, logger, telemetry, requestIdOf: requestIds === undefined ? undefined : (userIds) => requestIds.of(userIds) }));
+  const untracedStore = parts.store ?? createStore(config, logger);
+  // Tracing wraps the store and the model at their boundaries; off, they are used as they are.
+  const tracer = parts.tracer;
+  const model = tracer === undefined ? untracedModel : tracedModel(untracedModel, tracer);
+  const store = tracer === undefined ? untracedStore : tracedStore(untracedStore, tracer);
+  const operationTracing = tracer === undefined ? undefined : createOperationTracing(tracer);
   // Recently active users, for the cutover warm-up (`npm run warm-up`); cheap on the read path by design.
   const activity = createActivityRecorder(config, logger);
 
@@ -113,7 +129,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     leaseWaitMs: 2_000,
     earlyRefreshBeta: 1,
     purchaseLimits: { maxRemembered: 50, stateTtlMs: 30 * 24 * 3600 * 1000 },
-    telemetry,
+    telemetry: tracer === undefined ? telemetry : tracedTelemetry(telemetry),
     logger,
     activity: activity.recorder,
   });
@@ -146,6 +162,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     chooseMediaType,
     plugins: [
       operationMetricsPlugin(telemetry),
+      ...(operationTracing === undefined ? [] : [operationTracingPlugin(operationTracing)]),
       cacheSignalsPlugin({ cacheName: CACHE_NAME }),
       jsonStatusPlugin<GatewayContext>(),
       internalErrorsPlugin<GatewayContext>(logger),
@@ -192,7 +209,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     // Rate limits follow the token's subject; without auth (development) they follow the client address.
     const clientId = principal.anonymous ? `ip:${request.ip}` : `sub:${principal.subject}`;
     return {
-      loaders: createRequestLoaders(recommendations, MAX_BATCH, (list) => record.served.push(list), {
+      loaders: createRequestLoaders(requestIds === undefined ? recommendations : attributed(recommendations, requestIds, request.id), MAX_BATCH, (list) => record.served.push(list), {
         admitComputes: (count) => limits.takeComputes(clientId, count),
       }),
       catalog,
@@ -219,10 +236,12 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     logger,
     bodyLimit: 64 * 1024,
     corsOrigins: config.corsOrigins,
-    fastPath: known === undefined ? undefined : createFastPath({ known, chooseMediaType, telemetry, cacheName: CACHE_NAME }),
+    fastPath: known === undefined ? undefined : createFastPath({ known, chooseMediaType, telemetry, cacheName: CACHE_NAME, tracing: operationTracing }),
     compressionMinBytes: config.compressionMinBytes,
     ide: config.graphqlIde ? { introspection: config.introspection, authRequired: config.auth.mode !== 'none' } : undefined,
     trustedOnly: config.trustedDocuments.only ? trusted : undefined,
+    requestMetrics: new RequestMetrics({ registry: telemetry.registry, modelVersion: () => model.currentVersion() }),
+    requestContext: tracer === undefined ? undefined : { tracer },
   });
 
   return {
@@ -294,6 +313,11 @@ async function openSharedLimitsConnection(config: GatewayConfig, logger: PinoLog
     logger.warn({ eviction: check }, advice);
   }
   return connection;
+}
+
+/** The service as one request's loaders see it: the users it loads are attributed to the request meanwhile. */
+function attributed(service: RecommendationService, requestIds: RequestIdsByUser, requestId: string): Pick<RecommendationService, 'loadMany'> {
+  return { loadMany: (userIds, options) => requestIds.during(userIds, requestId, () => service.loadMany(userIds, options)) };
 }
 
 function createStore(config: GatewayConfig, logger: PinoLogger): CacheStore {

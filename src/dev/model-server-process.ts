@@ -25,7 +25,7 @@ process.once('exit', () => {
 
 /** Starts `src/model-server.ts` as a child process and waits until it answers. */
 export async function startModelServerProcess(
-  options: { version: string; latencyMs?: number; port?: number },
+  options: { version: string; latencyMs?: number; port?: number; env?: Record<string, string> },
 ): Promise<ModelServerProcess> {
   const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
@@ -36,6 +36,7 @@ export async function startModelServerProcess(
       MODEL_VERSION: options.version,
       MODEL_LATENCY_MS: String(options.latencyMs ?? 0),
       LOG_LEVEL: 'warn',
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,5 +1,6 @@
 import type { ExecutionResult } from 'graphql';
 import type { Telemetry } from '../telemetry/events.js';
+import type { OperationTracing } from '../telemetry/tracing/operation-spans.js';
 import type { GatewayContext } from './context.js';
 import type { KnownOperations } from './known-operations.js';
 import { setCacheHeaders, withCacheSignals } from './plugins/cache-signals/index.js';
@@ -37,6 +38,8 @@ export interface FastPathOptions {
   readonly telemetry: Pick<Telemetry, 'graphqlOperation' | 'fastPath'>;
   /** The cache's name in `Cache-Status` (as given to the cache-signals plugin). */
   readonly cacheName: string;
+  /** The operation span, with tracing on (the same one Apollo's operation-tracing plugin drives). */
+  readonly tracing?: OperationTracing;
 }
 
 interface PlainBody {
@@ -64,7 +67,7 @@ interface PlainBody {
  * compares every response with graphql-js's.
  */
 export function createFastPath(options: FastPathOptions): FastPath {
-  const { known, chooseMediaType, telemetry, cacheName } = options;
+  const { known, chooseMediaType, telemetry, cacheName, tracing } = options;
 
   const passed = (): undefined => {
     telemetry.fastPath('passed');
@@ -86,6 +89,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
         // Refused while building the context (e.g. no valid token): Apollo reports the same error.
         return passed();
       }
+      tracing?.begin();
       let result: ExecutionResult;
       try {
         result = await operation.compiled.query(undefined, context, body.variables ?? undefined);
@@ -101,7 +105,10 @@ export function createFastPath(options: FastPathOptions): FastPath {
         return undefined;
       }
       const served = context.record.served;
+      // Only queries become known operations.
+      context.record.operationType = 'query';
       noteOperation(telemetry, context.record, operation.operationName ?? ANONYMOUS_OPERATION, 'success');
+      tracing?.end({ type: 'query', name: operation.operationName ?? undefined, outcome: 'success', errorCodes: [], fastPath: true });
       // In the order Apollo's plugins set them: no-store, response-media-type, then cache-signals.
       const headers: Array<readonly [string, string]> = [
         ['cache-control', NO_STORE],

@@ -10,6 +10,10 @@ export interface RequestRecord {
   /** The resolved operation's name, `anonymous` for an unnamed one; undefined until (unless) it resolves. */
   operationName: string | undefined;
   outcome: OperationOutcome | undefined;
+  /** The resolved operation's type; undefined until (unless) it resolves. */
+  operationType?: 'query' | 'mutation' | 'subscription';
+  /** Distinct `extensions.code`s of the errors in the answer (none on a successful one). */
+  errorCodes?: readonly string[];
   /** Every list served to this request, in the order the loaders produced them. */
   readonly served: ServedList[];
 }

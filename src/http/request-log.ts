@@ -28,6 +28,11 @@ export function recordOf(request: FastifyRequest): RequestRecord {
   return record;
 }
 
+/** The request's record if anything created it (GraphQL requests do), without creating one. */
+export function existingRecordOf(request: FastifyRequest): RequestRecord | undefined {
+  return records.get(request);
+}
+
 export interface RequestLogOptions {
   /** Paths probed or scraped every few seconds (`/healthz`, `/readyz`, `/metrics`): logged at debug, not info. */
   readonly quietPaths: readonly string[];

@@ -16,6 +16,10 @@ import { QueryNotInSafelistError } from '../errors.js';
 import type { Readiness } from './readiness.js';
 import { REQUEST_ID_HEADER, recordOf, registerRequestLog, requestIdOf } from './request-log.js';
 import { closeConnectionsWhenClosing } from './shutdown.js';
+import { registerRequestMetrics } from './request-metrics.js';
+import type { RequestMetrics } from '../telemetry/request-metrics.js';
+import { registerServerSpans } from '../telemetry/tracing/server-spans.js';
+import type { ServerSpanOptions } from '../telemetry/tracing/server-spans.js';
 
 export interface HttpServerOptions {
   readonly apollo: ApolloServer<GatewayContext>;
@@ -37,6 +41,10 @@ export interface HttpServerOptions {
   readonly compressionMinBytes: number;
   /** TRUSTED_DOCUMENTS_ONLY=true: any other full-text document is refused here, before it is parsed. */
   readonly trustedOnly?: TrustedDocuments;
+  /** Request duration and error codes of GraphQL requests (`request-metrics.ts`). */
+  readonly requestMetrics?: RequestMetrics;
+  /** With tracing on: a span and an async context per request. Absent, no hook is added at all. */
+  readonly requestContext?: Pick<ServerSpanOptions, 'tracer'>;
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -57,6 +65,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     genReqId: requestIdOf,
   });
   registerRequestLog(app, { quietPaths: ['/healthz', '/readyz', '/metrics'] });
+  if (options.requestContext !== undefined) {
+    registerServerSpans(app, { tracer: options.requestContext.tracer, skipPaths: ['/healthz', '/readyz', '/metrics'] });
+  }
+  if (options.requestMetrics !== undefined) registerRequestMetrics(app, options.requestMetrics, GRAPHQL_PATH);
   closeConnectionsWhenClosing(app);
   // Before any route: the compression plugin attaches itself to each route as the route is declared.
   await registerCompression(app, { minBytes: options.compressionMinBytes });

@@ -13,7 +13,13 @@ import type { Model } from './model.js';
  */
 export async function createModel(
   config: GatewayConfig,
-  parts: { readonly catalog: Catalog; readonly logger: Logger; readonly telemetry?: Pick<Telemetry, 'breakerState'> },
+  parts: {
+    readonly catalog: Catalog;
+    readonly logger: Logger;
+    readonly telemetry?: Pick<Telemetry, 'breakerState'>;
+    /** For a remote model: the request loading these users, sent on as `x-request-id`. */
+    readonly requestIdOf?: (userIds: readonly string[]) => string | undefined;
+  },
 ): Promise<Model> {
   if (config.modelUrl === undefined) {
     // MODEL_WORKERS > 0 (default: one per core): scoring runs in worker threads, off the event loop that serves hits.
@@ -36,6 +42,7 @@ export async function createModel(
     initialVersion: config.modelVersion,
     logger: parts.logger,
     telemetry: parts.telemetry,
+    requestIdOf: parts.requestIdOf,
   });
   await model.init();
   return model;

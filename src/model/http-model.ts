@@ -5,7 +5,9 @@ import type { Logger, Telemetry } from '../telemetry/events.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { BreakerState } from './circuit-breaker.js';
 import type { Model, RankedList } from './model.js';
-import { PURCHASES_PATH, ProtocolError, RANK_PATH, VERSION_PATH, parseRankResponse, parseVersionResponse } from './protocol.js';
+import { PURCHASES_PATH, ProtocolError, RANK_PATH, REQUEST_ID_HEADER, VERSION_PATH, parseRankResponse, parseVersionResponse } from './protocol.js';
+import { withClientSpan } from '../telemetry/tracing/client-spans.js';
+import { currentRequestId } from '../telemetry/tracing/request-context.js';
 
 export interface HttpModelOptions {
   /** Base URL of the ranking service, e.g. `http://127.0.0.1:4100`; a path prefix is kept (`http://h/ranker`). */
@@ -27,6 +29,8 @@ export interface HttpModelOptions {
   /** Keep-alive connections to the service. Default 32. */
   readonly connections?: number;
   readonly logger?: Logger;
+  /** The gateway request that is loading these users (`request-ids.ts`), sent as `x-request-id`. */
+  readonly requestIdOf?: (userIds: readonly string[]) => string | undefined;
   /** Told every breaker transition (`recs_model_breaker_state`). */
   readonly telemetry?: Pick<Telemetry, 'breakerState'>;
   readonly now?: () => number;
@@ -185,7 +189,7 @@ export class HttpModel implements Model {
   }
 
   async recordPurchase(userId: string, itemId: string): Promise<void> {
-    await this.#call('POST', PURCHASES_PATH, { userId, itemId }, undefined);
+    await this.#call('POST', PURCHASES_PATH, { userId, itemId }, undefined, DEFAULT_POLICY, this.#requestIdFor([userId]));
   }
 
   async close(): Promise<void> {
@@ -195,11 +199,16 @@ export class HttpModel implements Model {
   }
 
   async #rankChunk(userIds: readonly string[], limit: number): Promise<Array<RankedList | Error>> {
-    const { value, seq } = await this.#call('POST', RANK_PATH, { userIds, limit }, (body) => parseRankResponse(body, userIds));
+    const { value, seq } = await this.#call('POST', RANK_PATH, { userIds, limit }, (body) => parseRankResponse(body, userIds), DEFAULT_POLICY, this.#requestIdFor(userIds));
     this.#observeVersion(value.modelVersion, seq);
     return value.lists.map((list) =>
       'error' in list ? new Error(`model service could not rank user ${list.userId}: ${list.error}`) : list,
     );
+  }
+
+  /** The request's own context when tracing keeps one, else the request loading these users. */
+  #requestIdFor(userIds: readonly string[]): string | undefined {
+    return currentRequestId() ?? this.#options.requestIdOf?.(userIds);
   }
 
   #observeVersion(version: string, seq: number): void {
@@ -218,6 +227,7 @@ export class HttpModel implements Model {
     payload: unknown,
     parse: ((body: unknown) => T) | undefined,
     policy: CallPolicy = DEFAULT_POLICY,
+    requestId?: string,
   ): Promise<{ value: T; seq: number }> {
     const deadline = this.#now() + this.#options.timeoutMs;
     const retries = policy.retries ?? this.#retries;
@@ -230,7 +240,7 @@ export class HttpModel implements Model {
       const remaining = deadline - this.#now();
       try {
         if (remaining <= 0) throw new ModelServiceError('timeout', `${method} ${path} had no time left of its ${this.#options.timeoutMs} ms budget`);
-        const value = await this.#attempt(method, path, payload, parse, remaining);
+        const value = await this.#attempt(method, path, payload, parse, remaining, requestId);
         this.#breaker.onSuccess();
         this.#noteBreaker();
         return { value, seq };
@@ -255,21 +265,31 @@ export class HttpModel implements Model {
     payload: unknown,
     parse: ((body: unknown) => T) | undefined,
     budgetMs: number,
+    requestId: string | undefined,
   ): Promise<T> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), budgetMs);
+    const headers: Record<string, string> =
+      payload === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' };
+    if (requestId !== undefined) headers[REQUEST_ID_HEADER] = requestId;
+    const batchSize = path === RANK_PATH ? rankBatchSize(payload) : undefined;
+    const attributes = { 'http.request.method': method, 'url.path': path, ...(batchSize === undefined ? {} : { 'recs.model.batch_size': batchSize }) };
     try {
-      const response = await this.#pool.request({
-        method,
-        path: `${this.#pathPrefix}${path}`,
-        headers: payload === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
-        body: payload === undefined ? null : JSON.stringify(payload),
-        signal: controller.signal,
+      // A span per attempt (retries show as siblings), and traceparent and x-request-id passed to the service.
+      const { statusCode, text } = await withClientSpan(`${method} ${path}`, attributes, headers, async (span) => {
+        const answer = await this.#pool.request({
+          method,
+          path: `${this.#pathPrefix}${path}`,
+          headers,
+          body: payload === undefined ? null : JSON.stringify(payload),
+          signal: controller.signal,
+        });
+        span.setAttribute('http.response.status_code', answer.statusCode);
+        return { statusCode: answer.statusCode, text: await answer.body.text() };
       });
-      const text = await response.body.text();
-      if (response.statusCode < 200 || response.statusCode > 299) {
-        throw new ModelServiceError('http-status', `${method} ${path} answered ${response.statusCode}: ${text.slice(0, 200)}`, {
-          status: response.statusCode,
+      if (statusCode < 200 || statusCode > 299) {
+        throw new ModelServiceError('http-status', `${method} ${path} answered ${statusCode}: ${text.slice(0, 200)}`, {
+          status: statusCode,
         });
       }
       if (parse === undefined) return undefined as T;
@@ -320,6 +340,11 @@ function isClientError(error: ModelServiceError): boolean {
 
 function isRetryable(error: ModelServiceError): boolean {
   return error.reason === 'unreachable' || (error.reason === 'http-status' && !isClientError(error));
+}
+
+function rankBatchSize(payload: unknown): number | undefined {
+  const userIds = (payload as { userIds?: unknown } | undefined)?.userIds;
+  return Array.isArray(userIds) ? userIds.length : undefined;
 }
 
 function asError(reason: unknown): Error {

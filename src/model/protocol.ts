@@ -22,6 +22,8 @@
 export const RANK_PATH = '/v1/rank';
 export const VERSION_PATH = '/v1/version';
 export const PURCHASES_PATH = '/v1/purchases';
+/** Sent with every call made for a gateway request: the gateway's request id, so both logs can be matched. */
+export const REQUEST_ID_HEADER = 'x-request-id';
 
 /** The characters a model version may use: it becomes part of Redis keys (same rule as MODEL_VERSION). */
 export const VERSION_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;

@@ -13,7 +13,7 @@ export interface RequestLoaders {
  * and one write. Memoisation lives only as long as the request, so nothing in here can serve another request.
  */
 export function createRequestLoaders(
-  service: RecommendationService,
+  service: Pick<RecommendationService, 'loadMany'>,
   maxBatchSize: number,
   /** Told of every list served, for the request's cache signals and log line. */
   onServed: (list: ServedList) => void = () => {},

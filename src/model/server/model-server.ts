@@ -1,7 +1,10 @@
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { trace } from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
+import { registerServerSpans } from '../../telemetry/tracing/server-spans.js';
 import type { Model } from '../model.js';
-import { PURCHASES_PATH, ProtocolError, RANK_PATH, VERSION_PATH, parsePurchaseRequest, parseRankRequest } from '../protocol.js';
+import { PURCHASES_PATH, ProtocolError, RANK_PATH, REQUEST_ID_HEADER, VERSION_PATH, parsePurchaseRequest, parseRankRequest } from '../protocol.js';
 import type { RankResponse, VersionResponse } from '../protocol.js';
 
 export interface ModelServerOptions {
@@ -11,6 +14,8 @@ export interface ModelServerOptions {
   readonly latencyMs: number;
   /** pino level for Fastify's logger; `silent` turns it off. */
   readonly logLevel: string;
+  /** With tracing on: a span per request, continuing the gateway's trace from its `traceparent`. */
+  readonly tracer?: Tracer;
 }
 
 /** Counters of what the server has done since it started: `GET /v1/stats`, for tests and the benchmark. */
@@ -30,7 +35,10 @@ export const STATS_PATH = '/v1/stats';
 export async function createModelServer(options: ModelServerOptions): Promise<FastifyInstance> {
   const { model, latencyMs } = options;
   const stats = { rankCalls: 0, rankUsers: 0, purchases: 0 };
-  const app = Fastify({ logger: options.logLevel === 'silent' ? false : { level: options.logLevel } });
+  // The gateway's request id becomes this server's, so a gateway log line and the model's can be matched.
+  const app = Fastify({ logger: options.logLevel === 'silent' ? false : { level: options.logLevel }, requestIdHeader: REQUEST_ID_HEADER });
+  const tracer = options.tracer;
+  if (tracer !== undefined) registerServerSpans(app, { tracer, skipPaths: ['/healthz', STATS_PATH] });
 
   app.post(RANK_PATH, async (request, reply) => {
     const parsed = parseOrReject(() => parseRankRequest(request.body), reply);
@@ -39,7 +47,17 @@ export async function createModelServer(options: ModelServerOptions): Promise<Fa
     stats.rankUsers += parsed.userIds.length;
     if (latencyMs > 0) await delay(latencyMs);
     const modelVersion = model.currentVersion();
-    const lists = await model.scoreAndRank(parsed.userIds, parsed.limit);
+    trace.getActiveSpan()?.setAttributes({ 'recs.model.batch_size': parsed.userIds.length, 'recs.model_version': modelVersion });
+    const lists =
+      tracer === undefined
+        ? await model.scoreAndRank(parsed.userIds, parsed.limit)
+        : await tracer.startActiveSpan('model score', { attributes: { 'recs.model.batch_size': parsed.userIds.length } }, async (span) => {
+            try {
+              return await model.scoreAndRank(parsed.userIds, parsed.limit);
+            } finally {
+              span.end();
+            }
+          });
     const body: RankResponse = {
       modelVersion,
       lists: lists.map((list, index) =>

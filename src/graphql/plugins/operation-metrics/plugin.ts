@@ -19,7 +19,10 @@ export function operationMetricsPlugin(telemetry: Pick<Telemetry, 'graphqlOperat
   const listener: GraphQLRequestListener<GatewayContext> = {
     async willSendResponse({ operation, operationName, response, contextValue }) {
       const name = operation === undefined ? UNRESOLVED_OPERATION : (operationName ?? ANONYMOUS_OPERATION);
-      noteOperation(telemetry, contextValue.record, name, outcomeOf(response.body));
+      const record = contextValue.record;
+      record.operationType = operation?.operation;
+      record.errorCodes = errorCodesOf(response.body);
+      noteOperation(telemetry, record, name, outcomeOf(response.body));
     },
   };
   return {
@@ -45,4 +48,17 @@ export function outcomeOf(body: GraphQLResponse['body']): OperationOutcome {
   if (result.errors === undefined || result.errors.length === 0) return 'success';
   if (!('data' in result) || result.data === undefined) return 'rejected';
   return result.data === null ? 'error' : 'partial';
+}
+
+/** The distinct `extensions.code`s of an answer's errors, in order; `none` for an error without one. */
+export function errorCodesOf(body: GraphQLResponse['body']): string[] {
+  const result = body.kind === 'single' ? body.singleResult : body.initialResult;
+  if (result.errors === undefined || result.errors.length === 0) return [];
+  const codes: string[] = [];
+  for (const error of result.errors) {
+    const code = error.extensions?.code;
+    const label = typeof code === 'string' && code !== '' ? code : 'none';
+    if (!codes.includes(label)) codes.push(label);
+  }
+  return codes;
 }

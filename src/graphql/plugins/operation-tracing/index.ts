@@ -1,0 +1,1 @@
+export { operationTracingPlugin } from './plugin.js';
