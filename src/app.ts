@@ -29,6 +29,7 @@ import { createCatalog } from './model/catalog.js';
 import type { Catalog } from './model/catalog.js';
 import type { Model } from './model/model.js';
 import { RecommendationService } from './recs/recommendation-service.js';
+import { createFreshness } from './freshness/create-freshness.js';
 import { createRequestLoaders } from './recs/request-loaders.js';
 import { createActivityRecorder } from './recs/create-activity-recorder.js';
 import { createLogger } from './telemetry/logger.js';
@@ -76,7 +77,8 @@ const CACHE_NAME = 'recs-gateway';
 export async function createApp(config: GatewayConfig, parts: AppParts = {}): Promise<App> {
   const logger = parts.logger ?? createLogger(config.logLevel);
   const telemetry =
-    parts.telemetry ?? new PrometheusTelemetry({ ttlSeconds: config.cacheTtlSeconds, graceSeconds: config.cacheGraceSeconds });
+    parts.telemetry ??
+    new PrometheusTelemetry({ ttlSeconds: config.cacheTtlSeconds, graceSeconds: config.cacheGraceSeconds, freshnessTarget: config.freshness.target });
   const catalog = parts.catalog ?? createCatalog();
   // MODEL_URL set: a remote ranking service, whose version is learned (bounded wait) before the first read.
   const model = parts.model ?? (await createModel(config, { catalog, logger, telemetry }));
@@ -84,6 +86,8 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   // Recently active users, for the cutover warm-up (`npm run warm-up`); cheap on the read path by design.
   const activity = createActivityRecorder(config, logger);
 
+  // Freshness: drift measured at every recompute tunes each list's TTL; the inspector samples served lists.
+  const freshness = createFreshness(config, { model, telemetry, logger });
   const recommendations = new RecommendationService({
     store,
     model,
@@ -98,6 +102,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     telemetry,
     logger,
     activity: activity.recorder,
+    freshness: freshness.hooks,
   });
 
   const readiness = new Readiness({ store, model, timeoutMs: READINESS_TIMEOUT_MS });
@@ -192,7 +197,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
         logger.warn({ drainMs: config.shutdownDrainMs }, 'drain time over: cut the connections of requests still in flight');
       }
       await apollo.stop();
-      const closed = await settleWithin([activity.close(), store.close(), model.close()], DEPENDENCY_CLOSE_MS);
+      const closed = await settleWithin([freshness.close().then(() => model.close()), activity.close(), store.close()], DEPENDENCY_CLOSE_MS);
       logger.info({ drained: drain.drained, drainElapsedMs: drain.elapsedMs, dependenciesClosed: closed }, 'gateway closed');
     },
   };
