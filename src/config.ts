@@ -85,6 +85,11 @@ export interface FreshnessConfig {
   readonly minTtlSeconds: number;
   readonly maxTtlSeconds: number;
   /**
+   * FRESHNESS_STALE_LIMIT: with TTL tuning, serve a list STALE only while its expected divergence stays under this
+   * RBO distance; later reads compute before answering. Unset (default): the whole CACHE_GRACE_SECONDS, as before.
+   */
+  readonly staleLimit: number | undefined;
+  /**
    * FRESHNESS_INSPECTOR_PER_SECOND: shadow recomputes per second that measure how far served lists are from the
    * model's answer now; 0 turns the inspector off. Default 2 (0 under NODE_ENV=test, whose suites count model calls).
    */
@@ -159,6 +164,7 @@ function readFreshness(env: Env, nodeEnv: GatewayConfig['nodeEnv']): FreshnessCo
     ttlTuning: readBoolean(env, 'FRESHNESS_TTL_TUNING', true),
     minTtlSeconds,
     maxTtlSeconds,
+    staleLimit: env.FRESHNESS_STALE_LIMIT === undefined || env.FRESHNESS_STALE_LIMIT === '' ? undefined : readFraction(env, 'FRESHNESS_STALE_LIMIT', 1),
     inspectorPerSecond: readInteger(env, 'FRESHNESS_INSPECTOR_PER_SECOND', nodeEnv === 'test' ? 0 : 2, 0, 1000),
   };
 }

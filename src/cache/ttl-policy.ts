@@ -50,6 +50,11 @@ export interface DriftTtlPolicy extends TtlPolicy {
   readonly targetDivergence: number;
   readonly minDriftTtlMs: number;
   readonly maxDriftTtlMs: number;
+  /**
+   * Drift-bounded grace (FRESHNESS_STALE_LIMIT), off when undefined: a list past its TTL is served STALE only while
+   * its expected divergence stays under this; later, a read computes before answering (see `driftBoundedGraceMs`).
+   */
+  readonly staleLimit?: number;
 }
 
 /**
@@ -78,4 +83,21 @@ export function driftTunedTtlMs(
   const tuned = clamp(driftMs / (1 + activity), policy.minDriftTtlMs, policy.maxDriftTtlMs);
   const jittered = tuned * (1 + policy.jitter * (2 * random() - 1));
   return Math.max(1, Math.round(jittered));
+}
+
+/**
+ * How long past its fresh TTL a list may be served STALE: the configured grace, cut short for a user whose lists
+ * drift fast, at the age where the expected divergence reaches `limit`:
+ *
+ *   grace = clamp(-ln(1 - limit) / rate - freshTtl, 0, graceMs)
+ *
+ * Stale-while-revalidate trades correctness for latency; for a user whose list is an hour old and half replaced, the
+ * trade is a bad one, and a read that computes is worth its wait. Only the logical end of grace moves: the store keeps
+ * the entry for the full grace, so its drift estimate still reaches the recompute that replaces it. Without an
+ * estimate (or limit), the configured grace. Pure.
+ */
+export function driftBoundedGraceMs(freshMs: number, graceMs: number, estimate: { readonly ratePerHour: number } | undefined, limit: number | undefined): number {
+  if (limit === undefined || estimate === undefined || estimate.ratePerHour <= 0) return graceMs;
+  const untilLimitMs = (-Math.log(1 - limit) / estimate.ratePerHour) * 3_600_000;
+  return Math.round(clamp(untilLimitMs - freshMs, 0, graceMs));
 }

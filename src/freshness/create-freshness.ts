@@ -16,6 +16,7 @@ export function driftTtlPolicy(config: GatewayConfig): DriftTtlPolicy {
     targetDivergence: config.freshness.target,
     minDriftTtlMs: config.freshness.minTtlSeconds * 1000,
     maxDriftTtlMs: config.freshness.maxTtlSeconds * 1000,
+    ...(config.freshness.staleLimit === undefined ? {} : { staleLimit: config.freshness.staleLimit }),
   };
 }
 
@@ -24,7 +25,12 @@ export function createFreshness(
   config: GatewayConfig,
   parts: { readonly model: Model; readonly telemetry: DriftTelemetry & InspectorTelemetry; readonly logger: Logger },
 ): { readonly hooks: FreshnessHooks; readonly inspector: FreshnessInspector | undefined; close(): Promise<void> } {
-  const drift = new DriftTracker({ policy: driftTtlPolicy(config), tuning: config.freshness.ttlTuning, telemetry: parts.telemetry });
+  const drift = new DriftTracker({
+    policy: driftTtlPolicy(config),
+    tuning: config.freshness.ttlTuning,
+    graceMs: config.cacheGraceSeconds * 1000,
+    telemetry: parts.telemetry,
+  });
   const inspector =
     config.freshness.inspectorPerSecond > 0
       ? new FreshnessInspector({

@@ -1,5 +1,5 @@
 import type { CacheEntry, UserState } from '../cache/cache-entry.js';
-import { driftTunedTtlMs, freshTtlMs } from '../cache/ttl-policy.js';
+import { driftBoundedGraceMs, driftTunedTtlMs, freshTtlMs } from '../cache/ttl-policy.js';
 import type { DriftTtlPolicy } from '../cache/ttl-policy.js';
 import type { RankedItem } from '../model/model.js';
 import { observeDrift } from './drift-estimator.js';
@@ -19,6 +19,8 @@ export interface DriftTrackerOptions {
   readonly policy: DriftTtlPolicy;
   /** Off: the estimate is still learnt and carried, but every TTL is the purchase-adaptive one. */
   readonly tuning: boolean;
+  /** The configured grace (CACHE_GRACE_SECONDS); the policy's `staleLimit` may cut it short per user. */
+  readonly graceMs: number;
   readonly telemetry?: DriftTelemetry;
 }
 
@@ -26,6 +28,8 @@ export interface DriftTrackerOptions {
 export interface RecomputeVerdict {
   readonly drift: DriftEstimate | undefined;
   readonly freshMs: number;
+  /** How long past `freshMs` the list may be served STALE. */
+  readonly graceMs: number;
 }
 
 /**
@@ -51,7 +55,8 @@ export class DriftTracker {
     const drift = this.#observe(previous, modelVersion, items, now);
     const { policy, tuning } = this.#options;
     const freshMs = tuning ? driftTunedTtlMs(policy, state, drift, now, random) : freshTtlMs(policy, state, now, random);
-    return { drift, freshMs };
+    const graceMs = tuning ? driftBoundedGraceMs(freshMs, this.#options.graceMs, drift, policy.staleLimit) : this.#options.graceMs;
+    return { drift, freshMs, graceMs };
   }
 
   #observe(previous: CacheEntry | undefined, modelVersion: string, items: readonly RankedItem[], now: number): DriftEstimate | undefined {

@@ -155,6 +155,8 @@ export class RecommendationService {
       if (refused !== undefined) break;
       admitted.push(index);
     }
+    // Freshness hook: a list past a drift-bounded grace is still stored; its recompute compares with it too.
+    const expired = this.#options.freshness === undefined ? [] : admitted.map((index) => this.#remember(keys[index] as UserKeys, sameVersion(snapshots[index]?.entry, version)));
     const computed = await this.#recompute(
       admitted.map((index) => userIds[index] as string),
       admitted.map((index) => keys[index] as UserKeys),
@@ -162,6 +164,7 @@ export class RecommendationService {
       version,
       'foreground',
     );
+    expired.forEach(([key, entry]) => this.#forget(key, entry));
 
     const servedAt = this.#now();
     const computedByIndex = new Map<number, Outcome | undefined>(toCompute.map((index) => [index, refused]));
@@ -382,7 +385,7 @@ export class RecommendationService {
         modelVersion: list.modelVersion,
         generatedAt: finished,
         freshUntil: finished + freshMs,
-        staleUntil: finished + freshMs + this.#options.graceMs,
+        staleUntil: finished + freshMs + (verdict?.graceMs ?? this.#options.graceMs),
         computeMs,
         items,
         ...(verdict?.drift === undefined ? {} : { drift: verdict.drift }),
@@ -465,6 +468,10 @@ function serve(userId: string, computed: Computed, state: UserState, servedAt: n
     source: computed.source,
     items,
   };
+}
+
+function sameVersion(entry: CacheEntry | undefined, version: string): CacheEntry | undefined {
+  return entry?.modelVersion === version ? entry : undefined;
 }
 
 function indicesWhere(flags: readonly boolean[], wanted: boolean): number[] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { driftTunedTtlMs, freshTtlMs } from '../../src/cache/ttl-policy.js';
+import { driftBoundedGraceMs, driftTunedTtlMs, freshTtlMs } from '../../src/cache/ttl-policy.js';
 import type { DriftTtlPolicy, TtlPolicy } from '../../src/cache/ttl-policy.js';
 import { T0, makeState, purchase } from './fixtures.js';
 
@@ -113,5 +113,25 @@ describe('driftTunedTtlMs', () => {
     const base = rawAge(0.5);
     expect(driftTunedTtlMs(drift, makeState(0), { ratePerHour: 0.5 }, now, () => 0)).toBe(Math.round(base * 0.9));
     expect(driftTunedTtlMs(drift, makeState(0), { ratePerHour: 0.5 }, now, () => 1)).toBe(Math.round(base * 1.1));
+  });
+});
+
+describe('driftBoundedGraceMs', () => {
+  const grace = HOUR;
+
+  it('keeps the configured grace without a limit or an estimate, or for a user never seen to drift', () => {
+    expect(driftBoundedGraceMs(600_000, grace, { ratePerHour: 5 }, undefined)).toBe(grace);
+    expect(driftBoundedGraceMs(600_000, grace, undefined, 0.3)).toBe(grace);
+    expect(driftBoundedGraceMs(600_000, grace, { ratePerHour: 0 }, 0.3)).toBe(grace);
+  });
+
+  it('ends grace where the expected divergence reaches the limit, counted from when the list was computed', () => {
+    // rate 2/h, limit 0.3: -ln(0.7) / 2 h ≈ 642 s after the compute, so 582 s past a 60 s TTL.
+    expect(driftBoundedGraceMs(60_000, grace, { ratePerHour: 2 }, 0.3)).toBe(Math.round((-Math.log(0.7) / 2) * HOUR - 60_000));
+  });
+
+  it('never goes below 0 (a list already past the limit when fresh ends) nor above the configured grace', () => {
+    expect(driftBoundedGraceMs(600_000, grace, { ratePerHour: 50 }, 0.3)).toBe(0);
+    expect(driftBoundedGraceMs(600_000, grace, { ratePerHour: 0.01 }, 0.3)).toBe(grace);
   });
 });

@@ -15,7 +15,7 @@ import { startGateway } from '../support/gateway.js';
 import type { InProcessGateway } from '../support/gateway.js';
 import { scrape, sumOf } from '../support/prometheus.js';
 import { readRecs } from '../gateway/helpers.js';
-import { ManualClock, TTL_MS, catalog, createService } from '../recs/service-fixture.js';
+import { GRACE_MS, ManualClock, TTL_MS, catalog, createService } from '../recs/service-fixture.js';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -41,6 +41,7 @@ describe('drift-tuned TTL on the read path', () => {
         targetDivergence: 0.1, minDriftTtlMs: MINUTE, maxDriftTtlMs: 6 * HOUR,
       },
       tuning: true,
+      graceMs: GRACE_MS,
     });
     const service = createService(store, model, { now: clock.now, freshness: { drift } });
 
@@ -72,6 +73,7 @@ describe('drift-tuned TTL on the read path', () => {
     const drift = new DriftTracker({
       policy: { baseTtlMs: TTL_MS, minTtlMs: MINUTE, maxTtlMs: TTL_MS, jitter: 0, activityWindowMs: 24 * HOUR, targetDivergence: 0.1, minDriftTtlMs: MINUTE, maxDriftTtlMs: 6 * HOUR },
       tuning: true,
+      graceMs: GRACE_MS,
     });
     const service = createService(store, model, { now: clock.now, freshness: { drift } });
     await service.loadMany([fastUser]);
@@ -86,6 +88,32 @@ describe('drift-tuned TTL on the read path', () => {
     const [lapsed] = await store.readMany([userKeys('', fastUser, 'v1')]);
     expect(lapsed?.entry?.drift).toBeUndefined();
     expect((lapsed?.entry?.freshUntil ?? 0) - (lapsed?.entry?.generatedAt ?? 0)).toBe(TTL_MS);
+  });
+});
+
+describe('drift-bounded grace on the read path', () => {
+  it('computes a fast user\'s list before answering once its expected divergence passes the stale limit, keeping the estimate', async () => {
+    const clock = new ManualClock();
+    const store = new MemoryStore(1_000, clock.now);
+    const model = new BuiltinModel({ version: 'v1', catalog: catalog(), listSize: 20, drift: { clock: clock.now } });
+    const policy = { baseTtlMs: TTL_MS, minTtlMs: MINUTE, maxTtlMs: TTL_MS, jitter: 0, activityWindowMs: 24 * HOUR, targetDivergence: 0.1, minDriftTtlMs: MINUTE, maxDriftTtlMs: 6 * HOUR };
+    const bounded = createService(store, model, { now: clock.now, freshness: { drift: new DriftTracker({ policy: { ...policy, staleLimit: 0.3 }, tuning: true, graceMs: GRACE_MS }) } });
+    // Learn the fast user's pace: a miss, then a stale read whose background recompute compares the two lists.
+    await bounded.loadMany([fastUser]);
+    clock.advance(TTL_MS + MINUTE);
+    const [learning] = await bounded.loadMany([fastUser]);
+    expect(learning).toMatchObject({ source: 'STALE' });
+    await settle();
+    const [learnt] = await store.readMany([userKeys('', fastUser, 'v1')]);
+    const entry = learnt?.entry;
+    expect(entry?.drift).toBeDefined();
+    // Grace now ends long before CACHE_GRACE_SECONDS, yet the store keeps the entry for the full grace.
+    expect((entry?.staleUntil ?? 0) - (entry?.freshUntil ?? 0)).toBeLessThan(10 * MINUTE);
+    clock.advance((entry?.staleUntil ?? 0) - clock.time + MINUTE);
+    const [computed] = await bounded.loadMany([fastUser]);
+    expect(computed).toMatchObject({ source: 'MODEL' });
+    const [after] = await store.readMany([userKeys('', fastUser, 'v1')]);
+    expect(after?.entry?.drift?.samples).toBe(2);
   });
 });
 
