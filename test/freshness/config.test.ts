@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { loadModelServerConfig } from '../../src/model/server/server-config.js';
 
 describe('freshness configuration', () => {
   it('defaults: target 0.1, tuning on, TTL bounds 60 s to 1 h, no stale limit, inspector 2/s and drift on outside tests', () => {
@@ -32,5 +33,15 @@ describe('freshness configuration', () => {
     expect(() => loadConfig({ FRESHNESS_TTL_MIN_SECONDS: '600', FRESHNESS_TTL_MAX_SECONDS: '60' })).toThrow(/FRESHNESS_TTL_MAX_SECONDS must be at least FRESHNESS_TTL_MIN_SECONDS \(600\), but got: 60/);
     expect(() => loadConfig({ FRESHNESS_INSPECTOR_PER_SECOND: '-1' })).toThrow(/FRESHNESS_INSPECTOR_PER_SECOND must be a whole number from 0 to 1000/);
     expect(() => loadConfig({ MODEL_DRIFT: 'sometimes' })).toThrow(/MODEL_DRIFT must be true or false/);
+  });
+});
+
+describe('reference model server drift', () => {
+  it('drifts like the gateway\'s built-in model: on by default, off under NODE_ENV=test, MODEL_DRIFT decides', () => {
+    expect(loadModelServerConfig({}).drift).toBe(true);
+    expect(loadModelServerConfig({ NODE_ENV: 'test' }).drift).toBe(false);
+    expect(loadModelServerConfig({ NODE_ENV: 'test', MODEL_DRIFT: 'true' }).drift).toBe(true);
+    expect(loadModelServerConfig({ MODEL_DRIFT: 'false' }).drift).toBe(false);
+    expect(() => loadModelServerConfig({ MODEL_DRIFT: 'yes' })).toThrow(/MODEL_DRIFT must be true or false/);
   });
 });
