@@ -107,7 +107,7 @@ export async function freshnessFrontierBench(): Promise<void> {
   log(`frontier: wrote ${svgPath} in ${((performance.now() - started) / 1000).toFixed(1)} s overall`);
 }
 
-/** The issue's target: the fixed 600 s TTL's mean divergence for 30% fewer computes, or 30% less divergence for its computes. */
+/** The target: the fixed 600 s TTL's mean divergence for 30% fewer computes, or 30% less divergence for its computes. */
 function targetComparison(results: readonly SimResult[]): string[] {
   const reference = results.find((r) => r.policy.name === 'fixed TTL' && r.policy.knob === '600 s');
   return [...comparisonFor(results, reference, 'drift-tuned TTL'), '', ...comparisonFor(results, reference, 'drift-tuned TTL + drift-bounded grace')];
