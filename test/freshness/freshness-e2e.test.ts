@@ -1,20 +1,24 @@
 /**
  * Freshness end to end. On the read path (a real memory store, the real drifting built-in model, one fake clock for
  * both): a fast-drifting user's list is recomputed far more often than a slow one's, because each recompute measures
- * the drift against the list it replaces and the drift-tuned TTL follows it. Through a real gateway over HTTP: the
- * inspector's `recs_served_divergence` moves when the model drifts under a list still served from cache.
+ * the drift against the list it replaces and the drift-tuned TTL follows it; a drift-bounded grace computes instead
+ * of serving a list too far gone; a sampled read never waits for its shadow recompute. Through a real gateway over
+ * HTTP: the inspector's `recs_served_divergence` moves when the model drifts under a list still served from cache,
+ * and its shadow recomputes never use a client's compute budget.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/cache/memory-store.js';
 import { userKeys } from '../../src/cache/key-scheme.js';
 import { DriftTracker } from '../../src/freshness/drift-tracker.js';
+import { FreshnessInspector } from '../../src/freshness/inspector.js';
 import { BuiltinModel } from '../../src/model/builtin-model.js';
 import { userPace } from '../../src/model/drift.js';
-import { CountingModel } from '../support/models.js';
-import { startGateway } from '../support/gateway.js';
+import { silentLogger } from '../../src/telemetry/events.js';
+import { CountingModel, GatedModel } from '../support/models.js';
+import { postGraphQL, startGateway } from '../support/gateway.js';
 import type { InProcessGateway } from '../support/gateway.js';
 import { scrape, sumOf } from '../support/prometheus.js';
-import { readRecs } from '../gateway/helpers.js';
+import { READ_QUERY, readRecs } from '../gateway/helpers.js';
 import { GRACE_MS, ManualClock, TTL_MS, catalog, createService } from '../recs/service-fixture.js';
 
 const MINUTE = 60_000;
@@ -117,6 +121,36 @@ describe('drift-bounded grace on the read path', () => {
   });
 });
 
+describe('freshness inspector on the read path', () => {
+  it('never delays a read: a sampled read is answered while its shadow recompute is still held in the model', async () => {
+    const clock = new ManualClock();
+    const store = new MemoryStore(1_000, clock.now);
+    const model = new GatedModel(new BuiltinModel({ version: 'v1', catalog: catalog(), listSize: 20 }));
+    const seen: number[] = [];
+    const inspector = new FreshnessInspector({
+      model,
+      perSecond: 10,
+      target: 0.1,
+      telemetry: { servedDivergence: (_source, _age, divergence) => seen.push(divergence), inspectionFailed: () => {} },
+      logger: silentLogger,
+    });
+    const drift = new DriftTracker({ policy: { baseTtlMs: TTL_MS, minTtlMs: MINUTE, maxTtlMs: TTL_MS, jitter: 0, activityWindowMs: HOUR, targetDivergence: 0.1, minDriftTtlMs: MINUTE, maxDriftTtlMs: HOUR }, tuning: true, graceMs: GRACE_MS });
+    const service = createService(store, model, { now: clock.now, freshness: { drift, sampler: inspector } });
+    await service.loadMany(['held-user']);
+    model.held = true;
+    const entered = model.entered();
+    const [served] = await service.loadMany(['held-user']);
+    expect(served).toMatchObject({ source: 'CACHE' });
+    await entered;
+    // The shadow recompute is stuck in the model, and the read above already has its answer.
+    expect(seen).toEqual([]);
+    model.release();
+    await inspector.idle();
+    expect(seen).toEqual([0]);
+    await inspector.close();
+  });
+});
+
 describe('freshness inspector through the gateway', () => {
   let gateway: InProcessGateway | undefined;
   afterEach(async () => {
@@ -163,6 +197,20 @@ describe('freshness inspector through the gateway', () => {
     const samples = await scrape(gateway.origin);
     expect(sumOf(samples, 'recs_served_divergence_count', { source: 'CACHE', age_bucket: '0-1m' })).toBe(2);
     expect(sumOf(samples, 'recs_freshness_target')).toBe(0.1);
+  });
+
+  it('never charges a client\'s compute budget: shadow recomputes leave the budget to the client\'s own misses', async () => {
+    const model = new CountingModel(new BuiltinModel({ version: 'v1' }));
+    gateway = await startGateway({ FRESHNESS_INSPECTOR_PER_SECOND: '100', RATE_LIMIT_COMPUTES_PER_MINUTE: '2' }, { model });
+    await readRecs(gateway.url, 'budget-a');
+    for (let read = 0; read < 5; read++) expect((await readRecs(gateway.url, 'budget-a')).source).toBe('CACHE');
+    const deadline = Date.now() + 5_000;
+    while (model.users < 6 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(model.users).toBe(6);
+    // The client's second miss is still within its budget of 2; its third is not.
+    expect((await readRecs(gateway.url, 'budget-b')).source).toBe('MODEL');
+    const refused = await postGraphQL(gateway.url, READ_QUERY, { userId: 'budget-c' });
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
   });
 
   it('inspects nothing when its budget is 0 (the default under test): no shadow model calls', async () => {
