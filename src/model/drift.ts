@@ -14,6 +14,7 @@
  * random draws per ranking, next to the 160,000 multiply-adds of scoring the catalogue.
  */
 import { createRandom } from './prng.js';
+import type { Random } from './prng.js';
 
 /** Weight of the user's fixed core interests and of the moving part: a user never drifts into a stranger. */
 const STABLE = 0.6;
@@ -33,7 +34,11 @@ const UNIFORM_TO_UNIT_VARIANCE = Math.sqrt(3);
 
 /** The pace of a user's drift in radians per hour: log-uniform within the slow or the fast range. */
 export function userPace(userId: string): number {
-  const random = createRandom(`drift:${userId}`);
+  return drawPace(createRandom(`drift:${userId}`));
+}
+
+/** The first draws of a user's drift stream: the pace. `driftedPrior` goes on drawing phases and directions from it. */
+function drawPace(random: Random): number {
   const [low, high] = random.next() < FAST_SHARE ? FAST_PACE : SLOW_PACE;
   return low * Math.pow(high / low, random.next());
 }
@@ -45,8 +50,7 @@ export function userPace(userId: string): number {
 export function driftedPrior(userId: string, core: Float64Array, atMs: number, out: Float64Array): void {
   const dims = core.length;
   const random = createRandom(`drift:${userId}`);
-  const [low, high] = random.next() < FAST_SHARE ? FAST_PACE : SLOW_PACE;
-  const pace = low * Math.pow(high / low, random.next());
+  const pace = drawPace(random);
   const hours = atMs / HOUR_MS;
   const scale = (MOVING * UNIFORM_TO_UNIT_VARIANCE) / Math.sqrt(PLANES * dims);
   for (let d = 0; d < dims; d++) out[d] = STABLE * (core[d] ?? 0);
