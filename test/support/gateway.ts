@@ -6,6 +6,13 @@ import type { App, AppParts } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { freePort } from './free-port.js';
 
+/**
+ * Test gateways answer the same list for the same user whenever asked, and only requests reach the model, also when a
+ * test runs them with NODE_ENV=production: the built-in model does not drift with the wall clock and the freshness
+ * inspector makes no shadow calls. A test about either turns it on in its own `env`.
+ */
+const DETERMINISTIC = { MODEL_DRIFT: 'false', FRESHNESS_INSPECTOR_PER_SECOND: '0' } as const;
+
 export interface InProcessGateway {
   readonly app: App;
   /** The GraphQL endpoint, e.g. http://127.0.0.1:43121/graphql */
@@ -19,7 +26,7 @@ export interface InProcessGateway {
  * environment would be, so tests exercise the same config validation as production.
  */
 export async function startGateway(env: Record<string, string> = {}, parts: AppParts = {}): Promise<InProcessGateway> {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', ...env });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', ...DETERMINISTIC, ...env });
   const app = await createApp(config, parts);
   const url = await app.listen();
   return { app, url, origin: new URL(url).origin, close: () => app.close() };
@@ -45,7 +52,7 @@ process.once('exit', () => {
 export async function startGatewayProcess(env: Record<string, string> = {}): Promise<GatewayProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'test', ...env },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'test', ...DETERMINISTIC, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(child);
