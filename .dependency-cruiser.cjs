@@ -7,7 +7,7 @@
 //   inbound           src/http/, src/events/ (requests and purchase events arriving from outside)
 //   GraphQL           src/graphql/, src/generated/ (resolver types generated from schema.graphql)
 //   purchases         src/purchases/ (a purchase invalidates through the recommendation service)
-//   domain            src/recs/, src/auth/, src/limits/
+//   domain            src/recs/, src/freshness/, src/auth/, src/limits/
 //   storage           src/cache/ (stores, keys, entry formats, freshness arithmetic)
 //   model             src/model/ (what a ranked list is, and who computes it)
 //   foundations       src/telemetry/, src/errors.ts, src/config.ts (and nats-subjects.ts, the subject rules it checks)
@@ -22,7 +22,7 @@ const LAYERS = [
   { name: 'inbound', path: '^src/(http|events)/' },
   { name: 'GraphQL', path: '^src/(graphql|generated)/' },
   { name: 'purchases', path: '^src/purchases/' },
-  { name: 'domain', path: '^src/(recs|auth|limits)/' },
+  { name: 'domain', path: '^src/(recs|freshness|auth|limits)/' },
   { name: 'storage', path: '^src/cache/' },
   { name: 'model', path: '^src/model/' },
   { name: 'foundations', path: '^src/(telemetry/|errors\\.ts$|config\\.ts$|nats-subjects\\.ts$)' },

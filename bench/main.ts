@@ -9,6 +9,7 @@
  *   scaling      hit throughput, p99 and CPU per user at 10k/100k/1M cached users and 1/10/50/100 users per request
  *   hit-path     pipeline, misses, entries and scaling, one after another
  *   tracing      CPU per hit with tracing off, off with a remote model, on at 1 % and on at 100 % (tracing.ts)
+ *   freshness-frontier  served divergence vs model computes per TTL policy, on a simulated population (FRONTIER_*)
  */
 const command = process.argv[2] ?? 'ab';
 
@@ -26,8 +27,10 @@ async function runCommand(name: string): Promise<void> {
       return (await import('./scaling.js')).scalingBench();
     case 'tracing':
       return (await import('./tracing.js')).tracingBench();
+    case 'freshness-frontier':
+      return (await import('./freshness-frontier.js')).freshnessFrontierBench();
     default:
-      throw new Error(`unknown bench command ${JSON.stringify(name)}: ab, pipeline, profile, misses, entries, scaling, tracing or hit-path`);
+      throw new Error(`unknown bench command ${JSON.stringify(name)}: ab, pipeline, profile, misses, entries, scaling, tracing, freshness-frontier or hit-path`);
   }
 }
 

@@ -38,6 +38,7 @@ import { createCatalog } from './model/catalog.js';
 import type { Catalog } from './model/catalog.js';
 import type { Model } from './model/model.js';
 import { RecommendationService } from './recs/recommendation-service.js';
+import { createFreshness } from './freshness/create-freshness.js';
 import { createRequestLoaders } from './recs/request-loaders.js';
 import { createActivityRecorder } from './recs/create-activity-recorder.js';
 import { createLogger } from './telemetry/logger.js';
@@ -102,7 +103,8 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   // start-up check of Redis's eviction policy.
   const limitsConnection = await openSharedLimitsConnection(config, logger);
   const telemetry =
-    parts.telemetry ?? new PrometheusTelemetry({ ttlSeconds: config.cacheTtlSeconds, graceSeconds: config.cacheGraceSeconds });
+    parts.telemetry ??
+    new PrometheusTelemetry({ ttlSeconds: config.cacheTtlSeconds, graceSeconds: config.cacheGraceSeconds, freshnessTarget: config.freshness.target });
   const catalog = parts.catalog ?? createCatalog();
   // MODEL_URL set: a remote ranking service, whose version is learned (bounded wait) before the first read.
   // A remote model is told which gateway request it computes for (x-request-id), through the users being loaded.
@@ -118,6 +120,8 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   // Recently active users, for the cutover warm-up (`npm run warm-up`); cheap on the read path by design.
   const activity = createActivityRecorder(config, logger);
 
+  // Freshness: drift measured at every recompute tunes each list's TTL; the inspector samples served lists.
+  const freshness = createFreshness(config, { model, telemetry, logger });
   const recommendations = new RecommendationService({
     store,
     model,
@@ -132,6 +136,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     telemetry: tracer === undefined ? telemetry : tracedTelemetry(telemetry),
     logger,
     activity: activity.recorder,
+    freshness: freshness.hooks,
   });
 
   const limits = new ClientLimits({
@@ -271,7 +276,12 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
       if (eventsStopped !== undefined) await settleWithin([eventsStopped], DEPENDENCY_CLOSE_MS);
       await apollo.stop();
       const closed = await settleWithin(
-        [activity.close(), store.close(), model.close(), ...(limitsConnection === undefined ? [] : [closeRedisConnection(limitsConnection)])],
+        [
+          freshness.close().then(() => model.close()),
+          activity.close(),
+          store.close(),
+          ...(limitsConnection === undefined ? [] : [closeRedisConnection(limitsConnection)]),
+        ],
         DEPENDENCY_CLOSE_MS,
       );
       logger.info({ drained: drain.drained, drainElapsedMs: drain.elapsedMs, dependenciesClosed: closed }, 'gateway closed');

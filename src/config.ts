@@ -106,6 +106,33 @@ export interface GatewayConfig {
   readonly graphqlIde: boolean;
   /** Answers at least this large are compressed when the client accepts br or gzip (HTTP_COMPRESSION_MIN_BYTES). */
   readonly compressionMinBytes: number;
+  /**
+   * Whether the built-in model's rankings drift with the clock (MODEL_DRIFT, `model/drift.ts`). Default on, except
+   * under NODE_ENV=test, where suites compare lists computed seconds apart.
+   */
+  readonly modelDrift: boolean;
+  /** Served-list freshness (docs/freshness.md). */
+  readonly freshness: FreshnessConfig;
+}
+
+export interface FreshnessConfig {
+  /** FRESHNESS_TARGET: the RBO distance from the model's current answer a list may reach by the end of its TTL. */
+  readonly target: number;
+  /** FRESHNESS_TTL_TUNING: set each list's TTL from its user's drift estimate; off, every user gets the purchase-adaptive TTL. */
+  readonly ttlTuning: boolean;
+  /** FRESHNESS_TTL_MIN_SECONDS / FRESHNESS_TTL_MAX_SECONDS: the bounds a drift-tuned TTL is clamped to. */
+  readonly minTtlSeconds: number;
+  readonly maxTtlSeconds: number;
+  /**
+   * FRESHNESS_STALE_LIMIT: with TTL tuning, serve a list STALE only while its expected divergence stays under this
+   * RBO distance; later reads compute before answering. Unset (default): the whole CACHE_GRACE_SECONDS, as before.
+   */
+  readonly staleLimit: number | undefined;
+  /**
+   * FRESHNESS_INSPECTOR_PER_SECOND: shadow recomputes per second that measure how far served lists are from the
+   * model's answer now; 0 turns the inspector off. Default 2 (0 under NODE_ENV=test, whose suites count model calls).
+   */
+  readonly inspectorPerSecond: number;
 }
 
 export type AuthConfig =
@@ -180,6 +207,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       purchasesPerMinute: readInteger(env, 'RATE_LIMIT_PURCHASES_PER_MINUTE', 60, 1, 1_000_000),
       computesPerMinute: readInteger(env, 'RATE_LIMIT_COMPUTES_PER_MINUTE', 1200, 1, 10_000_000),
     },
+    modelDrift: readBoolean(env, 'MODEL_DRIFT', nodeEnv !== 'test'),
+    freshness: readFreshness(env, nodeEnv),
     logLevel: readOneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     shutdownDrainMs: readInteger(env, 'SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
     corsOrigins: readOriginList(env, 'CORS_ORIGINS'),
@@ -198,6 +227,34 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
 }
 
 // Private: one reader per kind of value.
+
+function readFreshness(env: Env, nodeEnv: GatewayConfig['nodeEnv']): FreshnessConfig {
+  const target = readFraction(env, 'FRESHNESS_TARGET', 0.1);
+  const minTtlSeconds = readInteger(env, 'FRESHNESS_TTL_MIN_SECONDS', 60, 1, 7 * 24 * 3600);
+  const maxTtlSeconds = readInteger(env, 'FRESHNESS_TTL_MAX_SECONDS', 3600, 1, 7 * 24 * 3600);
+  if (maxTtlSeconds < minTtlSeconds) {
+    throw new ConfigError(`FRESHNESS_TTL_MAX_SECONDS must be at least FRESHNESS_TTL_MIN_SECONDS (${minTtlSeconds}), but got: ${maxTtlSeconds}`);
+  }
+  return {
+    target,
+    ttlTuning: readBoolean(env, 'FRESHNESS_TTL_TUNING', true),
+    minTtlSeconds,
+    maxTtlSeconds,
+    staleLimit: env.FRESHNESS_STALE_LIMIT === undefined || env.FRESHNESS_STALE_LIMIT === '' ? undefined : readFraction(env, 'FRESHNESS_STALE_LIMIT', 1),
+    inspectorPerSecond: readInteger(env, 'FRESHNESS_INSPECTOR_PER_SECOND', nodeEnv === 'test' ? 0 : 2, 0, 1000),
+  };
+}
+
+/** A number strictly between 0 and 1, e.g. an RBO distance. */
+function readFraction(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^\s*(0?\.\d+|0|1)\s*$/.test(raw) || !(value > 0 && value < 1)) {
+    throw new ConfigError(`${name} must be a number strictly between 0 and 1, but got: ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
 
 /** One scoring worker per core the process may use (at least one): scoring is pure CPU work. */
 function defaultModelWorkers(): number {

@@ -9,7 +9,7 @@ import { startTracing } from './telemetry/tracing/start-tracing.js';
 
 /**
  * `npm run model-server`: the reference ranking service, serving the built-in model over the model-service protocol
- * (`src/model/protocol.ts`). Honours PORT (4100), HOST (127.0.0.1), MODEL_VERSION (v1), MODEL_LATENCY_MS (0).
+ * (`src/model/protocol.ts`). Honours PORT (4100), HOST (127.0.0.1), MODEL_VERSION (v1), MODEL_LATENCY_MS (0), MODEL_DRIFT (on).
  */
 async function main(): Promise<void> {
   let config;
@@ -25,7 +25,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const model = new BuiltinModel({ version: config.modelVersion });
+  // The same drift as the gateway's built-in model: same version, user and clock, same ranking.
+  const model = new BuiltinModel({ version: config.modelVersion, drift: config.drift ? { clock: Date.now } : undefined });
   const tracing = tracingSettings === undefined ? undefined : await startTracing(tracingSettings, { serviceVersion: gatewayVersion() });
   const server = await createModelServer({ model, latencyMs: config.latencyMs, logLevel: config.logLevel, tracer: tracing?.tracer });
   const address = await server.listen({ port: config.port, host: config.host });

@@ -9,6 +9,10 @@ export interface LineSeries {
   readonly values: ReadonlyArray<number | undefined>;
   readonly dash?: string;
   readonly width?: number;
+  /** x positions of this series' values, when they are not the chart's `times` (an x-y plot such as a frontier). */
+  readonly times?: readonly number[];
+  /** Draws a dot at every value, so the measured points stand out from the lines joining them. */
+  readonly markers?: boolean;
 }
 
 export interface LinePanel {
@@ -43,6 +47,8 @@ export interface Chart {
   /** A shaded time range drawn across every panel, e.g. a rollout. */
   readonly band?: { readonly from: number; readonly to: number; readonly label: string };
   readonly footer?: string;
+  /** Unit of the x axis labels; seconds (`s`) by default. */
+  readonly xUnit?: string;
 }
 
 const WIDTH = 1000;
@@ -74,7 +80,7 @@ export function renderSvg(chart: Chart): string {
     parts.push(panel.kind === 'lines' ? linePanel(panel, chart.times, x, top) : stackPanel(panel, chart.times, x, top));
     // The band's edges again on top: a stacked area covers the band itself.
     if (chart.band !== undefined) parts.push(bandEdges(chart.band, x, top, index === 0));
-    parts.push(timeAxis(start, end, x, top + PLOT_HEIGHT));
+    parts.push(timeAxis(start, end, x, top + PLOT_HEIGHT, chart.xUnit ?? 's'));
   });
   if (chart.footer !== undefined) {
     parts.push(`<text x="${LEFT}" y="${height - 16}" font-size="12" fill="#555">${escape(chart.footer)}</text>`);
@@ -94,17 +100,19 @@ function linePanel(panel: LinePanel, times: readonly number[], x: (t: number) =>
   for (const series of panel.series) {
     let path = '';
     let pen = false;
+    const dots: string[] = [];
     series.values.forEach((value, index) => {
-      const t = times[index];
+      const t = (series.times ?? times)[index];
       if (value === undefined || t === undefined) {
         pen = false;
         return;
       }
       path += `${pen ? 'L' : 'M'}${x(t).toFixed(1)},${y(value).toFixed(1)} `;
+      if (series.markers === true) dots.push(`<circle cx="${x(t).toFixed(1)}" cy="${y(value).toFixed(1)}" r="3.5" fill="${series.color}"/>`);
       pen = true;
     });
     const dash = series.dash === undefined ? '' : ` stroke-dasharray="${series.dash}"`;
-    parts.push(`<path d="${path.trim()}" fill="none" stroke="${series.color}" stroke-width="${series.width ?? 2.2}"${dash} stroke-linejoin="round"/>`);
+    parts.push(`<path d="${path.trim()}" fill="none" stroke="${series.color}" stroke-width="${series.width ?? 2.2}"${dash} stroke-linejoin="round"/>`, ...dots);
   }
   parts.push(legend(panel.series.map((series) => ({ label: series.label, color: series.color, dash: series.dash, line: true })), top));
   return parts.join('\n');
@@ -138,15 +146,16 @@ function yTick(y: number, label: string): string {
   ].join('\n');
 }
 
-function timeAxis(start: number, end: number, x: (t: number) => number, bottom: number): string {
+function timeAxis(start: number, end: number, x: (t: number) => number, bottom: number, unit: string): string {
   const span = end - start;
-  const step = span <= 20 ? 1 : span <= 60 ? 5 : span <= 300 ? 30 : 60;
+  // Spans of a few units are x-y plots (e.g. computes per user-hour), not seconds of a run.
+  const step = span <= 2 ? 0.1 : span <= 5 ? 0.5 : span <= 20 ? 1 : span <= 60 ? 5 : span <= 300 ? 30 : 60;
   const labelEvery = span <= 20 ? 2 : 1;
   const parts: string[] = [];
   for (let t = Math.ceil(start / step) * step, n = 0; t <= end + 1e-9; t += step, n++) {
     parts.push(`<line x1="${x(t).toFixed(1)}" y1="${bottom}" x2="${x(t).toFixed(1)}" y2="${bottom + 5}" stroke="#666"/>`);
     if (n % labelEvery === 0) {
-      parts.push(`<text x="${x(t).toFixed(1)}" y="${bottom + 19}" font-size="12" fill="#444" text-anchor="middle">${t} s</text>`);
+      parts.push(`<text x="${x(t).toFixed(1)}" y="${bottom + 19}" font-size="12" fill="#444" text-anchor="middle">${Number(t.toFixed(6))} ${escape(unit)}</text>`);
     }
   }
   return parts.join('\n');

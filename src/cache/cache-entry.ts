@@ -1,3 +1,4 @@
+import type { DriftEstimate } from './drift-estimator.js';
 import type { RankedItem } from '../model/model.js';
 
 /**
@@ -14,6 +15,11 @@ export interface CacheEntry {
   /** How long the model took to compute this list: XFetch's delta for early refresh. */
   readonly computeMs: number;
   readonly items: readonly RankedItem[];
+  /**
+   * How fast this user's lists have been seen to drift (`cache/drift-estimator.ts`), carried from the entry this
+   * one replaced; absent for a user whose list lapsed (or was invalidated) before it was recomputed.
+   */
+  readonly drift?: DriftEstimate;
 }
 
 /** A purchase remembered in the user's state, so bought items are filtered out of every served list. */

@@ -1,5 +1,6 @@
 import type { CacheEntry } from './cache-entry.js';
 import type { RankedItem } from '../model/model.js';
+import { MAX_RATE_PER_HOUR, MAX_SAMPLES, RATE_RESOLUTION } from './drift-estimator.js';
 
 /**
  * Entry format 2 (`e2`): a packed binary layout, written as `e2:` + base64url so it survives every hop as text
@@ -10,7 +11,7 @@ import type { RankedItem } from '../model/model.js';
  *
  * Layout (varint = unsigned LEB128; zz = zigzag, so small negative numbers stay small):
  *
- *   flags                 1 byte: INTEGER_TIMES | CATALOGUE_IDS | MICRO_SCORES
+ *   flags                 1 byte: INTEGER_TIMES | CATALOGUE_IDS | MICRO_SCORES | DRIFT
  *   modelVersion          varint byte length, UTF-8
  *   times                 INTEGER_TIMES: zz varints generatedAt, freshUntil − generatedAt, staleUntil − freshUntil,
  *                         computeMs; else 4 float64 (little endian)
@@ -20,6 +21,9 @@ import type { RankedItem } from '../model/model.js';
  *   scores                MICRO_SCORES (every score is a whole number of millionths): zz varint of the first in
  *                         millionths, then zz varints of each previous minus next (ranked lists descend, so these are
  *                         small); else float64 each
+ *   drift                 DRIFT only: varint rate per hour in steps of 1e-4, varint observation count (3-5 bytes).
+ *                         Added later: entries without it decode as before (no estimate); a release that predates it
+ *                         reads an entry with it as a miss and recomputes.
  *
  * Every compact form is chosen only when it is exact for the entry at hand, so decoding always gives back the entry
  * that was encoded; the precision policy (scores to six decimals, see `quantiseScore`) is applied where lists are
@@ -31,7 +35,9 @@ export const PACKED_PREFIX = 'e2:';
 const INTEGER_TIMES = 1;
 const CATALOGUE_IDS = 2;
 const MICRO_SCORES = 4;
-const KNOWN_FLAGS = INTEGER_TIMES | CATALOGUE_IDS | MICRO_SCORES;
+/** The entry carries a drift estimate after its scores: zz varint rate in RATE_RESOLUTION steps, varint sample count. */
+const DRIFT = 8;
+const KNOWN_FLAGS = INTEGER_TIMES | CATALOGUE_IDS | MICRO_SCORES | DRIFT;
 /** Scores in MICRO_SCORES are whole millionths. */
 const SCORE_SCALE = 1e6;
 /** Zigzag stays exact below 2^52; keep well inside it. */
@@ -68,9 +74,10 @@ export function encodePackedEntry(entry: CacheEntry): string {
     fitsZigzag(entry.computeMs);
   const catalogueIds = items.every((item) => CATALOGUE_ID.test(item.itemId));
   const micro = microScores(items);
+  const drift = entry.drift !== undefined && driftFits(entry.drift) ? entry.drift : undefined;
 
   const out = new ByteWriter(32 + items.length * 8);
-  out.byte((integerTimes ? INTEGER_TIMES : 0) | (catalogueIds ? CATALOGUE_IDS : 0) | (micro !== undefined ? MICRO_SCORES : 0));
+  out.byte((integerTimes ? INTEGER_TIMES : 0) | (catalogueIds ? CATALOGUE_IDS : 0) | (micro !== undefined ? MICRO_SCORES : 0) | (drift !== undefined ? DRIFT : 0));
   out.text(entry.modelVersion);
   if (integerTimes) {
     out.zigzag(entry.generatedAt);
@@ -89,6 +96,10 @@ export function encodePackedEntry(entry: CacheEntry): string {
     micro.forEach((value, index) => out.zigzag(index === 0 ? value : (micro[index - 1] as number) - value));
   } else {
     for (const item of items) out.float64(item.score);
+  }
+  if (drift !== undefined) {
+    out.varint(Math.round(drift.ratePerHour / RATE_RESOLUTION));
+    out.varint(drift.samples);
   }
   return PACKED_PREFIX + out.toBase64Url();
 }
@@ -149,11 +160,27 @@ export function decodePackedEntry(raw: string): CacheEntry | undefined {
     }
     items[index] = { itemId: ids[index] as string, score };
   }
+  if ((flags & DRIFT) !== 0) {
+    const steps = input.varint();
+    const samples = input.varint();
+    if (steps === undefined || samples === undefined || steps * RATE_RESOLUTION > MAX_RATE_PER_HOUR || samples > MAX_SAMPLES) return undefined;
+    if (input.remaining !== 0) return undefined;
+    return { modelVersion, generatedAt, freshUntil, staleUntil, computeMs, items, drift: { ratePerHour: steps * RATE_RESOLUTION, samples } };
+  }
   if (input.remaining !== 0) return undefined;
   return { modelVersion, generatedAt, freshUntil, staleUntil, computeMs, items };
 }
 
 // Private: choosing the compact forms.
+
+/** An estimate the layout can hold exactly (drift-estimator.ts keeps its rates quantised to RATE_RESOLUTION). */
+function driftFits(drift: NonNullable<CacheEntry['drift']>): boolean {
+  const steps = Math.round(drift.ratePerHour / RATE_RESOLUTION);
+  return (
+    Number.isSafeInteger(steps) && steps >= 0 && steps * RATE_RESOLUTION <= MAX_RATE_PER_HOUR &&
+    Number.isInteger(drift.samples) && drift.samples >= 0 && drift.samples <= MAX_SAMPLES
+  );
+}
 
 function fitsZigzag(value: number): boolean {
   return Number.isSafeInteger(value) && Math.abs(value) < MAX_ZIGZAG_MAGNITUDE;

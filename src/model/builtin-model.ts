@@ -7,6 +7,7 @@
 import { createCatalog } from './catalog.js';
 import type { Catalog } from './catalog.js';
 import type { Model, RankedItem, RankedList } from './model.js';
+import { addTrend, driftedPrior } from './drift.js';
 import { createRandom } from './prng.js';
 
 export const DEFAULT_LIST_SIZE = 100;
@@ -41,6 +42,8 @@ export interface RankForUserInput {
   /** Catalogue indices the user bought: excluded from the ranking and pulling the taste towards them. */
   readonly purchasedIndices: readonly number[];
   readonly limit: number;
+  /** The model's clock reading for this ranking (epoch ms): the user's taste drifts with it (`drift.ts`). Absent: no drift. */
+  readonly atMs?: number;
 }
 
 /** The top items as catalogue indices, best first, with their scores. */
@@ -60,12 +63,19 @@ export interface BuiltinModelOptions {
    * it in worker threads, so a burst of misses never holds up the hits served meanwhile.
    */
   readonly ranker?: (weights: VersionWeights) => Ranker;
+  /**
+   * Drift (`drift.ts`): users' tastes and the popularity trend move with this clock, deterministically, so a list
+   * computed later may differ from one computed now. Absent: rankings never change with time.
+   */
+  readonly drift?: { readonly clock: () => number };
 }
 
 /** One user to rank: what `rankForUser` needs besides the version's weights and the limit. */
 export interface RankRequest {
   readonly userId: string;
   readonly purchasedIndices: readonly number[];
+  /** The clock reading the user's taste drifts to; absent without drift. */
+  readonly atMs?: number;
 }
 
 /** Runs `rankForUser` for a batch: one result or Error per request, in order. */
@@ -83,7 +93,7 @@ export function inProcessRanker(weights: VersionWeights): Ranker {
       return requests.map((request) => {
         // One user's failure must not fail the batch: the Model contract returns an Error in that user's slot.
         try {
-          return rankForUser({ userId: request.userId, weights, purchasedIndices: request.purchasedIndices, limit });
+          return rankForUser({ userId: request.userId, weights, purchasedIndices: request.purchasedIndices, limit, atMs: request.atMs });
         } catch (error) {
           return error instanceof Error ? error : new Error(String(error));
         }
@@ -128,18 +138,31 @@ export function deriveVersionWeights(catalog: Catalog, version: string): Version
 
 /**
  * A user's taste: a unit prior seeded by the user id alone (so it is stable across versions and restarts), pulled
- * towards the mean factors of what they bought, more strongly the more they bought.
+ * towards the mean factors of what they bought, more strongly the more they bought. With a clock reading `atMs`, the
+ * prior drifts along the user's own path and the version's popularity trend is added (`drift.ts`).
  */
 export function deriveUserTaste(
   userId: string,
   weights: VersionWeights,
   purchasedIndices: readonly number[],
+  atMs?: number,
 ): Float64Array {
+  const taste = tasteWithoutTrend(userId, weights, purchasedIndices, atMs);
+  if (atMs !== undefined) addTrend(weights.version, taste, atMs);
+  return taste;
+}
+
+function tasteWithoutTrend(userId: string, weights: VersionWeights, purchasedIndices: readonly number[], atMs: number | undefined): Float64Array {
   const { dims, itemFactors, itemCount } = weights;
   const random = createRandom(`taste:${userId}`);
-  const prior = new Float64Array(dims);
+  let prior = new Float64Array(dims);
   for (let d = 0; d < dims; d++) prior[d] = random.gaussian();
   normalise(prior);
+  if (atMs !== undefined) {
+    const drifted = new Float64Array(dims);
+    driftedPrior(userId, prior, atMs, drifted);
+    prior = drifted;
+  }
 
   const bought = new Float64Array(dims);
   let boughtCount = 0;
@@ -165,7 +188,7 @@ export function deriveUserTaste(
 export function rankForUser(input: RankForUserInput): RankedIndices {
   const { userId, weights, purchasedIndices } = input;
   const { itemCount, dims, itemFactors, itemBias } = weights;
-  const taste = deriveUserTaste(userId, weights, purchasedIndices);
+  const taste = deriveUserTaste(userId, weights, purchasedIndices, input.atMs);
 
   // A byte mask rather than a Set: the check runs once per catalogue item.
   const excluded = new Uint8Array(itemCount);
@@ -190,6 +213,7 @@ export class BuiltinModel implements Model {
   private readonly version: string;
   private readonly weights: VersionWeights;
   private readonly ranker: Ranker;
+  private readonly clock: (() => number) | undefined;
   /** Item ids per user, including ids unknown to the catalogue (they cannot be ranked, so they stay excluded). */
   private readonly purchasesByUser = new Map<string, Set<string>>();
 
@@ -204,6 +228,7 @@ export class BuiltinModel implements Model {
     this.catalog = options.catalog ?? createCatalog();
     this.weights = deriveVersionWeights(this.catalog, this.version);
     this.ranker = (options.ranker ?? inProcessRanker)(this.weights);
+    this.clock = options.drift?.clock;
   }
 
   currentVersion(): string {
@@ -215,7 +240,9 @@ export class BuiltinModel implements Model {
       throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
     }
     const boundedLimit = Math.min(limit, this.listSize);
-    const requests = userIds.map((userId) => ({ userId, purchasedIndices: this.purchasedIndicesOf(userId) }));
+    // One clock reading per batch: every user of a call is ranked as of the same moment.
+    const atMs = this.clock?.();
+    const requests = userIds.map((userId) => ({ userId, purchasedIndices: this.purchasedIndicesOf(userId), atMs }));
     const ranked = await this.ranker.rank(requests, boundedLimit);
     return userIds.map((userId, position) => {
       const result = ranked[position];

@@ -73,7 +73,7 @@ export function createScoringPool(options: ScoringPoolOptions): (weights: Versio
 async function runSlice(pool: Piscina<ScoringTask, ScoredUser[]>, users: readonly RankRequest[], limit: number): Promise<Array<RankedIndices | Error>> {
   let scored: ScoredUser[];
   try {
-    scored = await pool.run({ users: users.map(({ userId, purchasedIndices }) => ({ userId, purchasedIndices })), limit });
+    scored = await pool.run({ users: users.map(({ userId, purchasedIndices, atMs }) => ({ userId, purchasedIndices, atMs })), limit });
   } catch (error) {
     // A worker that died takes its slice with it; the other slices and the pool (which replaces it) carry on.
     const failure = error instanceof Error ? error : new Error(String(error));

@@ -10,7 +10,8 @@ export interface ScoringWorkerData {
 }
 
 export interface ScoringTask {
-  readonly users: ReadonlyArray<{ readonly userId: string; readonly purchasedIndices: readonly number[] }>;
+  /** `atMs`: the clock reading the user's taste drifts to (built-in model drift); absent without drift. */
+  readonly users: ReadonlyArray<{ readonly userId: string; readonly purchasedIndices: readonly number[]; readonly atMs?: number }>;
   readonly limit: number;
 }
 

@@ -12,6 +12,7 @@ import { ModelUnavailableError } from '../errors.js';
 import type { Model, RankedList } from '../model/model.js';
 import type { Logger, ServedSource, Telemetry } from '../telemetry/events.js';
 import type { ServedItem, ServedList } from './served-list.js';
+import type { FreshnessHooks } from '../freshness/hooks.js';
 
 export interface RecommendationServiceOptions {
   readonly store: CacheStore;
@@ -35,6 +36,8 @@ export interface RecommendationServiceOptions {
   readonly activity?: { touch(userIds: readonly string[]): void };
   readonly now?: () => number;
   readonly random?: () => number;
+  /** Drift measured at recompute and a drift-tuned TTL; a sampler of served lists (`freshness/hooks.ts`). */
+  readonly freshness?: FreshnessHooks;
 }
 
 /** A user's list as computed (or found) by a recompute, plus whether it may be served as MODEL or came from cache. */
@@ -76,6 +79,8 @@ export class RecommendationService {
    * the store's lease; this map saves the round trip when the same process asks twice.
    */
   readonly #inflight = new Map<string, Promise<Outcome>>();
+  /** Freshness hook: the entry a background recompute replaces, by entry key, until that recompute builds its successor. */
+  readonly #replacing = new Map<string, CacheEntry>();
 
   constructor(options: RecommendationServiceOptions) {
     this.#options = options;
@@ -128,14 +133,17 @@ export class RecommendationService {
     if (toCompute.length > 0) telemetry.cacheRead('miss', toCompute.length);
 
     if (toRefresh.length > 0) {
+      // Freshness hook: the recompute compares its list with the one it replaces (drift measured for free).
+      const replaced = this.#options.freshness === undefined ? [] : toRefresh.map((index) => this.#remember(keys[index] as UserKeys, results[index]?.entry));
       // Stale-while-revalidate: the reader already has its answer; the recompute runs off the request path.
-      void this.#recompute(
+      const refresh = this.#recompute(
         toRefresh.map((index) => userIds[index] as string),
         toRefresh.map((index) => keys[index] as UserKeys),
         toRefresh.map((index) => snapshots[index]?.state ?? EMPTY_USER_STATE),
         version,
         'background',
       );
+      void refresh.finally(() => replaced.forEach(([key, entry]) => this.#forget(key, entry)));
     }
 
     // Admitted one miss at a time: a batch larger than what is left of the budget (or than the whole budget) still
@@ -147,6 +155,8 @@ export class RecommendationService {
       if (refused !== undefined) break;
       admitted.push(index);
     }
+    // Freshness hook: a list past a drift-bounded grace is still stored; its recompute compares with it too.
+    const expired = this.#options.freshness === undefined ? [] : admitted.map((index) => this.#remember(keys[index] as UserKeys, sameVersion(snapshots[index]?.entry, version)));
     const computed = await this.#recompute(
       admitted.map((index) => userIds[index] as string),
       admitted.map((index) => keys[index] as UserKeys),
@@ -154,6 +164,7 @@ export class RecommendationService {
       version,
       'foreground',
     );
+    expired.forEach(([key, entry]) => this.#forget(key, entry));
 
     const servedAt = this.#now();
     const computedByIndex = new Map<number, Outcome | undefined>(toCompute.map((index) => [index, refused]));
@@ -164,6 +175,8 @@ export class RecommendationService {
       if (outcome === undefined || outcome instanceof Error) return new ModelUnavailableError(outcome);
       const served = serve(userId, outcome, snapshots[index]?.state ?? EMPTY_USER_STATE, servedAt);
       telemetry.served(served.source, served.modelVersion, served.ageSeconds);
+      // Freshness hook: a cached list may be sampled for a shadow recompute, later and off this request's path.
+      if (served.source !== 'MODEL') this.#options.freshness?.sampler?.offer(userId, outcome.entry, served.source, servedAt);
       return served;
     });
   }
@@ -364,14 +377,18 @@ export class RecommendationService {
     const outcomes = lists.map((list, index): Outcome => {
       if (list instanceof Error) return list;
       const state = states[index] as UserState;
-      const freshMs = freshTtlMs(this.#options.ttl, state, finished, this.#random);
+      const items = quantiseItems(list.items);
+      // Freshness hook: the drift seen against the replaced list, and the TTL it tunes (else the purchase-adaptive TTL).
+      const verdict = this.#options.freshness?.drift.onRecompute(this.#take((keys[index] as UserKeys).entry), list.modelVersion, items, state, finished, this.#random);
+      const freshMs = verdict?.freshMs ?? freshTtlMs(this.#options.ttl, state, finished, this.#random);
       const entry: CacheEntry = {
         modelVersion: list.modelVersion,
         generatedAt: finished,
         freshUntil: finished + freshMs,
-        staleUntil: finished + freshMs + this.#options.graceMs,
+        staleUntil: finished + freshMs + (verdict?.graceMs ?? this.#options.graceMs),
         computeMs,
-        items: quantiseItems(list.items),
+        items,
+        ...(verdict?.drift === undefined ? {} : { drift: verdict.drift }),
       };
       // The list is stored under the version that computed it, never the one we asked for.
       const target = list.modelVersion === expectedVersion ? (keys[index] as UserKeys) : userKeys(this.#options.keyPrefix, list.userId, list.modelVersion);
@@ -388,6 +405,24 @@ export class RecommendationService {
       logger.warn({ err: error }, 'cache write failed; lists served uncached');
     }
     return outcomes;
+  }
+
+  // Freshness hooks: which entry a background recompute replaces. Bounded by the recomputes in flight: each key is
+  // forgotten when its recompute settles, whether or not it got to build a successor.
+
+  #remember(keys: UserKeys, entry: CacheEntry | undefined): [string, CacheEntry | undefined] {
+    if (entry !== undefined) this.#replacing.set(keys.entry, entry);
+    return [keys.entry, entry];
+  }
+
+  #forget(key: string, entry: CacheEntry | undefined): void {
+    if (entry !== undefined && this.#replacing.get(key) === entry) this.#replacing.delete(key);
+  }
+
+  #take(key: string): CacheEntry | undefined {
+    const entry = this.#replacing.get(key);
+    if (entry !== undefined) this.#replacing.delete(key);
+    return entry;
   }
 }
 
@@ -433,6 +468,10 @@ function serve(userId: string, computed: Computed, state: UserState, servedAt: n
     source: computed.source,
     items,
   };
+}
+
+function sameVersion(entry: CacheEntry | undefined, version: string): CacheEntry | undefined {
+  return entry?.modelVersion === version ? entry : undefined;
 }
 
 function indicesWhere(flags: readonly boolean[], wanted: boolean): number[] {

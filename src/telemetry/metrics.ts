@@ -37,6 +37,12 @@ export const METRIC_NAMES = {
   purgedKeys: 'recs_purged_keys_total',
   ttl: 'recs_cache_ttl_seconds',
   grace: 'recs_cache_grace_seconds',
+  servedDivergence: 'recs_served_divergence',
+  servedWithinTarget: 'recs_served_within_target_total',
+  freshnessTarget: 'recs_freshness_target',
+  inspectionsFailed: 'recs_freshness_inspections_failed_total',
+  recomputeDivergence: 'recs_recompute_divergence',
+  recomputeTopOverlap: 'recs_recompute_top10_overlap',
 } as const;
 
 const MAX_VERSION_LABELS = 16;
@@ -69,10 +75,15 @@ export class PrometheusTelemetry implements Telemetry {
   readonly #purgedKeys: Counter;
   readonly #purchaseEvents: Counter<'outcome'>;
   readonly #purchaseEventsConnected: Gauge;
+  readonly #servedDivergence: Histogram<'source' | 'age_bucket'>;
+  readonly #servedWithinTarget: Counter<'source'>;
+  readonly #inspectionsFailed: Counter;
+  readonly #recomputeDivergence: Histogram;
+  readonly #recomputeTopOverlap: Histogram;
   readonly #versions = new Set<string>();
   readonly #operations = new Set<string>();
 
-  constructor(options: { readonly ttlSeconds: number; readonly graceSeconds?: number; readonly defaultMetrics?: boolean }) {
+  constructor(options: { readonly ttlSeconds: number; readonly graceSeconds?: number; readonly defaultMetrics?: boolean; readonly freshnessTarget?: number }) {
     const registers = [this.registry];
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
     // The configured freshness as series of their own, so an alert can compare served age with the TTL the replica
@@ -191,6 +202,40 @@ export class PrometheusTelemetry implements Telemetry {
       help: 'Purchase event consumer: 1 while connected to its broker with the consumer bound, else 0 (stays 0 when no broker is configured).',
       registers,
     });
+    // Freshness (freshness/): how far served lists are from the model's answer now, as an RBO distance.
+    const target = options.freshnessTarget ?? DEFAULT_FRESHNESS_TARGET;
+    new Gauge({ name: METRIC_NAMES.freshnessTarget, help: 'Configured freshness target: the RBO distance a served list may reach (FRESHNESS_TARGET).', registers }).set(target);
+    const divergenceBuckets = [...new Set([0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, target])].sort((a, b) => a - b);
+    this.#servedDivergence = new Histogram({
+      name: METRIC_NAMES.servedDivergence,
+      help: 'RBO distance (top 20, p 0.9) between sampled lists served from cache and the model\'s answer at serve time, by source and age bucket.',
+      labelNames: ['source', 'age_bucket'],
+      buckets: divergenceBuckets,
+      registers,
+    });
+    this.#servedWithinTarget = new Counter({
+      name: METRIC_NAMES.servedWithinTarget,
+      help: 'Sampled served lists within the freshness target; divided by recs_served_divergence_count, the share within target.',
+      labelNames: ['source'],
+      registers,
+    });
+    this.#inspectionsFailed = new Counter({
+      name: METRIC_NAMES.inspectionsFailed,
+      help: 'Shadow recomputes of the freshness inspector that failed (model down or erroring).',
+      registers,
+    });
+    this.#recomputeDivergence = new Histogram({
+      name: METRIC_NAMES.recomputeDivergence,
+      help: 'RBO distance between a recomputed list and the list it replaced: the drift each recompute observes.',
+      buckets: divergenceBuckets,
+      registers,
+    });
+    this.#recomputeTopOverlap = new Histogram({
+      name: METRIC_NAMES.recomputeTopOverlap,
+      help: 'Share of the replaced list\'s top 10 still in the recomputed top 10.',
+      buckets: [0, 0.2, 0.4, 0.6, 0.8, 0.9, 1],
+      registers,
+    });
   }
 
   cacheRead(result: CacheReadResult, count: number): void {
@@ -250,6 +295,20 @@ export class PrometheusTelemetry implements Telemetry {
     this.#purgedKeys.inc(keys);
   }
 
+  servedDivergence(source: 'CACHE' | 'STALE', ageSeconds: number, divergence: number, withinTarget: boolean): void {
+    this.#servedDivergence.observe({ source, age_bucket: ageBucket(ageSeconds) }, divergence);
+    if (withinTarget) this.#servedWithinTarget.inc({ source });
+  }
+
+  inspectionFailed(count: number): void {
+    this.#inspectionsFailed.inc(count);
+  }
+
+  recomputeDivergence(divergence: number, topKOverlap: number): void {
+    this.#recomputeDivergence.observe(divergence);
+    this.#recomputeTopOverlap.observe(topKOverlap);
+  }
+
   #operationLabel(operation: string): string {
     if (this.#operations.has(operation)) return operation;
     if (this.#operations.size >= MAX_OPERATION_LABELS || operation.length > MAX_OPERATION_NAME_LENGTH) return 'other';
@@ -263,4 +322,16 @@ export class PrometheusTelemetry implements Telemetry {
     this.#versions.add(version);
     return version;
   }
+}
+
+/** Default of FRESHNESS_TARGET, for telemetry built without a config (tests, tools). */
+const DEFAULT_FRESHNESS_TARGET = 0.1;
+
+/** A few fixed age ranges, so divergence can be read against age without a label per second. */
+export function ageBucket(ageSeconds: number): string {
+  if (ageSeconds < 60) return '0-1m';
+  if (ageSeconds < 600) return '1m-10m';
+  if (ageSeconds < 3600) return '10m-1h';
+  if (ageSeconds < 6 * 3600) return '1h-6h';
+  return '6h+';
 }

@@ -7,6 +7,8 @@ import {
   rankForUser,
 } from '../../src/model/builtin-model.js';
 import type { RankedList } from '../../src/model/model.js';
+import { FAST_SHARE, userPace } from '../../src/model/drift.js';
+import { rboDistance } from '../../src/freshness/rbo.js';
 
 // Built once: the full 10k catalogue is what production uses, and building it per test would dominate run time.
 const catalog = createCatalog();
@@ -134,6 +136,69 @@ describe('BuiltinModel.recordPurchase', () => {
 
   it('close() resolves', async () => {
     await expect(new BuiltinModel({ version: 'v1', catalog }).close()).resolves.toBeUndefined();
+  });
+});
+
+describe('BuiltinModel drift', () => {
+  const T = 1_764_000_000_000;
+  const HOUR = 3_600_000;
+  const drifting = (clock: { now: number }, version = 'v1') => new BuiltinModel({ version, catalog, drift: { clock: () => clock.now } });
+  const distance = (a: RankedList, b: RankedList): number => rboDistance(idsOf(a), idsOf(b), 20);
+
+  it('is deterministic for a model version, a user and a clock reading, across instances', async () => {
+    const clock = { now: T + 5 * HOUR };
+    const first = await rankOne(drifting(clock), 'alice', 20);
+    const second = await rankOne(drifting({ now: T + 5 * HOUR }), 'alice', 20);
+    expect(second).toEqual(first);
+    expect(await rankOne(drifting(clock), 'alice', 20)).toEqual(first);
+  });
+
+  it('moves a ranking with the clock, and leaves a model without drift where it was', async () => {
+    const clock = { now: T };
+    const model = drifting(clock);
+    const still = new BuiltinModel({ version: 'v1', catalog });
+    const before = await rankOne(model, 'alice', 20);
+    const stillBefore = await rankOne(still, 'alice', 20);
+    clock.now += 24 * HOUR;
+    expect(distance(before, await rankOne(model, 'alice', 20))).toBeGreaterThan(0.1);
+    expect(await rankOne(still, 'alice', 20)).toEqual(stillBefore);
+  });
+
+  it('drifts at a per-user pace: most users slowly, about a fifth fast, and fast users move further in the same time', async () => {
+    const users = Array.from({ length: 2_000 }, (_, index) => `pace-${index}`);
+    const fast = users.filter((userId) => userPace(userId) >= 1);
+    expect(fast.length / users.length).toBeGreaterThan(FAST_SHARE - 0.03);
+    expect(fast.length / users.length).toBeLessThan(FAST_SHARE + 0.03);
+    const slow = users.filter((userId) => userPace(userId) < 0.1).slice(0, 20);
+    const clock = { now: T };
+    const model = drifting(clock);
+    const meanDistance = async (sample: readonly string[]): Promise<number> => {
+      clock.now = T;
+      const before = (await model.scoreAndRank(sample, 20)) as RankedList[];
+      clock.now = T + 10 * 60_000;
+      const after = (await model.scoreAndRank(sample, 20)) as RankedList[];
+      return before.reduce((sum, list, index) => sum + distance(list, after[index] as RankedList), 0) / sample.length;
+    };
+    const fastDrift = await meanDistance(fast.slice(0, 20));
+    const slowDrift = await meanDistance(slow);
+    expect(fastDrift).toBeGreaterThan(0.25);
+    expect(slowDrift).toBeLessThan(0.05);
+  });
+
+  it('shifts popularity for everyone: the version trend moves users who would otherwise stand still', () => {
+    const weights = deriveVersionWeights(catalog, 'v1');
+    const without = deriveUserTaste('alice', weights, [], T);
+    const later = deriveUserTaste('alice', weights, [], T + 12 * HOUR);
+    expect(Array.from(later)).not.toEqual(Array.from(without));
+  });
+
+  it('still excludes bought items and pulls taste towards them', async () => {
+    const clock = { now: T };
+    const model = drifting(clock);
+    const before = await rankOne(model, 'erin', 20);
+    const bought = before.items[0]?.itemId ?? '';
+    await model.recordPurchase('erin', bought);
+    expect(idsOf(await rankOne(model, 'erin', 20))).not.toContain(bought);
   });
 });
 

@@ -50,6 +50,22 @@ describe('scoring pool', () => {
     expect(third.items.map((item) => item.itemId)).not.toContain('i42');
   });
 
+  it('drifts exactly as in-process: the clock reading travels with each user to the worker', async () => {
+    const clock = { now: 1_764_000_000_000 };
+    const drifting = new BuiltinModel({ version: 'v3', ranker: createScoringPool({ threads: 1 }), drift: { clock: () => clock.now } });
+    const reference = new BuiltinModel({ version: 'v3', drift: { clock: () => clock.now } });
+    try {
+      const before = await drifting.scoreAndRank(users.slice(0, 10), 20);
+      expect(before).toEqual(await reference.scoreAndRank(users.slice(0, 10), 20));
+      clock.now += 6 * 3_600_000;
+      const after = await drifting.scoreAndRank(users.slice(0, 10), 20);
+      expect(after).toEqual(await reference.scoreAndRank(users.slice(0, 10), 20));
+      expect(after).not.toEqual(before);
+    } finally {
+      await drifting.close();
+    }
+  });
+
   it('a batch of one, and an empty batch', async () => {
     expect(await pooled.scoreAndRank(['solo'], 5)).toEqual(await inProcess.scoreAndRank(['solo'], 5));
     expect(await pooled.scoreAndRank([], 5)).toEqual([]);

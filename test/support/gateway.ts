@@ -2,8 +2,18 @@ import { createApp } from '../../src/app.js';
 import type { App, AppParts } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 
-export { postGraphQL, startGatewayProcess } from '../../src/dev/gateway-process.js';
+import { startGatewayProcess as startProcess } from '../../src/dev/gateway-process.js';
+import type { GatewayProcess } from '../../src/dev/gateway-process.js';
+
+export { postGraphQL } from '../../src/dev/gateway-process.js';
 export type { GatewayProcess, GraphQLBody } from '../../src/dev/gateway-process.js';
+
+/**
+ * Test gateways answer the same list for the same user whenever asked, and only requests reach the model, also when a
+ * test runs them with NODE_ENV=production: the built-in model does not drift with the wall clock and the freshness
+ * inspector makes no shadow calls. A test about either turns it on in its own `env`.
+ */
+const DETERMINISTIC = { MODEL_DRIFT: 'false', FRESHNESS_INSPECTOR_PER_SECOND: '0' } as const;
 
 export interface InProcessGateway {
   readonly app: App;
@@ -18,7 +28,7 @@ export interface InProcessGateway {
  * environment would be, so tests exercise the same config validation as production.
  */
 export async function startGateway(env: Record<string, string> = {}, parts: AppParts = {}): Promise<InProcessGateway> {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', ...env });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', ...DETERMINISTIC, ...env });
   const app = await createApp(config, parts);
   const url = await app.listen();
   return { app, url, origin: new URL(url).origin, close: () => app.close() };
@@ -33,4 +43,9 @@ export async function fastPathOutcomes(gateway: InProcessGateway): Promise<Recor
     if (outcome === 'served' || outcome === 'handed_over' || outcome === 'passed') counts[outcome] = value.value;
   }
   return counts;
+}
+
+/** Starts the gateway as its own process (`src/dev/gateway-process.ts`), with drift and the inspector off like in-process gateways. */
+export async function startGatewayProcess(env: Record<string, string> = {}): Promise<GatewayProcess> {
+  return startProcess({ ...DETERMINISTIC, ...env });
 }

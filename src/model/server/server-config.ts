@@ -11,6 +11,8 @@ export interface ModelServerConfig {
   /** Artificial latency per rank call (MODEL_LATENCY_MS, default 0, at most 60000). */
   readonly latencyMs: number;
   readonly logLevel: string;
+  /** Whether the built-in model drifts with the clock (MODEL_DRIFT, as in the gateway; default on, off under NODE_ENV=test). */
+  readonly drift: boolean;
 }
 
 const MAX_LATENCY_MS = 60_000;
@@ -26,6 +28,8 @@ export function loadModelServerConfig(env: Readonly<Record<string, string | unde
     HOST: env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST,
     MODEL_VERSION: env.MODEL_VERSION,
     LOG_LEVEL: env.LOG_LEVEL,
+    MODEL_DRIFT: env.MODEL_DRIFT,
+    NODE_ENV: env.NODE_ENV === 'test' ? 'test' : undefined,
   });
   return {
     port: shared.port,
@@ -33,6 +37,7 @@ export function loadModelServerConfig(env: Readonly<Record<string, string | unde
     modelVersion: shared.modelVersion,
     latencyMs: readLatency(env.MODEL_LATENCY_MS),
     logLevel: shared.logLevel,
+    drift: shared.modelDrift,
   };
 }
 
