@@ -52,8 +52,8 @@ interface PlainBody {
  * hit cost beyond its own work (README, issue 7).
  *
  * It takes only what Apollo has already accepted: a JSON POST whose exact query text and operation name Apollo has
- * parsed, validated and executed before (`KnownOperations`), with no `extensions` (persisted queries stay
- * Apollo's), and then runs the very function Apollo's executor runs for it (`jit-executor.ts`). The response is the
+ * parsed, validated and executed before (`KnownOperations`), with no `extensions` but Apollo Client's
+ * `clientLibrary` (persisted queries stay Apollo's), and then runs the very function Apollo's executor runs for it (`jit-executor.ts`). The response is the
  * one Apollo would send for a result without errors, built by the same code the plugins use: the negotiated
  * `Content-Type`, `Cache-Control: no-store`, `Cache-Status` and `Age`, `extensions.recsCache`, the operation
  * counted and noted for the request log.
@@ -129,9 +129,20 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
 }
 
+/**
+ * Apollo Client 4 sends `extensions.clientLibrary` (its name and version) with every operation by default. Apollo
+ * Server reads it only for usage reporting, which the gateway does not run, so it changes no answer; any other
+ * extension (a persisted query above all) stays Apollo's.
+ */
+function isClientAwareness(extensions: unknown): boolean {
+  if (!isRecord(extensions)) return false;
+  const keys = Object.keys(extensions);
+  return keys.length > 0 && keys.every((key) => key === 'clientLibrary');
+}
+
 function isPlainBody(body: unknown): body is PlainBody {
   if (!isRecord(body) || typeof body.query !== 'string') return false;
-  if (body.extensions !== undefined && body.extensions !== null) return false;
+  if (body.extensions !== undefined && body.extensions !== null && !isClientAwareness(body.extensions)) return false;
   const { variables, operationName } = body;
   if (variables !== undefined && variables !== null && !isRecord(variables)) return false;
   return operationName === undefined || operationName === null || typeof operationName === 'string';

@@ -1,0 +1,32 @@
+/**
+ * Apollo Client 4 in a web app, with its defaults: `InMemoryCache` with no type policies and the `cache-first`
+ * fetch policy. The schema gives every list an `id` per user and `first`, so the cache keeps a `first: 5` and a
+ * `first: 20` view apart, and the lists the purchase returns replace exactly the views they name.
+ */
+import { ApolloClient, HttpLink, InMemoryCache } from '@apollo/client';
+import { RecommendationsDocument, RecordPurchaseDocument } from './generated/graphql.js';
+import type { RecommendationsQuery, RecordPurchaseInput, RecordPurchaseMutation } from './generated/graphql.js';
+
+/** `endpoint` is the gateway's `/graphql` URL; `token` the user's bearer token (none while auth is off). */
+export function createApolloClient(endpoint: string, token?: string): ApolloClient {
+  return new ApolloClient({
+    link: new HttpLink({ uri: endpoint, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } }),
+    cache: new InMemoryCache(),
+  });
+}
+
+/** One view of a user's list; `first` left out is the default view. Answered from the cache when it holds it. */
+export async function readRecommendations(client: ApolloClient, userId: string, first?: number): Promise<RecommendationsQuery['recommendations']> {
+  const { data, error } = await client.query({ query: RecommendationsDocument, variables: { userId, first } });
+  if (error !== undefined) throw error;
+  if (data === undefined) throw new Error('no data');
+  return data.recommendations;
+}
+
+/** Records a purchase; the payload's lists update the default and the top-5 views in the cache. */
+export async function recordPurchase(client: ApolloClient, input: RecordPurchaseInput): Promise<RecordPurchaseMutation['recordPurchase']> {
+  const { data, error } = await client.mutate({ mutation: RecordPurchaseDocument, variables: { input } });
+  if (error !== undefined) throw error;
+  if (data === undefined || data === null) throw new Error('no data');
+  return data.recordPurchase;
+}
