@@ -59,8 +59,10 @@ export async function createApolloServer(options: ApolloOptions): Promise<Apollo
     validationRules: operationLimitRules(),
     parseOptions: { maxTokens: OPERATION_LIMITS.maxTokens },
     formatError: createErrorFormatter(options.production),
-    // CSRF prevention stays on (Apollo's default): a browser cannot send a simple cross-site GraphQL request.
-    csrfPrevention: true,
+    // Off, so that plain GETs (urql's default, graphql-request, curl, CDNs) work: the gateway reads credentials only
+    // from the Authorization header, which a cross-site page cannot make a browser send, and it accepts no body a
+    // cross-site form can send (JSON only); mutations over GET stay refused. docs/security.md has the reasoning.
+    csrfPrevention: false,
     // main.ts owns shutdown (drain HTTP first, then stop Apollo); Apollo's own signal handler would stop it early.
     stopOnTerminationSignals: false,
   });

@@ -6,6 +6,7 @@ import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { GatewayContext } from '../graphql/context.js';
 import type { FastPath } from '../graphql/fast-path.js';
 import type { RequestRecord } from '../graphql/request-record.js';
+import { refuseBatch } from './batch-refusal.js';
 import { registerIde, wantsIde } from './ide.js';
 import type { Readiness } from './readiness.js';
 import { REQUEST_ID_HEADER, recordOf, registerRequestLog, requestIdOf } from './request-log.js';
@@ -76,6 +77,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     handler: async function (request, reply) {
       if (request.method === 'GET' && wantsIde(request.headers.accept)) {
         return reply.type('text/html; charset=utf-8').header('content-security-policy', ide.csp).send(ide.page);
+      }
+      if (request.method === 'POST' && Array.isArray(request.body)) {
+        const refusal = refuseBatch(request.body.length, request.headers.accept);
+        return reply.code(refusal.status).header('cache-control', 'no-store').type(refusal.contentType).send(refusal.body);
       }
       if (fastPath !== undefined && request.method === 'POST') {
         const answer = await fastPath.serve({
