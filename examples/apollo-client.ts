@@ -4,6 +4,7 @@
  * `first: 20` view apart, and the lists the purchase returns replace exactly the views they name.
  */
 import { ApolloClient, HttpLink, InMemoryCache } from '@apollo/client';
+import type { ApolloCache } from '@apollo/client';
 import { RecommendationsDocument, RecordPurchaseDocument } from './generated/graphql.js';
 import type { RecommendationsQuery, RecordPurchaseInput, RecordPurchaseMutation } from './generated/graphql.js';
 
@@ -29,4 +30,32 @@ export async function recordPurchase(client: ApolloClient, input: RecordPurchase
   if (error !== undefined) throw error;
   if (data === undefined || data === null) throw new Error('no data');
   return data.recordPurchase;
+}
+
+/**
+ * Only where the app shows a view the purchase's answer does not include (say a `first: 10` carousel): the purchase
+ * as above, then every other cached view of that user's list is evicted, so the next `cache-first` read of it goes
+ * to the gateway. The views the answer includes stay, already updated.
+ */
+export async function recordPurchaseEvictingOtherViews(client: ApolloClient, input: RecordPurchaseInput): Promise<RecordPurchaseMutation['recordPurchase']> {
+  const { data, error } = await client.mutate({
+    mutation: RecordPurchaseDocument,
+    variables: { input },
+    update(cache, { data: answer }) {
+      if (answer !== undefined && answer !== null) evictOtherViews(cache, answer.recordPurchase);
+    },
+  });
+  if (error !== undefined) throw error;
+  if (data === undefined || data === null) throw new Error('no data');
+  return data.recordPurchase;
+}
+
+/** Evicts the cached `RecommendationList`s of the payload's user, except those the payload itself returned. */
+export function evictOtherViews(cache: ApolloCache, payload: RecordPurchaseMutation['recordPurchase']): void {
+  const kept = new Set([payload.recommendations.id, payload.top5.id].map((id) => cache.identify({ __typename: 'RecommendationList', id })));
+  for (const [cacheId, entity] of Object.entries(cache.extract() as Record<string, { userId?: unknown } | undefined>)) {
+    if (!cacheId.startsWith('RecommendationList:') || kept.has(cacheId) || entity?.userId !== payload.userId) continue;
+    cache.evict({ id: cacheId });
+  }
+  cache.gc();
 }

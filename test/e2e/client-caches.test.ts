@@ -4,10 +4,12 @@
  * Real clients over real HTTP against a real gateway (in-memory store, built-in model).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApolloClient, readRecommendations, recordPurchase } from '../../examples/apollo-client.js';
+import { createApolloClient, readRecommendations, recordPurchase, recordPurchaseEvictingOtherViews } from '../../examples/apollo-client.js';
+import { createPersistedQueryClient } from '../../examples/persisted-queries.js';
 import { RecommendationsDocument } from '../../examples/generated/graphql.js';
 import { fastPathOutcomes, startGateway } from '../support/gateway.js';
 import type { InProcessGateway } from '../support/gateway.js';
+import { captureLogs, requestLines } from '../support/log-capture.js';
 
 interface ListLike {
   readonly id: string;
@@ -88,6 +90,32 @@ describe('Apollo Client 4, InMemoryCache and cache-first (the defaults)', () => 
     }
   });
 
+  it('a view the purchase does not return (first: 10) is evicted by the guide\'s update function and read again', async () => {
+    const client = createApolloClient(gateway.url);
+    const userId = 'apollo-cache-u3';
+    try {
+      const ten = await readRecommendations(client, userId, 10);
+      await readRecommendations(client, userId, 5);
+      await readRecommendations(client, userId);
+      const other = await readRecommendations(client, 'apollo-cache-bystander', 10);
+      const bought = ten.items[0]?.item.id ?? '';
+      const payload = await recordPurchaseEvictingOtherViews(client, { userId, itemId: bought, orderId: 'apollo-cache-order-3' });
+
+      const tenAfter = await readRecommendations(client, userId, 10);
+      expect(ids(tenAfter)).not.toContain(bought);
+      expect(tenAfter.items).toHaveLength(10);
+      // Read from the gateway (which cached the payload's list), not from the client's cache.
+      expect(tenAfter.source).toBe('CACHE');
+      expect(tenAfter.generatedAt).toBe(payload.recommendations.generatedAt);
+      // The views the payload returned, and other users' views, were kept in the cache.
+      expect(await readRecommendations(client, userId, 5)).toEqual(payload.top5);
+      expect(await readRecommendations(client, userId)).toEqual(payload.recommendations);
+      expect(await readRecommendations(client, 'apollo-cache-bystander', 10)).toEqual(other);
+    } finally {
+      client.stop();
+    }
+  });
+
   it("the example operations are answered by the fast path once known (Apollo Client's clientLibrary extension included)", async () => {
     const warm = createApolloClient(gateway.url);
     await readRecommendations(warm, 'apollo-fast-u0', 5);
@@ -101,5 +129,28 @@ describe('Apollo Client 4, InMemoryCache and cache-first (the defaults)', () => 
     const after = await fastPathOutcomes(gateway);
     expect(after.served - before.served).toBe(3);
     expect(after.passed - before.passed).toBe(0);
+  });
+});
+
+describe('Apollo Client with automatic persisted queries over GET', () => {
+  it('registers a query once, then sends only its hash as a GET', async () => {
+    const logs = captureLogs('info');
+    const gateway = await startGateway({ LOG_LEVEL: 'info' }, { logger: logs.logger });
+    try {
+      const first = createPersistedQueryClient(gateway.url);
+      const registered = await readRecommendations(first, 'apq-u1', 5);
+      first.stop();
+      const second = createPersistedQueryClient(gateway.url);
+      const again = await readRecommendations(second, 'apq-u1', 5);
+      second.stop();
+      expect(again.items).toEqual(registered.items);
+      expect(again.source).toBe('CACHE');
+      const lines = requestLines(logs.lines()).filter((line) => line.path === '/graphql');
+      // First client: hash-only GET (unknown), then the text once; second client: one hash-only GET.
+      expect(lines.map((line) => line.method)).toEqual(['GET', 'POST', 'GET']);
+      expect(lines.map((line) => line.status)).toEqual([200, 200, 200]);
+    } finally {
+      await gateway.close();
+    }
   });
 });
