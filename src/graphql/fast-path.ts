@@ -53,10 +53,10 @@ interface PlainBody {
  *
  * It takes only what Apollo has already accepted: a JSON POST whose exact query text and operation name Apollo has
  * parsed, validated and executed before (`KnownOperations`), with no `extensions` but Apollo Client's
- * `clientLibrary` (persisted queries stay Apollo's), and then runs the very function Apollo's executor runs for it (`jit-executor.ts`). The response is the
- * one Apollo would send for a result without errors, built by the same code the plugins use: the negotiated
- * `Content-Type`, `Cache-Control: no-store`, `Cache-Status` and `Age`, `extensions.recsCache`, the operation
- * counted and noted for the request log.
+ * `clientLibrary` (persisted queries stay Apollo's), and then runs the very function Apollo's executor runs for it
+ * (`jit-executor.ts`). The response is the one Apollo would send for a result without errors, built by the same
+ * code the plugins use: the negotiated `Content-Type`, `Cache-Control: no-store`, `Cache-Status` and `Age`,
+ * `extensions.recsCache`, the operation counted and noted for the request log.
  *
  * Anything with errors is Apollo's to answer: the result is handed over under the request's record (which Apollo's
  * copy of the context shares), and Apollo's executor answers with it instead of running the operation again; its
