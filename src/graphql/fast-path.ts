@@ -7,11 +7,13 @@ import { NO_STORE } from './plugins/no-store/index.js';
 import { ANONYMOUS_OPERATION, noteOperation } from './plugins/operation-metrics/index.js';
 import type { MediaTypeChooser } from './plugins/response-media-type/index.js';
 
-/** A POST to `/graphql`, as the fast path needs it. */
+/** A POST or GET to `/graphql`, as the fast path needs it. */
 export interface FastPathRequest {
+  /** POST when left out. */
+  readonly method?: 'POST' | 'GET';
   readonly contentType: string | undefined;
   readonly accept: string | undefined;
-  /** The parsed JSON body. */
+  /** The parsed JSON body of a POST; for a GET, the parsed query string (`query`, `variables`, `operationName`). */
   readonly body: unknown;
   /** The request's context: built once per request and shared with Apollo, should Apollo answer. */
   context(): Promise<GatewayContext>;
@@ -51,10 +53,10 @@ interface PlainBody {
  * cache lookup, no header map copies, no plugin hook dispatch. Profiled, that pipeline was most of what a cache
  * hit cost beyond its own work (README, issue 7).
  *
- * It takes only what Apollo has already accepted: a JSON POST whose exact query text and operation name Apollo has
- * parsed, validated and executed before (`KnownOperations`), with no `extensions` but Apollo Client's
- * `clientLibrary` (persisted queries stay Apollo's), and then runs the very function Apollo's executor runs for it
- * (`jit-executor.ts`). The response is the one Apollo would send for a result without errors, built by the same
+ * It takes only what Apollo has already accepted: a JSON POST or a plain GET whose exact query text and operation
+ * name Apollo has parsed, validated and executed before (`KnownOperations`), with no `extensions` but Apollo
+ * Client's `clientLibrary` (persisted queries stay Apollo's), and then runs the very function Apollo's executor runs
+ * for it (`jit-executor.ts`). The response is the one Apollo would send for a result without errors, built by the same
  * code the plugins use: the negotiated `Content-Type`, `Cache-Control: no-store`, `Cache-Status` and `Age`,
  * `extensions.recsCache`, the operation counted and noted for the request log.
  *
@@ -73,8 +75,8 @@ export function createFastPath(options: FastPathOptions): FastPath {
 
   return {
     async serve(request) {
-      const body = request.body;
-      if (!isJson(request.contentType) || !isPlainBody(body)) return passed();
+      const body = request.method === 'GET' ? plainGetBody(request.contentType, request.body) : plainPostBody(request.contentType, request.body);
+      if (body === undefined) return passed();
       const mediaType = chooseMediaType(request.accept);
       if (mediaType === null) return passed();
       const operation = known.find(body.query, body.operationName);
@@ -116,7 +118,37 @@ export function createFastPath(options: FastPathOptions): FastPath {
   };
 }
 
-// Private: what Apollo's HTTP layer checks before it would run a POST, narrowed to the case it accepts.
+// Private: what Apollo's HTTP layer checks before it would run a POST or a GET, narrowed to the cases it accepts.
+
+function plainPostBody(contentType: string | undefined, body: unknown): PlainBody | undefined {
+  return isJson(contentType) && isPlainBody(body) ? body : undefined;
+}
+
+/**
+ * A GET as urql, graphql-request, curl or a CDN sends it: no content type, and only `query`, `operationName` and
+ * `variables` (a JSON object) as single parameters. Anything else (an `extensions` parameter, i.e. a persisted
+ * query; a repeated parameter; variables that are not a JSON object) is Apollo's to answer or refuse. A mutation
+ * never gets here: only query operations are known.
+ */
+function plainGetBody(contentType: string | undefined, search: unknown): PlainBody | undefined {
+  if (contentType !== undefined || !isRecord(search)) return undefined;
+  const { query, operationName, variables } = search;
+  if (typeof query !== 'string' || Object.keys(search).some((key) => !GET_PARAMETERS.has(key))) return undefined;
+  if (operationName !== undefined && typeof operationName !== 'string') return undefined;
+  let parsed: unknown;
+  if (variables !== undefined) {
+    if (typeof variables !== 'string') return undefined;
+    try {
+      parsed = JSON.parse(variables);
+    } catch {
+      return undefined;
+    }
+    if (!isRecord(parsed)) return undefined;
+  }
+  return { query, operationName, variables: parsed as Record<string, unknown> | undefined };
+}
+
+const GET_PARAMETERS = new Set(['query', 'operationName', 'variables']);
 
 function isJson(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;

@@ -82,11 +82,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
         const refusal = refuseBatch(request.body.length, request.headers.accept);
         return reply.code(refusal.status).header('cache-control', 'no-store').type(refusal.contentType).send(refusal.body);
       }
-      if (fastPath !== undefined && request.method === 'POST') {
+      if (fastPath !== undefined && (request.method === 'POST' || request.method === 'GET')) {
         const answer = await fastPath.serve({
+          method: request.method,
           contentType: request.headers['content-type'],
           accept: request.headers.accept,
-          body: request.body,
+          body: request.method === 'GET' ? request.query : request.body,
           context: () => contextOf(request),
         });
         if (answer !== undefined) {

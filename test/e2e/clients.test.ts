@@ -13,7 +13,7 @@ import { getTop } from '../../examples/plain-get.js';
 import { createUrqlClient, readRecommendations as readWithUrql, recordPurchase as buyWithUrql } from '../../examples/urql.js';
 import { RecommendationsDocument } from '../../examples/generated/graphql.js';
 import { BATCH_REFUSED_MESSAGE } from '../../src/http/batch-refusal.js';
-import { startGateway } from '../support/gateway.js';
+import { fastPathOutcomes, startGateway } from '../support/gateway.js';
 import type { InProcessGateway } from '../support/gateway.js';
 import { captureLogs, requestLines } from '../support/log-capture.js';
 import type { CapturedLogger } from '../support/log-capture.js';
@@ -69,6 +69,19 @@ describe('clients with their defaults (auth off)', () => {
     expect(top5After.items).toHaveLength(5);
     expect(allAfter.items).toHaveLength(20);
     expect(methodsOf(logs, 'Recommendations')).toEqual(['GET', 'GET', 'GET', 'GET']);
+  });
+
+  it("urql's and graphql-request's GETs of the example query are answered by the fast path once known", async () => {
+    await readWithUrql(createUrqlClient(gateway.url), 'fast-get-u0', 5);
+    const before = await fastPathOutcomes(gateway);
+    for (let index = 1; index <= 3; index++) await readWithUrql(createUrqlClient(gateway.url), `fast-get-u${index}`, 5);
+    const afterUrql = await fastPathOutcomes(gateway);
+    expect(afterUrql.served - before.served).toBe(3);
+    expect(afterUrql.passed - before.passed).toBe(0);
+    const client = createGraphQLClient(gateway.url, { method: 'GET' });
+    await readWithGraphQLRequest(client, 'fast-get-u4', 5);
+    await readWithGraphQLRequest(client, 'fast-get-u5', 5);
+    expect((await fastPathOutcomes(gateway)).served - afterUrql.served).toBeGreaterThanOrEqual(1);
   });
 
   it('graphql-request: POST and GET both answer, with the same list', async () => {
