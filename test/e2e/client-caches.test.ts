@@ -3,7 +3,7 @@
  * cached shows the bought item, with each client's defaults and the example code of docs/clients.md (`examples/`).
  * Real clients over real HTTP against a real gateway (in-memory store, built-in model).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { createApolloClient, readRecommendations, recordPurchase, recordPurchaseEvictingOtherViews } from '../../examples/apollo-client.js';
 import { createPersistedQueryClient } from '../../examples/persisted-queries.js';
 import { RecommendationsDocument } from '../../examples/generated/graphql.js';
@@ -41,6 +41,10 @@ describe('Apollo Client 4, InMemoryCache and cache-first (the defaults)', () => 
       const all = await readRecommendations(client, userId, 20);
       expect(top5.items).toHaveLength(5);
       expect(all.items).toHaveLength(20);
+      // The client-preset types map DateTime to string, as it arrives (checked by the typecheck).
+      expectTypeOf(top5.freshUntil).toEqualTypeOf<string>();
+      expectTypeOf(top5.generatedAt).toEqualTypeOf<string>();
+      expect(Date.parse(top5.freshUntil)).toBeGreaterThan(Date.parse(top5.generatedAt));
       // Read again: from the client's cache, each view with its own length (a first: 20 answer never overwrites first: 5).
       expect((await readRecommendations(client, userId, 5)).items).toHaveLength(5);
       expect(await readRecommendations(client, userId)).toEqual(all);
