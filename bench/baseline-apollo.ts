@@ -6,7 +6,7 @@
  *
  * `responseCache: true` puts Apollo's own whole-response cache in front of it (`@apollo/server-plugin-response-cache`,
  * every response cacheable for an hour): after one request per user, every response is a cache hit that skips
- * execution. That is the bar issue 7 sets for the gateway's hit path, which still resolves every field.
+ * execution. That is the bar the gateway's hit path is measured against, which still resolves every field.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';

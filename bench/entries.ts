@@ -6,16 +6,16 @@
  *   - `used_memory` grown per user after loading ENTRIES_USERS users (default 100,000; 20-item lists), which includes
  *     what MEMORY USAGE leaves out (the expires table, allocator rounding), and its projection to 10 million users.
  *
- * Writes bench/results/issue7/entries.json.
+ * Writes bench/results/hit-path/entries.json.
  */
 import { fileURLToPath } from 'node:url';
 import { encodeEntry, encodeEntryV1 } from '../src/cache/entry-codec.js';
 import { userKeys } from '../src/cache/key-scheme.js';
-import { redisCli, startRedis } from '../test/support/redis-server.js';
+import { redisCli, startRedis } from '../src/dev/redis-server.js';
 import { MODEL_VERSION, populate, syntheticEntry, userIdAt } from './populate.js';
 import { describeMachine, writeJson } from './report.js';
 
-const RESULTS_PATH = fileURLToPath(new URL('./results/issue7/entries.json', import.meta.url));
+const RESULTS_PATH = fileURLToPath(new URL('./results/hit-path/entries.json', import.meta.url));
 const PROJECTED_USERS = 10_000_000;
 
 async function usedMemory(port: number): Promise<number> {

@@ -1,5 +1,5 @@
 /**
- * Issue 3's freshness figures, measured on real gateways over HTTP:
+ * The freshness figures of docs/benchmarks.md, measured on real gateways over HTTP:
  *   1. the share of reads answered without waiting for the model while 1,000 warm users' TTLs roll over,
  *      with a grace period (stale-while-revalidate) and without one;
  *   2. model computations for 500 concurrent requests on one cold user spread over 2 gateway processes.
@@ -7,8 +7,8 @@
  */
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { startRedis } from '../test/support/redis-server.js';
-import { postGraphQL, startGatewayProcess } from '../test/support/gateway.js';
+import { startRedis } from '../src/dev/redis-server.js';
+import { postGraphQL, startGatewayProcess } from '../src/dev/gateway-process.js';
 
 const USERS = 1000;
 const PER_REQUEST = 50;

@@ -1,5 +1,5 @@
 /**
- * The gateway child's environment for the issue-7 bench scripts (profile, misses, scaling): production settings with
+ * The gateway child's environment for the focused bench commands (profile, misses, scaling): production settings with
  * JWT auth on, as `run.ts` uses, plus whatever a script varies (executor, model workers, store). Children inherit
  * nothing else from the caller (see servers.ts).
  */

@@ -7,6 +7,7 @@
  * period, e.g. 0.5 s of a 5 s window for a 50-user batch.) Latencies come from autocannon's per-response event (sub-millisecond floats) rather
  * than its histogram, which keeps whole milliseconds only.
  */
+import { inspect } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import type { BodySource } from './queries.js';
@@ -82,7 +83,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       },
       (error: unknown, done: autocannon.Result) => {
         for (const timer of timers) clearTimeout(timer);
-        if (error !== null && error !== undefined) reject(error instanceof Error ? error : new Error(String(error)));
+        if (error !== null && error !== undefined) reject(error instanceof Error ? error : new Error(inspect(error)));
         else resolve(done);
       },
     );

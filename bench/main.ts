@@ -7,11 +7,11 @@
  *   misses       hit p99 idle vs beside a stream of cold users, scoring in-process vs in the worker pool
  *   entries      Redis memory per cached list, format 1 vs format 2, projected to 10 million users
  *   scaling      hit throughput, p99 and CPU per user at 10k/100k/1M cached users and 1/10/50/100 users per request
- *   issue7       pipeline, misses, entries and scaling, one after another
+ *   hit-path     pipeline, misses, entries and scaling, one after another
  */
 const command = process.argv[2] ?? 'ab';
 
-async function issue7(name: string): Promise<void> {
+async function runCommand(name: string): Promise<void> {
   switch (name) {
     case 'pipeline':
       return (await import('./pipeline.js')).pipelineBench();
@@ -24,7 +24,7 @@ async function issue7(name: string): Promise<void> {
     case 'scaling':
       return (await import('./scaling.js')).scalingBench();
     default:
-      throw new Error(`unknown bench command ${JSON.stringify(name)}: ab, pipeline, profile, misses, entries, scaling or issue7`);
+      throw new Error(`unknown bench command ${JSON.stringify(name)}: ab, pipeline, profile, misses, entries, scaling or hit-path`);
   }
 }
 
@@ -34,7 +34,7 @@ if (command === 'ab') {
 } else {
   let exitCode = 0;
   try {
-    for (const name of command === 'issue7' ? ['pipeline', 'misses', 'entries', 'scaling'] : [command]) await issue7(name);
+    for (const name of command === 'hit-path' ? ['pipeline', 'misses', 'entries', 'scaling'] : [command]) await runCommand(name);
   } catch (error) {
     exitCode = 1;
     process.stderr.write(`bench ${command} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -10,7 +10,7 @@
  *   as a page of new users or a cutover produces; single cold users are each ~1 ms, lost in the noise of a shared
  *   machine)
  *
- * Writes bench/results/issue7/misses.json.
+ * Writes bench/results/hit-path/misses.json.
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +28,7 @@ import { warmThroughGraphQL } from './warm.js';
 import { whole } from './options.js';
 import { log } from './log.js';
 
-const RESULTS_PATH = fileURLToPath(new URL('./results/issue7/misses.json', import.meta.url));
+const RESULTS_PATH = fileURLToPath(new URL('./results/hit-path/misses.json', import.meta.url));
 const HIT_CONNECTIONS = 10;
 const WARMUP_SECONDS = 1;
 

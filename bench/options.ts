@@ -70,7 +70,7 @@ export function readOptions(env: Env): BenchOptions {
   };
 }
 
-// Settings of the issue-7 sub-commands (misses, scaling, profile), read straight from the environment.
+// Settings of the focused sub-commands (misses, scaling, profile), read straight from the environment.
 
 /** A positive whole number from `name`, or `fallback` when unset. */
 export function whole(name: string, fallback: number): number {

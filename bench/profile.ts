@@ -6,13 +6,13 @@
  * compiled executor; PROFILE_TARGET=baseline profiles the bare Apollo server of `run.ts` under the same load, and
  * PROFILE_TARGET=response-cache that server behind Apollo's response cache.
  *
- * Writes bench/results/issue7/profile-<executor>-<store>.md (profile-baseline.md, profile-response-cache.md).
+ * Writes bench/results/hit-path/profile-<executor>-<store>.md (profile-baseline.md, profile-response-cache.md).
  */
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startRedis } from '../test/support/redis-server.js';
-import type { RedisProcess } from '../test/support/redis-server.js';
+import { startRedis } from '../src/dev/redis-server.js';
+import type { RedisProcess } from '../src/dev/redis-server.js';
 import { createBenchAuth } from './auth.js';
 import { profileTables, summariseProfile } from './cpu-profile.js';
 import { gatewayEnvironment } from './gateway-env.js';
@@ -26,7 +26,7 @@ import { warmThroughGraphQL } from './warm.js';
 import { choice, whole } from './options.js';
 import { log } from './log.js';
 
-const RESULTS_DIR = fileURLToPath(new URL('./results/issue7/', import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL('./results/hit-path/', import.meta.url));
 const WARMUP_SECONDS = 2;
 
 export async function profileHitPath(): Promise<void> {
@@ -66,8 +66,12 @@ export async function profileHitPath(): Promise<void> {
       seconds,
       body: cyclingUsers(users),
       headers,
-      onWindowOpen: () => (before = gateway.stats()),
-      onWindowClose: () => (after = gateway.stats()),
+      onWindowOpen: () => {
+        before = gateway.stats();
+      },
+      onWindowClose: () => {
+        after = gateway.stats();
+      },
     });
     const counters = before === undefined || after === undefined ? undefined : serverDelta(await before, await after, load.responses).telemetry;
     await gateway.stop();

@@ -7,7 +7,7 @@
  *
  * Scenarios: hit-memory, hit-redis (own redis-server, never :6379), apollo-response-cache (not the gateway: the
  * baseline behind Apollo's whole-response cache plugin, every response a cache hit after the warm-up: the bar for a
- * hit in issue 7), miss (a new user per request), batch-50 (50 aliased fields of warm users in one query). Prints a markdown report and writes bench/results/latest.json.
+ * gateway hit), miss (a new user per request), batch-50 (50 aliased fields of warm users in one query). Prints a markdown report and writes bench/results/latest.json.
  *
  * Settings (environment, all optional; see options.ts): BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (2), BENCH_ROUNDS (2),
  * BENCH_CONNECTIONS (50), BENCH_BATCH_CONNECTIONS (10), BENCH_USERS (2000), BENCH_MODEL_USERS (1000),
@@ -15,8 +15,8 @@
  * (V8 profiles into bench/results/profiles/; summarise with `npx tsx bench/profile-summary.ts`).
  */
 import { fileURLToPath } from 'node:url';
-import { startRedis } from '../test/support/redis-server.js';
-import type { RedisProcess } from '../test/support/redis-server.js';
+import { startRedis } from '../src/dev/redis-server.js';
+import type { RedisProcess } from '../src/dev/redis-server.js';
 import { createBenchAuth } from './auth.js';
 import { expectSource, postAndCheck, warmUsers } from './graphql-client.js';
 import type { Source } from './graphql-client.js';
@@ -136,8 +136,12 @@ async function measure(
     seconds: options.seconds,
     body: scenario.bodies(),
     headers: scenario.headers,
-    onWindowOpen: () => (before = settledLater(server.stats())),
-    onWindowClose: () => (after = settledLater(server.stats())),
+    onWindowOpen: () => {
+      before = settledLater(server.stats());
+    },
+    onWindowClose: () => {
+      after = settledLater(server.stats());
+    },
   });
   if (before === undefined || after === undefined) throw new Error(`${server.name}: the measured window never closed`);
   const delta = serverDelta(await before, await after, load.responses);

@@ -12,10 +12,10 @@
  * the figure that shows whether cost per user stays flat. SCALING_MAX_USERS caps the population (default 1,000,000),
  * SCALING_SECONDS sets each run (default 6), SCALING_ROUNDS repeats each cell (default 2, medians).
  *
- * Writes bench/results/issue7/scaling.json.
+ * Writes bench/results/hit-path/scaling.json.
  */
 import { fileURLToPath } from 'node:url';
-import { redisCli, startRedis } from '../test/support/redis-server.js';
+import { redisCli, startRedis } from '../src/dev/redis-server.js';
 import { createBenchAuth } from './auth.js';
 import { gatewayEnvironment } from './gateway-env.js';
 import { runLoad } from './load.js';
@@ -31,7 +31,7 @@ import { median } from './stats.js';
 import { whole } from './options.js';
 import { log } from './log.js';
 
-const RESULTS_PATH = fileURLToPath(new URL('./results/issue7/scaling.json', import.meta.url));
+const RESULTS_PATH = fileURLToPath(new URL('./results/hit-path/scaling.json', import.meta.url));
 const FIELDS = 'userId modelVersion generatedAt ageSeconds source items { rank score item { id title category } }';
 const PREBUILT_BODIES = 20_000;
 const WARMUP_SECONDS = 2;
@@ -77,8 +77,12 @@ async function measure(gateway: BenchServer, population: number, usersPerRequest
     seconds,
     body: randomBodies(population, usersPerRequest),
     headers,
-    onWindowOpen: () => (before = gateway.stats()),
-    onWindowClose: () => (after = gateway.stats()),
+    onWindowOpen: () => {
+      before = gateway.stats();
+    },
+    onWindowClose: () => {
+      after = gateway.stats();
+    },
   });
   if (before === undefined || after === undefined) throw new Error('the measured window never closed');
   const [start, end] = await Promise.all([before, after]);

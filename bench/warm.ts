@@ -1,5 +1,5 @@
 /**
- * Warming for the issue-7 bench scripts: every user read once through GraphQL (a cold read: the model computes, the
+ * Warming for the focused bench commands (profile, misses, scaling): every user read once through GraphQL (a cold read: the model computes, the
  * cache stores), up to 50 users per request as aliased fields, a few requests at a time. Checks that every list came
  * back whole, so a measurement never starts on a half-warm cache.
  */

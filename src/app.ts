@@ -18,6 +18,7 @@ import { cacheSignalsPlugin } from './graphql/plugins/cache-signals/index.js';
 import { operationMetricsPlugin } from './graphql/plugins/operation-metrics/index.js';
 import { jsonStatusPlugin } from './graphql/plugins/json-status/index.js';
 import { internalErrorsPlugin } from './graphql/plugins/internal-errors/index.js';
+import { retryAfterPlugin } from './graphql/plugins/retry-after/index.js';
 import { createMediaTypeChooser } from './graphql/plugins/response-media-type/index.js';
 import { createFastPath } from './graphql/fast-path.js';
 import { KnownOperations } from './graphql/known-operations.js';
@@ -33,6 +34,8 @@ import { createRequestLoaders } from './recs/request-loaders.js';
 import { createActivityRecorder } from './recs/create-activity-recorder.js';
 import { createLogger } from './telemetry/logger.js';
 import { PrometheusTelemetry } from './telemetry/metrics.js';
+import { createPurchaseEventIntake } from './events/create-event-source.js';
+import type { PurchaseEventSource } from './events/purchase-event-source.js';
 
 /** Parts a test (or another deployment) may swap; everything else is built from the config. */
 export interface AppParts {
@@ -51,6 +54,8 @@ export interface App {
   readonly recommendations: RecommendationService;
   readonly logger: PinoLogger;
   readonly telemetry: PrometheusTelemetry;
+  /** The purchase event consumer, when PURCHASE_EVENTS_URL is set. */
+  readonly purchaseEvents: PurchaseEventSource | undefined;
   /** Starts listening; resolves with the bound URL of the GraphQL endpoint. */
   listen(): Promise<string>;
   /** Stops accepting, drains in-flight requests, then closes the store and the model. */
@@ -113,7 +118,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     executor: config.graphqlExecutor,
     known,
     chooseMediaType,
-    plugins: [operationMetricsPlugin(telemetry), cacheSignalsPlugin({ cacheName: CACHE_NAME }), jsonStatusPlugin<GatewayContext>(), internalErrorsPlugin<GatewayContext>(logger)],
+    plugins: [operationMetricsPlugin(telemetry), cacheSignalsPlugin({ cacheName: CACHE_NAME }), jsonStatusPlugin<GatewayContext>(), internalErrorsPlugin<GatewayContext>(logger), retryAfterPlugin<GatewayContext>()],
     persistedQueries: {
       cache: new PersistedQueryCache({ store, keyPrefix: config.keyPrefix, ttlSeconds: config.persistedQueryTtlSeconds, telemetry, logger }),
       ttlSeconds: config.persistedQueryTtlSeconds,
@@ -131,6 +136,9 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     logger.warn('AUTHENTICATION IS OFF: every caller may read any user and record purchases. Set AUTH_JWT_SECRET or AUTH_JWKS_URL; production refuses to start without one.');
   }
   const limits = new ClientLimits(config.rateLimits);
+  // Durable purchase events (PURCHASE_EVENTS_URL): the same idempotent path as the mutation, fed by a broker.
+  const purchaseEvents = createPurchaseEventIntake(config.purchaseEvents, { purchases, telemetry, logger });
+  if (purchaseEvents !== undefined) readiness.includeEvents(purchaseEvents.source);
   const admin = {
     purgeModelVersion: async (modelVersion: string) => {
       const removed = await store.purgeVersion(versionScanPatterns(config.keyPrefix, modelVersion), 500);
@@ -170,6 +178,8 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     bodyLimit: 64 * 1024,
     corsOrigins: config.corsOrigins,
     fastPath: known === undefined ? undefined : createFastPath({ known, chooseMediaType, telemetry, cacheName: CACHE_NAME }),
+    compressionMinBytes: config.compressionMinBytes,
+    ide: config.graphqlIde ? { introspection: config.introspection, authRequired: config.auth.mode !== 'none' } : undefined,
   });
 
   return {
@@ -180,17 +190,23 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     recommendations,
     logger,
     telemetry,
+    purchaseEvents: purchaseEvents?.source,
     async listen() {
       const address = await http.listen({ port: config.port, host: config.host });
       readiness.serving();
+      // In the background: a broker that is down is retried, never a reason not to serve reads.
+      purchaseEvents?.source.start(purchaseEvents.handler);
       return `${address.replace('0.0.0.0', '127.0.0.1')}/graphql`;
     },
     async close() {
       readiness.stopping();
+      // Stop taking events while requests drain; the ones in flight finish and are acknowledged before the store closes.
+      const eventsStopped = purchaseEvents?.source.stop();
       const drain = await drainAndClose(http, config.shutdownDrainMs);
       if (!drain.drained) {
         logger.warn({ drainMs: config.shutdownDrainMs }, 'drain time over: cut the connections of requests still in flight');
       }
+      if (eventsStopped !== undefined) await settleWithin([eventsStopped], DEPENDENCY_CLOSE_MS);
       await apollo.stop();
       const closed = await settleWithin([activity.close(), store.close(), model.close()], DEPENDENCY_CLOSE_MS);
       logger.info({ drained: drain.drained, drainElapsedMs: drain.elapsedMs, dependenciesClosed: closed }, 'gateway closed');

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { isValidSubject, subjectMatches } from './nats-subjects.js';
 
 /**
  * Configuration: read once at start-up from the environment, validated, and passed down as one typed object.
@@ -65,8 +66,14 @@ export interface GatewayConfig {
    * event loop that serves hits. 0 scores in-process, on the event loop. Default: one per core.
    */
   readonly modelWorkers: number;
+  /** Durable purchase events from NATS JetStream (docs/purchase-events.md); undefined (the default) consumes none. */
+  readonly purchaseEvents: PurchaseEventsConfig | undefined;
   /** Per-client budgets: purchases per minute, and users per minute whose list the model computes. */
   readonly rateLimits: { readonly purchasesPerMinute: number; readonly computesPerMinute: number };
+  /** Serve the GraphiQL IDE on a browser's GET of `/graphql` (GRAPHQL_IDE); off in production unless enabled. */
+  readonly graphqlIde: boolean;
+  /** Answers at least this large are compressed when the client accepts br or gzip (HTTP_COMPRESSION_MIN_BYTES). */
+  readonly compressionMinBytes: number;
 }
 
 export type AuthConfig =
@@ -80,6 +87,24 @@ export type AuthConfig =
       readonly issuer: string | undefined;
       readonly audience: string | undefined;
     };
+
+/** Set by PURCHASE_EVENTS_URL; every other PURCHASE_EVENTS_* variable has a default. */
+export interface PurchaseEventsConfig {
+  /** NATS server URLs (PURCHASE_EVENTS_URL, comma-separated), e.g. `nats://127.0.0.1:4222`. */
+  readonly servers: readonly string[];
+  /** JetStream stream (PURCHASE_EVENTS_STREAM, default `PURCHASES`); created on `subject` when missing. */
+  readonly stream: string;
+  /** Subject or filter of the events (PURCHASE_EVENTS_SUBJECT, default `purchases.recorded`). */
+  readonly subject: string;
+  /** Durable consumer shared by every replica (PURCHASE_EVENTS_CONSUMER, default `recs-gateway`). */
+  readonly consumer: string;
+  /** Where rejected events are republished (PURCHASE_EVENTS_DEAD_LETTER_SUBJECT, default `purchases.dead-letter`). */
+  readonly deadLetterSubject: string;
+  /** Events one replica works on at once (PURCHASE_EVENTS_MAX_IN_FLIGHT, default 32). */
+  readonly maxInFlight: number;
+  /** Unacknowledged this long, an event is redelivered (PURCHASE_EVENTS_ACK_WAIT_SECONDS, default 30). */
+  readonly ackWaitMs: number;
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -110,6 +135,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     graphqlExecutor: readOneOf(env, 'GRAPHQL_EXECUTOR', 'jit', ['jit', 'reference'] as const),
     graphqlFastPath: readBoolean(env, 'GRAPHQL_FAST_PATH', true),
     modelWorkers: readInteger(env, 'MODEL_WORKERS', defaultModelWorkers(), 0, 64),
+    purchaseEvents: readPurchaseEvents(env),
     rateLimits: {
       purchasesPerMinute: readInteger(env, 'RATE_LIMIT_PURCHASES_PER_MINUTE', 60, 1, 1_000_000),
       computesPerMinute: readInteger(env, 'RATE_LIMIT_COMPUTES_PER_MINUTE', 1200, 1, 10_000_000),
@@ -118,6 +144,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     shutdownDrainMs: readInteger(env, 'SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
     corsOrigins: readOriginList(env, 'CORS_ORIGINS'),
     persistedQueryTtlSeconds: readInteger(env, 'APQ_TTL_SECONDS', 24 * 3600, 1, 30 * 24 * 3600),
+    graphqlIde: readBoolean(env, 'GRAPHQL_IDE', nodeEnv !== 'production'),
+    // Above a typical hit (a 20-item list is about 2.4 KB), below a full list (100 items, 10.7 KB): http/compression.ts.
+    compressionMinBytes: readInteger(env, 'HTTP_COMPRESSION_MIN_BYTES', 4096, 0, 1 << 30),
   };
 }
 
@@ -292,4 +321,55 @@ function readOriginList(env: Env, name: string): string[] {
       }
       return origin;
     });
+}
+
+// Private: the purchase event consumer's settings.
+
+// JetStream stream and consumer names become API subject tokens: no dots, wildcards or white space.
+const NATS_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+function readPurchaseEvents(env: Env): PurchaseEventsConfig | undefined {
+  const raw = env.PURCHASE_EVENTS_URL;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const servers = raw.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  for (const server of servers) {
+    let protocol = '';
+    try {
+      protocol = new URL(server).protocol;
+    } catch {
+      // reported below
+    }
+    if (protocol !== 'nats:' && protocol !== 'tls:') {
+      throw new ConfigError(`PURCHASE_EVENTS_URL must be nats:// or tls:// URLs such as nats://127.0.0.1:4222, but got: ${JSON.stringify(server)}`);
+    }
+  }
+  const subject = readString(env, 'PURCHASE_EVENTS_SUBJECT', 'purchases.recorded');
+  if (!isValidSubject(subject, true)) {
+    throw new ConfigError(`PURCHASE_EVENTS_SUBJECT must be a NATS subject such as purchases.recorded, but got: ${JSON.stringify(subject)}`);
+  }
+  const deadLetterSubject = readString(env, 'PURCHASE_EVENTS_DEAD_LETTER_SUBJECT', 'purchases.dead-letter');
+  if (!isValidSubject(deadLetterSubject, false)) {
+    throw new ConfigError(`PURCHASE_EVENTS_DEAD_LETTER_SUBJECT must be a NATS subject without wildcards, but got: ${JSON.stringify(deadLetterSubject)}`);
+  }
+  // A dead letter consumed again would be rejected again, for ever.
+  if (subjectMatches(subject, deadLetterSubject)) {
+    throw new ConfigError(`PURCHASE_EVENTS_DEAD_LETTER_SUBJECT must not match PURCHASE_EVENTS_SUBJECT (${subject}), but got: ${JSON.stringify(deadLetterSubject)}`);
+  }
+  return {
+    servers,
+    stream: readNatsName(env, 'PURCHASE_EVENTS_STREAM', 'PURCHASES'),
+    subject,
+    consumer: readNatsName(env, 'PURCHASE_EVENTS_CONSUMER', 'recs-gateway'),
+    deadLetterSubject,
+    maxInFlight: readInteger(env, 'PURCHASE_EVENTS_MAX_IN_FLIGHT', 32, 1, 1000),
+    ackWaitMs: readInteger(env, 'PURCHASE_EVENTS_ACK_WAIT_SECONDS', 30, 1, 3600) * 1000,
+  };
+}
+
+function readNatsName(env: Env, name: string, fallback: string): string {
+  const value = readString(env, name, fallback);
+  if (!NATS_NAME_PATTERN.test(value)) {
+    throw new ConfigError(`${name} must be 1-64 characters of letters, digits, '_' or '-', but got: ${JSON.stringify(value)}`);
+  }
+  return value;
 }

@@ -2,8 +2,8 @@ import { GraphQLError } from 'graphql';
 
 /**
  * Every error the gateway returns to a client, in one place (the fastify and Apollo habit). The public contract is
- * `extensions.code`; clients branch on it, so codes are never renamed. The README's error table lists exactly these
- * codes, and a test keeps the two in step.
+ * `extensions.code`; clients branch on it, so codes are never renamed. The error table of docs/design.md lists exactly
+ * these codes, and a test keeps the two in step.
  */
 export const ErrorCode = {
   /** An argument is malformed or out of range (Apollo's own code for the same thing). */

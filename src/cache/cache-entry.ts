@@ -24,7 +24,7 @@ export interface RecentPurchase {
 
 /**
  * Per-user state, independent of the model version. `generation` is bumped by every purchase: a recompute
- * remembers the generation it read and may only write back while it is unchanged (see `recommendation-cache.ts`).
+ * remembers the generation it read and may only write back while it is unchanged (see `recs/recommendation-service.ts`).
  */
 export interface UserState {
   readonly generation: number;

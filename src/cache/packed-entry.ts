@@ -6,7 +6,7 @@ import type { RankedItem } from '../model/model.js';
  * (node-redis decodes replies as UTF-8 strings; Keyv and the Lua scripts pass strings through).
  *
  * Why: at 10 million users the entry is the cache's cost. Format 1 (a JSON array, scores with 17 significant digits)
- * cost ~700 bytes of Redis memory for a 20-item list; this layout costs ~230 (MEMORY USAGE, README table).
+ * cost ~700 bytes of Redis memory for a 20-item list; this layout costs ~230 (MEMORY USAGE, docs/benchmarks.md).
  *
  * Layout (varint = unsigned LEB128; zz = zigzag, so small negative numbers stay small):
  *

@@ -1,7 +1,7 @@
 import { BoundedRedis, closeRedisConnection, openRedisConnection, sendRedisCommand } from './redis-connection.js';
 import type { RedisConnection } from './redis-connection.js';
-import { DEFAULT_ACTIVE_USERS_CAPACITY } from '../recs/active-users.js';
-import type { ActiveUsersLog } from '../recs/active-users.js';
+import { DEFAULT_ACTIVE_USERS_CAPACITY } from './active-users-log.js';
+import type { ActiveUsersLog } from './active-users-log.js';
 import { activeUsersKey } from './key-scheme.js';
 
 export interface RedisActiveUsersOptions {

@@ -205,7 +205,7 @@ export class RedisStore implements CacheStore {
 
   async #clusterNodeClient(master: RedisClusterType['masters'][number]): Promise<RedisClientType> {
     if (this.#connection.kind !== 'redis-cluster') throw new Error('not a cluster');
-    return (await this.#connection.client.nodeClient(master)) as unknown as RedisClientType;
+    return await this.#connection.client.nodeClient(master);
   }
 
   async #send(firstKey: string | undefined, args: string[]): Promise<unknown> {

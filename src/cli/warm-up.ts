@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { RedisActiveUsers } from '../cache/redis-active-users.js';
 import { RedisStore } from '../cache/redis-store.js';
 import { ConfigError, loadConfig } from '../config.js';
-import type { GatewayConfig } from '../config.js';
 import { defaultTtlPolicy } from '../cache/ttl-policy.js';
 import { HttpModel } from '../model/http-model.js';
 import { warmUp } from '../recs/warm-up.js';

@@ -15,6 +15,7 @@ import { buildExecutableSchema } from './schema.js';
 import { defaultFirst, withFirstDefault } from './list-size.js';
 import { createErrorFormatter } from './format-error.js';
 import { OPERATION_LIMITS, operationLimitRules } from './limits.js';
+import { noIntrospectionRule } from './introspection-rule.js';
 
 export interface ApolloOptions {
   readonly schemaPath: string;
@@ -55,8 +56,9 @@ export async function createApolloServer(options: ApolloOptions): Promise<Apollo
     ],
     includeStacktraceInErrorResponses: !options.production,
     persistedQueries: { cache: options.persistedQueries.cache, ttl: options.persistedQueries.ttlSeconds },
-    introspection: options.introspection,
-    validationRules: operationLimitRules(),
+    // Apollo's switch stays on; when introspection is off our own rule refuses it, naming the gateway's setting.
+    introspection: true,
+    validationRules: [...(options.introspection ? [] : [noIntrospectionRule]), ...operationLimitRules()],
     parseOptions: { maxTokens: OPERATION_LIMITS.maxTokens },
     formatError: createErrorFormatter(options.production),
     // Off, so that plain GETs (urql's default, graphql-request, curl, CDNs) work: the gateway reads credentials only

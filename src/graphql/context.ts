@@ -1,16 +1,10 @@
-import type DataLoader from 'dataloader';
 import type { Principal } from '../auth/principal.js';
 import type { PurchaseService } from '../purchases/purchase-service.js';
 import type { ClientLimits } from '../limits/client-limits.js';
 import type { CatalogItem } from '../model/catalog-item.js';
 import type { RecommendationService } from '../recs/recommendation-service.js';
-import type { ServedList } from '../recs/served-list.js';
+import type { RequestLoaders } from '../recs/request-loaders.js';
 import type { RequestRecord } from './request-record.js';
-
-/** Per-request loaders: new for every request, so nothing cached in them outlives it (only the store is shared). */
-export interface RequestLoaders {
-  readonly recommendations: DataLoader<string, ServedList>;
-}
 
 /**
  * The item catalogue as resolvers see it. It lives in this process, so a lookup is a synchronous map read: no loader,

@@ -51,7 +51,7 @@ interface PlainBody {
  * Answers the requests that make up nearly all of a recommendation gateway's traffic, the same few query documents
  * sent again and again, without Apollo Server's per-request pipeline: no SHA-256 of the query text, no document
  * cache lookup, no header map copies, no plugin hook dispatch. Profiled, that pipeline was most of what a cache
- * hit cost beyond its own work (README, issue 7).
+ * hit cost beyond its own work (docs/design.md, "The hit path").
  *
  * It takes only what Apollo has already accepted: a JSON POST or a plain GET whose exact query text and operation
  * name Apollo has parsed, validated and executed before (`KnownOperations`), with no `extensions` but Apollo
@@ -111,7 +111,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
       ];
       setCacheHeaders({ set: (name: string, value: string) => headers.push([name, value]) }, cacheName, served);
       // Apollo's serialisation: `errors`, `data`, `extensions` in that order (undefined ones left out), then a newline.
-      const extensions = withCacheSignals(result.extensions as Record<string, unknown> | undefined, served);
+      const extensions = withCacheSignals(result.extensions, served);
       telemetry.fastPath('served');
       return { headers, body: `${JSON.stringify({ data: result.data, extensions })}\n` };
     },

@@ -21,6 +21,6 @@ function isClientStatus(error: unknown): boolean {
   if (!(error instanceof GraphQLError)) return false;
   const http: unknown = error.extensions.http;
   if (typeof http !== 'object' || http === null || !('status' in http)) return false;
-  const { status } = http as { status: unknown };
+  const { status } = http;
   return typeof status === 'number' && status >= 400 && status < 500;
 }

@@ -94,7 +94,7 @@ export function createJitGateway(schema: GraphQLSchema, options: JitGatewayOptio
       }
     }
     // A result the fast path computed for this very request (it had errors, so Apollo answers): not run twice.
-    const result = known?.takeOver(request.context.record) ?? (await query.query(undefined, request.context, request.request.variables));
+    const result = known?.takeOver((request.context as GatewayContext).record) ?? (await query.query(undefined, request.context, request.request.variables));
     if (result.errors === undefined || result.errors.length === 0) return result;
     if (result.data === undefined) return referenceVariableErrors(schema, request) ?? reference(request);
     return { ...result, errors: result.errors.map(withExtensions) };

@@ -20,8 +20,8 @@ export function operationLimitRules(): ValidationRule[] {
   // answers as a 500 INTERNAL_SERVER_ERROR; reported on the context instead, it is a GRAPHQL_VALIDATION_FAILED.
   const rejection = { propagateOnRejection: false, onReject: [reportRejection] };
   return [
-    maxDepthRule({ n: OPERATION_LIMITS.maxDepth, exposeLimits: true, ...rejection }) as unknown as ValidationRule,
-    maxAliasesRule({ n: OPERATION_LIMITS.maxAliases, exposeLimits: true, ...rejection }) as unknown as ValidationRule,
+    maxDepthRule({ n: OPERATION_LIMITS.maxDepth, exposeLimits: true, ...rejection }),
+    maxAliasesRule({ n: OPERATION_LIMITS.maxAliases, exposeLimits: true, ...rejection }),
     // Not a limit, but checked in the same pass: a subscription (the schema has none) is the client's error.
     knownOperationTypesRule,
   ];

@@ -1,15 +1,35 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { INTROSPECTION_SETTING } from '../graphql/introspection-rule.js';
+import { IDE_SCRIPT, IDE_STYLES } from './ide-browser.js';
 
 /**
  * The GraphQL IDE for engineers debugging the gateway, served entirely by the gateway itself. Many deployments have
  * no internet, and Apollo's landing pages load from a CDN, so GraphiQL and React come from our own node_modules
  * as their prebuilt browser bundles, read once at start-up. The page's Content-Security-Policy allows only this
  * origin, so a stray external URL would fail loudly in the browser test rather than silently in production.
+ *
+ * Every URL the page uses is relative, so it works behind a proxy that mounts the gateway under a path prefix
+ * (`/api/graphql` → `/graphql`): the assets are named relative to the page (`graphql/ide/…`, which is why the
+ * endpoint's last path segment must stay `graphql`), and the page posts to its own path (`ide-browser.ts`).
  */
 export const IDE_ASSET_PATH = '/graphql/ide/';
+/** The same folder as the page names it: relative to `/graphql`, the page's own URL. */
+const RELATIVE_ASSET_PATH = IDE_ASSET_PATH.slice(1);
+
+/** What the page needs to know about the gateway to behave well on load. */
+export interface IdeSettings {
+  /** Schema introspection is on (GRAPHQL_INTROSPECTION). Off, the page fetches no schema and says which setting. */
+  readonly introspection: boolean;
+  /** Every request needs a bearer token: the page fetches the schema once one is given, not before (a sure 401). */
+  readonly authRequired: boolean;
+}
+
+/** The answer to a browser when the IDE is switched off (GRAPHQL_IDE=false, the production default). */
+export const IDE_OFF_MESSAGE = 'Not found: the GraphQL IDE is off on this gateway (operators enable it with GRAPHQL_IDE=true).\n';
 
 const require = createRequire(import.meta.url);
 
@@ -18,46 +38,35 @@ interface Asset {
   readonly type: string;
 }
 
-const DEFAULT_QUERY = `# recs-gateway: recommendations for one user.
-# Run with the ▶ button; try recordPurchase to see the list change at once.
-query Recommendations($userId: ID! = "u42") {
-  recommendations(userId: $userId, first: 5) {
-    userId
-    modelVersion
-    source
-    ageSeconds
-    generatedAt
-    items { rank score item { id title category } }
-  }
-}
-`;
-
-const START_SCRIPT = `(function () {
-  var fetcher = GraphiQL.createFetcher({ url: window.location.origin + '/graphql' });
-  var root = ReactDOM.createRoot(document.getElementById('graphiql'));
-  root.render(React.createElement(GraphiQL, { fetcher: fetcher, defaultQuery: ${JSON.stringify(DEFAULT_QUERY)} }));
-})();
-`;
-
-const PAGE = `<!doctype html>
+function page(settings: IdeSettings, assets: ReadonlyMap<string, Asset>): string {
+  // Each URL names its asset's content hash: assets are cached for a day, and a new release's page must not run
+  // yesterday's start.js.
+  const src = (name: string) => {
+    const asset = assets.get(name);
+    if (asset === undefined) throw new Error(`IDE asset ${name} was not loaded`);
+    return `${RELATIVE_ASSET_PATH}${name}?v=${createHash('sha256').update(asset.body).digest('hex').slice(0, 12)}`;
+  };
+  // Settings travel as data attributes: an inline script would need 'unsafe-inline' in the CSP.
+  return `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>recs-gateway · GraphiQL</title>
   <link rel="icon" href="data:,">
-  <link rel="stylesheet" href="${IDE_ASSET_PATH}graphiql.min.css">
-  <style>html, body, #graphiql { height: 100%; margin: 0; }</style>
+  <link rel="stylesheet" href="${src('graphiql.min.css')}">
+  <link rel="stylesheet" href="${src('ide.css')}">
 </head>
 <body>
-  <div id="graphiql">Loading GraphiQL…</div>
-  <script src="${IDE_ASSET_PATH}react.production.min.js"></script>
-  <script src="${IDE_ASSET_PATH}react-dom.production.min.js"></script>
-  <script src="${IDE_ASSET_PATH}graphiql.min.js"></script>
-  <script src="${IDE_ASSET_PATH}start.js"></script>
+  <div id="ide" data-introspection="${String(settings.introspection)}" data-auth-required="${String(settings.authRequired)}" data-introspection-setting="${INTROSPECTION_SETTING}">Loading GraphiQL…</div>
+  <script src="${src('react.production.min.js')}"></script>
+  <script src="${src('react-dom.production.min.js')}"></script>
+  <script src="${src('graphiql.min.js')}"></script>
+  <script src="${src('start.js')}"></script>
 </body>
 </html>
 `;
+}
 
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -83,7 +92,8 @@ async function loadAssets(): Promise<Map<string, Asset>> {
     const text = (await readFile(path, 'utf8')).replace(/\n\/[/*][#@] sourceMappingURL=[^\n]*\n?$/, '\n');
     assets.set(name, { body: text, type: `${type}; charset=utf-8` });
   }
-  assets.set('start.js', { body: START_SCRIPT, type: 'text/javascript; charset=utf-8' });
+  assets.set('start.js', { body: IDE_SCRIPT, type: 'text/javascript; charset=utf-8' });
+  assets.set('ide.css', { body: IDE_STYLES, type: 'text/css; charset=utf-8' });
   return assets;
 }
 
@@ -92,7 +102,8 @@ export function wantsIde(accept: string | undefined): boolean {
   return accept !== undefined && accept.includes('text/html');
 }
 
-export async function registerIde(app: FastifyInstance): Promise<{ page: string; csp: string }> {
+/** Serves the IDE's assets; returns the page (for the GraphQL path's browser GETs) and its CSP. */
+export async function registerIde(app: FastifyInstance, settings: IdeSettings): Promise<{ page: string; csp: string }> {
   const assets = await loadAssets();
   app.get<{ Params: { name: string } }>(`${IDE_ASSET_PATH}:name`, async (request, reply) => {
     const asset = assets.get(request.params.name);
@@ -103,5 +114,5 @@ export async function registerIde(app: FastifyInstance): Promise<{ page: string;
       .type(asset.type)
       .send(asset.body);
   });
-  return { page: PAGE, csp: CONTENT_SECURITY_POLICY };
+  return { page: page(settings, assets), csp: CONTENT_SECURITY_POLICY };
 }

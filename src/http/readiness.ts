@@ -26,6 +26,17 @@ export interface ReadinessReport {
   readonly status: 'starting' | 'ready' | 'degraded' | 'unavailable' | 'stopping';
   readonly store: { readonly kind: string } & DependencyReport;
   readonly model: { readonly version: string } & DependencyReport;
+  /**
+   * Present only when a purchase event source is configured. Informational: it never changes `ready` or `status`,
+   * because reads do not depend on the broker and unacknowledged events wait in it for whichever replica is up.
+   */
+  readonly purchaseEvents?: { readonly source: string; readonly connected: boolean };
+}
+
+/** What readiness needs to know of a purchase event source (events/purchase-event-source.ts). */
+export interface EventSourceState {
+  readonly kind: string;
+  connected(): boolean;
 }
 
 export interface ReadinessOptions {
@@ -38,6 +49,7 @@ export interface ReadinessOptions {
 export class Readiness {
   readonly #options: ReadinessOptions;
   #phase: 'starting' | 'serving' | 'stopping' = 'starting';
+  #events: EventSourceState | undefined;
 
   constructor(options: ReadinessOptions) {
     this.#options = options;
@@ -51,6 +63,11 @@ export class Readiness {
     this.#phase = 'stopping';
   }
 
+  /** Adds the purchase event consumer's connection to every report (it is configured after the readiness). */
+  includeEvents(source: EventSourceState): void {
+    this.#events = source;
+  }
+
   async check(): Promise<ReadinessReport> {
     const { store, model, timeoutMs } = this.#options;
     const [storeReport, modelReport] = await Promise.all([
@@ -60,6 +77,7 @@ export class Readiness {
     const report = {
       store: { kind: store.kind, ...storeReport },
       model: { version: model.currentVersion(), ...modelReport },
+      ...(this.#events === undefined ? {} : { purchaseEvents: { source: this.#events.kind, connected: this.#events.connected() } }),
     };
     if (this.#phase !== 'serving') return { ready: false, status: this.#phase, ...report };
     if (storeReport.up && modelReport.up) return { ready: true, status: 'ready', ...report };

@@ -7,7 +7,10 @@ import type { GatewayContext } from '../graphql/context.js';
 import type { FastPath } from '../graphql/fast-path.js';
 import type { RequestRecord } from '../graphql/request-record.js';
 import { refuseBatch } from './batch-refusal.js';
-import { registerIde, wantsIde } from './ide.js';
+import { registerCompression } from './compression.js';
+import { refusalHeaders } from './refusal-headers.js';
+import { IDE_OFF_MESSAGE, registerIde, wantsIde } from './ide.js';
+import type { IdeSettings } from './ide.js';
 import type { Readiness } from './readiness.js';
 import { REQUEST_ID_HEADER, recordOf, registerRequestLog, requestIdOf } from './request-log.js';
 import { closeConnectionsWhenClosing } from './shutdown.js';
@@ -26,6 +29,10 @@ export interface HttpServerOptions {
   readonly corsOrigins: readonly string[];
   /** Answers known query documents without Apollo's pipeline (graphql/fast-path.ts); absent, Apollo answers all. */
   readonly fastPath?: FastPath;
+  /** The GraphiQL IDE (GRAPHQL_IDE) and what its page must know; absent, a browser's GET of the IDE is a 404. */
+  readonly ide?: IdeSettings;
+  /** Answers at least this many bytes long are compressed when the client accepts it (compression.ts). */
+  readonly compressionMinBytes: number;
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -35,7 +42,7 @@ export const GRAPHQL_PATH = '/graphql';
  * (the process is up), `/readyz` (ready to serve, with the store's and the model's state; see `readiness.ts`) and
  * `/metrics` (Prometheus). Every request gets an id (`x-request-id`) and one log line (`request-log.ts`). Fastify
  * over Node's http: it adds body limits, routing and a clean close, and measured at parity with Apollo's
- * standalone server (README).
+ * standalone server.
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -47,16 +54,18 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   });
   registerRequestLog(app, { quietPaths: ['/healthz', '/readyz', '/metrics'] });
   closeConnectionsWhenClosing(app);
+  // Before any route: the compression plugin attaches itself to each route as the route is declared.
+  await registerCompression(app, { minBytes: options.compressionMinBytes });
   if (options.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: [...options.corsOrigins],
       methods: ['GET', 'POST'],
       // Without this a browser script cannot read the freshness headers, which are not CORS-safelisted.
-      exposedHeaders: ['cache-status', 'age', REQUEST_ID_HEADER],
+      exposedHeaders: ['cache-status', 'age', REQUEST_ID_HEADER, 'retry-after', 'www-authenticate'],
       maxAge: 600,
     });
   }
-  const ide = await registerIde(app);
+  const ide = options.ide === undefined ? undefined : await registerIde(app, options.ide);
   // One context per request, whoever asks first: the fast path and Apollo must share it (the fast path hands its
   // result over to Apollo through the request record it holds), and it must be built, and a bad token refused, once.
   const contexts = new WeakMap<FastifyRequest, Promise<GatewayContext>>();
@@ -68,7 +77,15 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     }
     return context;
   };
-  const graphql = fastifyApolloHandler(options.apollo, { context: async (request) => contextOf(request) });
+  const graphql = fastifyApolloHandler(options.apollo, {
+    // A refused token: Apollo answers 401, and the reply carries the challenge (refusal-headers.ts). The fast path
+    // passes such requests to Apollo, so this covers them too, and adds nothing to the fast path's own answers.
+    context: (request, reply) =>
+      contextOf(request).catch((error: unknown) => {
+        for (const [name, value] of refusalHeaders(error, request.headers.authorization)) void reply.header(name, value);
+        throw error;
+      }),
+  });
   const fastPath = options.fastPath;
 
   app.route({
@@ -76,6 +93,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     url: GRAPHQL_PATH,
     handler: async function (request, reply) {
       if (request.method === 'GET' && wantsIde(request.headers.accept)) {
+        if (ide === undefined) return reply.code(404).type('text/plain; charset=utf-8').send(IDE_OFF_MESSAGE);
         return reply.type('text/html; charset=utf-8').header('content-security-policy', ide.csp).send(ide.page);
       }
       if (request.method === 'POST' && Array.isArray(request.body)) {

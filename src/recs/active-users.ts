@@ -1,6 +1,10 @@
 import { LRUCache } from 'lru-cache';
 import { silentLogger } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/events.js';
+import { DEFAULT_ACTIVE_USERS_CAPACITY } from '../cache/active-users-log.js';
+import type { ActiveUsersLog } from '../cache/active-users-log.js';
+
+export type { ActiveUsersLog } from '../cache/active-users-log.js';
 
 /**
  * Who read recently: what a cutover warm-up (`warm-up.ts`) precomputes a new model version for.
@@ -12,17 +16,6 @@ import type { Logger } from '../telemetry/events.js';
  * recorded goes to the log in one batched write per `flushIntervalMs`. A failed write is dropped, never retried on the
  * read path: activity is a hint for warm-up, not data anyone is served from.
  */
-export interface ActiveUsersLog {
-  /** Records that these users were active at these times (epoch ms); keeps only the most recent `capacity`. */
-  record(seen: ReadonlyArray<readonly [userId: string, at: number]>): Promise<void>;
-  /** The most recently active user ids, most recent first, at most `limit`. */
-  mostRecent(limit: number): Promise<string[]>;
-  close(): Promise<void>;
-}
-
-/** How many users the log keeps by default: the warm-up never asks for more than this. */
-export const DEFAULT_ACTIVE_USERS_CAPACITY = 100_000;
-
 /** The log in this process's memory, for the memory store (one process) and for tests. */
 export class MemoryActiveUsers implements ActiveUsersLog {
   /** Insertion order is recency order: a user seen again is moved to the end. */

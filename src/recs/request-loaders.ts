@@ -1,7 +1,11 @@
 import DataLoader from 'dataloader';
-import type { RequestLoaders } from '../graphql/context.js';
 import type { LoadOptions, RecommendationService } from './recommendation-service.js';
 import type { ServedList } from './served-list.js';
+
+/** Per-request loaders: new for every request, so nothing cached in them outlives it (only the store is shared). */
+export interface RequestLoaders {
+  readonly recommendations: DataLoader<string, ServedList>;
+}
 
 /**
  * New loaders for every request (DataLoader's own advice): all `recommendations` fields of one request are

@@ -61,3 +61,22 @@ export interface Logger {
 }
 
 export const silentLogger: Logger = { error() {}, warn() {}, info() {}, debug() {} };
+
+/**
+ * What became of one purchase event from a broker (events/purchase-event-handler.ts): `applied` and `duplicate` were
+ * acknowledged; `redelivered` was handed back to be delivered again later (the store could not take it yet);
+ * `malformed` and `conflict` were set aside for good (dead-letter).
+ */
+export type PurchaseEventOutcome = 'applied' | 'duplicate' | 'redelivered' | 'malformed' | 'conflict';
+
+/** Reports of the purchase event consumer, kept apart from `Telemetry` so the read path's fakes need not grow. */
+export interface PurchaseEventTelemetry {
+  purchaseEvent(outcome: PurchaseEventOutcome): void;
+  /** The consumer's connection to its broker went up (true) or down (false). */
+  purchaseEventsConnected(connected: boolean): void;
+}
+
+export const silentPurchaseEventTelemetry: PurchaseEventTelemetry = {
+  purchaseEvent() {},
+  purchaseEventsConnected() {},
+};

@@ -6,13 +6,14 @@ import type {
   InvalidationReason,
   ModelCallOutcome,
   OperationOutcome,
+  PurchaseEventOutcome,
   ServedSource,
   Telemetry,
 } from './events.js';
 
 /**
- * Prometheus metrics built on the telemetry events. Names are a contract with dashboards (grafana/ and the README's
- * alerting notes): add, never rename. No label ever carries a user id; `model_version` is capped to a few distinct
+ * Prometheus metrics built on the telemetry events. Names are a contract with dashboards (grafana/ and the
+ * alerts of docs/operations.md): add, never rename. No label ever carries a user id; `model_version` is capped to a few distinct
  * values so a misbehaving model cannot blow up the series count.
  */
 export const METRIC_NAMES = {
@@ -31,6 +32,8 @@ export const METRIC_NAMES = {
   breakerState: 'recs_model_breaker_state',
   warmupDone: 'recs_warmup_done_users',
   warmupTarget: 'recs_warmup_target_users',
+  purchaseEvents: 'recs_purchase_events_total',
+  purchaseEventsConnected: 'recs_purchase_events_connected',
   purgedKeys: 'recs_purged_keys_total',
   ttl: 'recs_cache_ttl_seconds',
   grace: 'recs_cache_grace_seconds',
@@ -64,6 +67,8 @@ export class PrometheusTelemetry implements Telemetry {
   readonly #warmupDone: Gauge;
   readonly #warmupTarget: Gauge;
   readonly #purgedKeys: Counter;
+  readonly #purchaseEvents: Counter<'outcome'>;
+  readonly #purchaseEventsConnected: Gauge;
   readonly #versions = new Set<string>();
   readonly #operations = new Set<string>();
 
@@ -175,6 +180,17 @@ export class PrometheusTelemetry implements Telemetry {
       help: 'Cache keys removed by purges run inside this gateway.',
       registers,
     });
+    this.#purchaseEvents = new Counter({
+      name: METRIC_NAMES.purchaseEvents,
+      help: 'Purchase events from the broker by outcome: applied, duplicate (acknowledged); redelivered (handed back, the store could not take it yet); malformed, conflict (set aside for good).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.#purchaseEventsConnected = new Gauge({
+      name: METRIC_NAMES.purchaseEventsConnected,
+      help: 'Purchase event consumer: 1 while connected to its broker with the consumer bound, else 0 (stays 0 when no broker is configured).',
+      registers,
+    });
   }
 
   cacheRead(result: CacheReadResult, count: number): void {
@@ -220,6 +236,14 @@ export class PrometheusTelemetry implements Telemetry {
   warmupProgress(done: number, total: number): void {
     this.#warmupDone.set(done);
     this.#warmupTarget.set(total);
+  }
+
+  purchaseEvent(outcome: PurchaseEventOutcome): void {
+    this.#purchaseEvents.inc({ outcome });
+  }
+
+  purchaseEventsConnected(connected: boolean): void {
+    this.#purchaseEventsConnected.set(connected ? 1 : 0);
   }
 
   purged(keys: number): void {

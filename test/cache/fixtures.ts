@@ -51,6 +51,4 @@ export function purchase(itemId: string, at: number = T0): RecentPurchase {
   return { itemId, at };
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep } from '../support/wait.js';

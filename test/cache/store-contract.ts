@@ -12,7 +12,7 @@ import type { UserKeys } from '../../src/cache/key-scheme.js';
 import { LIMITS, T0, makeEntry, makeWrite, purchase, sleep } from './fixtures.js';
 
 export interface StoreContractSetup {
-  create(): Promise<{ store: CacheStore; cleanup(): Promise<void> }>;
+  create(): Promise<{ store: CacheStore; cleanup: () => Promise<void> }>;
 }
 
 let prefixCounter = 0;

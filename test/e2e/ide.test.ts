@@ -4,6 +4,9 @@ import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startGateway } from '../support/gateway.js';
 import type { InProcessGateway } from '../support/gateway.js';
+import { SECRET, hsToken } from '../security/helpers.js';
+import { startPrefixProxy } from '../support/prefix-proxy.js';
+import type { PrefixProxy } from '../support/prefix-proxy.js';
 
 /**
  * The offline GraphQL IDE in a real browser (Debian's chromium, driven by playwright-core). The gateway must serve
@@ -27,7 +30,7 @@ const LAUNCH_ARGS = [
 const UI_TIMEOUT_MS = 30_000;
 
 interface PageRecord {
-  readonly requests: Array<{ url: string; method: string; postData: string | null }>;
+  readonly requests: Array<{ url: string; method: string; postData: string | null; authorization: string | undefined }>;
   readonly responses: Array<{ url: string; status: number }>;
   readonly failed: Array<{ url: string; failure: string }>;
   readonly consoleErrors: string[];
@@ -55,7 +58,9 @@ function editorValue(selector: string): string {
 
 function recordPage(page: Page): PageRecord {
   const record: PageRecord = { requests: [], responses: [], failed: [], consoleErrors: [], consoleWarnings: [], pageErrors: [] };
-  page.on('request', (request) => record.requests.push({ url: request.url(), method: request.method(), postData: request.postData() }));
+  page.on('request', (request) =>
+    record.requests.push({ url: request.url(), method: request.method(), postData: request.postData(), authorization: request.headers().authorization }),
+  );
   page.on('response', (response) => record.responses.push({ url: response.url(), status: response.status() }));
   page.on('requestfailed', (request) => record.failed.push({ url: request.url(), failure: request.failure()?.errorText ?? 'unknown' }));
   page.on('console', (message) => {
@@ -78,24 +83,31 @@ function parseCsp(header: string): Map<string, string[]> {
   return directives;
 }
 
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does this)`);
+  }
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS, timeout: 60_000 });
+});
+
+afterAll(async () => {
+  await browser?.close().catch(() => undefined);
+});
+
 describe('offline GraphiQL IDE in a real browser', () => {
   let gateway: InProcessGateway;
-  let browser: Browser;
   let context: BrowserContext;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does this)`);
-    }
     gateway = await startGateway();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS, timeout: 60_000 });
     // A fresh context: empty storage, so GraphiQL opens with the gateway's default query, not a remembered tab.
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   });
 
   afterAll(async () => {
     await context?.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
     await gateway?.close();
   });
 
@@ -188,6 +200,7 @@ describe('offline GraphiQL IDE in a real browser', () => {
         '/graphql/ide/react-dom.production.min.js',
         '/graphql/ide/graphiql.min.js',
         '/graphql/ide/start.js',
+        '/graphql/ide/ide.css',
       ]),
     );
     // The execute button POSTed the default query to the gateway itself.
@@ -253,7 +266,7 @@ describe('offline GraphiQL IDE in a real browser', () => {
   });
 
   it('serves the IDE assets from the gateway, with no source-map references left for the browser to fetch', async () => {
-    for (const name of ['react.production.min.js', 'react-dom.production.min.js', 'graphiql.min.js', 'graphiql.min.css', 'start.js']) {
+    for (const name of ['react.production.min.js', 'react-dom.production.min.js', 'graphiql.min.js', 'graphiql.min.css', 'start.js', 'ide.css']) {
       const response = await fetch(`${gateway.origin}/graphql/ide/${name}`);
       expect(response.status, name).toBe(200);
       expect(response.headers.get('content-type'), name).toMatch(name.endsWith('.css') ? /^text\/css/ : /^text\/javascript/);
@@ -265,5 +278,204 @@ describe('offline GraphiQL IDE in a real browser', () => {
       expect(body, name).not.toMatch(/https?:\/\/(cdn|unpkg|fonts\.googleapis|jsdelivr)/);
     }
     expect((await fetch(`${gateway.origin}/graphql/ide/nope.js`)).status).toBe(404);
+  });
+});
+
+// Helpers for the settings below: open the page, open the docs, run the default query.
+
+async function openIde(context: BrowserContext, url: string): Promise<{ page: Page; record: PageRecord }> {
+  const page = await context.newPage();
+  const record = recordPage(page);
+  const response = await page.goto(url, { waitUntil: 'load', timeout: UI_TIMEOUT_MS });
+  expect(response?.status()).toBe(200);
+  await page.locator('.graphiql-container').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+  await page.locator('.graphiql-query-editor .CodeMirror').waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+  return { page, record };
+}
+
+function schemaFetches(record: PageRecord): PageRecord['requests'] {
+  return record.requests.filter((request) => request.method === 'POST' && (request.postData ?? '').includes('__schema'));
+}
+
+async function noticeOf(page: Page): Promise<string> {
+  return (await page.locator('.recs-ide-notice').textContent()) ?? '';
+}
+
+/** Opens the documentation explorer and returns its text once it has settled on a schema or its absence. */
+async function docsText(page: Page): Promise<string> {
+  const explorer = page.locator('.graphiql-doc-explorer');
+  if (!(await explorer.isVisible())) await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
+  await explorer.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+  return (await explorer.innerText()) ?? '';
+}
+
+/** Opens the docs at the Query type: its fields are there only when the schema was fetched. */
+async function queryTypeDocs(page: Page): Promise<string> {
+  await docsText(page);
+  await page.locator('a.graphiql-doc-explorer-type-name', { hasText: /^Query$/ }).first().click({ timeout: UI_TIMEOUT_MS });
+  await expect.poll(async () => page.locator('.graphiql-doc-explorer').innerText(), { timeout: UI_TIMEOUT_MS }).toContain('recommendations');
+  return page.locator('.graphiql-doc-explorer').innerText();
+}
+
+async function runDefaultQuery(page: Page): Promise<{ data?: { recommendations?: { userId: string } }; errors?: unknown[] }> {
+  await page.locator('.graphiql-execute-button').click();
+  let text = '';
+  await expect
+    .poll(
+      async () => {
+        text = (await page.evaluate<string | null>(editorValue('.result-window'))) ?? '';
+        return text;
+      },
+      { timeout: UI_TIMEOUT_MS, interval: 200 },
+    )
+    .toMatch(/"(modelVersion|errors)"/);
+  return JSON.parse(text) as { data?: { recommendations?: { userId: string } }; errors?: unknown[] };
+}
+
+async function useToken(page: Page, token: string): Promise<void> {
+  await page.locator('#recs-ide-token').fill(token);
+  await page.getByRole('button', { name: 'Use token' }).click();
+}
+
+describe('the IDE with authentication on', () => {
+  let gateway: InProcessGateway;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    gateway = await startGateway({ AUTH_JWT_SECRET: SECRET, MODEL_WORKERS: '0' });
+    context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  });
+  afterAll(async () => {
+    await context?.close().catch(() => undefined);
+    await gateway?.close();
+  });
+
+  it('without a token the page asks for one and fetches no schema (no 401 on load)', { timeout: 120_000 }, async () => {
+    const { page, record } = await openIde(context, gateway.url);
+    expect(await noticeOf(page)).toContain('requires a bearer token');
+    expect(await docsText(page)).toContain('No GraphQL schema available');
+    expect(schemaFetches(record)).toEqual([]);
+    expect(record.responses.filter((entry) => entry.status >= 400)).toEqual([]);
+    expect(record.consoleErrors).toEqual([]);
+    expect(record.pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('a typed token loads the schema docs, runs queries, and lasts through a reload of the tab', { timeout: 120_000 }, async () => {
+    const token = await hsToken({ sub: 'u42' });
+    const { page, record } = await openIde(context, gateway.url);
+    await useToken(page, token);
+
+    // The schema fetch carries the token, is answered, and the docs show the schema's fields.
+    await expect.poll(() => schemaFetches(record).length, { timeout: UI_TIMEOUT_MS }).toBeGreaterThanOrEqual(1);
+    expect(schemaFetches(record).map((request) => request.authorization)).toEqual(schemaFetches(record).map(() => `Bearer ${token}`));
+    const docs = await queryTypeDocs(page);
+    expect(docs).toContain('recommendations');
+    expect(await noticeOf(page)).toBe('');
+
+    const result = await runDefaultQuery(page);
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.recommendations?.userId).toBe('u42');
+    const posts = record.requests.filter((request) => request.method === 'POST');
+    expect(posts.length).toBeGreaterThanOrEqual(2);
+    for (const post of posts) expect(post.authorization).toBe(`Bearer ${token}`);
+    expect(record.responses.filter((entry) => entry.status >= 400)).toEqual([]);
+
+    // Kept in this tab's sessionStorage: a reload fetches the schema with it straight away.
+    expect(await page.evaluate<string | null>("window.sessionStorage.getItem('recs-gateway.ide.bearer-token')")).toBe(token);
+    const before = schemaFetches(record).length;
+    await page.reload({ waitUntil: 'load', timeout: UI_TIMEOUT_MS });
+    await expect.poll(() => schemaFetches(record).length, { timeout: UI_TIMEOUT_MS }).toBeGreaterThan(before);
+    expect(schemaFetches(record).at(-1)?.authorization).toBe(`Bearer ${token}`);
+    expect(await queryTypeDocs(page)).toContain('recommendations');
+    expect(await page.locator('#recs-ide-token').inputValue()).toBe(token);
+    expect(record.pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('a pasted "Bearer …" header value works too; a refused token is reported on the page; Clear forgets it', { timeout: 120_000 }, async () => {
+    const { page, record } = await openIde(context, gateway.url);
+    await useToken(page, 'Bearer x.y.z');
+    await expect.poll(() => noticeOf(page), { timeout: UI_TIMEOUT_MS }).toContain('refused this token (401)');
+    expect(schemaFetches(record).at(-1)?.authorization).toBe('Bearer x.y.z');
+
+    const token = await hsToken({ sub: 'u42' });
+    await useToken(page, `Bearer ${token}`);
+    await expect.poll(() => noticeOf(page), { timeout: UI_TIMEOUT_MS }).toBe('');
+    expect(schemaFetches(record).at(-1)?.authorization).toBe(`Bearer ${token}`);
+    expect(await queryTypeDocs(page)).toContain('recommendations');
+
+    await page.getByRole('button', { name: 'Clear' }).click();
+    expect(await noticeOf(page)).toContain('requires a bearer token');
+    expect(await page.evaluate<string | null>("window.sessionStorage.getItem('recs-gateway.ide.bearer-token')")).toBeNull();
+    await page.close();
+  });
+});
+
+describe('the IDE with introspection off (production, GRAPHQL_IDE=true)', () => {
+  let gateway: InProcessGateway;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    gateway = await startGateway({ NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET, GRAPHQL_IDE: 'true', MODEL_WORKERS: '0' });
+    context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  });
+  afterAll(async () => {
+    await context?.close().catch(() => undefined);
+    await gateway?.close();
+  });
+
+  it('names the gateway setting that enables the docs, never asks for the schema, and still runs queries', { timeout: 120_000 }, async () => {
+    const { page, record } = await openIde(context, gateway.url);
+    await useToken(page, await hsToken({ sub: 'u42' }));
+    const notice = await noticeOf(page);
+    expect(notice).toContain('GRAPHQL_INTROSPECTION=true');
+    expect(notice).not.toMatch(/ApolloServer/);
+    expect(await docsText(page)).toContain('No GraphQL schema available');
+    const result = await runDefaultQuery(page);
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.recommendations?.userId).toBe('u42');
+    expect(schemaFetches(record)).toEqual([]);
+    expect(await page.locator('body').innerText()).not.toContain('pass introspection: true');
+    await page.screenshot({ path: '/tmp/ide-introspection-off.png' });
+    expect(record.responses.filter((entry) => entry.status >= 400)).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('the IDE behind a reverse proxy that mounts the gateway under /prefix/', () => {
+  let gateway: InProcessGateway;
+  let proxy: PrefixProxy;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    gateway = await startGateway({ MODEL_WORKERS: '0' });
+    proxy = await startPrefixProxy(gateway.origin, '/prefix');
+    context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  });
+  afterAll(async () => {
+    await context?.close().catch(() => undefined);
+    await proxy?.close();
+    await gateway?.close();
+  });
+
+  it('loads its assets, the schema and query answers through the prefix only', { timeout: 120_000 }, async () => {
+    const { page, record } = await openIde(context, `${proxy.origin}/prefix/graphql`);
+    expect(await queryTypeDocs(page)).toContain('recommendations');
+    const result = await runDefaultQuery(page);
+    expect(result.data?.recommendations?.userId).toBe('u42');
+
+    const network = record.requests.filter((request) => !request.url.startsWith('data:'));
+    expect(network.length).toBeGreaterThanOrEqual(8);
+    for (const request of network) {
+      expect(new URL(request.url).origin, request.url).toBe(proxy.origin);
+      expect(new URL(request.url).pathname, request.url).toMatch(/^\/prefix\/graphql(\/ide\/[a-z.-]+)?$/);
+    }
+    expect(proxy.paths.filter((path) => !path.startsWith('/prefix/'))).toEqual([]);
+    expect(schemaFetches(record).length).toBeGreaterThanOrEqual(1);
+    expect(record.failed).toEqual([]);
+    expect(record.responses.filter((entry) => entry.status >= 400)).toEqual([]);
+    expect(record.pageErrors).toEqual([]);
+    await page.close();
   });
 });

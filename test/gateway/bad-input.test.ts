@@ -56,6 +56,7 @@ describe('bad input', () => {
       expect(error.message).toMatch(/^userId\b/);
       expect(error.path).toEqual(['recommendations']);
       // The echoed value is bounded and escaped: no raw control characters in the message.
+      // eslint-disable-next-line no-control-regex -- control characters are what this assertion looks for
       expect(error.message).not.toMatch(/[\u0000-\u001f]/);
       expect(error.message.length).toBeLessThan(300);
       expect(model.scoreCalls).toEqual([]);

@@ -3,12 +3,13 @@
  * real gateway over HTTP, or to a redis-server the test started itself.
  */
 import { expect } from 'vitest';
-import { BuiltinModel } from '../../src/model/builtin-model.js';
-import type { Model, RankedList } from '../../src/model/model.js';
 import { postGraphQL, startGateway } from '../support/gateway.js';
 import type { GraphQLBody, InProcessGateway } from '../support/gateway.js';
 import { redisCli, startRedis } from '../support/redis-server.js';
+import { CountingModel } from '../support/models.js';
 import type { RedisProcess } from '../support/redis-server.js';
+
+export { CountingModel } from '../support/models.js';
 
 export const LIST_FIELDS = `userId modelVersion generatedAt ageSeconds source items { rank score item { id title category } }`;
 
@@ -82,9 +83,7 @@ export function itemIds(list: RecList): string[] {
   return list.items.map((entry) => entry.item.id);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep } from '../support/wait.js';
 
 /** `KEYS *` on a private test server, sorted; an empty reply is no keys. */
 export async function keysOn(port: number, pattern = '*'): Promise<string[]> {
@@ -116,51 +115,6 @@ export function expectEntryKeys(keys: readonly string[], entries: readonly strin
   expect(sorted.entries).toEqual([...entries].sort());
   for (const lease of sorted.leases) expect(entries).toContain(lease.slice(0, -':lease'.length));
   for (const shared of sorted.shared) expect(prefixes.map((prefix) => `${prefix}recs:active`)).toContain(shared);
-}
-
-/**
- * A real `BuiltinModel` behind a decorator that records every call, so a test can count model calls and see
- * exactly which users each call scored.
- */
-export class CountingModel implements Model {
-  readonly scoreCalls: Array<readonly string[]> = [];
-  readonly purchases: Array<{ userId: string; itemId: string }> = [];
-  readonly #inner: Model;
-
-  constructor(inner: Model) {
-    this.#inner = inner;
-  }
-
-  static builtin(version: string): CountingModel {
-    return new CountingModel(new BuiltinModel({ version }));
-  }
-
-  currentVersion(): string {
-    return this.#inner.currentVersion();
-  }
-
-  async scoreAndRank(userIds: readonly string[], limit: number): Promise<Array<RankedList | Error>> {
-    this.scoreCalls.push([...userIds]);
-    return this.#inner.scoreAndRank(userIds, limit);
-  }
-
-  async recordPurchase(userId: string, itemId: string): Promise<void> {
-    this.purchases.push({ userId, itemId });
-    return this.#inner.recordPurchase(userId, itemId);
-  }
-
-  async ping(): Promise<void> {
-    await this.#inner.ping?.();
-  }
-
-  async close(): Promise<void> {
-    return this.#inner.close();
-  }
-
-  reset(): void {
-    this.scoreCalls.length = 0;
-    this.purchases.length = 0;
-  }
 }
 
 /**

@@ -1,7 +1,6 @@
 /** The fast path's registry on its own: exact keys (text and requested name), bounded size, hand-over taken once. */
 import { parse } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
-import type { CompiledQuery } from 'graphql-jit';
 import { describe, expect, it } from 'vitest';
 import { KnownOperations } from '../../src/graphql/known-operations.js';
 import type { KnownOperation } from '../../src/graphql/known-operations.js';
@@ -12,7 +11,7 @@ const schema = buildExecutableSchema('type Query { a: Int }', {});
 function operation(name: string | null): KnownOperation {
   const compiled = compileQuery(schema, parse(name === null ? '{ a }' : `query ${name} { a }`));
   if (!isCompiledQuery(compiled)) throw new Error('did not compile');
-  return { compiled: compiled as CompiledQuery, operationName: name };
+  return { compiled, operationName: name };
 }
 
 describe('KnownOperations', () => {

@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGatewayProcess, postGraphQL } from '../support/gateway.js';
 import type { GatewayProcess } from '../support/gateway.js';
-import { redisCli, startRedis } from '../support/redis-server.js';
+import { startRedis } from '../support/redis-server.js';
 import type { RedisProcess } from '../support/redis-server.js';
 import { Cleanups, READ_QUERY, sleep } from '../gateway/helpers.js';
 
@@ -58,12 +58,28 @@ async function refusedAt(port: number, withinMs: number): Promise<number> {
   throw new Error(`new connections to port ${port} were still accepted ${withinMs} ms after SIGTERM`);
 }
 
-/** Puts Redis to sleep for `seconds`; resolves when it wakes. Held in flight from the moment Redis took the command. */
-async function sleepRedis(redis: RedisProcess, seconds: number): Promise<{ woke: Promise<number> }> {
-  const woke = redisCli(redis.port, 'DEBUG', 'SLEEP', String(seconds)).then(() => Date.now());
-  // redis-cli needs a moment to connect and send; after this Redis answers nothing until it wakes.
-  await sleep(150);
-  return { woke };
+/**
+ * Puts Redis to sleep for `seconds` (`DEBUG SLEEP` on a connection of its own). Resolves once the command has been
+ * written to that connection, so every command sent after it waits until Redis wakes; `woke` resolves with the time
+ * Redis answered it.
+ */
+function sleepRedis(redis: RedisProcess, seconds: number): Promise<{ woke: Promise<number> }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port: redis.port });
+    const woke = new Promise<number>((wake, fail) => {
+      socket.once('data', () => {
+        wake(Date.now());
+        socket.destroy();
+      });
+      socket.once('error', (error) => {
+        fail(error);
+        reject(error);
+      });
+    });
+    const args = ['DEBUG', 'SLEEP', String(seconds)];
+    const command = `*${args.length}\r\n${args.map((arg) => `$${arg.length}\r\n${arg}\r\n`).join('')}`;
+    socket.once('connect', () => socket.write(command, () => resolve({ woke })));
+  });
 }
 
 describe('SIGTERM with requests in flight (real process, real Redis)', () => {

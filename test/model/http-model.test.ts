@@ -61,7 +61,7 @@ describe('HttpModel through the gateway (MODEL_URL)', () => {
     const first = await postGraphQL(gateway.url, batchQuery(users));
     expect(first.body.errors, describeBody(first.body)).toBeUndefined();
     expect(server.model.calls - before).toBe(1);
-    expect(server.model.batches.at(-1)?.slice().sort()).toEqual(users.slice().sort());
+    expect(server.model.scoreCalls.at(-1)?.slice().sort()).toEqual(users.slice().sort());
     const lists = Object.values(first.body.data ?? {}) as Array<{ userId: string; modelVersion: string; source: string }>;
     expect(lists.map((list) => list.userId)).toEqual(users);
     expect(new Set(lists.map((list) => `${list.modelVersion}/${list.source}`))).toEqual(new Set(['v1/MODEL']));
@@ -76,10 +76,10 @@ describe('HttpModel through the gateway (MODEL_URL)', () => {
     const gateway = await startGateway({ MODEL_URL: server.url, MODEL_MAX_BATCH: '20', ...NO_LIMITS });
     cleanups.add(() => gateway.close());
     const users = Array.from({ length: 50 }, (_, index) => `split-${index}`);
-    const before = server.model.batches.length;
+    const before = server.model.scoreCalls.length;
     const result = await postGraphQL(gateway.url, batchQuery(users));
     expect(result.body.errors, describeBody(result.body)).toBeUndefined();
-    const sizes = server.model.batches.slice(before).map((batch) => batch.length).sort((a, b) => a - b);
+    const sizes = server.model.scoreCalls.slice(before).map((batch) => batch.length).sort((a, b) => a - b);
     expect(sizes).toEqual([10, 20, 20]);
     const lists = Object.values(result.body.data ?? {}) as Array<{ userId: string }>;
     expect(lists.map((list) => list.userId)).toEqual(users);

@@ -176,7 +176,7 @@ describe('with Redis', () => {
   it('computes once across replicas: the lease makes the others wait for the winner', async () => {
     const models = [new CountingModel(builtinModel()), new CountingModel(builtinModel())];
     const services = models.map((model) => createService(redisStore(), model));
-    const reads = Array.from({ length: 200 }, (_, index) => services[index % 2]?.loadMany(['cold-shared']));
+    const reads = Array.from({ length: 200 }, (_, index) => services[index % 2]!.loadMany(['cold-shared']));
     const results = await Promise.all(reads);
     expect(models[0]!.users + models[1]!.users).toBe(1);
     const lists = results.map((result) => served(result?.[0]));

@@ -37,7 +37,7 @@ describe('warmUp', () => {
 
     const report = await warmUp(options({ store, activeUsers, model: v2, users: 4, batchSize: 3, now: clock.now }));
     expect(report).toMatchObject({ version: 'v2', total: 4, done: 4, written: 4, alreadyWarm: 0, failed: 0, refused: 0 });
-    expect(v2.batches).toEqual([['user-9', 'user-8', 'user-7'], ['user-6']]);
+    expect(v2.scoreCalls).toEqual([['user-9', 'user-8', 'user-7'], ['user-6']]);
 
     const snapshots = await store.readMany(['user-9', 'user-6', 'user-5'].map((userId) => userKeys('', userId, 'v2')));
     const [expected] = (await builtinModel('v2').scoreAndRank(['user-9'], 20)) as RankedList[];
@@ -220,7 +220,7 @@ describe('npm run warm-up (Redis, a real model server as the new version)', () =
     });
     expect(JSON.parse(stdout)).toMatchObject({ version: 'v2', total: 25, done: 25, written: 25, failed: 0 });
     expect(stderr).toContain('"msg":"progress"');
-    expect(v2.model.batches.map((batch) => batch.length)).toEqual([10, 10, 5]);
+    expect(v2.model.scoreCalls.map((batch) => batch.length)).toEqual([10, 10, 5]);
 
     const keys = (await keysOn(redis.port, 'recs:{*}:v2')).filter((key) => !key.endsWith(':lease'));
     // The 25 most recent are w-39 down to w-15.
@@ -233,10 +233,10 @@ describe('npm run warm-up (Redis, a real model server as the new version)', () =
   it('refuses to run without a model URL or without Redis, with a usage message', async () => {
     await expect(run('npm', ['run', '--silent', 'warm-up'], { env: { ...process.env, REDIS_URL: redis.url } })).rejects.toMatchObject({
       code: 2,
-      stderr: expect.stringContaining('usage'),
+      stderr: expect.stringContaining('usage') as unknown,
     });
     await expect(
       run('npm', ['run', '--silent', 'warm-up', '--', '--model-url', v2.url], { env: { ...process.env, REDIS_URL: '', REDIS_CLUSTER_URLS: '' } }),
-    ).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('REDIS_URL') });
+    ).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('REDIS_URL') as unknown });
   });
 });

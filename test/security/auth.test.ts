@@ -1,5 +1,5 @@
 /**
- * Authentication and per-user isolation over real HTTP (issue 5, part 1): bearer JWTs verified with an HS256 secret or
+ * Authentication and per-user isolation over real HTTP: bearer JWTs verified with an HS256 secret or
  * a JWKS, scopes from the `scope` claim, FORBIDDEN that says nothing about the other user, start-up refusal in
  * production without auth, introspection off in production, the development warning, and `npm run token`.
  */

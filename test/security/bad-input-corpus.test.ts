@@ -1,5 +1,5 @@
 /**
- * The bad-input corpus (issue 5, part 5): every case is one request a client could send, with the HTTP status and the
+ * The bad-input corpus: every case is one request a client could send, with the HTTP status and the
  * error code it gets (GraphQL `extensions.code`, Fastify's `code` for what never reaches GraphQL, null where the body
  * carries none). The gateway runs as in production (auth on, introspection off, masked errors) over its own Redis.
  * After the whole corpus: the process still answers, a normal read is served from the cache unchanged, Redis holds

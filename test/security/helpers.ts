@@ -136,7 +136,3 @@ export async function gql(
 export function aliasedReads(userIds: readonly string[], fields = 'userId source'): string {
   return `{ ${userIds.map((userId, index) => `a${index}: recommendations(userId: "${userId}", first: 3) { ${fields} }`).join(' ')} }`;
 }
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

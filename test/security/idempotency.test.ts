@@ -1,5 +1,5 @@
 /**
- * Idempotent purchases (issue 5, part 2) against a private redis-server: a retried orderId is reported as a duplicate
+ * Idempotent purchases against a private redis-server: a retried orderId is reported as a duplicate
  * and records nothing twice (the state key's bought list and generation prove it), the cache stays consistent, the
  * same orderId for another user or item is a CONFLICT, and concurrent retries across two gateway processes on one
  * Redis see exactly one first attempt.

@@ -1,5 +1,5 @@
 /**
- * Limits with stable error codes (issue 5, part 3), over real HTTP with auth on. The codes recorded here are the
+ * Limits with stable error codes, over real HTTP with auth on. The codes recorded here are the
  * contract (docs/security.md):
  *
  *   depth > 8, aliases > 100            GRAPHQL_VALIDATION_FAILED  400 (200 when the client accepts only application/json)

@@ -1,29 +1,64 @@
 import { BuiltinModel } from '../../src/model/builtin-model.js';
 import type { Model, RankedList } from '../../src/model/model.js';
 
-/**
+/*
  * Model decorators for tests: each wraps a real model (usually BuiltinModel) and changes one thing about it,
  * the way bentocache's ChaosCache wraps a real driver.
  */
+
+/** Records every call and passes it on, so a test can count model calls and see which users each call scored. */
 export class CountingModel implements Model {
-  calls = 0;
-  users = 0;
-  readonly batches: string[][] = [];
-  constructor(private readonly inner: Model) {}
+  /** The users of each `scoreAndRank` call, in call order: which users each call scored. */
+  readonly scoreCalls: Array<readonly string[]> = [];
+  /** Every purchase passed on to the model, in order. */
+  readonly purchases: Array<{ userId: string; itemId: string }> = [];
+  readonly #inner: Model;
+
+  constructor(inner: Model) {
+    this.#inner = inner;
+  }
+
+  /** A counting `BuiltinModel` of this version. */
+  static builtin(version: string): CountingModel {
+    return new CountingModel(new BuiltinModel({ version }));
+  }
+
+  /** `scoreAndRank` calls so far. */
+  get calls(): number {
+    return this.scoreCalls.length;
+  }
+
+  /** Users asked for over all calls so far. */
+  get users(): number {
+    return this.scoreCalls.reduce((sum, userIds) => sum + userIds.length, 0);
+  }
+
   currentVersion(): string {
-    return this.inner.currentVersion();
+    return this.#inner.currentVersion();
   }
+
   async scoreAndRank(userIds: readonly string[], limit: number): Promise<Array<RankedList | Error>> {
-    this.calls += 1;
-    this.users += userIds.length;
-    this.batches.push([...userIds]);
-    return this.inner.scoreAndRank(userIds, limit);
+    this.scoreCalls.push([...userIds]);
+    return this.#inner.scoreAndRank(userIds, limit);
   }
-  recordPurchase(userId: string, itemId: string): Promise<void> {
-    return this.inner.recordPurchase(userId, itemId);
+
+  async recordPurchase(userId: string, itemId: string): Promise<void> {
+    this.purchases.push({ userId, itemId });
+    return this.#inner.recordPurchase(userId, itemId);
   }
-  close(): Promise<void> {
-    return this.inner.close();
+
+  async ping(): Promise<void> {
+    await this.#inner.ping?.();
+  }
+
+  async close(): Promise<void> {
+    return this.#inner.close();
+  }
+
+  /** Forgets the calls and purchases recorded so far. */
+  reset(): void {
+    this.scoreCalls.length = 0;
+    this.purchases.length = 0;
   }
 }
 

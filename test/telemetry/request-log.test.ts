@@ -7,22 +7,28 @@ import { startGateway, startGatewayProcess, postGraphQL } from '../support/gatew
 import type { InProcessGateway } from '../support/gateway.js';
 import { captureLogs, requestLines } from '../support/log-capture.js';
 import type { CapturedLogger, LogLine } from '../support/log-capture.js';
-import { READ_QUERY, sleep } from '../gateway/helpers.js';
+import { READ_QUERY } from '../gateway/helpers.js';
 import { REDACTED } from '../../src/telemetry/logger.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** The log line of one request id, once it has been written (after the response, so a little later). */
-async function lineFor(logs: CapturedLogger, requestId: string): Promise<LogLine[]> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const found = requestLines(logs.lines()).filter((line) => line.reqId === requestId);
-    if (found.length > 0) {
-      await sleep(50); // a second line, were there one, would have been written by now
-      return requestLines(logs.lines()).filter((line) => line.reqId === requestId);
-    }
-    await sleep(20);
-  }
-  return [];
+let barriers = 0;
+
+/**
+ * Waits until every request answered so far has been logged: sends one more request and waits for its line. A line
+ * is written when its response has been sent, so the lines of the requests answered before this one (and any second
+ * line one of them might write) are written before this request is even sent.
+ */
+async function logBarrier(gateway: InProcessGateway, logs: CapturedLogger): Promise<void> {
+  const requestId = `barrier-${++barriers}`;
+  await postGraphQL(gateway.url, '{ __typename }', undefined, { 'x-request-id': requestId });
+  await logs.next((line) => line.msg === 'request' && line.reqId === requestId);
+}
+
+/** The log lines of one request id, once every request answered so far has been logged. */
+async function lineFor(gateway: InProcessGateway, logs: CapturedLogger, requestId: string): Promise<LogLine[]> {
+  await logBarrier(gateway, logs);
+  return requestLines(logs.lines()).filter((line) => line.reqId === requestId);
 }
 
 describe('request log lines (in-process gateway, captured logger)', () => {
@@ -45,7 +51,7 @@ describe('request log lines (in-process gateway, captured logger)', () => {
     const hit = await postGraphQL(gateway.url, READ_QUERY, { userId: 'log-user-1' }, { 'x-request-id': 'req-hit-1' });
     expect(hit.headers.get('x-request-id')).toBe('req-hit-1');
 
-    const [missLines, hitLines] = [await lineFor(logs, 'req-miss-1'), await lineFor(logs, 'req-hit-1')];
+    const [missLines, hitLines] = [await lineFor(gateway, logs, 'req-miss-1'), await lineFor(gateway, logs, 'req-hit-1')];
     expect(missLines).toHaveLength(1);
     expect(hitLines).toHaveLength(1);
     const line = missLines[0] as LogLine;
@@ -69,7 +75,7 @@ describe('request log lines (in-process gateway, captured logger)', () => {
     const query = `query Two { a: recommendations(userId: "log-batch-a") { userId } b: recommendations(userId: "log-batch-b") { userId } }`;
     const response = await postGraphQL(gateway.url, query, undefined, { 'x-request-id': 'req-batch' });
     expect(response.status).toBe(200);
-    const lines = await lineFor(logs, 'req-batch');
+    const lines = await lineFor(gateway, logs, 'req-batch');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ operation: 'Two', served: { CACHE: 1, MODEL: 1, STALE: 0 } });
   });
@@ -78,12 +84,13 @@ describe('request log lines (in-process gateway, captured logger)', () => {
     const none = await postGraphQL(gateway.url, READ_QUERY, { userId: 'log-user-2' });
     const noneId = none.headers.get('x-request-id') ?? '';
     expect(noneId).toMatch(UUID);
-    expect(await lineFor(logs, noneId)).toHaveLength(1);
+    expect(await lineFor(gateway, logs, noneId)).toHaveLength(1);
 
     for (const insane of ['has spaces in it', 'x'.repeat(200), 'quote"brace{']) {
       const response = await postGraphQL(gateway.url, READ_QUERY, { userId: 'log-user-2' }, { 'x-request-id': insane });
       const echoed = response.headers.get('x-request-id') ?? '';
       expect(echoed).toMatch(UUID);
+      await logBarrier(gateway, logs);
       expect(logs.text()).not.toContain(insane);
     }
   });
@@ -91,7 +98,7 @@ describe('request log lines (in-process gateway, captured logger)', () => {
   it('a rejected operation is logged as such, with the operation unresolved', async () => {
     const response = await postGraphQL(gateway.url, 'query Broken { recommendations(', undefined, { 'x-request-id': 'req-broken' });
     expect(response.status).toBe(400);
-    const lines = await lineFor(logs, 'req-broken');
+    const lines = await lineFor(gateway, logs, 'req-broken');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ status: 400, operation: 'unresolved', outcome: 'rejected', served: { CACHE: 0, MODEL: 0, STALE: 0 } });
   });
@@ -103,7 +110,7 @@ describe('request log lines (in-process gateway, captured logger)', () => {
       cookie: 'session=sekrit-cookie-456',
     });
     expect(response.headers.get('x-request-id')).toBe('req-secret');
-    expect(await lineFor(logs, 'req-secret')).toHaveLength(1);
+    expect(await lineFor(gateway, logs, 'req-secret')).toHaveLength(1);
     expect(logs.text()).not.toContain('sekrit');
   });
 
@@ -113,7 +120,7 @@ describe('request log lines (in-process gateway, captured logger)', () => {
       expect(response.status).toBe(200);
       expect(response.headers.get('x-request-id')).toBe(`req-probe-${path.slice(1)}`);
     }
-    await sleep(100);
+    await logBarrier(gateway, logs);
     expect(logs.text()).not.toContain('req-probe-');
   });
 });
@@ -150,31 +157,34 @@ describe('LOG_LEVEL (real process)', () => {
       .map((line) => JSON.parse(line) as LogLine);
   }
 
+  // The output is read once the process has stopped: by then it has written everything it ever will.
   it('warn: no request lines at all', async () => {
     const gateway = await startGatewayProcess({ LOG_LEVEL: 'warn' });
+    let exitCode: number | null;
     try {
       const response = await postGraphQL(gateway.url, READ_QUERY, { userId: 'lvl-1' }, { 'x-request-id': 'req-level-warn' });
       expect(response.status).toBe(200);
-      await sleep(200);
-      expect(gateway.output()).not.toContain('req-level-warn');
-      expect(jsonLines(gateway.output()).filter((line) => line.msg === 'request')).toEqual([]);
     } finally {
-      expect(await gateway.stop()).toBe(0);
+      exitCode = await gateway.stop();
     }
+    expect(exitCode).toBe(0);
+    expect(gateway.output()).not.toContain('req-level-warn');
+    expect(jsonLines(gateway.output()).filter((line) => line.msg === 'request')).toEqual([]);
   }, PROCESS_TEST_TIMEOUT_MS);
 
   it('debug: probes are logged too, at debug; a GraphQL request at info', async () => {
     const gateway = await startGatewayProcess({ LOG_LEVEL: 'debug' });
+    let exitCode: number | null;
     try {
       await fetch(`${gateway.origin}/healthz`, { headers: { 'x-request-id': 'req-level-debug' } });
       const response = await postGraphQL(gateway.url, READ_QUERY, { userId: 'lvl-1' }, { 'x-request-id': 'req-level-info' });
       expect(response.status).toBe(200);
-      await sleep(200);
-      const lines = jsonLines(gateway.output());
-      expect(lines.filter((line) => line.reqId === 'req-level-debug')).toMatchObject([{ level: 20, path: '/healthz', msg: 'request' }]);
-      expect(lines.filter((line) => line.reqId === 'req-level-info')).toMatchObject([{ level: 30, operation: 'Read', msg: 'request' }]);
     } finally {
-      expect(await gateway.stop()).toBe(0);
+      exitCode = await gateway.stop();
     }
+    expect(exitCode).toBe(0);
+    const lines = jsonLines(gateway.output());
+    expect(lines.filter((line) => line.reqId === 'req-level-debug')).toMatchObject([{ level: 20, path: '/healthz', msg: 'request' }]);
+    expect(lines.filter((line) => line.reqId === 'req-level-info')).toMatchObject([{ level: 30, operation: 'Read', msg: 'request' }]);
   }, PROCESS_TEST_TIMEOUT_MS);
 });

@@ -1,0 +1,1 @@
+export { retryAfterPlugin, retryAfterSeconds } from './plugin.js';
