@@ -13,17 +13,25 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
-  /** An ISO-8601 date-time in UTC, e.g. 2026-11-27T08:00:00.000Z. */
+  /**
+   * An instant in UTC, written as an RFC 3339 (ISO-8601) date-time string with milliseconds, e.g.
+   * 2026-11-27T08:00:00.000Z. Generated client types should map it to `string`.
+   */
   DateTime: { input: Date; output: Date; }
 };
 
+/** A catalogue item. */
 export type Item = {
   __typename?: 'Item';
+  /** The catalogue category the item belongs to. */
   category: Scalars['String']['output'];
+  /** The item's catalogue id; also its identity in client caches. */
   id: Scalars['ID']['output'];
+  /** The item's display title. */
   title: Scalars['String']['output'];
 };
 
+/** Writes. Sent over POST only: a mutation over GET is refused. */
 export type Mutation = {
   __typename?: 'Mutation';
   /**
@@ -39,22 +47,27 @@ export type Mutation = {
 };
 
 
+/** Writes. Sent over POST only: a mutation over GET is refused. */
 export type MutationPurgeModelVersionArgs = {
   modelVersion: Scalars['String']['input'];
 };
 
 
+/** Writes. Sent over POST only: a mutation over GET is refused. */
 export type MutationRecordPurchaseArgs = {
   input: RecordPurchaseInput;
 };
 
+/** What `purgeModelVersion` did. */
 export type PurgeResult = {
   __typename?: 'PurgeResult';
+  /** The model version whose cached lists were deleted. */
   modelVersion: Scalars['String']['output'];
   /** Keys removed (lists and leases). */
   removed: Scalars['Int']['output'];
 };
 
+/** Reads. Every field is safe to repeat, to send over GET and to retry. */
 export type Query = {
   __typename?: 'Query';
   /**
@@ -66,24 +79,45 @@ export type Query = {
 };
 
 
+/** Reads. Every field is safe to repeat, to send over GET and to retry. */
 export type QueryRecommendationsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   userId: Scalars['ID']['input'];
 };
 
+/** A user's ranked recommendations, cut to the `first` items asked for, with where they came from and how fresh they are. */
 export type RecommendationList = {
   __typename?: 'RecommendationList';
   /** Serve time minus generatedAt. */
   ageSeconds: Scalars['Float']['output'];
+  /**
+   * Freshness left at serve time, in seconds: negative once the list is past its TTL (STALE). The same figure as
+   * `extensions.recsCache[].freshForSeconds`, for clients that do not read `extensions` (Apollo Client 4).
+   */
+  freshForSeconds: Scalars['Float']['output'];
+  /**
+   * When this list stops being fresh (in the past for a STALE list). Unlike `ageSeconds`, it stays true while the
+   * answer sits in a client's cache: compare it with the client's clock.
+   */
+  freshUntil: Scalars['DateTime']['output'];
   /** When the model computed it. */
   generatedAt: Scalars['DateTime']['output'];
+  /**
+   * The identity of this view of the list: the same user and the same `first` give the same id, whatever the
+   * list holds. Client caches key on it; treat it as opaque.
+   */
+  id: Scalars['ID']['output'];
+  /** The ranked items, best first, never an item the user has bought; at most `first` of them. */
   items: Array<RecommendedItem>;
   /** The model version that computed this list. */
   modelVersion: Scalars['String']['output'];
+  /** How this answer was produced: from the cache, by the model for this request, or stale while being recomputed. */
   source: RecommendationSource;
+  /** The user whose list this is. */
   userId: Scalars['ID']['output'];
 };
 
+/** How a list was produced for this request. */
 export type RecommendationSource =
   /** A fresh cache hit. */
   | 'CACHE'
@@ -92,30 +126,52 @@ export type RecommendationSource =
   /** Past its TTL, served while a recompute runs in the background. */
   | 'STALE';
 
+/** One entry of a recommendation list. */
 export type RecommendedItem = {
   __typename?: 'RecommendedItem';
+  /** The recommended item. */
   item: Item;
+  /** Position in the list, from 1, counted after bought items were left out. */
   rank: Scalars['Int']['output'];
+  /** The model's score for this user and item; higher is better, lists are ordered by it. Comparable within one model version only. */
   score: Scalars['Float']['output'];
 };
 
+/** One purchase, as the checkout reports it. Recording the same orderId again changes nothing. */
 export type RecordPurchaseInput = {
+  /** The item bought; it is left out of this user's lists from now on. */
   itemId: Scalars['ID']['input'];
+  /** The checkout's order id: the idempotency key. A retry with the same orderId is reported as a duplicate. */
   orderId: Scalars['ID']['input'];
+  /** The user who bought the item. */
   userId: Scalars['ID']['input'];
 };
 
+/** The outcome of `recordPurchase`, with the user's fresh list for a client to replace the one it shows. */
 export type RecordPurchasePayload = {
   __typename?: 'RecordPurchasePayload';
   /** This orderId had been recorded before; nothing was recorded twice. */
   duplicate: Scalars['Boolean']['output'];
   /** The user's cached list was cleared. */
   invalidated: Scalars['Boolean']['output'];
+  /** The item bought. */
   itemId: Scalars['ID']['output'];
+  /** The order id given. */
   orderId: Scalars['ID']['output'];
-  /** A fresh list, computed only when selected. */
+  /**
+   * A fresh list, computed only when selected, without the bought item. Its `id` is the one
+   * `Query.recommendations` gives the same user and `first`, so a normalising client cache (Apollo Client, Apollo
+   * Kotlin, Apollo iOS) replaces exactly that cached view. Select it once per view the client shows (with aliases).
+   */
   recommendations: RecommendationList;
+  /** The user who bought the item. */
   userId: Scalars['ID']['output'];
+};
+
+
+/** The outcome of `recordPurchase`, with the user's fresh list for a client to replace the one it shows. */
+export type RecordPurchasePayloadRecommendationsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -252,7 +308,10 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
 
 export type RecommendationListResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RecommendationList'] = ResolversParentTypes['RecommendationList']> = {
   ageSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  freshForSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  freshUntil?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   generatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['RecommendedItem']>, ParentType, ContextType>;
   modelVersion?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   source?: Resolver<ResolversTypes['RecommendationSource'], ParentType, ContextType>;
@@ -270,7 +329,7 @@ export type RecordPurchasePayloadResolvers<ContextType = GatewayContext, ParentT
   invalidated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   itemId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   orderId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  recommendations?: Resolver<ResolversTypes['RecommendationList'], ParentType, ContextType>;
+  recommendations?: Resolver<ResolversTypes['RecommendationList'], ParentType, ContextType, RequireFields<RecordPurchasePayloadRecommendationsArgs, 'first'>>;
   userId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 

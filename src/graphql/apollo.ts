@@ -12,6 +12,7 @@ import { responseMediaTypePlugin } from './plugins/response-media-type/index.js'
 import type { MediaTypeChooser } from './plugins/response-media-type/index.js';
 import type { KnownOperations } from './known-operations.js';
 import { buildExecutableSchema } from './schema.js';
+import { defaultFirst, withFirstDefault } from './list-size.js';
 import { createErrorFormatter } from './format-error.js';
 import { OPERATION_LIMITS, operationLimitRules } from './limits.js';
 import { noIntrospectionRule } from './introspection-rule.js';
@@ -36,7 +37,8 @@ export interface ApolloOptions {
 /** The GraphQL server, SDL-first: the schema is `schema.graphql`, the file clients and codegen read too. */
 export async function createApolloServer(options: ApolloOptions): Promise<ApolloServer<GatewayContext>> {
   const typeDefs = await readFile(options.schemaPath, 'utf8');
-  const schema = buildExecutableSchema(typeDefs, createResolvers({ maxFirst: options.maxFirst }));
+  const first = defaultFirst(options.maxFirst);
+  const schema = buildExecutableSchema(withFirstDefault(typeDefs, first), createResolvers({ maxFirst: options.maxFirst, defaultFirst: first }));
   // The compiled executor enters through Apollo's one supported execution hook, the gateway interface; everything
   // before execution (parse, document cache, validation, plugins) is Apollo's in both modes (jit-executor.ts).
   const source = (options.executor ?? 'jit') === 'jit' ? { gateway: createJitGateway(schema, { known: options.known }) } : { schema };
@@ -59,8 +61,10 @@ export async function createApolloServer(options: ApolloOptions): Promise<Apollo
     validationRules: [...(options.introspection ? [] : [noIntrospectionRule]), ...operationLimitRules()],
     parseOptions: { maxTokens: OPERATION_LIMITS.maxTokens },
     formatError: createErrorFormatter(options.production),
-    // CSRF prevention stays on (Apollo's default): a browser cannot send a simple cross-site GraphQL request.
-    csrfPrevention: true,
+    // Off, so that plain GETs (urql's default, graphql-request, curl, CDNs) work: the gateway reads credentials only
+    // from the Authorization header, which a cross-site page cannot make a browser send, and it accepts no body a
+    // cross-site form can send (JSON only); mutations over GET stay refused. docs/security.md has the reasoning.
+    csrfPrevention: false,
     // main.ts owns shutdown (drain HTTP first, then stop Apollo); Apollo's own signal handler would stop it early.
     stopOnTerminationSignals: false,
   });

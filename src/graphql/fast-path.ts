@@ -8,11 +8,13 @@ import { NO_STORE } from './plugins/no-store/index.js';
 import { ANONYMOUS_OPERATION, noteOperation } from './plugins/operation-metrics/index.js';
 import type { MediaTypeChooser } from './plugins/response-media-type/index.js';
 
-/** A POST to `/graphql`, as the fast path needs it. */
+/** A POST or GET to `/graphql`, as the fast path needs it. */
 export interface FastPathRequest {
+  /** POST when left out. */
+  readonly method?: 'POST' | 'GET';
   readonly contentType: string | undefined;
   readonly accept: string | undefined;
-  /** The parsed JSON body. */
+  /** The parsed JSON body of a POST; for a GET, the parsed query string (`query`, `variables`, `operationName`). */
   readonly body: unknown;
   /** The request's context: built once per request and shared with Apollo, should Apollo answer. */
   context(): Promise<GatewayContext>;
@@ -54,12 +56,12 @@ interface PlainBody {
  * cache lookup, no header map copies, no plugin hook dispatch. Profiled, that pipeline was most of what a cache
  * hit cost beyond its own work (docs/design.md, "The hit path").
  *
- * It takes only what Apollo has already accepted: a JSON POST whose exact query text and operation name Apollo has
- * parsed, validated and executed before (`KnownOperations`), with no `extensions` (persisted queries stay
- * Apollo's), and then runs the very function Apollo's executor runs for it (`jit-executor.ts`). The response is the
- * one Apollo would send for a result without errors, built by the same code the plugins use: the negotiated
- * `Content-Type`, `Cache-Control: no-store`, `Cache-Status` and `Age`, `extensions.recsCache`, the operation
- * counted and noted for the request log.
+ * It takes only what Apollo has already accepted: a JSON POST or a plain GET whose exact query text and operation
+ * name Apollo has parsed, validated and executed before (`KnownOperations`), with no `extensions` but Apollo
+ * Client's `clientLibrary` (persisted queries stay Apollo's), and then runs the very function Apollo's executor runs
+ * for it (`jit-executor.ts`). The response is the one Apollo would send for a result without errors, built by the same
+ * code the plugins use: the negotiated `Content-Type`, `Cache-Control: no-store`, `Cache-Status` and `Age`,
+ * `extensions.recsCache`, the operation counted and noted for the request log.
  *
  * Anything with errors is Apollo's to answer: the result is handed over under the request's record (which Apollo's
  * copy of the context shares), and Apollo's executor answers with it instead of running the operation again; its
@@ -76,8 +78,8 @@ export function createFastPath(options: FastPathOptions): FastPath {
 
   return {
     async serve(request) {
-      const body = request.body;
-      if (!isJson(request.contentType) || !isPlainBody(body)) return passed();
+      const body = request.method === 'GET' ? plainGetBody(request.contentType, request.body) : plainPostBody(request.contentType, request.body);
+      if (body === undefined) return passed();
       const mediaType = chooseMediaType(request.accept);
       if (mediaType === null) return passed();
       const operation = known.find(body.query, body.operationName);
@@ -123,7 +125,37 @@ export function createFastPath(options: FastPathOptions): FastPath {
   };
 }
 
-// Private: what Apollo's HTTP layer checks before it would run a POST, narrowed to the case it accepts.
+// Private: what Apollo's HTTP layer checks before it would run a POST or a GET, narrowed to the cases it accepts.
+
+function plainPostBody(contentType: string | undefined, body: unknown): PlainBody | undefined {
+  return isJson(contentType) && isPlainBody(body) ? body : undefined;
+}
+
+/**
+ * A GET as urql, graphql-request, curl or a CDN sends it: no content type, and only `query`, `operationName` and
+ * `variables` (a JSON object) as single parameters. Anything else (an `extensions` parameter, i.e. a persisted
+ * query; a repeated parameter; variables that are not a JSON object) is Apollo's to answer or refuse. A mutation
+ * never gets here: only query operations are known.
+ */
+function plainGetBody(contentType: string | undefined, search: unknown): PlainBody | undefined {
+  if (contentType !== undefined || !isRecord(search)) return undefined;
+  const { query, operationName, variables } = search;
+  if (typeof query !== 'string' || Object.keys(search).some((key) => !GET_PARAMETERS.has(key))) return undefined;
+  if (operationName !== undefined && typeof operationName !== 'string') return undefined;
+  let parsed: unknown;
+  if (variables !== undefined) {
+    if (typeof variables !== 'string') return undefined;
+    try {
+      parsed = JSON.parse(variables);
+    } catch {
+      return undefined;
+    }
+    if (!isRecord(parsed)) return undefined;
+  }
+  return { query, operationName, variables: parsed as Record<string, unknown> | undefined };
+}
+
+const GET_PARAMETERS = new Set(['query', 'operationName', 'variables']);
 
 function isJson(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
@@ -136,9 +168,20 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
 }
 
+/**
+ * Apollo Client 4 sends `extensions.clientLibrary` (its name and version) with every operation by default. Apollo
+ * Server reads it only for usage reporting, which the gateway does not run, so it changes no answer; any other
+ * extension (a persisted query above all) stays Apollo's.
+ */
+function isClientAwareness(extensions: unknown): boolean {
+  if (!isRecord(extensions)) return false;
+  const keys = Object.keys(extensions);
+  return keys.length > 0 && keys.every((key) => key === 'clientLibrary');
+}
+
 function isPlainBody(body: unknown): body is PlainBody {
   if (!isRecord(body) || typeof body.query !== 'string') return false;
-  if (body.extensions !== undefined && body.extensions !== null) return false;
+  if (body.extensions !== undefined && body.extensions !== null && !isClientAwareness(body.extensions)) return false;
   const { variables, operationName } = body;
   if (variables !== undefined && variables !== null && !isRecord(variables)) return false;
   return operationName === undefined || operationName === null || typeof operationName === 'string';

@@ -15,7 +15,18 @@ export interface RecommendedItemView {
 
 /** A `RecommendationList` as the executors read it: a served list cut to `first` items, each with its item. */
 export interface RecommendationListView extends Omit<ServedList, 'items'> {
+  /** The view's identity for client caches: one user, one `first` (see `listViewId`). */
+  readonly id: string;
   readonly items: readonly RecommendedItemView[];
+}
+
+/**
+ * `RecommendationList.id`: the user and the `first` asked for, not the list's content, so a later answer for the
+ * same view (a re-read, or the list a purchase returns) replaces the one a client cached, and a `first: 5` view never
+ * overwrites a `first: 20` one. `/` cannot occur in an id (`input-validation.ts`), so the pair is unambiguous.
+ */
+export function listViewId(userId: string, first: number): string {
+  return `${userId}/${first}`;
 }
 
 /**
@@ -31,7 +42,7 @@ export function listView(list: ServedList, first: number, catalog: CatalogLookup
     const served = list.items[index] as ServedItem;
     items[index] = { rank: served.rank, score: served.score, item: catalog.get(served.itemId) ?? missingItem(served.itemId) };
   }
-  return { ...list, items };
+  return { ...list, id: listViewId(list.userId, first), items };
 }
 
 function missingItem(itemId: string): Error {

@@ -8,6 +8,8 @@ import { DateTimeScalar } from './scalars.js';
 export interface ResolverOptions {
   /** The largest `first` a client may ask for: the number of items each cached list holds. */
   readonly maxFirst: number;
+  /** The `first` applied when a client names none (`list-size.ts`); the served schema states the same default. */
+  readonly defaultFirst: number;
 }
 
 /**
@@ -20,7 +22,7 @@ export function createResolvers(options: ResolverOptions): Resolvers {
     Query: {
       async recommendations(_parent, args, context) {
         const userId = validId(args.userId, 'userId');
-        const first = validFirst(args.first, options.maxFirst, 20);
+        const first = validFirst(args.first, options.maxFirst, options.defaultFirst);
         assertCanReadList(context.principal, userId);
         return listView(await context.loaders.recommendations.load(userId), first, context.catalog);
       },
@@ -50,11 +52,18 @@ export function createResolvers(options: ResolverOptions): Resolvers {
       },
     },
     RecordPurchasePayload: {
-      async recommendations(payload, _args, context) {
+      async recommendations(payload, args, context) {
         // The same rule as Query.recommendations: the payload must not be a way to read another user's list.
         assertCanReadList(context.principal, payload.userId);
-        const list = await context.loaders.recommendations.load(payload.userId);
-        return listView(list, list.items.length, context.catalog);
+        // Same range and default as Query.recommendations, so the list's id names the same cached view.
+        const first = validFirst(args.first, options.maxFirst, options.defaultFirst);
+        return listView(await context.loaders.recommendations.load(payload.userId), first, context.catalog);
+      },
+    },
+    RecommendationList: {
+      freshUntil(list) {
+        // Serve time plus the freshness left then; serve time is generatedAt plus the age.
+        return new Date(list.generatedAt.getTime() + Math.round((list.ageSeconds + list.freshForSeconds) * 1000));
       },
     },
   };

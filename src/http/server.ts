@@ -6,6 +6,7 @@ import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { GatewayContext } from '../graphql/context.js';
 import type { FastPath } from '../graphql/fast-path.js';
 import type { RequestRecord } from '../graphql/request-record.js';
+import { refuseBatch } from './batch-refusal.js';
 import { registerCompression } from './compression.js';
 import { refusalHeaders } from './refusal-headers.js';
 import { IDE_OFF_MESSAGE, registerIde, wantsIde } from './ide.js';
@@ -116,14 +117,19 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
         if (ide === undefined) return reply.code(404).type('text/plain; charset=utf-8').send(IDE_OFF_MESSAGE);
         return reply.type('text/html; charset=utf-8').header('content-security-policy', ide.csp).send(ide.page);
       }
+      if (request.method === 'POST' && Array.isArray(request.body)) {
+        const refusal = refuseBatch(request.body.length, request.headers.accept);
+        return reply.code(refusal.status).header('cache-control', 'no-store').type(refusal.contentType).send(refusal.body);
+      }
       if (trustedOnly !== undefined && untrustedQueryText(trustedOnly, request.method, request.body, request.query) !== undefined) {
         return reply.code(400).type('application/json; charset=utf-8').header('cache-control', 'no-store').send(`${safelistRefusal}\n`);
       }
-      if (fastPath !== undefined && request.method === 'POST') {
+      if (fastPath !== undefined && (request.method === 'POST' || request.method === 'GET')) {
         const answer = await fastPath.serve({
+          method: request.method,
           contentType: request.headers['content-type'],
           accept: request.headers.accept,
-          body: request.body,
+          body: request.method === 'GET' ? request.query : request.body,
           context: () => contextOf(request),
         });
         if (answer !== undefined) {

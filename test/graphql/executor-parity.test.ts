@@ -55,6 +55,13 @@ const OPERATIONS: readonly Operation[] = [
     variables: { u: 'p4', withItems: true },
   },
   { name: '__typename at the root', query: '{ __typename }' },
+  { name: 'identity and freshness fields', query: `{ recommendations(userId: "p2", first: 3) { id userId freshForSeconds freshUntil generatedAt } d: recommendations(userId: "p2") { id } }` },
+  {
+    name: 'the example operations (client guide)',
+    query: `query Recommendations($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { ...RecommendationListFields } }
+      fragment RecommendationListFields on RecommendationList { id userId modelVersion generatedAt freshUntil source items { rank score item { id title category } } }`,
+    variables: { userId: 'p3', first: 5 },
+  },
   // graphql-jit 0.8 ignores defaults of non-null variables; such operations must still answer as graphql-js does.
   { name: 'a non-null variable with a default, left out', query: `query Dflt($userId: ID! = "p2", $first: Int = 2) { recommendations(userId: $userId, first: $first) { userId items { rank } } }`, variables: {} },
   { name: 'a non-null variable with a default, given', query: `query Dflt($userId: ID! = "p2", $first: Int = 2) { recommendations(userId: $userId, first: $first) { userId items { rank } } }`, variables: { userId: 'p1' } },
@@ -99,6 +106,12 @@ const OPERATIONS: readonly Operation[] = [
     name: 'purchase with the new list',
     query: `mutation Buy($input: RecordPurchaseInput!) { recordPurchase(input: $input) { userId itemId orderId invalidated duplicate recommendations { userId source items { rank item { id } } } } }`,
     variables: { input: { userId: 'p1', itemId: 'i1', orderId: 'order-1' } },
+    as: 'purchaser',
+  },
+  {
+    name: 'purchase with the list per view (first on the payload)',
+    query: `mutation Buy($input: RecordPurchaseInput!) { recordPurchase(input: $input) { recommendations { id items { rank } } top2: recommendations(first: 2) { id items { item { id } } } } }`,
+    variables: { input: { userId: 'p3', itemId: 'i2', orderId: 'order-views' } },
     as: 'purchaser',
   },
   {

@@ -52,19 +52,22 @@ interface Case {
   /** Replaces the defaults; null leaves the header out (the request is then sent without fetch's own defaults). */
   readonly headers?: Readonly<Record<string, string | null>>;
   readonly as?: Auth;
-  readonly method?: 'POST' | 'GET';
+  readonly method?: 'POST' | 'GET' | 'HEAD';
   readonly search?: string;
   /** What the fast path must do with it, per round, where that is part of the point (its counter's outcome). */
   readonly fast?: readonly [Outcome, Outcome];
 }
 
-/** `not seen`: the request never reached the fast path (refused by Fastify, or not a POST). */
+/** `not seen`: the request never reached the fast path (refused by Fastify, or neither a POST nor a GET). */
 type Outcome = 'served' | 'handed_over' | 'passed' | 'not seen';
 
 const DEFAULT_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'application/json',
   accept: 'application/graphql-response+json, application/json',
 };
+
+/** A query string with each parameter once, as GET clients send it. */
+const getSearch = (parameters: Record<string, string>): string => `?${new URLSearchParams(parameters).toString()}`;
 
 const read = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ query: READ, variables: { userId: 'p1', first: 5 }, ...extra });
 
@@ -167,6 +170,9 @@ const CASES: readonly Case[] = [
   { name: 'extensions as a number', body: read({ extensions: 0 }) },
   { name: 'extensions as false', body: read({ extensions: false }) },
   { name: 'extensions with an unknown key', body: read({ extensions: { foo: 1 } }) },
+  { name: 'extensions clientLibrary (Apollo Client 4)', body: read({ extensions: { clientLibrary: { name: '@apollo/client', version: '4.3.8' } } }), fast: ['served', 'served'] },
+  { name: 'extensions clientLibrary with another key', body: read({ extensions: { clientLibrary: { name: 'x' }, foo: 1 } }), fast: ['passed', 'passed'] },
+  { name: 'extensions clientLibrary with a persisted query', body: { query: ANON, extensions: { clientLibrary: { name: 'x' }, persistedQuery: { version: 1, sha256Hash: sha256(ANON) } } }, fast: ['passed', 'passed'] },
   { name: 'extensions persistedQuery with a wrong hash', body: read({ extensions: { persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } } }) },
   { name: 'extensions persistedQuery with the right hash', body: { query: ANON, extensions: { persistedQuery: { version: 1, sha256Hash: sha256(ANON) } } } },
   { name: 'extensions persistedQuery hash only', body: { extensions: { persistedQuery: { version: 1, sha256Hash: sha256(ANON) } } } },
@@ -174,7 +180,8 @@ const CASES: readonly Case[] = [
   { name: 'extensions persistedQuery null', body: { query: ANON, extensions: { persistedQuery: null } } },
 
   // The body's shape
-  { name: 'body: a JSON array of one (batch)', body: [read()], fast: ['passed', 'passed'] },
+  // Batches are refused before the fast path (http/batch-refusal.ts).
+  { name: 'body: a JSON array of one (batch)', body: [read()], fast: ['not seen', 'not seen'] },
   { name: 'body: a JSON array of two (batch)', body: [read(), { query: ANON }] },
   { name: 'body: an empty JSON array', body: [] },
   { name: 'body: an empty object', body: {} },
@@ -264,8 +271,30 @@ const CASES: readonly Case[] = [
   { name: 'x-request-id sent by the client', headers: { 'x-request-id': 'client-id-123' }, body: read() },
   { name: 'x-request-id insane', headers: { 'x-request-id': 'a b <c>' }, body: read() },
   { name: 'POST with a query string', search: `?query=${encodeURIComponent('{ nope }')}&operationName=Nope`, body: read() },
-  { name: 'GET of a known document', method: 'GET', search: `?query=${encodeURIComponent(ANON)}`, headers: { 'content-type': null, 'apollo-require-preflight': 'true' } },
-  { name: 'GET of a known document without a preflight header', method: 'GET', search: `?query=${encodeURIComponent(ANON)}`, headers: { 'content-type': null } },
+  { name: 'GET of a known document', method: 'GET', search: `?query=${encodeURIComponent(ANON)}`, headers: { 'content-type': null, 'apollo-require-preflight': 'true' }, fast: ['served', 'served'] },
+  { name: 'GET of a known document without a preflight header', method: 'GET', search: `?query=${encodeURIComponent(ANON)}`, headers: { 'content-type': null }, fast: ['served', 'served'] },
+  // GETs (urql's default, graphql-request GET, curl, CDNs): served only in the plain form, with no content type.
+  { name: 'GET known named query with variables', method: 'GET', search: getSearch({ query: READ, variables: '{"userId":"p1","first":5}' }), headers: { 'content-type': null }, fast: ['served', 'served'] },
+  { name: 'GET known named query with its operationName', method: 'GET', search: getSearch({ query: TWO, operationName: 'B' }), headers: { 'content-type': null }, fast: ['served', 'served'] },
+  { name: 'GET known query, unknown operationName', method: 'GET', search: getSearch({ query: TWO, operationName: 'C' }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
+  { name: 'GET known query, empty operationName', method: 'GET', search: getSearch({ query: TWO, operationName: '' }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
+  { name: 'GET known query with a variable error', method: 'GET', search: getSearch({ query: READ, variables: '{"userId":"p1","first":"many"}' }), headers: { 'content-type': null }, fast: ['handed_over', 'handed_over'] },
+  { name: 'GET known query for a user it may not read', method: 'GET', as: 'user-u1', search: getSearch({ query: READ, variables: '{"userId":"p1","first":5}' }), headers: { 'content-type': null }, fast: ['handed_over', 'handed_over'] },
+  { name: 'GET known query without a token', method: 'GET', as: 'none', search: getSearch({ query: READ, variables: '{"userId":"p1","first":5}' }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
+  { name: 'GET known query with malformed variables JSON', method: 'GET', search: getSearch({ query: READ, variables: '{"userId":' }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
+  { name: 'GET known query with variables as a JSON array', method: 'GET', search: getSearch({ query: READ, variables: '[1]' }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
+  { name: 'GET known query with variables null', method: 'GET', search: getSearch({ query: TYPENAME, variables: 'null' }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
+  { name: 'GET known query with the query parameter twice', method: 'GET', search: `${getSearch({ query: TYPENAME })}&query=${encodeURIComponent(TYPENAME)}`, headers: { 'content-type': null }, fast: ['passed', 'passed'] },
+  { name: 'GET known query with an extensions parameter', method: 'GET', search: getSearch({ query: TYPENAME, extensions: '{}' }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
+  { name: 'GET known query with a persisted-query hash', method: 'GET', search: getSearch({ query: ANON, extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash: sha256(ANON) } }) }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
+  { name: 'GET known query with an unknown parameter', method: 'GET', search: getSearch({ query: TYPENAME, cacheBuster: '1' }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
+  { name: 'GET known query with a JSON content type', method: 'GET', search: getSearch({ query: TYPENAME }), headers: { 'content-type': 'application/json' }, fast: ['passed', 'passed'] },
+  { name: 'GET known query with a text/plain content type', method: 'GET', search: getSearch({ query: TYPENAME }), headers: { 'content-type': 'text/plain' } },
+  { name: 'GET known query, Accept: application/json only', method: 'GET', search: getSearch({ query: TYPENAME }), headers: { 'content-type': null, accept: 'application/json' }, fast: ['served', 'served'] },
+  { name: 'GET known query, Accept: image/png', method: 'GET', search: getSearch({ query: TYPENAME }), headers: { 'content-type': null, accept: 'image/png' }, fast: ['passed', 'passed'] },
+  { name: 'GET of the mutation in a known mixed document', method: 'GET', search: getSearch({ query: MIXED, operationName: 'M' }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
+  { name: 'GET of the query in a known mixed document', method: 'GET', search: getSearch({ query: MIXED, operationName: 'Q' }), headers: { 'content-type': null }, fast: ['served', 'served'] },
+  { name: 'HEAD of a known document', method: 'HEAD', search: getSearch({ query: TYPENAME }), headers: { 'content-type': null } },
 
   // Closing controls: still served alike after the sweep.
   { name: 'control again: known named query', body: read() },

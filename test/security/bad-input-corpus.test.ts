@@ -113,7 +113,8 @@ const CORPUS: readonly Case[] = [
   { layer: 'http', name: 'application/graphql (a raw document)', headers: { 'content-type': 'application/graphql' }, body: '{ __typename }', status: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' },
   { layer: 'http', name: 'application/xml', headers: { 'content-type': 'application/xml' }, body: '<query/>', status: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' },
   { layer: 'http', name: 'no content type at all', headers: { 'content-type': null }, body: new TextEncoder().encode(op('{ __typename }')), status: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' },
-  { layer: 'http', name: 'batched operations (JSON array body)', body: JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]), status: 400, code: 'BAD_REQUEST' },
+  // A batch of up to 100 gets one refusal per operation (test/e2e/clients.test.ts); a larger one a single error.
+  { layer: 'http', name: 'batched operations (JSON array body of 101)', body: JSON.stringify(Array.from({ length: 101 }, () => ({ query: '{ __typename }' }))), status: 400, code: 'BAD_REQUEST' },
   { layer: 'http', name: 'empty JSON object', body: '{}', status: 400, code: 'BAD_REQUEST' },
   { layer: 'http', name: 'JSON string body', body: '"{ __typename }"', status: 400, code: 'BAD_REQUEST' },
   { layer: 'http', name: 'JSON null body', body: 'null', status: 400, code: 'BAD_REQUEST' },
@@ -125,12 +126,14 @@ const CORPUS: readonly Case[] = [
   { layer: 'http', name: 'PUT', method: 'PUT', body: op('{ __typename }'), status: 404, code: null },
   { layer: 'http', name: 'PATCH', method: 'PATCH', body: op('{ __typename }'), status: 404, code: null },
   { layer: 'http', name: 'DELETE without a body', method: 'DELETE', headers: { 'content-type': null }, status: 404, code: null },
-  // HEAD is routed with GET; without a preflight header Apollo's CSRF check refuses it first (no body to read a code from).
-  { layer: 'http', name: 'HEAD', method: 'HEAD', headers: { 'content-type': null }, status: 400, code: null },
+  // HEAD is routed with GET; Apollo refuses it (no body to read a code from).
+  { layer: 'http', name: 'HEAD', method: 'HEAD', headers: { 'content-type': null }, status: 405, code: null },
   { layer: 'http', name: 'HEAD with a preflight header', method: 'HEAD', headers: { 'content-type': null, ...PREFLIGHT }, path: getQuery('{ __typename }'), status: 405, code: null },
   { layer: 'http', name: 'OPTIONS (no CORS origins configured)', method: 'OPTIONS', headers: { 'content-type': null }, status: 404, code: null },
   { layer: 'http', name: 'unknown path', path: '/graphql-admin', body: op('{ __typename }'), status: 404, code: null },
-  { layer: 'http', name: 'GET query without a preflight header (CSRF)', method: 'GET', headers: { 'content-type': null }, path: getQuery('{ __typename }'), status: 400, code: 'BAD_REQUEST' },
+  // CSRF prevention is off (docs/security.md): a plain GET query is answered like any other; the token is checked.
+  { layer: 'http', name: 'GET query without a preflight header', method: 'GET', headers: { 'content-type': null }, path: getQuery('{ __typename }'), status: 200, code: null },
+  { layer: 'http', name: 'GET query without a token', method: 'GET', headers: { 'content-type': null, authorization: null }, path: getQuery('{ __typename }'), status: 401, code: 'UNAUTHENTICATED' },
   { layer: 'http', name: 'GET mutation', method: 'GET', headers: { 'content-type': null, ...PREFLIGHT }, path: getQuery(`mutation { purgeModelVersion(modelVersion: "v1") { removed } }`), status: 405, code: 'BAD_REQUEST' },
   { layer: 'http', name: 'GET recordPurchase mutation', method: 'GET', headers: { 'content-type': null, ...PREFLIGHT }, path: getQuery(PURCHASE_MUTATION, { input: { userId: 'keep-1', itemId: 'i1', orderId: 'get-order' } }), status: 405, code: 'BAD_REQUEST' },
   { layer: 'http', name: 'GET with a text/plain content type', method: 'GET', headers: { 'content-type': 'text/plain', ...PREFLIGHT }, path: getQuery('{ __typename }'), status: 415, code: 'BAD_REQUEST' },

@@ -156,7 +156,7 @@ describe('field permissions: every field × every kind of token', () => {
   });
 
   it("the payload's list checks its own permission too (resolver called without the mutation's up-front check)", async () => {
-    const resolvers = createResolvers({ maxFirst: 100 });
+    const resolvers = createResolvers({ maxFirst: 100, defaultFirst: 20 });
     const resolve = (resolvers.RecordPurchasePayload as { recommendations: (parent: PurchaseResult, args: object, context: GatewayContext) => Promise<unknown> }).recommendations;
     const payload: PurchaseResult = { userId: 'victim7', itemId: 'i5', orderId: 'o', invalidated: true, duplicate: true };
     const principal = { subject: 'perm-checkout', scopes: new Set(['purchases:write']), anonymous: false };

@@ -5,7 +5,7 @@
  */
 export function normaliseValue(value: unknown, key = ''): unknown {
   if (key === 'ageSeconds' || key === 'freshForSeconds') return typeof value === 'number' ? '<seconds>' : value;
-  if (key === 'generatedAt') return typeof value === 'string' ? '<date>' : value;
+  if (key === 'generatedAt' || key === 'freshUntil') return typeof value === 'string' ? '<date>' : value;
   if (key === 'stacktrace') return Array.isArray(value) ? '<stacktrace>' : value;
   if (Array.isArray(value)) return value.map((entry) => normaliseValue(entry));
   if (typeof value === 'object' && value !== null) {
