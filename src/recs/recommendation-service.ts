@@ -169,31 +169,38 @@ export class RecommendationService {
   }
 
   /**
-   * Records a purchase: the model learns it first (so the next recompute excludes the item), then the user's list
-   * is invalidated and the item remembered for serve-time filtering, atomically in the store. Resolves with whether
-   * the cache was cleared; false means the store was unreachable and the old list lives until its TTL (logged).
+   * Tells the model about a purchase (so its next rankings exclude the item). Best effort: the store's bought-item
+   * memory filters the item out of every served list even if the model never hears of it.
    */
-  async recordPurchase(userId: string, itemId: string): Promise<boolean> {
-    const { model, store, telemetry, logger } = this.#options;
+  async learnPurchase(userId: string, itemId: string): Promise<void> {
     try {
-      await model.recordPurchase(userId, itemId);
+      await this.#options.model.recordPurchase(userId, itemId);
     } catch (error) {
-      // The purchase must still clear the cache and be filtered from every list: the store remembers it even if
-      // the model never hears of it (its next rankings may include the item; serving filters it out).
-      logger.error({ err: error, userId }, 'model did not record the purchase; the cache still invalidates and filters it');
+      this.#options.logger.error({ err: error, userId }, 'model did not record the purchase; the cache still invalidates and filters it');
     }
+  }
+
+  /**
+   * Applies a purchase to the store, atomically: bumps the user's generation, remembers the item for serve-time
+   * filtering, deletes the user's list and lease. Idempotent (the bought items are a set; a second bump only costs a
+   * recompute). Rejects with the store's error when it could not be applied: the caller decides what to do then
+   * (checkout is told to retry, and this replica keeps the purchase until it lands; see `purchases/`).
+   */
+  async applyPurchase(userId: string, itemId: string, at: number): Promise<void> {
+    const { store, telemetry, logger } = this.#options;
     const keys = userKeys(this.#options.keyPrefix, userId, this.modelVersion);
     // A recompute started before this purchase must not be shared with readers that arrive after it.
     this.#inflight.delete(keys.entry);
     try {
-      await store.recordPurchase(keys, { itemId, at: this.#now() }, this.#options.purchaseLimits);
-      telemetry.invalidation('purchase');
-      return true;
+      await store.recordPurchase(keys, { itemId, at }, this.#options.purchaseLimits);
     } catch (error) {
       telemetry.storeError('purchase');
       logger.error({ err: error, userId }, 'purchase could not invalidate the cached list');
-      return false;
+      throw error;
     }
+    // Again: a recompute may have joined the map while the store call was out.
+    this.#inflight.delete(keys.entry);
+    telemetry.invalidation('purchase');
   }
 
   async #read(keys: readonly UserKeys[]): Promise<readonly UserSnapshot[]> {
