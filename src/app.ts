@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config.js';
 import type { CacheStore } from './cache/cache-store.js';
 import { MemoryStore } from './cache/memory-store.js';
+import { GuardedStore } from './cache/guarded-store.js';
 import { RedisStore } from './cache/redis-store.js';
 import { createApolloServer } from './graphql/apollo.js';
 import type { GatewayContext } from './graphql/context.js';
@@ -80,7 +81,14 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   const catalog = parts.catalog ?? createCatalog();
   // MODEL_URL set: a remote ranking service, whose version is learned (bounded wait) before the first read.
   const model = parts.model ?? (await createModel(config, { catalog, logger, telemetry }));
-  const store = parts.store ?? createStore(config, logger);
+  const rawStore = parts.store ?? createStore(config, logger);
+  // A store that can fail gets a circuit breaker: a sick Redis is remembered, not waited out on every read.
+  const guarded =
+    rawStore.kind === 'memory'
+      ? undefined
+      : new GuardedStore(rawStore, { failureThreshold: config.storeBreakerFailures, coolDownMs: config.storeBreakerCoolDownMs });
+  const store = guarded ?? rawStore;
+  if (guarded !== undefined) telemetry.watchStoreBreaker(() => guarded.breakerState);
   // Recently active users, for the cutover warm-up (`npm run warm-up`); cheap on the read path by design.
   const activity = createActivityRecorder(config, logger);
 
@@ -95,12 +103,20 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     leaseWaitMs: 2_000,
     earlyRefreshBeta: 1,
     purchaseLimits: { maxRemembered: 50, stateTtlMs: 30 * 24 * 3600 * 1000 },
+    // One bound for all store calls of a request; a memory store never waits.
+    storeBudgetMs: guarded === undefined ? undefined : config.redisTimeoutMs,
+    maxUnchargedComputes: config.unchargedComputeLimit,
     telemetry,
     logger,
     activity: activity.recorder,
   });
 
-  const readiness = new Readiness({ store, model, timeoutMs: READINESS_TIMEOUT_MS });
+  const readiness = new Readiness({
+    store,
+    model,
+    timeoutMs: READINESS_TIMEOUT_MS,
+    storeBreaker: guarded === undefined ? undefined : () => guarded.breakerState,
+  });
   // The fast path runs operations the compiled executor has published; with graphql-js (or switched off) Apollo
   // answers every request.
   const known = config.graphqlExecutor === 'jit' && config.graphqlFastPath ? new KnownOperations() : undefined;

@@ -67,6 +67,14 @@ export interface GatewayConfig {
   readonly modelWorkers: number;
   /** Per-client budgets: purchases per minute, and users per minute whose list the model computes. */
   readonly rateLimits: { readonly purchasesPerMinute: number; readonly computesPerMinute: number };
+  /** Consecutive store failures (errors or timeouts) that open the store's circuit breaker. */
+  readonly storeBreakerFailures: number;
+  /** How long the store's breaker stays open before one call probes the store again. */
+  readonly storeBreakerCoolDownMs: number;
+  /** Users this process may compute at once without charging a client, when the store caused the compute. */
+  readonly unchargedComputeLimit: number;
+  /** Purchases this process holds at most while the store cannot take them (applied once it answers). */
+  readonly purchaseOutboxSize: number;
 }
 
 export type AuthConfig =
@@ -118,6 +126,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     shutdownDrainMs: readInteger(env, 'SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
     corsOrigins: readOriginList(env, 'CORS_ORIGINS'),
     persistedQueryTtlSeconds: readInteger(env, 'APQ_TTL_SECONDS', 24 * 3600, 1, 30 * 24 * 3600),
+    storeBreakerFailures: readInteger(env, 'STORE_BREAKER_FAILURES', 3, 1, 1000),
+    storeBreakerCoolDownMs: readInteger(env, 'STORE_BREAKER_COOLDOWN_MS', 500, 10, 60_000),
+    unchargedComputeLimit: readInteger(env, 'UNCHARGED_COMPUTE_LIMIT', 500, 1, 1_000_000),
+    purchaseOutboxSize: readInteger(env, 'PURCHASE_OUTBOX_SIZE', 10_000, 1, 1_000_000),
   };
 }
 

@@ -2,6 +2,8 @@ import { createClient, createCluster } from '@keyv/redis';
 import type { RedisClientType, RedisClusterType } from '@keyv/redis';
 import { StoreUnavailableError } from '../errors.js';
 
+const RECONNECT_CAP_MS = 250;
+
 /** A node-redis client for one Redis or a Redis Cluster, as the drivers in this folder use it. */
 export type RedisConnection =
   | { readonly kind: 'redis'; readonly client: RedisClientType }
@@ -25,7 +27,9 @@ export interface RedisConnectionOptions {
 export function openRedisConnection(options: RedisConnectionOptions): RedisConnection {
   const socket = {
     connectTimeout: options.timeoutMs,
-    reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
+    // Capped low on purpose: after an outage the gateway must see Redis again within a fraction of a second, to
+    // apply the purchases it holds before anyone is served an old list (a refused connect to a dead host is cheap).
+    reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, RECONNECT_CAP_MS),
   };
   const clusterUrls = options.clusterUrls ?? [];
   let connection: RedisConnection;

@@ -7,6 +7,7 @@ import { userKeys } from '../cache/key-scheme.js';
 import type { UserKeys } from '../cache/key-scheme.js';
 import { freshTtlMs } from '../cache/ttl-policy.js';
 import { quantiseItems } from '../cache/packed-entry.js';
+import { StoreBudget, UNBOUNDED_BUDGET_MS } from '../cache/store-budget.js';
 import type { TtlPolicy } from '../cache/ttl-policy.js';
 import { ModelUnavailableError } from '../errors.js';
 import type { Model, RankedList } from '../model/model.js';
@@ -31,6 +32,22 @@ export interface RecommendationServiceOptions {
   readonly purchaseLimits: PurchaseLimits;
   readonly telemetry: Telemetry;
   readonly logger: Logger;
+  /**
+   * The time one request may spend waiting on the store, over all its calls (read, lease, polls, write); normally
+   * REDIS_TIMEOUT_MS. Unbounded when absent (each call is then bounded by the store alone).
+   */
+  readonly storeBudgetMs?: number;
+  /**
+   * Purchases this replica took but could not apply to the store yet (`purchases/purchase-outbox.ts`): a user with
+   * one is never served from cache here (the cached list may predate the purchase), and the items are filtered out.
+   */
+  readonly pendingPurchases?: { itemsFor(userId: string): readonly string[] | undefined };
+  /**
+   * How many users this process may be computing at once without charging the client (computes caused by the
+   * store, not by the client: see `LoadOptions.admitComputes`). Protects the model during a store outage, when
+   * every read is a compute. Unlimited when absent.
+   */
+  readonly maxUnchargedComputes?: number;
   /** Told which users were read, cheaply and synchronously, so a cutover warm-up knows who is active (`active-users.ts`). */
   readonly activity?: { touch(userIds: readonly string[]): void };
   readonly now?: () => number;
@@ -54,6 +71,9 @@ export interface LoadOptions {
   readonly admitComputes?: (count: number) => Promise<void>;
 }
 
+/** Why a user of a batch is computed rather than served from cache: charged to the client, or not. */
+type ComputeCause = 'expired' | 'store';
+
 const LEASE_POLL_MS = 20;
 
 /**
@@ -76,6 +96,8 @@ export class RecommendationService {
    * the store's lease; this map saves the round trip when the same process asks twice.
    */
   readonly #inflight = new Map<string, Promise<Outcome>>();
+  /** Users being computed right now without being charged to a client (store-caused computes). */
+  #unchargedInFlight = 0;
 
   constructor(options: RecommendationServiceOptions) {
     this.#options = options;
@@ -97,8 +119,12 @@ export class RecommendationService {
     this.#options.activity?.touch(userIds);
     const version = this.modelVersion;
     const keys = userIds.map((userId) => userKeys(this.#options.keyPrefix, userId, version));
-    const snapshots = await this.#read(keys);
+    const budget = this.#budget();
+    const read = await this.#read(keys, budget);
+    const snapshots = read.snapshots;
     const now = this.#now();
+    // A purchase this replica could not apply yet: the store may still hold the list from before it.
+    const pending = userIds.map((userId) => this.#options.pendingPurchases?.itemsFor(userId));
 
     const results = new Array<Computed | undefined>(userIds.length);
     const toCompute: number[] = [];
@@ -106,7 +132,7 @@ export class RecommendationService {
     let hits = 0;
     let stale = 0;
     snapshots.forEach((snapshot, index) => {
-      const entry = snapshot.entry?.modelVersion === version ? snapshot.entry : undefined;
+      const entry = snapshot.entry?.modelVersion === version && pending[index] === undefined ? snapshot.entry : undefined;
       switch (classify(entry, now)) {
         case 'fresh':
           hits += 1;
@@ -135,34 +161,57 @@ export class RecommendationService {
         toRefresh.map((index) => snapshots[index]?.state ?? EMPTY_USER_STATE),
         version,
         'background',
+        this.#budget(),
       );
     }
 
+    // Who pays for a compute. A user whose list expired is the client's doing and is charged to its budget; a user
+    // computed only because the store could not answer (or because this replica holds a purchase for them that the
+    // store has not taken yet) is the store's doing and is not: an outage must not turn into RATE_LIMITED. Those
+    // computes are capped per process instead (`maxUnchargedComputes`), and the model keeps its own breaker.
+    const cause = (index: number): ComputeCause => (read.failed || pending[index] !== undefined ? 'store' : 'expired');
     // Admitted one miss at a time: a batch larger than what is left of the budget (or than the whole budget) still
     // gets the users that fit, instead of being refused whole while its refusal uses up the budget.
     let refused: Error | undefined;
     const admitted: number[] = [];
+    const overCap = new Set<number>();
+    let uncharged = 0;
     for (const index of toCompute) {
+      if (cause(index) === 'store') {
+        if (this.#takeUncharged()) {
+          uncharged += 1;
+          admitted.push(index);
+        } else overCap.add(index);
+        continue;
+      }
+      if (refused !== undefined) continue;
       refused = await admit(options, 1);
-      if (refused !== undefined) break;
-      admitted.push(index);
+      if (refused === undefined) admitted.push(index);
     }
-    const computed = await this.#recompute(
-      admitted.map((index) => userIds[index] as string),
-      admitted.map((index) => keys[index] as UserKeys),
-      admitted.map((index) => snapshots[index]?.state ?? EMPTY_USER_STATE),
-      version,
-      'foreground',
-    );
+    let computed: Outcome[];
+    try {
+      computed = await this.#recompute(
+        admitted.map((index) => userIds[index] as string),
+        admitted.map((index) => keys[index] as UserKeys),
+        admitted.map((index) => snapshots[index]?.state ?? EMPTY_USER_STATE),
+        version,
+        'foreground',
+        budget,
+      );
+    } finally {
+      this.#unchargedInFlight -= uncharged;
+    }
 
     const servedAt = this.#now();
     const computedByIndex = new Map<number, Outcome | undefined>(toCompute.map((index) => [index, refused]));
     admitted.forEach((index, position) => computedByIndex.set(index, computed[position]));
     return userIds.map((userId, index) => {
+      if (overCap.has(index)) return new ModelUnavailableError(new Error('too many computes while the store is unavailable'));
       const outcome = results[index] ?? computedByIndex.get(index);
       if (outcome === refused && refused !== undefined) return refused;
       if (outcome === undefined || outcome instanceof Error) return new ModelUnavailableError(outcome);
-      const served = serve(userId, outcome, snapshots[index]?.state ?? EMPTY_USER_STATE, servedAt);
+      const state = withPending(snapshots[index]?.state ?? EMPTY_USER_STATE, pending[index], servedAt);
+      const served = serve(userId, outcome, state, servedAt);
       telemetry.served(served.source, served.modelVersion, served.ageSeconds);
       return served;
     });
@@ -203,13 +252,24 @@ export class RecommendationService {
     telemetry.invalidation('purchase');
   }
 
-  async #read(keys: readonly UserKeys[]): Promise<readonly UserSnapshot[]> {
+  #budget(): StoreBudget {
+    return new StoreBudget(this.#options.storeBudgetMs ?? UNBOUNDED_BUDGET_MS);
+  }
+
+  #takeUncharged(): boolean {
+    if (this.#unchargedInFlight >= (this.#options.maxUnchargedComputes ?? Number.POSITIVE_INFINITY)) return false;
+    this.#unchargedInFlight += 1;
+    return true;
+  }
+
+  /** The snapshots, or empty ones when the store failed (`failed`: every miss of this read is the store's doing). */
+  async #read(keys: readonly UserKeys[], budget: StoreBudget): Promise<{ snapshots: readonly UserSnapshot[]; failed: boolean }> {
     try {
-      return await this.#options.store.readMany(keys);
+      return { snapshots: await budget.run('read', () => this.#options.store.readMany(keys)), failed: false };
     } catch (error) {
       this.#options.telemetry.storeError('read');
       this.#options.logger.warn({ err: error }, 'cache read failed; answering from the model');
-      return keys.map(() => ({ entry: undefined, state: EMPTY_USER_STATE }));
+      return { snapshots: keys.map(() => ({ entry: undefined, state: EMPTY_USER_STATE })), failed: true };
     }
   }
 
@@ -223,6 +283,7 @@ export class RecommendationService {
     states: readonly UserState[],
     version: string,
     mode: 'foreground' | 'background',
+    budget: StoreBudget,
   ): Promise<Outcome[]> {
     if (userIds.length === 0) return [];
     const pending = new Array<Promise<Outcome> | undefined>(userIds.length);
@@ -240,6 +301,7 @@ export class RecommendationService {
         fresh.map((index) => states[index] as UserState),
         version,
         mode,
+        budget,
       );
       fresh.forEach((index, position) => {
         const key = (keys[index] as UserKeys).entry;
@@ -260,9 +322,10 @@ export class RecommendationService {
     states: readonly UserState[],
     version: string,
     mode: 'foreground' | 'background',
+    budget: StoreBudget,
   ): Promise<Outcome[]> {
     const token = randomUUID();
-    const granted = await this.#acquireLeases(keys, token);
+    const granted = await this.#acquireLeases(keys, token, budget);
     const winners = indicesWhere(granted, true);
     const losers = indicesWhere(granted, false);
     const outcomes = new Array<Outcome>(userIds.length);
@@ -274,6 +337,7 @@ export class RecommendationService {
         winners.map((index) => states[index] as UserState),
         version,
         token,
+        budget,
       );
       winners.forEach((index, position) => (outcomes[index] = computed[position] as Outcome));
     };
@@ -284,7 +348,7 @@ export class RecommendationService {
         return;
       }
       // Someone else is computing these users: wait for their write rather than computing the same lists again.
-      const waited = await this.#awaitOthers(losers.map((index) => keys[index] as UserKeys), version);
+      const waited = await this.#awaitOthers(losers.map((index) => keys[index] as UserKeys), version, budget);
       const stillMissing = losers.filter((_, position) => waited[position] === undefined);
       losers.forEach((index, position) => {
         const entry = waited[position];
@@ -298,6 +362,7 @@ export class RecommendationService {
         stillMissing.map((index) => states[index] as UserState),
         version,
         undefined,
+        budget,
       );
       stillMissing.forEach((index, position) => (outcomes[index] = computed[position] as Outcome));
     };
@@ -306,9 +371,9 @@ export class RecommendationService {
     return outcomes;
   }
 
-  async #acquireLeases(keys: readonly UserKeys[], token: string): Promise<boolean[]> {
+  async #acquireLeases(keys: readonly UserKeys[], token: string, budget: StoreBudget): Promise<boolean[]> {
     try {
-      return await this.#options.store.acquireLeases(keys, token, this.#options.leaseMs);
+      return await budget.run('lease', () => this.#options.store.acquireLeases(keys, token, this.#options.leaseMs));
     } catch (error) {
       // No store, no coordination: every replica computes for itself, which is still correct, only costlier.
       this.#options.telemetry.storeError('lease');
@@ -317,16 +382,16 @@ export class RecommendationService {
     }
   }
 
-  async #releaseLeases(keys: readonly UserKeys[], token: string): Promise<void> {
+  async #releaseLeases(keys: readonly UserKeys[], token: string, budget: StoreBudget): Promise<void> {
     try {
-      await this.#options.store.releaseLeases(keys, token);
+      await budget.run('lease', () => this.#options.store.releaseLeases(keys, token));
     } catch {
       this.#options.telemetry.storeError('lease');
       // The leases lapse by themselves after leaseMs.
     }
   }
 
-  async #awaitOthers(keys: readonly UserKeys[], version: string): Promise<Array<CacheEntry | undefined>> {
+  async #awaitOthers(keys: readonly UserKeys[], version: string, budget: StoreBudget): Promise<Array<CacheEntry | undefined>> {
     const found: Array<CacheEntry | undefined> = keys.map(() => undefined);
     // Counted in polls rather than clock time, so the bound holds whatever clock the service was given.
     const polls = Math.max(1, Math.ceil(this.#options.leaseWaitMs / LEASE_POLL_MS));
@@ -334,7 +399,10 @@ export class RecommendationService {
       await delay(LEASE_POLL_MS);
       const missing = indicesWhere(found.map((entry) => entry !== undefined), false);
       if (missing.length === 0) break;
-      const snapshots = await this.#read(missing.map((index) => keys[index] as UserKeys));
+      const read = await this.#read(missing.map((index) => keys[index] as UserKeys), budget);
+      // A store that cannot answer cannot show the other replica's write either: stop waiting for it.
+      if (read.failed) break;
+      const snapshots = read.snapshots;
       const now = this.#now();
       missing.forEach((index, position) => {
         const entry = snapshots[position]?.entry;
@@ -351,6 +419,7 @@ export class RecommendationService {
     states: readonly UserState[],
     expectedVersion: string,
     leaseToken: string | undefined,
+    budget: StoreBudget,
   ): Promise<Outcome[]> {
     const { model, store, telemetry, logger } = this.#options;
     const started = this.#now();
@@ -361,7 +430,7 @@ export class RecommendationService {
     } catch (error) {
       telemetry.modelCall('error', this.#now() - started, userIds.length);
       logger.warn({ err: error, users: userIds.length }, 'model call failed');
-      if (leaseToken !== undefined) await this.#releaseLeases(keys, leaseToken);
+      if (leaseToken !== undefined) await this.#releaseLeases(keys, leaseToken, budget);
       return userIds.map(() => (error instanceof Error ? error : new Error(String(error))));
     }
     const finished = this.#now();
@@ -387,7 +456,7 @@ export class RecommendationService {
     });
 
     try {
-      const written = await store.writeMany(writes);
+      const written = await budget.run('write', () => store.writeMany(writes));
       const refused = written.filter((ok) => !ok).length;
       if (refused > 0) telemetry.writeRefused(refused);
     } catch (error) {
@@ -440,6 +509,12 @@ function serve(userId: string, computed: Computed, state: UserState, servedAt: n
     source: computed.source,
     items,
   };
+}
+
+/** The user's state with the purchases this replica holds but the store has not taken yet, for filtering. */
+function withPending(state: UserState, pending: readonly string[] | undefined, at: number): UserState {
+  if (pending === undefined || pending.length === 0) return state;
+  return { ...state, bought: [...state.bought, ...pending.map((itemId) => ({ itemId, at }))] };
 }
 
 function indicesWhere(flags: readonly boolean[], wanted: boolean): number[] {

@@ -34,6 +34,8 @@ export const METRIC_NAMES = {
   purgedKeys: 'recs_purged_keys_total',
   ttl: 'recs_cache_ttl_seconds',
   grace: 'recs_cache_grace_seconds',
+  storeBreakerState: 'recs_store_breaker_state',
+  purchaseOutbox: 'recs_purchase_outbox_size',
 } as const;
 
 const MAX_VERSION_LABELS = 16;
@@ -224,6 +226,30 @@ export class PrometheusTelemetry implements Telemetry {
 
   purged(keys: number): void {
     this.#purgedKeys.inc(keys);
+  }
+
+  /** The store's circuit breaker, read when /metrics is scraped (0 closed, 1 half-open, 2 open). */
+  watchStoreBreaker(read: () => BreakerState): void {
+    new Gauge({
+      name: METRIC_NAMES.storeBreakerState,
+      help: 'State of the circuit breaker around the cache store (Redis): 0 closed, 1 half-open, 2 open.',
+      registers: [this.registry],
+      collect() {
+        this.set(BREAKER_STATE_VALUES[read()]);
+      },
+    });
+  }
+
+  /** Purchases held because the store could not take them yet, read when /metrics is scraped. */
+  watchPurchaseOutbox(read: () => number): void {
+    new Gauge({
+      name: METRIC_NAMES.purchaseOutbox,
+      help: 'Purchases this replica took but could not apply to the store yet; it retries them until the store answers.',
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
   }
 
   #operationLabel(operation: string): string {

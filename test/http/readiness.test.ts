@@ -54,27 +54,27 @@ describe('/readyz', () => {
 
     expect(await readyz(gateway.origin)).toEqual({
       status: 200,
-      body: { ready: true, status: 'ready', store: { kind: 'redis', up: true }, model: { version: 'ready-v1', up: true } },
+      body: { ready: true, status: 'ready', store: { kind: 'redis', up: true, breaker: 'closed' }, model: { version: 'ready-v1', up: true } },
     });
     expect(model.pings).toBeGreaterThan(0);
 
     model.health = 'down';
     expect(await readyz(gateway.origin)).toEqual({
       status: 200,
-      body: { ready: true, status: 'degraded', store: { kind: 'redis', up: true }, model: { version: 'ready-v1', up: false } },
+      body: { ready: true, status: 'degraded', store: { kind: 'redis', up: true, breaker: 'closed' }, model: { version: 'ready-v1', up: false } },
     });
 
     model.health = 'up';
     await redis.kill();
     expect(await readyz(gateway.origin)).toEqual({
       status: 200,
-      body: { ready: true, status: 'degraded', store: { kind: 'redis', up: false }, model: { version: 'ready-v1', up: true } },
+      body: { ready: true, status: 'degraded', store: { kind: 'redis', up: false, breaker: expect.stringMatching(/^(closed|open|half-open)$/) }, model: { version: 'ready-v1', up: true } },
     });
 
     model.health = 'down';
     expect(await readyz(gateway.origin)).toEqual({
       status: 503,
-      body: { ready: false, status: 'unavailable', store: { kind: 'redis', up: false }, model: { version: 'ready-v1', up: false } },
+      body: { ready: false, status: 'unavailable', store: { kind: 'redis', up: false, breaker: expect.stringMatching(/^(closed|open|half-open)$/) }, model: { version: 'ready-v1', up: false } },
     });
 
     model.health = 'up';
