@@ -13,6 +13,7 @@ import { createAuthenticator } from './auth/authenticator.js';
 import { versionScanPatterns } from './cache/key-scheme.js';
 import { ClientLimits } from './limits/client-limits.js';
 import { PurchaseService } from './purchases/purchase-service.js';
+import { PurchaseOutbox } from './purchases/purchase-outbox.js';
 import { defaultTtlPolicy } from './cache/ttl-policy.js';
 import { PersistedQueryCache } from './graphql/persisted-query-cache.js';
 import { cacheSignalsPlugin } from './graphql/plugins/cache-signals/index.js';
@@ -92,6 +93,10 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   // Recently active users, for the cutover warm-up (`npm run warm-up`); cheap on the read path by design.
   const activity = createActivityRecorder(config, logger);
 
+  // Purchases the store could not take yet, retried until it does; the read path never serves their users from cache.
+  const outbox: PurchaseOutbox = new PurchaseOutbox({ apply: async (order): Promise<unknown> => purchases.apply(order), maxSize: config.purchaseOutboxSize, logger });
+  telemetry.watchPurchaseOutbox(() => outbox.size);
+
   const recommendations = new RecommendationService({
     store,
     model,
@@ -106,6 +111,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     // One bound for all store calls of a request; a memory store never waits.
     storeBudgetMs: guarded === undefined ? undefined : config.redisTimeoutMs,
     maxUnchargedComputes: config.unchargedComputeLimit,
+    pendingPurchases: outbox,
     telemetry,
     logger,
     activity: activity.recorder,
@@ -142,6 +148,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     orderRetentionMs: ORDER_RETENTION_MS,
     logger,
   });
+  purchases.holdFailuresIn(outbox);
   const authenticate = createAuthenticator(config.auth);
   if (config.auth.mode === 'none') {
     logger.warn('AUTHENTICATION IS OFF: every caller may read any user and record purchases. Set AUTH_JWT_SECRET or AUTH_JWKS_URL; production refuses to start without one.');
@@ -208,6 +215,8 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
         logger.warn({ drainMs: config.shutdownDrainMs }, 'drain time over: cut the connections of requests still in flight');
       }
       await apollo.stop();
+      // The outbox's last attempt goes first: it needs the store open.
+      await settleWithin([outbox.close()], DEPENDENCY_CLOSE_MS);
       const closed = await settleWithin([activity.close(), store.close(), model.close()], DEPENDENCY_CLOSE_MS);
       logger.info({ drained: drain.drained, drainElapsedMs: drain.elapsedMs, dependenciesClosed: closed }, 'gateway closed');
     },
