@@ -21,7 +21,7 @@ export interface EntryWrite {
   readonly ttlMs: number;
   /** The user's generation when the recompute began; the write is refused if a purchase has bumped it since. */
   readonly expectedGeneration: number;
-  /** The lease this write holds, if any: released if the write is refused, else left to lapse. */
+  /** The lease this write holds, if any: released by the write, whether it is written or refused. */
   readonly leaseToken: string | undefined;
 }
 

@@ -75,6 +75,7 @@ export interface LoadOptions {
 type ComputeCause = 'expired' | 'store';
 
 const LEASE_POLL_MS = 20;
+const OWN_LEASES_PRUNE_AT = 1_000;
 
 /**
  * The read path, as a chain of stages over one batch of users (the batch DataLoader hands us):
@@ -96,6 +97,20 @@ export class RecommendationService {
    * the store's lease; this map saves the round trip when the same process asks twice.
    */
   readonly #inflight = new Map<string, Promise<Outcome>>();
+  /**
+   * The recompute lease's TTL: the configured `leaseMs`, but never longer than the shortest fresh TTL the policy can
+   * give. A lease guards one computation; one that outlived the list it produced would keep that list's own
+   * stale-while-revalidate refresh out (the write gives it back too; this bounds the case where it could not).
+   */
+  readonly #leaseMs: number;
+  /** How long a reader waits on another's lease: never longer than the lease itself. */
+  readonly #leaseWaitMs: number;
+  /**
+   * Leases this process took and has not seen given back (by its write or release), with when they lapse. A reader
+   * refused one of these is refused by its own process, which is not computing the list (that would be in
+   * `#inflight`): typically a write the store did not take. It computes at once instead of waiting on itself.
+   */
+  readonly #ownLeases = new Map<string, number>();
   /** Users being computed right now without being charged to a client (store-caused computes). */
   #unchargedInFlight = 0;
 
@@ -103,6 +118,9 @@ export class RecommendationService {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
+    const shortestFreshMs = Math.floor(options.ttl.minTtlMs * (1 - options.ttl.jitter));
+    this.#leaseMs = Math.max(1, Math.min(options.leaseMs, shortestFreshMs));
+    this.#leaseWaitMs = Math.min(options.leaseWaitMs, this.#leaseMs);
   }
 
   /** The active model version: the namespace every read and write goes to. */
@@ -256,6 +274,12 @@ export class RecommendationService {
     return new StoreBudget(this.#options.storeBudgetMs ?? UNBOUNDED_BUDGET_MS);
   }
 
+  /** Forgets own leases that have lapsed; cheap, and only when the map has grown (store trouble). */
+  #pruneOwnLeases(now: number): void {
+    if (this.#ownLeases.size < OWN_LEASES_PRUNE_AT) return;
+    for (const [lease, lapsesAt] of this.#ownLeases) if (lapsesAt <= now) this.#ownLeases.delete(lease);
+  }
+
   #takeUncharged(): boolean {
     if (this.#unchargedInFlight >= (this.#options.maxUnchargedComputes ?? Number.POSITIVE_INFINITY)) return false;
     this.#unchargedInFlight += 1;
@@ -326,8 +350,19 @@ export class RecommendationService {
   ): Promise<Outcome[]> {
     const token = randomUUID();
     const granted = await this.#acquireLeases(keys, token, budget);
-    const winners = indicesWhere(granted, true);
-    const losers = indicesWhere(granted, false);
+    const now = this.#now();
+    const winners: number[] = [];
+    const losers: number[] = [];
+    const ownLeased: number[] = [];
+    granted.forEach((won, index) => {
+      const lease = (keys[index] as UserKeys).lease;
+      if (won) {
+        winners.push(index);
+        this.#ownLeases.set(lease, now + this.#leaseMs);
+      } else if ((this.#ownLeases.get(lease) ?? 0) > now) ownLeased.push(index);
+      else losers.push(index);
+    });
+    this.#pruneOwnLeases(now);
     const outcomes = new Array<Outcome>(userIds.length);
 
     const computeWinners = async () => {
@@ -340,6 +375,19 @@ export class RecommendationService {
         budget,
       );
       winners.forEach((index, position) => (outcomes[index] = computed[position] as Outcome));
+    };
+    // Refused by our own lease: nobody is computing these (it would be in `#inflight`), so waiting would only wait
+    // out our own lease. Computed at once, without a lease (the write is still compare-and-set).
+    const computeOwnLeased = async () => {
+      const computed = await this.#computeAndWrite(
+        ownLeased.map((index) => userIds[index] as string),
+        ownLeased.map((index) => keys[index] as UserKeys),
+        ownLeased.map((index) => states[index] as UserState),
+        version,
+        undefined,
+        budget,
+      );
+      ownLeased.forEach((index, position) => (outcomes[index] = computed[position] as Outcome));
     };
     const awaitLosers = async () => {
       if (losers.length === 0) return;
@@ -367,13 +415,13 @@ export class RecommendationService {
       stillMissing.forEach((index, position) => (outcomes[index] = computed[position] as Outcome));
     };
 
-    await Promise.all([winners.length > 0 ? computeWinners() : undefined, awaitLosers()]);
+    await Promise.all([winners.length > 0 ? computeWinners() : undefined, ownLeased.length > 0 ? computeOwnLeased() : undefined, awaitLosers()]);
     return outcomes;
   }
 
   async #acquireLeases(keys: readonly UserKeys[], token: string, budget: StoreBudget): Promise<boolean[]> {
     try {
-      return await budget.run('lease', () => this.#options.store.acquireLeases(keys, token, this.#options.leaseMs));
+      return await budget.run('lease', () => this.#options.store.acquireLeases(keys, token, this.#leaseMs));
     } catch (error) {
       // No store, no coordination: every replica computes for itself, which is still correct, only costlier.
       this.#options.telemetry.storeError('lease');
@@ -385,6 +433,7 @@ export class RecommendationService {
   async #releaseLeases(keys: readonly UserKeys[], token: string, budget: StoreBudget): Promise<void> {
     try {
       await budget.run('lease', () => this.#options.store.releaseLeases(keys, token));
+      for (const userKeys of keys) this.#ownLeases.delete(userKeys.lease);
     } catch {
       this.#options.telemetry.storeError('lease');
       // The leases lapse by themselves after leaseMs.
@@ -394,7 +443,7 @@ export class RecommendationService {
   async #awaitOthers(keys: readonly UserKeys[], version: string, budget: StoreBudget): Promise<Array<CacheEntry | undefined>> {
     const found: Array<CacheEntry | undefined> = keys.map(() => undefined);
     // Counted in polls rather than clock time, so the bound holds whatever clock the service was given.
-    const polls = Math.max(1, Math.ceil(this.#options.leaseWaitMs / LEASE_POLL_MS));
+    const polls = Math.max(1, Math.ceil(this.#leaseWaitMs / LEASE_POLL_MS));
     for (let poll = 0; poll < polls; poll += 1) {
       await delay(LEASE_POLL_MS);
       const missing = indicesWhere(found.map((entry) => entry !== undefined), false);
@@ -457,6 +506,8 @@ export class RecommendationService {
 
     try {
       const written = await budget.run('write', () => store.writeMany(writes));
+      // The writes gave their leases back (written or refused).
+      if (leaseToken !== undefined) for (const userKeys of keys) this.#ownLeases.delete(userKeys.lease);
       const refused = written.filter((ok) => !ok).length;
       if (refused > 0) telemetry.writeRefused(refused);
     } catch (error) {
