@@ -8,6 +8,7 @@
  *   entries      Redis memory per cached list, format 1 vs format 2, projected to 10 million users
  *   scaling      hit throughput, p99 and CPU per user at 10k/100k/1M cached users and 1/10/50/100 users per request
  *   issue7       pipeline, misses, entries and scaling, one after another
+ *   faults       Redis killed / frozen / paused under load with purchases: what is served and how fast (faults.ts)
  */
 const command = process.argv[2] ?? 'ab';
 
@@ -23,8 +24,10 @@ async function issue7(name: string): Promise<void> {
       return (await import('./entries.js')).entriesBench();
     case 'scaling':
       return (await import('./scaling.js')).scalingBench();
+    case 'faults':
+      return (await import('./faults.js')).faultsBench();
     default:
-      throw new Error(`unknown bench command ${JSON.stringify(name)}: ab, pipeline, profile, misses, entries, scaling or issue7`);
+      throw new Error(`unknown bench command ${JSON.stringify(name)}: ab, pipeline, profile, misses, entries, scaling, faults or issue7`);
   }
 }
 

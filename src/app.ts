@@ -82,14 +82,19 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   const catalog = parts.catalog ?? createCatalog();
   // MODEL_URL set: a remote ranking service, whose version is learned (bounded wait) before the first read.
   const model = parts.model ?? (await createModel(config, { catalog, logger, telemetry }));
-  const rawStore = parts.store ?? createStore(config, logger);
+  let onStoreReady = (): void => {};
+  const rawStore = parts.store ?? createStore(config, logger, () => onStoreReady());
   // A store that can fail gets a circuit breaker: a sick Redis is remembered, not waited out on every read.
   const guarded =
     rawStore.kind === 'memory'
       ? undefined
       : new GuardedStore(rawStore, { failureThreshold: config.storeBreakerFailures, coolDownMs: config.storeBreakerCoolDownMs });
   const store = guarded ?? rawStore;
-  if (guarded !== undefined) telemetry.watchStoreBreaker(() => guarded.breakerState);
+  if (guarded !== undefined) {
+    telemetry.watchStoreBreaker(() => guarded.breakerState);
+    // Redis reconnected: probe at once, so held purchases land within a reconnect of Redis answering.
+    onStoreReady = () => guarded.storeReady();
+  }
   // Recently active users, for the cutover warm-up (`npm run warm-up`); cheap on the read path by design.
   const activity = createActivityRecorder(config, logger);
 
@@ -223,7 +228,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   };
 }
 
-function createStore(config: GatewayConfig, logger: PinoLogger): CacheStore {
+function createStore(config: GatewayConfig, logger: PinoLogger, onReady: () => void): CacheStore {
   if (config.redisClusterUrls.length === 0 && config.redisUrl === undefined) {
     return new MemoryStore(100_000);
   }
@@ -232,6 +237,7 @@ function createStore(config: GatewayConfig, logger: PinoLogger): CacheStore {
     url: config.redisUrl,
     clusterUrls: config.redisClusterUrls,
     timeoutMs: config.redisTimeoutMs,
+    onReady,
     onError(error) {
       // A down Redis reports on every reconnect attempt; one line every few seconds is enough to act on.
       const now = Date.now();

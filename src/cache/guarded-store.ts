@@ -42,6 +42,11 @@ export class GuardedStore implements CacheStore {
     return this.#breaker.state !== 'open';
   }
 
+  /** The store's connection is back: let the next call probe it now rather than after the cool-down. */
+  storeReady(): void {
+    this.#breaker.endCoolDown();
+  }
+
   readMany(keys: readonly UserKeys[]): Promise<UserSnapshot[]> {
     return this.#guard('read', () => this.#inner.readMany(keys));
   }

@@ -17,6 +17,8 @@ export interface RedisConnectionOptions {
   readonly timeoutMs: number;
   /** Called with every connection error; without a listener an outage would surface as an uncaught error. */
   readonly onError: (error: Error) => void;
+  /** Called each time the client is connected and ready again (e.g. after Redis came back). */
+  readonly onReady?: () => void;
 }
 
 /**
@@ -45,6 +47,7 @@ export function openRedisConnection(options: RedisConnectionOptions): RedisConne
     connection = { kind: 'redis', client };
   }
   connection.client.on('error', options.onError);
+  if (options.onReady !== undefined) connection.client.on('ready', options.onReady);
   return connection;
 }
 
