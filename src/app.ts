@@ -88,7 +88,14 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   const guarded =
     rawStore.kind === 'memory'
       ? undefined
-      : new GuardedStore(rawStore, { failureThreshold: config.storeBreakerFailures, coolDownMs: config.storeBreakerCoolDownMs });
+      : new GuardedStore(rawStore, {
+          failureThreshold: config.storeBreakerFailures,
+          coolDownMs: config.storeBreakerCoolDownMs,
+          onChange: (state) =>
+            state === 'open'
+              ? logger.error('store circuit breaker open: reads answer from the model without touching Redis; purchases are held')
+              : logger.info('store circuit breaker closed: Redis answers again'),
+        });
   const store = guarded ?? rawStore;
   if (guarded !== undefined) {
     telemetry.watchStoreBreaker(() => guarded.breakerState);

@@ -99,6 +99,13 @@ export class StoreUnavailableError extends Error {
 }
 
 /**
+ * Internal: a store call that was never sent, because the store's circuit breaker is open or the request has spent
+ * its store time budget. A StoreUnavailableError like any other to callers; not logged again per request (the
+ * failures that opened the breaker were).
+ */
+export class StoreNotAttemptedError extends StoreUnavailableError {}
+
+/**
  * Why a call to the remote model service failed. `circuit-open` never reached the network: the breaker refused it.
  * Only `unreachable` and `http-status` (5xx) are retried; see `model/http-model.ts`.
  */

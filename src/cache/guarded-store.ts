@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from '../errors.js';
+import { StoreNotAttemptedError, StoreUnavailableError } from '../errors.js';
 import { CircuitBreaker } from '../model/circuit-breaker.js';
 import type { BreakerState } from '../model/circuit-breaker.js';
 import type { CacheStore, EntryWrite, OrderRecord, PurchaseLimits, StoreKind, UserSnapshot } from './cache-store.js';
@@ -10,6 +10,8 @@ export interface GuardedStoreOptions {
   readonly failureThreshold: number;
   /** How long the breaker stays open before one call probes the store again. */
   readonly coolDownMs: number;
+  /** Told when the breaker opens or closes (once per change, not per call): the place for one log line. */
+  readonly onChange?: (state: 'open' | 'closed') => void;
   readonly now?: () => number;
 }
 
@@ -26,9 +28,12 @@ export class GuardedStore implements CacheStore {
   readonly kind: StoreKind;
   readonly #inner: CacheStore;
   readonly #breaker: CircuitBreaker;
+  readonly #onChange: (state: 'open' | 'closed') => void;
+  #wasOpen = false;
 
   constructor(inner: CacheStore, options: GuardedStoreOptions) {
     this.#inner = inner;
+    this.#onChange = options.onChange ?? (() => {});
     this.kind = inner.kind;
     this.#breaker = new CircuitBreaker({ failureThreshold: options.failureThreshold, coolDownMs: options.coolDownMs, now: options.now });
   }
@@ -100,14 +105,23 @@ export class GuardedStore implements CacheStore {
   }
 
   async #guard<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    if (!this.#breaker.tryAcquire()) throw new StoreUnavailableError(operation, new Error('circuit breaker open'));
+    if (!this.#breaker.tryAcquire()) throw new StoreNotAttemptedError(operation, new Error('circuit breaker open'));
     try {
       const result = await call();
       this.#breaker.onSuccess();
+      this.#report();
       return result;
     } catch (error) {
       if (error instanceof StoreUnavailableError) this.#breaker.onFailure();
+      this.#report();
       throw error;
     }
+  }
+
+  #report(): void {
+    const open = this.#breaker.state !== 'closed';
+    if (open === this.#wasOpen) return;
+    this.#wasOpen = open;
+    this.#onChange(open ? 'open' : 'closed');
   }
 }

@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from '../errors.js';
+import { StoreNotAttemptedError, StoreUnavailableError } from '../errors.js';
 
 /**
  * One time budget for every store call of one request: read, lease, lease-wait polls, write. Why: each call alone is
@@ -28,7 +28,7 @@ export class StoreBudget {
 
   async run<T>(operation: string, call: () => Promise<T>): Promise<T> {
     const remaining = this.remainingMs;
-    if (remaining <= 0) throw new StoreUnavailableError(operation, new Error('the request spent its store time budget'));
+    if (remaining <= 0) throw new StoreNotAttemptedError(operation, new Error('the request spent its store time budget'));
     const started = this.#now();
     try {
       // With the whole budget left, the store's own bound (the same REDIS_TIMEOUT_MS) is the limit: no timer needed,

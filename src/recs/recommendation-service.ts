@@ -9,7 +9,7 @@ import { freshTtlMs } from '../cache/ttl-policy.js';
 import { quantiseItems } from '../cache/packed-entry.js';
 import { StoreBudget, UNBOUNDED_BUDGET_MS } from '../cache/store-budget.js';
 import type { TtlPolicy } from '../cache/ttl-policy.js';
-import { ModelUnavailableError } from '../errors.js';
+import { ModelUnavailableError, StoreNotAttemptedError } from '../errors.js';
 import type { Model, RankedList } from '../model/model.js';
 import type { Logger, ServedSource, Telemetry } from '../telemetry/events.js';
 import type { ServedItem, ServedList } from './served-list.js';
@@ -292,7 +292,7 @@ export class RecommendationService {
       return { snapshots: await budget.run('read', () => this.#options.store.readMany(keys)), failed: false };
     } catch (error) {
       this.#options.telemetry.storeError('read');
-      this.#options.logger.warn({ err: error }, 'cache read failed; answering from the model');
+      if (!(error instanceof StoreNotAttemptedError)) this.#options.logger.warn({ err: error }, 'cache read failed; answering from the model');
       return { snapshots: keys.map(() => ({ entry: undefined, state: EMPTY_USER_STATE })), failed: true };
     }
   }
@@ -425,7 +425,7 @@ export class RecommendationService {
     } catch (error) {
       // No store, no coordination: every replica computes for itself, which is still correct, only costlier.
       this.#options.telemetry.storeError('lease');
-      this.#options.logger.warn({ err: error }, 'lease unavailable; computing without coordination');
+      if (!(error instanceof StoreNotAttemptedError)) this.#options.logger.warn({ err: error }, 'lease unavailable; computing without coordination');
       return keys.map(() => true);
     }
   }
@@ -512,7 +512,7 @@ export class RecommendationService {
       if (refused > 0) telemetry.writeRefused(refused);
     } catch (error) {
       telemetry.storeError('write');
-      logger.warn({ err: error }, 'cache write failed; lists served uncached');
+      if (!(error instanceof StoreNotAttemptedError)) logger.warn({ err: error }, 'cache write failed; lists served uncached');
     }
     return outcomes;
   }
