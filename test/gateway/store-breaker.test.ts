@@ -117,7 +117,9 @@ describe('the store breaker and the per-request store budget', () => {
     const { redis, gateway } = await setUp({ STORE_BREAKER_COOLDOWN_MS: '60000' });
     await readRecs(gateway.url, 'paused-0', 5);
     await redisCli(redis.port, 'CONFIG', 'RESETSTAT');
-    await redisCli(redis.port, 'CLIENT', 'PAUSE', '2500', 'ALL');
+    // Long enough that the pause outlasts every read below even on a busy machine.
+    const pausedUntil = performance.now() + 5_000;
+    await redisCli(redis.port, 'CLIENT', 'PAUSE', '5000', 'ALL');
     // Three reads in a row time out and open the breaker; the next thirty answer without sending anything.
     for (let index = 0; index < 3; index += 1) await readRecs(gateway.url, `opening-${index}`, 5);
     expect((await readyz(gateway)).store.breaker).toBe('open');
@@ -125,10 +127,11 @@ describe('the store breaker and the per-request store budget', () => {
     for (let index = 0; index < 30; index += 1) expect((await readRecs(gateway.url, `open-${index}`, 5)).source).toBe('MODEL');
     expect((performance.now() - started) / 30).toBeLessThan(REDIS_TIMEOUT_MS / 3);
 
-    await sleep(2_700);
+    expect(performance.now()).toBeLessThan(pausedUntil);
+    await sleep(pausedUntil - performance.now() + 200);
     const stats = await redisCli(redis.port, 'INFO', 'commandstats');
     // The three reads that opened the breaker sent one MGET each and nothing after (their budget was spent).
-    expect(commandCalls(stats, 'mget')).toBe(3);
+    expect(commandCalls(stats, 'mget'), stats).toBe(3);
     expect(commandCalls(stats, 'set') + commandCalls(stats, 'evalsha') + commandCalls(stats, 'eval'), stats).toBe(0);
   });
 
