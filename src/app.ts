@@ -82,6 +82,9 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   const catalog = parts.catalog ?? createCatalog();
   // MODEL_URL set: a remote ranking service, whose version is learned (bounded wait) before the first read.
   const model = parts.model ?? (await createModel(config, { catalog, logger, telemetry }));
+  // Purchases the store could not take yet, retried until it does; the read path never serves their users from cache.
+  const outbox: PurchaseOutbox = new PurchaseOutbox({ apply: async (order): Promise<unknown> => purchases.apply(order), maxSize: config.purchaseOutboxSize, logger });
+  telemetry.watchPurchaseOutbox(() => outbox.size);
   let onStoreReady = (): void => {};
   const rawStore = parts.store ?? createStore(config, logger, () => onStoreReady());
   // A store that can fail gets a circuit breaker: a sick Redis is remembered, not waited out on every read.
@@ -99,15 +102,14 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   const store = guarded ?? rawStore;
   if (guarded !== undefined) {
     telemetry.watchStoreBreaker(() => guarded.breakerState);
-    // Redis reconnected: probe at once, so held purchases land within a reconnect of Redis answering.
-    onStoreReady = () => guarded.storeReady();
+    // Redis reconnected: probe at once with the held purchases, so they land within a reconnect of Redis answering.
+    onStoreReady = () => {
+      guarded.storeReady();
+      void outbox.drain();
+    };
   }
   // Recently active users, for the cutover warm-up (`npm run warm-up`); cheap on the read path by design.
   const activity = createActivityRecorder(config, logger);
-
-  // Purchases the store could not take yet, retried until it does; the read path never serves their users from cache.
-  const outbox: PurchaseOutbox = new PurchaseOutbox({ apply: async (order): Promise<unknown> => purchases.apply(order), maxSize: config.purchaseOutboxSize, logger });
-  telemetry.watchPurchaseOutbox(() => outbox.size);
 
   const recommendations = new RecommendationService({
     store,
