@@ -1,6 +1,7 @@
 import { createClient, createCluster } from '@keyv/redis';
 import type { RedisClientType, RedisClusterType } from '@keyv/redis';
 import { StoreUnavailableError } from '../errors.js';
+import { storeDeadline } from './store-deadline.js';
 
 const RECONNECT_CAP_MS = 250;
 
@@ -89,6 +90,9 @@ export class BoundedRedis {
   async run<T>(operation: string, run: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     let expired = false;
+    // A request budget with less time left than the bound shortens it: what the request gave up on, this gives up on.
+    const budgetEndsAt = storeDeadline.getStore();
+    const boundMs = budgetEndsAt === undefined ? this.timeoutMs : Math.max(0, Math.min(this.timeoutMs, budgetEndsAt - performance.now()));
     const deadline = new Promise<never>((_, reject) => {
       // Timers run before I/O in each turn of the event loop: after the loop was busy for longer than the bound, a
       // reply that has already arrived would lose the race to its own timeout. setImmediate lets pending I/O in
@@ -97,9 +101,9 @@ export class BoundedRedis {
         () =>
           setImmediate(() => {
             expired = true;
-            reject(new Error(`timed out after ${this.timeoutMs} ms`));
+            reject(new Error(`timed out after ${Math.round(boundMs)} ms`));
           }),
-        this.timeoutMs,
+        boundMs,
       );
     });
     try {

@@ -1,4 +1,5 @@
 import { StoreNotAttemptedError, StoreUnavailableError } from '../errors.js';
+import { storeDeadline } from './store-deadline.js';
 
 /**
  * One time budget for every store call of one request: read, lease, lease-wait polls, write. Why: each call alone is
@@ -34,7 +35,8 @@ export class StoreBudget {
       // With the whole budget left, the store's own bound (the same REDIS_TIMEOUT_MS) is the limit: no timer needed,
       // which keeps the hit path (one read) free of one.
       if (remaining >= this.#totalMs || !Number.isFinite(remaining)) return await call();
-      return await raceRemaining(operation, call(), remaining);
+      // The driver learns the deadline too (`store-deadline.ts`); the race covers stores that do not look.
+      return await raceRemaining(operation, storeDeadline.run(performance.now() + remaining, call), remaining);
     } finally {
       this.#spentMs += this.#now() - started;
     }
