@@ -10,6 +10,7 @@
  *   hit-path     pipeline, misses, entries and scaling, one after another
  *   tracing      CPU per hit with tracing off, off with a remote model, on at 1 % and on at 100 % (tracing.ts)
  *   freshness-frontier  served divergence vs model computes per TTL policy, on a simulated population (FRONTIER_*)
+ *   faults       Redis killed / frozen / paused under load with purchases: what is served and how fast (faults.ts)
  */
 const command = process.argv[2] ?? 'ab';
 
@@ -29,8 +30,10 @@ async function runCommand(name: string): Promise<void> {
       return (await import('./tracing.js')).tracingBench();
     case 'freshness-frontier':
       return (await import('./freshness-frontier.js')).freshnessFrontierBench();
+    case 'faults':
+      return (await import('./faults.js')).faultsBench();
     default:
-      throw new Error(`unknown bench command ${JSON.stringify(name)}: ab, pipeline, profile, misses, entries, scaling, tracing, freshness-frontier or hit-path`);
+      throw new Error(`unknown bench command ${JSON.stringify(name)}: ab, pipeline, profile, misses, entries, scaling, tracing, freshness-frontier, faults or hit-path`);
   }
 }
 

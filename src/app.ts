@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config.js';
 import type { CacheStore } from './cache/cache-store.js';
 import { MemoryStore } from './cache/memory-store.js';
+import { GuardedStore } from './cache/guarded-store.js';
 import { RedisStore } from './cache/redis-store.js';
 import { createApolloServer } from './graphql/apollo.js';
 import type { GatewayContext } from './graphql/context.js';
@@ -20,6 +21,7 @@ import { TrustedDocumentsCache, loadTrustedDocuments } from './graphql/trusted-d
 import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import { PurchaseService } from './purchases/purchase-service.js';
 import { REMOTE_CATALOGUE_ITEM_CHECK, catalogueItemCheck } from './purchases/item-check.js';
+import { PurchaseOutbox } from './purchases/purchase-outbox.js';
 import { defaultTtlPolicy } from './cache/ttl-policy.js';
 import { PersistedQueryCache } from './graphql/persisted-query-cache.js';
 import { cacheSignalsPlugin } from './graphql/plugins/cache-signals/index.js';
@@ -111,11 +113,35 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   const requestIds = config.modelUrl !== undefined && parts.model === undefined ? new RequestIdsByUser() : undefined;
   const untracedModel =
     parts.model ?? (await createModel(config, { catalog, logger, telemetry, requestIdOf: requestIds === undefined ? undefined : (userIds) => requestIds.of(userIds) }));
-  const untracedStore = parts.store ?? createStore(config, logger);
-  // Tracing wraps the store and the model at their boundaries; off, they are used as they are.
+  // Purchases the store could not take yet, retried until it does; the read path never serves their users from cache.
+  const outbox: PurchaseOutbox = new PurchaseOutbox({ apply: async (order): Promise<unknown> => purchases.apply(order), maxSize: config.purchaseOutboxSize, logger });
+  telemetry.watchPurchaseOutbox(() => outbox.size);
+  let onStoreReady = (): void => {};
+  const rawStore = parts.store ?? createStore(config, logger, () => onStoreReady());
+  // A store that can fail gets a circuit breaker: a sick Redis is remembered, not waited out on every read.
+  const guarded =
+    rawStore.kind === 'memory'
+      ? undefined
+      : new GuardedStore(rawStore, {
+          failureThreshold: config.storeBreakerFailures,
+          coolDownMs: config.storeBreakerCoolDownMs,
+          onChange: (state) =>
+            state === 'open'
+              ? logger.error('store circuit breaker open: reads answer from the model without touching Redis; purchases are held')
+              : logger.info('store circuit breaker closed: Redis answers again'),
+        });
+  if (guarded !== undefined) {
+    telemetry.watchStoreBreaker(() => guarded.breakerState);
+    // Redis reconnected: probe at once with the held purchases, so they land within a reconnect of Redis answering.
+    onStoreReady = () => {
+      guarded.storeReady();
+      void outbox.drain();
+    };
+  }
+  // Tracing wraps the (guarded) store and the model at their boundaries; off, they are used as they are.
   const tracer = parts.tracer;
   const model = tracer === undefined ? untracedModel : tracedModel(untracedModel, tracer);
-  const store = tracer === undefined ? untracedStore : tracedStore(untracedStore, tracer);
+  const store = tracer === undefined ? (guarded ?? rawStore) : tracedStore(guarded ?? rawStore, tracer);
   const operationTracing = tracer === undefined ? undefined : createOperationTracing(tracer);
   // Recently active users, for the cutover warm-up (`npm run warm-up`); cheap on the read path by design.
   const activity = createActivityRecorder(config, logger);
@@ -133,6 +159,10 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     leaseWaitMs: 2_000,
     earlyRefreshBeta: 1,
     purchaseLimits: { maxRemembered: 50, stateTtlMs: 30 * 24 * 3600 * 1000 },
+    // One bound for all store calls of a request; a memory store never waits.
+    storeBudgetMs: guarded === undefined ? undefined : config.redisTimeoutMs,
+    maxUnchargedComputes: config.unchargedComputeLimit,
+    pendingPurchases: outbox,
     telemetry: tracer === undefined ? telemetry : tracedTelemetry(telemetry),
     logger,
     activity: activity.recorder,
@@ -152,7 +182,12 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
       ? new InMemoryLRUCache<string>({ maxSize: config.persistedQueryBudgets.globalBytes, sizeCalculation: (text: string) => InMemoryLRUCache.sizeCalculation(text) })
       : new PersistedQueryCache({ store, keyPrefix: config.keyPrefix, ttlSeconds: config.persistedQueryTtlSeconds, telemetry, logger });
 
-  const readiness = new Readiness({ store, model, timeoutMs: READINESS_TIMEOUT_MS });
+  const readiness = new Readiness({
+    store,
+    model,
+    timeoutMs: READINESS_TIMEOUT_MS,
+    storeBreaker: guarded === undefined ? undefined : () => guarded.breakerState,
+  });
   // The fast path runs operations the compiled executor has published; with graphql-js (or switched off) Apollo
   // answers every request.
   const known = config.graphqlExecutor === 'jit' && config.graphqlFastPath ? new KnownOperations() : undefined;
@@ -190,6 +225,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     orderRetentionMs: ORDER_RETENTION_MS,
     logger,
   });
+  purchases.holdFailuresIn(outbox);
   const authenticate = createAuthenticator(config.auth);
   if (config.auth.mode === 'none') {
     logger.warn(
@@ -275,6 +311,8 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
       }
       if (eventsStopped !== undefined) await settleWithin([eventsStopped], DEPENDENCY_CLOSE_MS);
       await apollo.stop();
+      // The outbox's last attempt goes first: it needs the store open.
+      await settleWithin([outbox.close()], DEPENDENCY_CLOSE_MS);
       const closed = await settleWithin(
         [
           freshness.close().then(() => model.close()),
@@ -330,7 +368,7 @@ function attributed(service: RecommendationService, requestIds: RequestIdsByUser
   return { loadMany: (userIds, options) => requestIds.during(userIds, requestId, () => service.loadMany(userIds, options)) };
 }
 
-function createStore(config: GatewayConfig, logger: PinoLogger): CacheStore {
+function createStore(config: GatewayConfig, logger: PinoLogger, onReady: () => void): CacheStore {
   if (config.redisClusterUrls.length === 0 && config.redisUrl === undefined) {
     return new MemoryStore(100_000);
   }
@@ -339,6 +377,7 @@ function createStore(config: GatewayConfig, logger: PinoLogger): CacheStore {
     url: config.redisUrl,
     clusterUrls: config.redisClusterUrls,
     timeoutMs: config.redisTimeoutMs,
+    onReady,
     onError(error) {
       // A down Redis reports on every reconnect attempt; one line every few seconds is enough to act on.
       const now = Date.now();

@@ -111,6 +111,14 @@ export interface GatewayConfig {
    * under NODE_ENV=test, where suites compare lists computed seconds apart.
    */
   readonly modelDrift: boolean;
+  /** Consecutive store failures (errors or timeouts) that open the store's circuit breaker. */
+  readonly storeBreakerFailures: number;
+  /** How long the store's breaker stays open before one call probes the store again. */
+  readonly storeBreakerCoolDownMs: number;
+  /** Users this process may compute at once without charging a client, when the store caused the compute. */
+  readonly unchargedComputeLimit: number;
+  /** Purchases this process holds at most while the store cannot take them (applied once it answers). */
+  readonly purchaseOutboxSize: number;
   /** Served-list freshness (docs/freshness.md). */
   readonly freshness: FreshnessConfig;
 }
@@ -223,6 +231,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     },
     trustedDocuments: readTrustedDocuments(env),
     persistedQueryStore: readOneOf(env, 'APQ_STORE', 'shared', ['shared', 'local'] as const),
+    storeBreakerFailures: readInteger(env, 'STORE_BREAKER_FAILURES', 3, 1, 1000),
+    storeBreakerCoolDownMs: readInteger(env, 'STORE_BREAKER_COOLDOWN_MS', 500, 10, 60_000),
+    unchargedComputeLimit: readInteger(env, 'UNCHARGED_COMPUTE_LIMIT', 500, 1, 1_000_000),
+    purchaseOutboxSize: readInteger(env, 'PURCHASE_OUTBOX_SIZE', 10_000, 1, 1_000_000),
   };
 }
 

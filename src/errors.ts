@@ -18,6 +18,11 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   /** The client exceeded its purchase or model-compute budget; retry after `retryAfterSeconds`. */
   RATE_LIMITED: 'RATE_LIMITED',
+  /**
+   * The cache store could not take a purchase in time: it is NOT recorded yet (this replica keeps retrying it).
+   * `extensions.retryable` is true; retry with the same orderId after `retryAfterSeconds`.
+   */
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -86,6 +91,22 @@ export class QueryNotInSafelistError extends GraphQLError {
   }
 }
 
+/**
+ * A purchase that could not be applied to the store (order claim, generation bump, bought-item memory, list
+ * deletion). Retryable by contract: a retry with the same orderId completes whatever this attempt left undone, and
+ * is never answered `duplicate: true` unless the purchase was applied. Callers that are not GraphQL clients (a
+ * purchase-event consumer) branch on `instanceof` or on `extensions.retryable`.
+ */
+export class PurchaseNotAppliedError extends GraphQLError {
+  readonly retryable = true;
+  constructor(orderId: string, retryAfterSeconds: number, cause: unknown) {
+    super(`The purchase of order ${orderId} is not recorded yet: the cache store is unavailable; retry with the same orderId after ${retryAfterSeconds} s`, {
+      extensions: { code: ErrorCode.STORE_UNAVAILABLE, retryable: true, retryAfterSeconds },
+      originalError: cause instanceof Error ? cause : undefined,
+    });
+  }
+}
+
 /** Internal: the cache store (Redis) failed or timed out. Never reaches a client; the cache degrades instead. */
 export class StoreUnavailableError extends Error {
   static readonly code = 'E_STORE_UNAVAILABLE';
@@ -94,6 +115,13 @@ export class StoreUnavailableError extends Error {
     super(`cache store failed during ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
+
+/**
+ * Internal: a store call that was never sent, because the store's circuit breaker is open or the request has spent
+ * its store time budget. A StoreUnavailableError like any other to callers; not logged again per request (the
+ * failures that opened the breaker were).
+ */
+export class StoreNotAttemptedError extends StoreUnavailableError {}
 
 /**
  * Why a call to the remote model service failed. `circuit-open` never reached the network: the breaker refused it.

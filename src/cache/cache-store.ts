@@ -21,7 +21,7 @@ export interface EntryWrite {
   readonly ttlMs: number;
   /** The user's generation when the recompute began; the write is refused if a purchase has bumped it since. */
   readonly expectedGeneration: number;
-  /** The lease this write holds, if any: released if the write is refused, else left to lapse. */
+  /** The lease this write holds, if any: released by the write, whether it is written or refused. */
   readonly leaseToken: string | undefined;
 }
 
@@ -38,7 +38,11 @@ export interface OrderRecord {
   readonly itemId: string;
   /** `pending` from the first attempt until its work is done: a retry finds it and finishes the work. */
   readonly status: 'pending' | 'done';
+  /** Written with `done`: true once the purchase was applied to the store. A `done` record saying false (written by
+   * an older gateway that gave up on the store) is not trusted: a retry applies the purchase again. */
   readonly invalidated: boolean;
+  /** When the attempt that wrote a `pending` record claimed it (epoch ms): a retry waits on it only so long. */
+  readonly claimedAt?: number;
 }
 
 export type StoreKind = 'memory' | 'redis' | 'redis-cluster';

@@ -98,16 +98,18 @@ function isFiniteNumber(value: unknown): value is number {
 
 /** Order records are small JSON objects; anything else reads as absent. */
 export function encodeOrder(record: OrderRecord): string {
-  return JSON.stringify({ u: record.userId, i: record.itemId, s: record.status, v: record.invalidated });
+  const encoded: Record<string, unknown> = { u: record.userId, i: record.itemId, s: record.status, v: record.invalidated };
+  if (record.claimedAt !== undefined) encoded.t = record.claimedAt;
+  return JSON.stringify(encoded);
 }
 
 export function decodeOrder(raw: string): OrderRecord | undefined {
   try {
     const parsed: unknown = JSON.parse(raw);
     if (typeof parsed !== 'object' || parsed === null) return undefined;
-    const { u, i, s, v } = parsed as Record<string, unknown>;
+    const { u, i, s, v, t } = parsed as Record<string, unknown>;
     if (typeof u !== 'string' || typeof i !== 'string' || (s !== 'pending' && s !== 'done') || typeof v !== 'boolean') return undefined;
-    return { userId: u, itemId: i, status: s, invalidated: v };
+    return isFiniteNumber(t) ? { userId: u, itemId: i, status: s, invalidated: v, claimedAt: t } : { userId: u, itemId: i, status: s, invalidated: v };
   } catch {
     return undefined;
   }

@@ -1,6 +1,9 @@
 import { createClient, createCluster } from '@keyv/redis';
 import type { RedisClientType, RedisClusterType } from '@keyv/redis';
 import { StoreUnavailableError } from '../errors.js';
+import { storeDeadline } from './store-deadline.js';
+
+const RECONNECT_CAP_MS = 250;
 
 /** A node-redis client for one Redis or a Redis Cluster, as the drivers in this folder use it. */
 export type RedisConnection =
@@ -15,6 +18,8 @@ export interface RedisConnectionOptions {
   readonly timeoutMs: number;
   /** Called with every connection error; without a listener an outage would surface as an uncaught error. */
   readonly onError: (error: Error) => void;
+  /** Called each time the client is connected and ready again (e.g. after Redis came back). */
+  readonly onReady?: () => void;
 }
 
 /**
@@ -25,7 +30,9 @@ export interface RedisConnectionOptions {
 export function openRedisConnection(options: RedisConnectionOptions): RedisConnection {
   const socket = {
     connectTimeout: options.timeoutMs,
-    reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
+    // Capped low on purpose: after an outage the gateway must see Redis again within a fraction of a second, to
+    // apply the purchases it holds before anyone is served an old list (a refused connect to a dead host is cheap).
+    reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, RECONNECT_CAP_MS),
   };
   const clusterUrls = options.clusterUrls ?? [];
   let connection: RedisConnection;
@@ -41,6 +48,7 @@ export function openRedisConnection(options: RedisConnectionOptions): RedisConne
     connection = { kind: 'redis', client };
   }
   connection.client.on('error', options.onError);
+  if (options.onReady !== undefined) connection.client.on('ready', options.onReady);
   return connection;
 }
 
@@ -82,6 +90,9 @@ export class BoundedRedis {
   async run<T>(operation: string, run: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     let expired = false;
+    // A request budget with less time left than the bound shortens it: what the request gave up on, this gives up on.
+    const budgetEndsAt = storeDeadline.getStore();
+    const boundMs = budgetEndsAt === undefined ? this.timeoutMs : Math.max(0, Math.min(this.timeoutMs, budgetEndsAt - performance.now()));
     const deadline = new Promise<never>((_, reject) => {
       // Timers run before I/O in each turn of the event loop: after the loop was busy for longer than the bound, a
       // reply that has already arrived would lose the race to its own timeout. setImmediate lets pending I/O in
@@ -90,9 +101,9 @@ export class BoundedRedis {
         () =>
           setImmediate(() => {
             expired = true;
-            reject(new Error(`timed out after ${this.timeoutMs} ms`));
+            reject(new Error(`timed out after ${Math.round(boundMs)} ms`));
           }),
-        this.timeoutMs,
+        boundMs,
       );
     });
     try {

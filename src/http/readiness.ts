@@ -1,5 +1,6 @@
 import type { CacheStore } from '../cache/cache-store.js';
 import type { Model } from '../model/model.js';
+import type { BreakerState } from '../model/circuit-breaker.js';
 
 /** Only up or down: the probe's error (hosts, ports) is not for a public endpoint; the store logs its own errors. */
 export interface DependencyReport {
@@ -24,7 +25,8 @@ export interface DependencyReport {
 export interface ReadinessReport {
   readonly ready: boolean;
   readonly status: 'starting' | 'ready' | 'degraded' | 'unavailable' | 'stopping';
-  readonly store: { readonly kind: string } & DependencyReport;
+  /** `breaker`: the store's circuit breaker, when it has one (open: reads do not touch the store at all). */
+  readonly store: { readonly kind: string; readonly breaker?: BreakerState } & DependencyReport;
   readonly model: { readonly version: string } & DependencyReport;
   /**
    * Present only when a purchase event source is configured. Informational: it never changes `ready` or `status`,
@@ -44,6 +46,8 @@ export interface ReadinessOptions {
   readonly model: Model;
   /** Bound on each check: a dependency that does not answer within it is down. */
   readonly timeoutMs: number;
+  /** The store's circuit breaker state, reported beside its probe. */
+  readonly storeBreaker?: () => BreakerState;
 }
 
 export class Readiness {
@@ -75,7 +79,7 @@ export class Readiness {
       probe(async () => model.ping?.(), timeoutMs),
     ]);
     const report = {
-      store: { kind: store.kind, ...storeReport },
+      store: this.#options.storeBreaker === undefined ? { kind: store.kind, ...storeReport } : { kind: store.kind, ...storeReport, breaker: this.#options.storeBreaker() },
       model: { version: model.currentVersion(), ...modelReport },
       ...(this.#events === undefined ? {} : { purchaseEvents: { source: this.#events.kind, connected: this.#events.connected() } }),
     };

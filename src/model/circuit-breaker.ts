@@ -68,6 +68,14 @@ export class CircuitBreaker {
     }
   }
 
+  /**
+   * Ends an open breaker's cool-down now: the next attempt is the half-open probe. For callers that learn by other
+   * means that the service is back (a reconnected socket), so recovery need not wait out the cool-down.
+   */
+  endCoolDown(): void {
+    if (this.#state === 'open') this.#openedAt = this.#now() - this.coolDownMs;
+  }
+
   onSuccess(): void {
     this.#state = 'closed';
     this.#consecutiveFailures = 0;

@@ -7,8 +7,9 @@ import { userKeys } from '../cache/key-scheme.js';
 import type { UserKeys } from '../cache/key-scheme.js';
 import { freshTtlMs } from '../cache/ttl-policy.js';
 import { quantiseItems } from '../cache/packed-entry.js';
+import { StoreBudget, UNBOUNDED_BUDGET_MS } from '../cache/store-budget.js';
 import type { TtlPolicy } from '../cache/ttl-policy.js';
-import { ModelUnavailableError } from '../errors.js';
+import { ModelUnavailableError, StoreNotAttemptedError } from '../errors.js';
 import type { Model, RankedList } from '../model/model.js';
 import type { Logger, ServedSource, Telemetry } from '../telemetry/events.js';
 import type { ServedItem, ServedList } from './served-list.js';
@@ -32,6 +33,22 @@ export interface RecommendationServiceOptions {
   readonly purchaseLimits: PurchaseLimits;
   readonly telemetry: Telemetry;
   readonly logger: Logger;
+  /**
+   * The time one request may spend waiting on the store, over all its calls (read, lease, polls, write); normally
+   * REDIS_TIMEOUT_MS. Unbounded when absent (each call is then bounded by the store alone).
+   */
+  readonly storeBudgetMs?: number;
+  /**
+   * Purchases this replica took but could not apply to the store yet (`purchases/purchase-outbox.ts`): a user with
+   * one is never served from cache here (the cached list may predate the purchase), and the items are filtered out.
+   */
+  readonly pendingPurchases?: { itemsFor(userId: string): readonly string[] | undefined };
+  /**
+   * How many users this process may be computing at once without charging the client (computes caused by the
+   * store, not by the client: see `LoadOptions.admitComputes`). Protects the model during a store outage, when
+   * every read is a compute. Unlimited when absent.
+   */
+  readonly maxUnchargedComputes?: number;
   /** Told which users were read, cheaply and synchronously, so a cutover warm-up knows who is active (`active-users.ts`). */
   readonly activity?: { touch(userIds: readonly string[]): void };
   readonly now?: () => number;
@@ -57,7 +74,11 @@ export interface LoadOptions {
   readonly admitComputes?: (count: number) => Promise<void>;
 }
 
+/** Why a user of a batch is computed rather than served from cache: charged to the client, or not. */
+type ComputeCause = 'expired' | 'store';
+
 const LEASE_POLL_MS = 20;
+const OWN_LEASES_PRUNE_AT = 1_000;
 
 /**
  * The read path, as a chain of stages over one batch of users (the batch DataLoader hands us):
@@ -81,11 +102,30 @@ export class RecommendationService {
   readonly #inflight = new Map<string, Promise<Outcome>>();
   /** Freshness hook: the entry a background recompute replaces, by entry key, until that recompute builds its successor. */
   readonly #replacing = new Map<string, CacheEntry>();
+  /**
+   * The recompute lease's TTL: the configured `leaseMs`, but never longer than the shortest fresh TTL the policy can
+   * give. A lease guards one computation; one that outlived the list it produced would keep that list's own
+   * stale-while-revalidate refresh out (the write gives it back too; this bounds the case where it could not).
+   */
+  readonly #leaseMs: number;
+  /** How long a reader waits on another's lease: never longer than the lease itself. */
+  readonly #leaseWaitMs: number;
+  /**
+   * Leases this process took and has not seen given back (by its write or release), with when they lapse. A reader
+   * refused one of these is refused by its own process, which is not computing the list (that would be in
+   * `#inflight`): typically a write the store did not take. It computes at once instead of waiting on itself.
+   */
+  readonly #ownLeases = new Map<string, number>();
+  /** Users being computed right now without being charged to a client (store-caused computes). */
+  #unchargedInFlight = 0;
 
   constructor(options: RecommendationServiceOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
+    const shortestFreshMs = Math.floor(options.ttl.minTtlMs * (1 - options.ttl.jitter));
+    this.#leaseMs = Math.max(1, Math.min(options.leaseMs, shortestFreshMs));
+    this.#leaseWaitMs = Math.min(options.leaseWaitMs, this.#leaseMs);
   }
 
   /** The active model version: the namespace every read and write goes to. */
@@ -102,8 +142,12 @@ export class RecommendationService {
     this.#options.activity?.touch(userIds);
     const version = this.modelVersion;
     const keys = userIds.map((userId) => userKeys(this.#options.keyPrefix, userId, version));
-    const snapshots = await this.#read(keys);
+    const budget = this.#budget();
+    const read = await this.#read(keys, budget);
+    const snapshots = read.snapshots;
     const now = this.#now();
+    // A purchase this replica could not apply yet: the store may still hold the list from before it.
+    const pending = userIds.map((userId) => this.#options.pendingPurchases?.itemsFor(userId));
 
     const results = new Array<Computed | undefined>(userIds.length);
     const toCompute: number[] = [];
@@ -111,7 +155,7 @@ export class RecommendationService {
     let hits = 0;
     let stale = 0;
     snapshots.forEach((snapshot, index) => {
-      const entry = snapshot.entry?.modelVersion === version ? snapshot.entry : undefined;
+      const entry = snapshot.entry?.modelVersion === version && pending[index] === undefined ? snapshot.entry : undefined;
       switch (classify(entry, now)) {
         case 'fresh':
           hits += 1;
@@ -142,38 +186,61 @@ export class RecommendationService {
         toRefresh.map((index) => snapshots[index]?.state ?? EMPTY_USER_STATE),
         version,
         'background',
+        this.#budget(),
       );
       void refresh.finally(() => replaced.forEach(([key, entry]) => this.#forget(key, entry)));
     }
 
+    // Who pays for a compute. A user whose list expired is the client's doing and is charged to its budget; a user
+    // computed only because the store could not answer (or because this replica holds a purchase for them that the
+    // store has not taken yet) is the store's doing and is not: an outage must not turn into RATE_LIMITED. Those
+    // computes are capped per process instead (`maxUnchargedComputes`), and the model keeps its own breaker.
+    const cause = (index: number): ComputeCause => (read.failed || pending[index] !== undefined ? 'store' : 'expired');
     // Admitted one miss at a time: a batch larger than what is left of the budget (or than the whole budget) still
     // gets the users that fit, instead of being refused whole while its refusal uses up the budget.
     let refused: Error | undefined;
     const admitted: number[] = [];
+    const overCap = new Set<number>();
+    let uncharged = 0;
     for (const index of toCompute) {
+      if (cause(index) === 'store') {
+        if (this.#takeUncharged()) {
+          uncharged += 1;
+          admitted.push(index);
+        } else overCap.add(index);
+        continue;
+      }
+      if (refused !== undefined) continue;
       refused = await admit(options, 1);
-      if (refused !== undefined) break;
-      admitted.push(index);
+      if (refused === undefined) admitted.push(index);
     }
     // Freshness hook: a list past a drift-bounded grace is still stored; its recompute compares with it too.
     const expired = this.#options.freshness === undefined ? [] : admitted.map((index) => this.#remember(keys[index] as UserKeys, sameVersion(snapshots[index]?.entry, version)));
-    const computed = await this.#recompute(
-      admitted.map((index) => userIds[index] as string),
-      admitted.map((index) => keys[index] as UserKeys),
-      admitted.map((index) => snapshots[index]?.state ?? EMPTY_USER_STATE),
-      version,
-      'foreground',
-    );
-    expired.forEach(([key, entry]) => this.#forget(key, entry));
+    let computed: Outcome[];
+    try {
+      computed = await this.#recompute(
+        admitted.map((index) => userIds[index] as string),
+        admitted.map((index) => keys[index] as UserKeys),
+        admitted.map((index) => snapshots[index]?.state ?? EMPTY_USER_STATE),
+        version,
+        'foreground',
+        budget,
+      );
+    } finally {
+      this.#unchargedInFlight -= uncharged;
+      expired.forEach(([key, entry]) => this.#forget(key, entry));
+    }
 
     const servedAt = this.#now();
     const computedByIndex = new Map<number, Outcome | undefined>(toCompute.map((index) => [index, refused]));
     admitted.forEach((index, position) => computedByIndex.set(index, computed[position]));
     return userIds.map((userId, index) => {
+      if (overCap.has(index)) return new ModelUnavailableError(new Error('too many computes while the store is unavailable'));
       const outcome = results[index] ?? computedByIndex.get(index);
       if (outcome === refused && refused !== undefined) return refused;
       if (outcome === undefined || outcome instanceof Error) return new ModelUnavailableError(outcome);
-      const served = serve(userId, outcome, snapshots[index]?.state ?? EMPTY_USER_STATE, servedAt);
+      const state = withPending(snapshots[index]?.state ?? EMPTY_USER_STATE, pending[index], servedAt);
+      const served = serve(userId, outcome, state, servedAt);
       telemetry.served(served.source, served.modelVersion, served.ageSeconds);
       // Freshness hook: a cached list may be sampled for a shadow recompute, later and off this request's path.
       if (served.source !== 'MODEL') this.#options.freshness?.sampler?.offer(userId, outcome.entry, served.source, servedAt);
@@ -182,40 +249,64 @@ export class RecommendationService {
   }
 
   /**
-   * Records a purchase: the model learns it first (so the next recompute excludes the item), then the user's list
-   * is invalidated and the item remembered for serve-time filtering, atomically in the store. Resolves with whether
-   * the cache was cleared; false means the store was unreachable and the old list lives until its TTL (logged).
+   * Tells the model about a purchase (so its next rankings exclude the item). Best effort: the store's bought-item
+   * memory filters the item out of every served list even if the model never hears of it.
    */
-  async recordPurchase(userId: string, itemId: string): Promise<boolean> {
-    const { model, store, telemetry, logger } = this.#options;
+  async learnPurchase(userId: string, itemId: string): Promise<void> {
     try {
-      await model.recordPurchase(userId, itemId);
+      await this.#options.model.recordPurchase(userId, itemId);
     } catch (error) {
-      // The purchase must still clear the cache and be filtered from every list: the store remembers it even if
-      // the model never hears of it (its next rankings may include the item; serving filters it out).
-      logger.error({ err: error, userId }, 'model did not record the purchase; the cache still invalidates and filters it');
+      this.#options.logger.error({ err: error, userId }, 'model did not record the purchase; the cache still invalidates and filters it');
     }
+  }
+
+  /**
+   * Applies a purchase to the store, atomically: bumps the user's generation, remembers the item for serve-time
+   * filtering, deletes the user's list and lease. Idempotent (the bought items are a set; a second bump only costs a
+   * recompute). Rejects with the store's error when it could not be applied: the caller decides what to do then
+   * (checkout is told to retry, and this replica keeps the purchase until it lands; see `purchases/`).
+   */
+  async applyPurchase(userId: string, itemId: string, at: number): Promise<void> {
+    const { store, telemetry, logger } = this.#options;
     const keys = userKeys(this.#options.keyPrefix, userId, this.modelVersion);
     // A recompute started before this purchase must not be shared with readers that arrive after it.
     this.#inflight.delete(keys.entry);
     try {
-      await store.recordPurchase(keys, { itemId, at: this.#now() }, this.#options.purchaseLimits);
-      telemetry.invalidation('purchase');
-      return true;
+      await store.recordPurchase(keys, { itemId, at }, this.#options.purchaseLimits);
     } catch (error) {
       telemetry.storeError('purchase');
       logger.error({ err: error, userId }, 'purchase could not invalidate the cached list');
-      return false;
+      throw error;
     }
+    // Again: a recompute may have joined the map while the store call was out.
+    this.#inflight.delete(keys.entry);
+    telemetry.invalidation('purchase');
   }
 
-  async #read(keys: readonly UserKeys[]): Promise<readonly UserSnapshot[]> {
+  #budget(): StoreBudget {
+    return new StoreBudget(this.#options.storeBudgetMs ?? UNBOUNDED_BUDGET_MS);
+  }
+
+  /** Forgets own leases that have lapsed; cheap, and only when the map has grown (store trouble). */
+  #pruneOwnLeases(now: number): void {
+    if (this.#ownLeases.size < OWN_LEASES_PRUNE_AT) return;
+    for (const [lease, lapsesAt] of this.#ownLeases) if (lapsesAt <= now) this.#ownLeases.delete(lease);
+  }
+
+  #takeUncharged(): boolean {
+    if (this.#unchargedInFlight >= (this.#options.maxUnchargedComputes ?? Number.POSITIVE_INFINITY)) return false;
+    this.#unchargedInFlight += 1;
+    return true;
+  }
+
+  /** The snapshots, or empty ones when the store failed (`failed`: every miss of this read is the store's doing). */
+  async #read(keys: readonly UserKeys[], budget: StoreBudget): Promise<{ snapshots: readonly UserSnapshot[]; failed: boolean }> {
     try {
-      return await this.#options.store.readMany(keys);
+      return { snapshots: await budget.run('read', () => this.#options.store.readMany(keys)), failed: false };
     } catch (error) {
       this.#options.telemetry.storeError('read');
-      this.#options.logger.warn({ err: error }, 'cache read failed; answering from the model');
-      return keys.map(() => ({ entry: undefined, state: EMPTY_USER_STATE }));
+      if (!(error instanceof StoreNotAttemptedError)) this.#options.logger.warn({ err: error }, 'cache read failed; answering from the model');
+      return { snapshots: keys.map(() => ({ entry: undefined, state: EMPTY_USER_STATE })), failed: true };
     }
   }
 
@@ -229,6 +320,7 @@ export class RecommendationService {
     states: readonly UserState[],
     version: string,
     mode: 'foreground' | 'background',
+    budget: StoreBudget,
   ): Promise<Outcome[]> {
     if (userIds.length === 0) return [];
     const pending = new Array<Promise<Outcome> | undefined>(userIds.length);
@@ -246,6 +338,7 @@ export class RecommendationService {
         fresh.map((index) => states[index] as UserState),
         version,
         mode,
+        budget,
       );
       fresh.forEach((index, position) => {
         const key = (keys[index] as UserKeys).entry;
@@ -266,11 +359,23 @@ export class RecommendationService {
     states: readonly UserState[],
     version: string,
     mode: 'foreground' | 'background',
+    budget: StoreBudget,
   ): Promise<Outcome[]> {
     const token = randomUUID();
-    const granted = await this.#acquireLeases(keys, token);
-    const winners = indicesWhere(granted, true);
-    const losers = indicesWhere(granted, false);
+    const granted = await this.#acquireLeases(keys, token, budget);
+    const now = this.#now();
+    const winners: number[] = [];
+    const losers: number[] = [];
+    const ownLeased: number[] = [];
+    granted.forEach((won, index) => {
+      const lease = (keys[index] as UserKeys).lease;
+      if (won) {
+        winners.push(index);
+        this.#ownLeases.set(lease, now + this.#leaseMs);
+      } else if ((this.#ownLeases.get(lease) ?? 0) > now) ownLeased.push(index);
+      else losers.push(index);
+    });
+    this.#pruneOwnLeases(now);
     const outcomes = new Array<Outcome>(userIds.length);
 
     const computeWinners = async () => {
@@ -280,8 +385,22 @@ export class RecommendationService {
         winners.map((index) => states[index] as UserState),
         version,
         token,
+        budget,
       );
       winners.forEach((index, position) => (outcomes[index] = computed[position] as Outcome));
+    };
+    // Refused by our own lease: nobody is computing these (it would be in `#inflight`), so waiting would only wait
+    // out our own lease. Computed at once, without a lease (the write is still compare-and-set).
+    const computeOwnLeased = async () => {
+      const computed = await this.#computeAndWrite(
+        ownLeased.map((index) => userIds[index] as string),
+        ownLeased.map((index) => keys[index] as UserKeys),
+        ownLeased.map((index) => states[index] as UserState),
+        version,
+        undefined,
+        budget,
+      );
+      ownLeased.forEach((index, position) => (outcomes[index] = computed[position] as Outcome));
     };
     const awaitLosers = async () => {
       if (losers.length === 0) return;
@@ -290,7 +409,7 @@ export class RecommendationService {
         return;
       }
       // Someone else is computing these users: wait for their write rather than computing the same lists again.
-      const waited = await this.#awaitOthers(losers.map((index) => keys[index] as UserKeys), version);
+      const waited = await this.#awaitOthers(losers.map((index) => keys[index] as UserKeys), version, budget);
       const stillMissing = losers.filter((_, position) => waited[position] === undefined);
       losers.forEach((index, position) => {
         const entry = waited[position];
@@ -304,43 +423,48 @@ export class RecommendationService {
         stillMissing.map((index) => states[index] as UserState),
         version,
         undefined,
+        budget,
       );
       stillMissing.forEach((index, position) => (outcomes[index] = computed[position] as Outcome));
     };
 
-    await Promise.all([winners.length > 0 ? computeWinners() : undefined, awaitLosers()]);
+    await Promise.all([winners.length > 0 ? computeWinners() : undefined, ownLeased.length > 0 ? computeOwnLeased() : undefined, awaitLosers()]);
     return outcomes;
   }
 
-  async #acquireLeases(keys: readonly UserKeys[], token: string): Promise<boolean[]> {
+  async #acquireLeases(keys: readonly UserKeys[], token: string, budget: StoreBudget): Promise<boolean[]> {
     try {
-      return await this.#options.store.acquireLeases(keys, token, this.#options.leaseMs);
+      return await budget.run('lease', () => this.#options.store.acquireLeases(keys, token, this.#leaseMs));
     } catch (error) {
       // No store, no coordination: every replica computes for itself, which is still correct, only costlier.
       this.#options.telemetry.storeError('lease');
-      this.#options.logger.warn({ err: error }, 'lease unavailable; computing without coordination');
+      if (!(error instanceof StoreNotAttemptedError)) this.#options.logger.warn({ err: error }, 'lease unavailable; computing without coordination');
       return keys.map(() => true);
     }
   }
 
-  async #releaseLeases(keys: readonly UserKeys[], token: string): Promise<void> {
+  async #releaseLeases(keys: readonly UserKeys[], token: string, budget: StoreBudget): Promise<void> {
     try {
-      await this.#options.store.releaseLeases(keys, token);
+      await budget.run('lease', () => this.#options.store.releaseLeases(keys, token));
+      for (const userKeys of keys) this.#ownLeases.delete(userKeys.lease);
     } catch {
       this.#options.telemetry.storeError('lease');
       // The leases lapse by themselves after leaseMs.
     }
   }
 
-  async #awaitOthers(keys: readonly UserKeys[], version: string): Promise<Array<CacheEntry | undefined>> {
+  async #awaitOthers(keys: readonly UserKeys[], version: string, budget: StoreBudget): Promise<Array<CacheEntry | undefined>> {
     const found: Array<CacheEntry | undefined> = keys.map(() => undefined);
     // Counted in polls rather than clock time, so the bound holds whatever clock the service was given.
-    const polls = Math.max(1, Math.ceil(this.#options.leaseWaitMs / LEASE_POLL_MS));
+    const polls = Math.max(1, Math.ceil(this.#leaseWaitMs / LEASE_POLL_MS));
     for (let poll = 0; poll < polls; poll += 1) {
       await delay(LEASE_POLL_MS);
       const missing = indicesWhere(found.map((entry) => entry !== undefined), false);
       if (missing.length === 0) break;
-      const snapshots = await this.#read(missing.map((index) => keys[index] as UserKeys));
+      const read = await this.#read(missing.map((index) => keys[index] as UserKeys), budget);
+      // A store that cannot answer cannot show the other replica's write either: stop waiting for it.
+      if (read.failed) break;
+      const snapshots = read.snapshots;
       const now = this.#now();
       missing.forEach((index, position) => {
         const entry = snapshots[position]?.entry;
@@ -357,6 +481,7 @@ export class RecommendationService {
     states: readonly UserState[],
     expectedVersion: string,
     leaseToken: string | undefined,
+    budget: StoreBudget,
   ): Promise<Outcome[]> {
     const { model, store, telemetry, logger } = this.#options;
     const started = this.#now();
@@ -367,7 +492,7 @@ export class RecommendationService {
     } catch (error) {
       telemetry.modelCall('error', this.#now() - started, userIds.length);
       logger.warn({ err: error, users: userIds.length }, 'model call failed');
-      if (leaseToken !== undefined) await this.#releaseLeases(keys, leaseToken);
+      if (leaseToken !== undefined) await this.#releaseLeases(keys, leaseToken, budget);
       return userIds.map(() => (error instanceof Error ? error : new Error(String(error))));
     }
     const finished = this.#now();
@@ -397,12 +522,14 @@ export class RecommendationService {
     });
 
     try {
-      const written = await store.writeMany(writes);
+      const written = await budget.run('write', () => store.writeMany(writes));
+      // The writes gave their leases back (written or refused).
+      if (leaseToken !== undefined) for (const userKeys of keys) this.#ownLeases.delete(userKeys.lease);
       const refused = written.filter((ok) => !ok).length;
       if (refused > 0) telemetry.writeRefused(refused);
     } catch (error) {
       telemetry.storeError('write');
-      logger.warn({ err: error }, 'cache write failed; lists served uncached');
+      if (!(error instanceof StoreNotAttemptedError)) logger.warn({ err: error }, 'cache write failed; lists served uncached');
     }
     return outcomes;
   }
@@ -472,6 +599,12 @@ function serve(userId: string, computed: Computed, state: UserState, servedAt: n
 
 function sameVersion(entry: CacheEntry | undefined, version: string): CacheEntry | undefined {
   return entry?.modelVersion === version ? entry : undefined;
+}
+
+/** The user's state with the purchases this replica holds but the store has not taken yet, for filtering. */
+function withPending(state: UserState, pending: readonly string[] | undefined, at: number): UserState {
+  if (pending === undefined || pending.length === 0) return state;
+  return { ...state, bought: [...state.bought, ...pending.map((itemId) => ({ itemId, at }))] };
 }
 
 function indicesWhere(flags: readonly boolean[], wanted: boolean): number[] {

@@ -43,6 +43,8 @@ export const METRIC_NAMES = {
   inspectionsFailed: 'recs_freshness_inspections_failed_total',
   recomputeDivergence: 'recs_recompute_divergence',
   recomputeTopOverlap: 'recs_recompute_top10_overlap',
+  storeBreakerState: 'recs_store_breaker_state',
+  purchaseOutbox: 'recs_purchase_outbox_size',
 } as const;
 
 const MAX_VERSION_LABELS = 16;
@@ -307,6 +309,30 @@ export class PrometheusTelemetry implements Telemetry {
   recomputeDivergence(divergence: number, topKOverlap: number): void {
     this.#recomputeDivergence.observe(divergence);
     this.#recomputeTopOverlap.observe(topKOverlap);
+  }
+
+  /** The store's circuit breaker, read when /metrics is scraped (0 closed, 1 half-open, 2 open). */
+  watchStoreBreaker(read: () => BreakerState): void {
+    new Gauge({
+      name: METRIC_NAMES.storeBreakerState,
+      help: 'State of the circuit breaker around the cache store (Redis): 0 closed, 1 half-open, 2 open.',
+      registers: [this.registry],
+      collect() {
+        this.set(BREAKER_STATE_VALUES[read()]);
+      },
+    });
+  }
+
+  /** Purchases held because the store could not take them yet, read when /metrics is scraped. */
+  watchPurchaseOutbox(read: () => number): void {
+    new Gauge({
+      name: METRIC_NAMES.purchaseOutbox,
+      help: 'Purchases this replica took but could not apply to the store yet; it retries them until the store answers.',
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
   }
 
   #operationLabel(operation: string): string {

@@ -104,4 +104,18 @@ describe('CircuitBreaker', () => {
       'CircuitBreaker coolDownMs must be a non-negative number of milliseconds, but got: -1',
     );
   });
+
+  it('endCoolDown lets the next attempt probe at once, and changes nothing unless open', () => {
+    const { subject } = breaker(2, 60_000);
+    subject.endCoolDown();
+    expect(subject.state).toBe('closed');
+    fail(subject, 2);
+    expect(subject.tryAcquire()).toBe(false);
+    subject.endCoolDown();
+    expect(subject.state).toBe('half-open');
+    expect(subject.tryAcquire()).toBe(true);
+    expect(subject.tryAcquire()).toBe(false);
+    subject.onSuccess();
+    expect(subject.state).toBe('closed');
+  });
 });

@@ -122,7 +122,8 @@ function storeSuite(name: string, createStore: () => CacheStore) {
         const top = preview[0];
         if (top === undefined || top instanceof Error) throw new Error('the model must rank this user');
         const bought = top.items[0]?.itemId ?? '';
-        await service.recordPurchase(userId, bought);
+        await service.learnPurchase(userId, bought);
+        await service.applyPurchase(userId, bought, Date.now());
         gated.held = false;
         gated.release();
         await reading;
@@ -141,7 +142,8 @@ function storeSuite(name: string, createStore: () => CacheStore) {
       const userId = `lag-${name}`;
       const before = served((await service.loadMany([userId]))[0]);
       const bought = before.items[0]?.itemId ?? '';
-      await service.recordPurchase(userId, bought);
+      await service.learnPurchase(userId, bought);
+      await service.applyPurchase(userId, bought, Date.now());
       const afterMiss = served((await service.loadMany([userId]))[0]);
       expect(afterMiss.source).toBe('MODEL');
       expect(afterMiss.items.map((item) => item.itemId)).not.toContain(bought);

@@ -1,0 +1,127 @@
+import { StoreNotAttemptedError, StoreUnavailableError } from '../errors.js';
+import { CircuitBreaker } from '../model/circuit-breaker.js';
+import type { BreakerState } from '../model/circuit-breaker.js';
+import type { CacheStore, EntryWrite, OrderRecord, PurchaseLimits, StoreKind, UserSnapshot } from './cache-store.js';
+import type { RecentPurchase } from './cache-entry.js';
+import type { UserKeys } from './key-scheme.js';
+
+export interface GuardedStoreOptions {
+  /** Consecutive store failures (errors or timeouts) that open the breaker. */
+  readonly failureThreshold: number;
+  /** How long the breaker stays open before one call probes the store again. */
+  readonly coolDownMs: number;
+  /** Told when the breaker opens or closes (once per change, not per call): the place for one log line. */
+  readonly onChange?: (state: 'open' | 'closed') => void;
+  readonly now?: () => number;
+}
+
+/**
+ * A circuit breaker around a store (the model's breaker, `model/circuit-breaker.ts`, around Redis). Why: without it
+ * a frozen Redis costs every read its full timeout, forever, because nothing remembers that the store is sick.
+ * Open, every call fails at once with StoreUnavailableError without touching the store, so reads answer from the
+ * model in model time; after `coolDownMs` one call goes through as the probe, and its success closes the breaker.
+ *
+ * Only StoreUnavailableError (a failure or timeout of the store itself) counts against the store; other errors
+ * (a bad argument) say nothing about its health.
+ */
+export class GuardedStore implements CacheStore {
+  readonly kind: StoreKind;
+  readonly #inner: CacheStore;
+  readonly #breaker: CircuitBreaker;
+  readonly #onChange: (state: 'open' | 'closed') => void;
+  #wasOpen = false;
+
+  constructor(inner: CacheStore, options: GuardedStoreOptions) {
+    this.#inner = inner;
+    this.#onChange = options.onChange ?? (() => {});
+    this.kind = inner.kind;
+    this.#breaker = new CircuitBreaker({ failureThreshold: options.failureThreshold, coolDownMs: options.coolDownMs, now: options.now });
+  }
+
+  get breakerState(): BreakerState {
+    return this.#breaker.state;
+  }
+
+  /** Whether a call would go out now, without taking the half-open probe: for callers that only want to know. */
+  get available(): boolean {
+    return this.#breaker.state !== 'open';
+  }
+
+  /** The store's connection is back: let the next call probe it now rather than after the cool-down. */
+  storeReady(): void {
+    this.#breaker.endCoolDown();
+  }
+
+  readMany(keys: readonly UserKeys[]): Promise<UserSnapshot[]> {
+    return this.#guard('read', () => this.#inner.readMany(keys));
+  }
+
+  writeMany(writes: readonly EntryWrite[]): Promise<boolean[]> {
+    return this.#guard('write', () => this.#inner.writeMany(writes));
+  }
+
+  acquireLeases(keys: readonly UserKeys[], token: string, ttlMs: number): Promise<boolean[]> {
+    return this.#guard('lease', () => this.#inner.acquireLeases(keys, token, ttlMs));
+  }
+
+  releaseLeases(keys: readonly UserKeys[], token: string): Promise<void> {
+    return this.#guard('lease', () => this.#inner.releaseLeases(keys, token));
+  }
+
+  recordPurchase(keys: UserKeys, purchase: RecentPurchase, limits: PurchaseLimits): Promise<boolean> {
+    return this.#guard('purchase', () => this.#inner.recordPurchase(keys, purchase, limits));
+  }
+
+  claimOrder(orderKey: string, record: OrderRecord, ttlMs: number): Promise<OrderRecord | undefined> {
+    return this.#guard('order', () => this.#inner.claimOrder(orderKey, record, ttlMs));
+  }
+
+  saveOrder(orderKey: string, record: OrderRecord, ttlMs: number): Promise<void> {
+    return this.#guard('order', () => this.#inner.saveOrder(orderKey, record, ttlMs));
+  }
+
+  purgeVersion(patterns: readonly string[], batchSize: number): Promise<number> {
+    return this.#guard('purge', () => this.#inner.purgeVersion(patterns, batchSize));
+  }
+
+  getText(key: string): Promise<string | undefined> {
+    return this.#guard('text', () => this.#inner.getText(key));
+  }
+
+  setText(key: string, value: string, ttlMs: number): Promise<void> {
+    return this.#guard('text', () => this.#inner.setText(key, value, ttlMs));
+  }
+
+  deleteText(key: string): Promise<void> {
+    return this.#guard('text', () => this.#inner.deleteText(key));
+  }
+
+  ping(): Promise<void> {
+    return this.#guard('ping', () => this.#inner.ping());
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+
+  async #guard<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    if (!this.#breaker.tryAcquire()) throw new StoreNotAttemptedError(operation, new Error('circuit breaker open'));
+    try {
+      const result = await call();
+      this.#breaker.onSuccess();
+      this.#report();
+      return result;
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) this.#breaker.onFailure();
+      this.#report();
+      throw error;
+    }
+  }
+
+  #report(): void {
+    const open = this.#breaker.state !== 'closed';
+    if (open === this.#wasOpen) return;
+    this.#wasOpen = open;
+    this.#onChange(open ? 'open' : 'closed');
+  }
+}

@@ -1,0 +1,125 @@
+import { ConflictError, StoreUnavailableError } from '../errors.js';
+import type { Logger } from '../telemetry/events.js';
+import type { PurchaseHolder, PurchaseOrder } from './purchase-service.js';
+
+export interface PurchaseOutboxOptions {
+  /** Applies one purchase to the store (`PurchaseService.apply`): resolves once applied, rejects otherwise. */
+  readonly apply: (order: PurchaseOrder) => Promise<unknown>;
+  /** Most purchases held at once; past it a purchase is refused (checkout still gets the retryable error). */
+  readonly maxSize: number;
+  /** How often held purchases are retried. The store's breaker makes a retry against a sick store free. */
+  readonly retryEveryMs?: number;
+  readonly logger: Logger;
+}
+
+/**
+ * The purchases this replica took but could not apply to the store: kept in memory and retried until the store
+ * takes them, so a purchase during an outage lands as soon as the store is back, whether or not checkout retries.
+ * Meanwhile this replica never serves the user from cache (the store may still hold the list from before the
+ * purchase, e.g. Redis restarted from its AOF) and filters the items out of what it computes
+ * (`RecommendationService.pendingPurchases`).
+ *
+ * Retries run every `retryEveryMs` (50 ms) in order of arrival, and stop at the first store failure: against an
+ * open breaker that costs nothing, and the first retry after the breaker's cool-down is its half-open probe. So a
+ * held purchase lands within one reconnect, one cool-down and one tick of the store answering again.
+ *
+ * Bounded (`maxSize`, PURCHASE_OUTBOX_SIZE) and in memory: a process that dies loses what it holds. That is why
+ * checkout is told STORE_UNAVAILABLE (it must retry until it gets an answer) and why durable purchase events exist.
+ */
+export class PurchaseOutbox implements PurchaseHolder {
+  readonly #options: PurchaseOutboxOptions;
+  /** By orderId, in order of arrival. */
+  readonly #orders = new Map<string, PurchaseOrder>();
+  /** The held items of each user, for the read path. */
+  readonly #itemsByUser = new Map<string, string[]>();
+  #timer: NodeJS.Timeout | undefined;
+  #draining: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(options: PurchaseOutboxOptions) {
+    this.#options = options;
+  }
+
+  get size(): number {
+    return this.#orders.size;
+  }
+
+  hold(order: PurchaseOrder): void {
+    if (this.#orders.has(order.orderId) || this.#closed) return;
+    if (this.#orders.size >= this.#options.maxSize) {
+      this.#options.logger.error({ orderId: order.orderId, held: this.#orders.size }, 'purchase outbox full: this purchase is not held; checkout must retry it');
+      return;
+    }
+    this.#orders.set(order.orderId, order);
+    this.#itemsByUser.set(order.userId, [...(this.#itemsByUser.get(order.userId) ?? []), order.itemId]);
+    this.#schedule();
+  }
+
+  holds(orderId: string): boolean {
+    return this.#orders.has(orderId);
+  }
+
+  release(orderId: string): void {
+    const order = this.#orders.get(orderId);
+    if (order === undefined) return;
+    this.#orders.delete(orderId);
+    const items = (this.#itemsByUser.get(order.userId) ?? []).filter((itemId, index, all) => itemId !== order.itemId || all.indexOf(itemId) !== index);
+    if (items.length === 0) this.#itemsByUser.delete(order.userId);
+    else this.#itemsByUser.set(order.userId, items);
+  }
+
+  /** Items of the user's purchases that are held here, not yet in the store; undefined when none. */
+  itemsFor(userId: string): readonly string[] | undefined {
+    return this.#itemsByUser.get(userId);
+  }
+
+  /** Tries every held purchase once, in order, until the store fails; resolves when that pass is over. */
+  async drain(): Promise<void> {
+    this.#draining ??= this.#drainOnce().finally(() => {
+      this.#draining = undefined;
+    });
+    return this.#draining;
+  }
+
+  /** Stops retrying after one last pass; what is still held then is lost with the process (and logged). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.drain();
+    if (this.#orders.size > 0) {
+      this.#options.logger.error({ orderIds: [...this.#orders.keys()] }, 'closing with purchases the store never took; checkout was told to retry them');
+    }
+  }
+
+  async #drainOnce(): Promise<void> {
+    for (const order of [...this.#orders.values()]) {
+      if (!this.#orders.has(order.orderId)) continue;
+      try {
+        await this.#options.apply(order);
+        this.release(order.orderId);
+        this.#options.logger.info({ orderId: order.orderId }, 'held purchase applied to the store');
+      } catch (error) {
+        if (error instanceof StoreUnavailableError) return;
+        // Not the store's doing: a conflict (another user or item already holds the orderId) never succeeds.
+        this.release(order.orderId);
+        const level = error instanceof ConflictError ? 'warn' : 'error';
+        this.#options.logger[level]({ err: error, orderId: order.orderId }, 'held purchase dropped: it cannot be applied');
+      }
+    }
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined || this.#closed) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.drain().finally(() => {
+        if (this.#orders.size > 0) this.#schedule();
+      });
+    }, this.#options.retryEveryMs ?? DEFAULT_RETRY_EVERY_MS);
+    // Held purchases never keep a process alive on their own; `close()` makes the last attempt.
+    this.#timer.unref();
+  }
+}
+
+const DEFAULT_RETRY_EVERY_MS = 50;

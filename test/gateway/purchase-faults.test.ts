@@ -1,0 +1,133 @@
+/**
+ * Checkout is told the truth when the store fails: a purchase the gateway answers as recorded has been applied to
+ * Redis; one it could not apply is answered STORE_UNAVAILABLE (retryable, with a retry hint), and a retry with the
+ * same orderId completes it. Real redis-server processes: killed and restarted with their AOF, and paused
+ * (`CLIENT PAUSE`, so the gateway's commands land after it gave up on them).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { postGraphQL, startGateway } from '../support/gateway.js';
+import type { GraphQLBody, InProcessGateway } from '../support/gateway.js';
+import { redisCli, startRedis } from '../support/redis-server.js';
+import type { RedisProcess } from '../support/redis-server.js';
+import { Cleanups, CountingModel, PURCHASE_MUTATION, describeBody, itemIds, readRecs, sleep } from './helpers.js';
+
+const REDIS_TIMEOUT_MS = 300;
+const PURCHASE_FIELDS_MUTATION = PURCHASE_MUTATION.replace('invalidated }', 'invalidated duplicate }');
+
+interface Payload {
+  userId: string;
+  itemId: string;
+  orderId: string;
+  invalidated: boolean;
+  duplicate: boolean;
+}
+
+async function purchase(url: string, input: { userId: string; itemId: string; orderId: string }): Promise<GraphQLBody> {
+  const { status, body } = await postGraphQL(url, PURCHASE_FIELDS_MUTATION, { input });
+  expect(status).toBe(200);
+  return body;
+}
+
+function expectNotApplied(body: GraphQLBody): void {
+  expect(body.errors, describeBody(body)).toHaveLength(1);
+  const extensions = body.errors?.[0]?.extensions ?? {};
+  expect(extensions.code).toBe('STORE_UNAVAILABLE');
+  expect(extensions.retryable).toBe(true);
+  expect(extensions.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+  expect(body.data?.recordPurchase ?? null).toBeNull();
+}
+
+function applied(body: GraphQLBody): Payload {
+  expect(body.errors, describeBody(body)).toBeUndefined();
+  const payload = body.data?.recordPurchase as Payload;
+  expect(payload.invalidated).toBe(true);
+  return payload;
+}
+
+async function boughtOf(redis: RedisProcess, userId: string): Promise<string[]> {
+  const raw = await redisCli(redis.port, 'GET', `recs:{${userId}}:state`);
+  if (raw === '') return [];
+  return (JSON.parse(raw) as { bought: Array<[string, number]> }).bought.map(([itemId]) => itemId);
+}
+
+async function orderOf(redis: RedisProcess, orderId: string): Promise<Record<string, unknown> | undefined> {
+  const raw = await redisCli(redis.port, 'GET', `recs:order:${orderId}`);
+  return raw === '' ? undefined : (JSON.parse(raw) as Record<string, unknown>);
+}
+
+describe('purchases while the store fails', () => {
+  const cleanups = new Cleanups();
+
+  afterEach(async () => {
+    await cleanups.run();
+  });
+
+  async function setUp(env: Record<string, string> = {}): Promise<{ redis: RedisProcess; gateway: InProcessGateway }> {
+    const redis = await startRedis({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
+    cleanups.add(() => redis.stop());
+    const gateway = await startGateway({ REDIS_URL: redis.url, REDIS_TIMEOUT_MS: String(REDIS_TIMEOUT_MS), ...env }, { model: CountingModel.builtin('v1') });
+    cleanups.add(() => gateway.close());
+    return { redis, gateway };
+  }
+
+  /** Caches the user's list and returns its top item. */
+  async function cachedTop(gateway: InProcessGateway, userId: string): Promise<string> {
+    await readRecs(gateway.url, userId, 20);
+    const cached = await readRecs(gateway.url, userId, 20);
+    expect(cached.source).toBe('CACHE');
+    return cached.items[0]?.item.id as string;
+  }
+
+  it('Redis killed: the purchase is answered STORE_UNAVAILABLE; after a restart with its AOF, the retry applies it', async () => {
+    const { redis, gateway } = await setUp();
+    const top = await cachedTop(gateway, 'killed-1');
+    await redis.kill();
+
+    expectNotApplied(await purchase(gateway.url, { userId: 'killed-1', itemId: top, orderId: 'order-killed-1' }));
+
+    await redis.restart();
+    // The old list came back with the AOF; the retry with the same orderId must apply the purchase whatever the
+    // gateway did meanwhile (it may have applied it itself: then the retry is a duplicate of an applied order).
+    expect(await redisCli(redis.port, 'DBSIZE')).not.toBe('0');
+    let body = await purchase(gateway.url, { userId: 'killed-1', itemId: top, orderId: 'order-killed-1' });
+    for (let attempt = 0; body.errors !== undefined && attempt < 20; attempt += 1) {
+      await sleep(100);
+      body = await purchase(gateway.url, { userId: 'killed-1', itemId: top, orderId: 'order-killed-1' });
+    }
+    applied(body);
+    expect(await boughtOf(redis, 'killed-1')).toContain(top);
+    expect(await redisCli(redis.port, 'EXISTS', 'recs:{killed-1}:v1')).toBe('0');
+    expect(await orderOf(redis, 'order-killed-1')).toMatchObject({ s: 'done', v: true });
+    expect(itemIds(await readRecs(gateway.url, 'killed-1', 20))).not.toContain(top);
+
+    // And a further retry is a duplicate of an applied order.
+    expect(applied(await purchase(gateway.url, { userId: 'killed-1', itemId: top, orderId: 'order-killed-1' })).duplicate).toBe(true);
+  });
+
+  it('Redis paused past the timeout: not applied is said as such, and a retry is never a duplicate of an unapplied order', async () => {
+    const { redis, gateway } = await setUp();
+    const top = await cachedTop(gateway, 'paused-1');
+    await redisCli(redis.port, 'CLIENT', 'PAUSE', '1500', 'ALL');
+
+    expectNotApplied(await purchase(gateway.url, { userId: 'paused-1', itemId: top, orderId: 'order-paused-1' }));
+    await sleep(1_700);
+
+    // Whatever of the first attempt landed late (the claim did), the retry finishes the purchase.
+    const retry = applied(await purchase(gateway.url, { userId: 'paused-1', itemId: top, orderId: 'order-paused-1' }));
+    expect(retry.orderId).toBe('order-paused-1');
+    expect(await boughtOf(redis, 'paused-1')).toContain(top);
+    expect(await orderOf(redis, 'order-paused-1')).toMatchObject({ s: 'done', v: true });
+    expect(itemIds(await readRecs(gateway.url, 'paused-1', 20))).not.toContain(top);
+  });
+
+  it('an order marked done by an older gateway without its invalidation is applied by the retry, not answered as a duplicate', async () => {
+    const { redis, gateway } = await setUp();
+    const top = await cachedTop(gateway, 'legacy-1');
+    await redisCli(redis.port, 'SET', 'recs:order:order-legacy-1', JSON.stringify({ u: 'legacy-1', i: top, s: 'done', v: false }));
+
+    applied(await purchase(gateway.url, { userId: 'legacy-1', itemId: top, orderId: 'order-legacy-1' }));
+    expect(await boughtOf(redis, 'legacy-1')).toContain(top);
+    expect(await redisCli(redis.port, 'EXISTS', 'recs:{legacy-1}:v1')).toBe('0');
+    expect(await orderOf(redis, 'order-legacy-1')).toMatchObject({ s: 'done', v: true });
+  });
+});
