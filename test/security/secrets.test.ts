@@ -180,7 +180,7 @@ describe('production mode, in process (captured pino logger at debug level)', ()
     // This test counts only the lines of failures it causes itself: the tests above log into the same logger.
     const before = logs.lines().length;
     await gql(gateway.url, READ_QUERY, { userId: 'leaky-items' }, { token: service });
-    const purchase = await gql(gateway.url, PURCHASE_MUTATION, { input: { userId: 'secrets-user', itemId: 'boom', orderId: 'boom-2' } }, { token: service });
+    const purchase = await gql(gateway.url, PURCHASE_MUTATION, { input: { userId: 'secrets-user', itemId: BOOM_ITEM, orderId: 'boom-2' } }, { token: service });
     const purchaseId = purchase.headers.get('x-request-id');
     await logs.next((line) => line.msg === 'request' && line.reqId === purchaseId);
     const lines = logs.lines().slice(before);

@@ -86,13 +86,22 @@ describe('two replicas on one Redis', () => {
 
   it('Redis unreachable: each replica counts alone (still limited, no errors); Redis back: shared again', async () => {
     await redis.kill();
-    const reader = await token('outage-reader', 'recommendations:read:any');
+    // Reads are no probe here: computes the store's outage causes are never charged to a client (docs/operations.md,
+    // "Who pays for computes during an outage"). Purchases are still charged before the store is tried.
+    const checkout = await token('outage-checkout', 'purchases:write');
     for (const replica of [0, 1]) {
       const outcomes: string[] = [];
-      for (let n = 0; n < 7; n++) outcomes.push(outcome(await gql(on(replica), READ_QUERY, { userId: `outage-${replica}-${n}` }, { token: reader })));
-      // Each process's own budget of 5 (the insurance limiter), instead of failing or going unlimited.
-      expect(outcomes, `replica ${replica}`).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED']);
+      for (let n = 0; n < 6; n++) {
+        const input = { userId: `outage-buyer-${replica}`, itemId: `i${n + 1}`, orderId: `outage-${replica}-${n}` };
+        outcomes.push(outcome(await gql(on(replica), PURCHASE_MUTATION, { input }, { token: checkout })));
+      }
+      // Each process's own budget of 4 (the insurance limiter), instead of failing open or going unlimited; within
+      // it, the purchase is honestly not recorded while the store is down.
+      expect(outcomes, `replica ${replica}`).toEqual(['STORE_UNAVAILABLE', 'STORE_UNAVAILABLE', 'STORE_UNAVAILABLE', 'STORE_UNAVAILABLE', 'RATE_LIMITED', 'RATE_LIMITED']);
     }
+    // A read meanwhile is answered from the model, uncharged.
+    const reader = await token('outage-reader', 'recommendations:read:any');
+    for (let n = 0; n < 7; n++) expect(outcome(await gql(on(n), READ_QUERY, { userId: `outage-reader-${n}` }, { token: reader }))).toBe('ok');
 
     await redis.restart();
     const after = await token('after-outage-reader', 'recommendations:read:any');
