@@ -155,7 +155,9 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     ttl: defaultTtlPolicy(config.cacheTtlSeconds),
     graceMs: config.cacheGraceSeconds * 1000,
     listSize: config.listSize,
-    leaseMs: 10_000,
+    // The service bounds the lease by the purchase-adaptive policy's shortest TTL; a drift-tuned TTL may be shorter
+    // still (FRESHNESS_TTL_MIN_SECONDS, jittered by up to 10%), and a lease must lapse before its list goes stale.
+    leaseMs: config.freshness.ttlTuning ? Math.min(10_000, Math.floor(config.freshness.minTtlSeconds * 1000 * 0.9)) : 10_000,
     leaseWaitMs: 2_000,
     earlyRefreshBeta: 1,
     purchaseLimits: { maxRemembered: 50, stateTtlMs: 30 * 24 * 3600 * 1000 },

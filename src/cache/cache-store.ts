@@ -21,7 +21,10 @@ export interface EntryWrite {
   readonly ttlMs: number;
   /** The user's generation when the recompute began; the write is refused if a purchase has bumped it since. */
   readonly expectedGeneration: number;
-  /** The lease this write holds, if any: released by the write, whether it is written or refused. */
+  /**
+   * The lease this write holds, if any: released if the write is refused, else left to lapse (it lasts no longer than
+   * the shortest fresh TTL, so it lapses before the list it guarded can go stale).
+   */
   readonly leaseToken: string | undefined;
 }
 

@@ -59,10 +59,12 @@ export class MemoryStore implements CacheStore {
   }
 
   async writeMany(writes: readonly EntryWrite[]): Promise<boolean[]> {
-    // Same lease rule as the Redis script: the write gives its lease back, written or refused.
+    // Same lease rule as the Redis script: kept after a write until it lapses, given back when the write is refused.
     return writes.map((write) => {
-      this.#releaseLease(write.keys.lease, write.leaseToken);
-      if (this.#stateOf(write.keys.state).generation !== write.expectedGeneration) return false;
+      if (this.#stateOf(write.keys.state).generation !== write.expectedGeneration) {
+        this.#releaseLease(write.keys.lease, write.leaseToken);
+        return false;
+      }
       this.#put(write.keys.entry, { kind: 'entry', entry: write.entry }, write.ttlMs);
       return true;
     });

@@ -28,11 +28,11 @@ end`;
  * now-outdated list instead of writing it back over the invalidation. It is the generation-number form of the
  * lease invalidation in "Scaling Memcache at Facebook" (NSDI 2013, section 3.2.1).
  *
- * The lease is given back by the write, written or refused. Written: the list it guarded is there, and a lease
- * kept past it would block the stale-while-revalidate refresh of this very list (measured: with a 2 s TTL and a
- * 10 s lease a list stayed STALE for 10 s) and make its own process wait on it. Refused: the recompute after the
- * purchase can start at once. (A replica that missed just before the write and asks just after it computes once
- * more: one extra compute per race, never a stale list.)
+ * The lease is kept after a successful write until it lapses: a replica that missed just before this write and
+ * asks for the lease just after it is told "taken" and reads this list instead of computing it again. The lease
+ * never lasts longer than the shortest fresh TTL (the recommendation service bounds it), so it always lapses before
+ * the list it guarded can go stale, and never keeps that list's stale-while-revalidate refresh out. A refused write
+ * gives its lease back at once, so the recompute after the purchase can start immediately.
  *
  * KEYS: state, entry, lease   ARGV: expected generation, encoded entry, ttl ms, lease token ('' = none)
  * Returns 1 when written, 0 when refused.
@@ -43,7 +43,6 @@ if generation_of(redis.call('GET', KEYS[1])) ~= tonumber(ARGV[1]) then
   return 0
 end
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-if ARGV[4] ~= '' and redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
 return 1`);
 
 /**

@@ -523,8 +523,8 @@ export class RecommendationService {
 
     try {
       const written = await budget.run('write', () => store.writeMany(writes));
-      // The writes gave their leases back (written or refused).
-      if (leaseToken !== undefined) for (const userKeys of keys) this.#ownLeases.delete(userKeys.lease);
+      // A refused write gave its lease back; a written one keeps it until it lapses (still ours meanwhile).
+      if (leaseToken !== undefined) writes.forEach((write, index) => written[index] === false && this.#ownLeases.delete(write.keys.lease));
       const refused = written.filter((ok) => !ok).length;
       if (refused > 0) telemetry.writeRefused(refused);
     } catch (error) {
