@@ -130,8 +130,10 @@ describe('the store breaker and the per-request store budget', () => {
     expect(performance.now()).toBeLessThan(pausedUntil);
     await sleep(pausedUntil - performance.now() + 200);
     const stats = await redisCli(redis.port, 'INFO', 'commandstats');
-    // The three reads that opened the breaker sent one MGET each and nothing after (their budget was spent).
-    expect(commandCalls(stats, 'mget'), stats).toBe(3);
+    // The three reads that opened the breaker sent at most one MGET each (one whose budget ran out before the client
+    // wrote it is never sent at all), and the thirty after them nothing.
+    expect(commandCalls(stats, 'mget'), stats).toBeGreaterThanOrEqual(1);
+    expect(commandCalls(stats, 'mget'), stats).toBeLessThanOrEqual(3);
     expect(commandCalls(stats, 'set') + commandCalls(stats, 'evalsha') + commandCalls(stats, 'eval'), stats).toBe(0);
   });
 
