@@ -1,6 +1,7 @@
 /**
- * Where two features meet, against real processes: work a request sets off for later (a shadow recompute, a held
- * purchase) runs outside that request, so neither its trace nor the model service's request log blames the request.
+ * Where two features meet, against real gateways: work a request sets off for later (a shadow recompute, a held
+ * purchase) runs outside that request, so neither its trace nor the model service's request log blames the request;
+ * a purchase whose payload list would be refused records nothing, as for the list's permission.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,9 @@ import type { ModelServerProcess } from '../support/model-server.js';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
 import type { OtlpReceiver } from '../support/otlp-receiver.js';
 import { parseSamples } from '../support/prometheus.js';
+import { startGateway } from '../support/gateway.js';
+import { Cleanups, CountingModel } from '../gateway/helpers.js';
+import { SECRET, gql, hsToken } from '../security/helpers.js';
 
 const PROCESS_TEST_TIMEOUT_MS = 90_000;
 const QUERY = 'query Seam($userId: ID!) { recommendations(userId: $userId, first: 2) { userId source } }';
@@ -58,4 +62,38 @@ describe('the freshness inspector with tracing and a remote model (real processe
     // Nor does the model service log the shadow call under the client's request id.
     expect(spans.filter((span) => span.service === 'recs-model-server' && span.attributes['recs.request_id'] === requestId)).toEqual([]);
   }, PROCESS_TEST_TIMEOUT_MS);
+});
+
+describe('a purchase whose payload list asks for a `first` out of range', () => {
+  const cleanups = new Cleanups();
+  afterAll(async () => {
+    await cleanups.run();
+  });
+
+  it('is refused before anything is recorded: a BAD_USER_INPUT answer never hides a recorded purchase', async () => {
+    const model = CountingModel.builtin('v1');
+    const gateway = await startGateway({ AUTH_JWT_SECRET: SECRET }, { model });
+    cleanups.add(() => gateway.close());
+    const token = await hsToken({ sub: 'seam-buyer', scope: 'purchases:write', issuer: '', audience: '' });
+    const buy = (orderId: string, selection: string) =>
+      `mutation Buy${selection.includes('$first') ? '($first: Int)' : ''} { recordPurchase(input: {userId: "seam-buyer", itemId: "i5", orderId: "${orderId}"}) { duplicate ${selection} } }`;
+    const refusals: Array<[string, string, Record<string, unknown> | undefined]> = [
+      ['seam-first-0', 'recommendations(first: 0) { items { rank } }', undefined],
+      ['seam-first-big', 'recommendations(first: 5000) { items { rank } }', undefined],
+      ['seam-first-var', 'recommendations(first: $first) { items { rank } }', { first: -1 }],
+      ['seam-first-alias', 'ok: recommendations(first: 2) { items { rank } } ... on RecordPurchasePayload { bad: recommendations(first: 101) { items { rank } } }', undefined],
+    ];
+    for (const [orderId, selection, variables] of refusals) {
+      const refused = await gql(gateway.url, buy(orderId, selection), variables, { token });
+      expect(refused.code, orderId).toBe('BAD_USER_INPUT');
+      expect(refused.errors[0]?.extensions?.argumentName).toBe('first');
+      expect(refused.data).toBeNull();
+    }
+    expect(model.purchases).toEqual([]);
+    // Nothing was claimed either: the same orderId with a valid list is a first purchase.
+    const accepted = await gql(gateway.url, buy('seam-first-0', 'recommendations(first: $first) { items { rank } }'), { first: 3 }, { token });
+    expect(accepted.errors).toEqual([]);
+    expect(accepted.data).toEqual({ recordPurchase: { duplicate: false, recommendations: { items: [{ rank: 1 }, { rank: 2 }, { rank: 3 }] } } });
+    expect(model.purchases).toEqual([{ userId: 'seam-buyer', itemId: 'i5' }]);
+  });
 });
