@@ -237,9 +237,9 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     );
   }
   // Durable purchase events (PURCHASE_EVENTS_URL): the same idempotent path as the mutation, fed by a broker.
-  const purchaseEvents = createPurchaseEventIntake(config.purchaseEvents, { purchases, telemetry, logger });
-  if (purchaseEvents !== undefined) readiness.includeEvents(purchaseEvents.source);
   const items = config.modelUrl === undefined ? catalogueItemCheck(catalog) : REMOTE_CATALOGUE_ITEM_CHECK;
+  const purchaseEvents = createPurchaseEventIntake(config.purchaseEvents, { purchases, items, telemetry, logger });
+  if (purchaseEvents !== undefined) readiness.includeEvents(purchaseEvents.source);
   const admin = {
     purgeModelVersion: async (modelVersion: string) => {
       const removed = await store.purgeVersion(versionScanPatterns(config.keyPrefix, modelVersion), 500);

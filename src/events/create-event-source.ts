@@ -1,4 +1,5 @@
 import type { PurchaseEventsConfig } from '../config.js';
+import type { ItemCheck } from '../purchases/item-check.js';
 import type { Logger, PurchaseEventTelemetry } from '../telemetry/events.js';
 import { JetStreamPurchaseEventSource } from './jetstream-source.js';
 import { createPurchaseEventHandler } from './purchase-event-handler.js';
@@ -16,11 +17,12 @@ export interface PurchaseEventIntake {
  */
 export function createPurchaseEventIntake(
   config: PurchaseEventsConfig | undefined,
-  parts: { readonly purchases: PurchaseRecorder; readonly telemetry: PurchaseEventTelemetry; readonly logger: Logger },
+  parts: { readonly purchases: PurchaseRecorder; readonly items: ItemCheck; readonly telemetry: PurchaseEventTelemetry; readonly logger: Logger },
 ): PurchaseEventIntake | undefined {
   if (config === undefined) return undefined;
   const handler = createPurchaseEventHandler({
     purchases: parts.purchases,
+    items: parts.items,
     telemetry: parts.telemetry,
     logger: parts.logger,
     // Settle (retry) before the server's own ack timer would redeliver the event to another replica meanwhile.

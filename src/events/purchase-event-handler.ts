@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { ConflictError, ErrorCode } from '../errors.js';
+import type { ItemCheck } from '../purchases/item-check.js';
 import type { PurchaseResult } from '../purchases/purchase-result.js';
 import type { Logger, PurchaseEventTelemetry } from '../telemetry/events.js';
 import { parsePurchaseEvent } from './purchase-event.js';
@@ -12,6 +13,8 @@ export interface PurchaseRecorder {
 
 export interface PurchaseEventHandlerOptions {
   readonly purchases: PurchaseRecorder;
+  /** The same catalogue check the mutation makes: an item the gateway knows not to exist is never recorded. */
+  readonly items: ItemCheck;
   readonly telemetry: PurchaseEventTelemetry;
   readonly logger: Logger;
   /**
@@ -33,13 +36,14 @@ export interface PurchaseEventHandlerOptions {
  * | `record()` resolved as a duplicate              | ack                | `duplicate`   |
  * | `record()` rejected (store down, timeout, ...)  | retry with backoff | `redelivered` |
  * | bytes are not a valid event                     | reject (for good)  | `malformed`   |
+ * | itemId is not in the catalogue (`ItemCheck`)    | reject (for good)  | `malformed`   |
  * | orderId already recorded for another user/item  | reject (for good)  | `conflict`    |
  *
  * Anything that is not known to be permanent is retried: at least once means a purchase is never dropped because
  * of a fault that may pass. Only an event that can never succeed is set aside, so it cannot block the stream.
  */
 export function createPurchaseEventHandler(options: PurchaseEventHandlerOptions): PurchaseEventHandler {
-  const { purchases, telemetry, logger, deadlineMs } = options;
+  const { purchases, items, telemetry, logger, deadlineMs } = options;
   const firstRetryMs = options.firstRetryMs ?? 500;
   const maxRetryMs = options.maxRetryMs ?? 15_000;
   const retryLog = throttledWarn(logger, 5_000);
@@ -52,6 +56,12 @@ export function createPurchaseEventHandler(options: PurchaseEventHandlerOptions)
       return { kind: 'reject', outcome: 'malformed', reason: parsed.reason };
     }
     const { orderId, userId, itemId, occurredAt } = parsed.event;
+    if (!items.accepts(itemId)) {
+      const reason = `itemId is not an item in the catalogue, but got: ${JSON.stringify(itemId)}`;
+      telemetry.purchaseEvent('malformed');
+      logger.warn({ eventId: delivery.id, orderId, userId, itemId }, 'purchase event for an unknown item set aside');
+      return { kind: 'reject', outcome: 'malformed', reason };
+    }
     try {
       const result = await withDeadline(purchases.record(userId, itemId, orderId), deadlineMs);
       const outcome = result.duplicate ? 'duplicate' : 'applied';

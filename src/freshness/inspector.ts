@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CacheEntry } from '../cache/cache-entry.js';
 import type { Model } from '../model/model.js';
 import type { Logger, ServedSource } from '../telemetry/events.js';
@@ -52,6 +53,12 @@ export class FreshnessInspector implements ServedListSampler {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #closed = false;
+  /**
+   * The async context the inspector was built in, outside every request. `offer` runs inside the sampled request,
+   * and a timer set there would carry that request's context into the shadow recompute: its model call would show in
+   * the request's trace and reach a remote model under the request's id.
+   */
+  readonly #outsideRequests = AsyncLocalStorage.snapshot();
 
   constructor(options: FreshnessInspectorOptions) {
     if (!(options.perSecond >= 0) || !Number.isFinite(options.perSecond)) {
@@ -83,7 +90,7 @@ export class FreshnessInspector implements ServedListSampler {
       if (this.#timer !== undefined) {
         clearTimeout(this.#timer);
         this.#timer = undefined;
-        this.#running = this.#drain();
+        this.#running = this.#outsideRequests(() => this.#drain());
       }
       await this.#running;
     }
@@ -101,7 +108,7 @@ export class FreshnessInspector implements ServedListSampler {
     // A timer, not a microtask: the sampled request finishes writing its response before the shadow recompute starts.
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#running = this.#drain();
+      this.#running = this.#outsideRequests(() => this.#drain());
     }, 0);
     this.#timer.unref();
   }

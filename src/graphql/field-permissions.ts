@@ -60,3 +60,31 @@ export function selectsField(
   };
   return fieldNodes.some((node) => visit(node.selectionSet));
 }
+
+/**
+ * The field nodes directly below `fieldNodes` named `name` (through inline fragments and fragment spreads, aliases
+ * included, `@skip`/`@include` ignored as in `selectsField`): what a resolver must check before it changes state on
+ * behalf of fields that resolve only afterwards.
+ */
+export function selectedFields(
+  fieldNodes: readonly FieldNode[],
+  fragments: Readonly<Record<string, FragmentDefinitionNode>>,
+  name: string,
+): FieldNode[] {
+  const found: FieldNode[] = [];
+  const seen = new Set<string>();
+  const visit = (selectionSet: SelectionSetNode | undefined): void => {
+    for (const selection of selectionSet?.selections ?? []) {
+      if (selection.kind === Kind.FIELD) {
+        if (selection.name.value === name) found.push(selection);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        visit(selection.selectionSet);
+      } else if (!seen.has(selection.name.value)) {
+        seen.add(selection.name.value);
+        visit(fragments[selection.name.value]?.selectionSet);
+      }
+    }
+  };
+  for (const node of fieldNodes) visit(node.selectionSet);
+  return found;
+}

@@ -1,6 +1,7 @@
+import { GraphQLInt, valueFromAST } from 'graphql';
 import type { Resolvers } from '../generated/graphql.js';
 import { BadUserInputError } from '../errors.js';
-import { assertCanPurge, assertCanReadList, assertCanRecordPurchase } from './field-permissions.js';
+import { assertCanPurge, assertCanReadList, assertCanRecordPurchase, selectedFields } from './field-permissions.js';
 import { validFirst, validId } from './input-validation.js';
 import { listView } from './list-views.js';
 import { DateTimeScalar } from './scalars.js';
@@ -33,6 +34,12 @@ export function createResolvers(options: ResolverOptions): Resolvers {
         const itemId = validId(input.itemId, 'input.itemId');
         const orderId = validId(input.orderId, 'input.orderId');
         assertCanRecordPurchase(context.principal, userId, info);
+        // Checked before anything is recorded, as the list's permission is: the payload's list resolves only after the
+        // purchase, and its BAD_USER_INPUT would then hide a recorded purchase behind an error that says "do not retry".
+        for (const list of selectedFields(info.fieldNodes, info.fragments, 'recommendations')) {
+          const first = list.arguments?.find((argument) => argument.name.value === 'first');
+          validFirst(first === undefined ? undefined : (valueFromAST(first.value, GraphQLInt, info.variableValues) as number | null | undefined), options.maxFirst, options.defaultFirst);
+        }
         // After the permission check, so the catalogue is not probed by callers who may not buy.
         if (!context.items.accepts(itemId)) {
           throw new BadUserInputError(`input.itemId is not an item in the catalogue, but got: ${JSON.stringify(itemId)}`, 'input.itemId');

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ConflictError, StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../telemetry/events.js';
 import type { PurchaseHolder, PurchaseOrder } from './purchase-service.js';
@@ -35,6 +36,11 @@ export class PurchaseOutbox implements PurchaseHolder {
   #timer: NodeJS.Timeout | undefined;
   #draining: Promise<void> | undefined;
   #closed = false;
+  /**
+   * The async context the outbox was built in, outside every request. `hold` runs inside the request whose purchase
+   * failed, and a timer set there would carry that request's context (its trace, its request id) into every retry.
+   */
+  readonly #outsideRequests = AsyncLocalStorage.snapshot();
 
   constructor(options: PurchaseOutboxOptions) {
     this.#options = options;
@@ -111,12 +117,13 @@ export class PurchaseOutbox implements PurchaseHolder {
 
   #schedule(): void {
     if (this.#timer !== undefined || this.#closed) return;
-    this.#timer = setTimeout(() => {
+    const retry = (): void => {
       this.#timer = undefined;
       void this.drain().finally(() => {
         if (this.#orders.size > 0) this.#schedule();
       });
-    }, this.#options.retryEveryMs ?? DEFAULT_RETRY_EVERY_MS);
+    };
+    this.#timer = this.#outsideRequests(() => setTimeout(retry, this.#options.retryEveryMs ?? DEFAULT_RETRY_EVERY_MS));
     // Held purchases never keep a process alive on their own; `close()` makes the last attempt.
     this.#timer.unref();
   }

@@ -137,6 +137,26 @@ describe('purchase events from JetStream', () => {
     expect(deadLetters.every((message) => message.subject === DEAD_LETTER)).toBe(true);
   });
 
+  it('sets aside an event for an item the catalogue does not have, as the mutation refuses it, and records nothing', async () => {
+    const deadLetters = collectDeadLetters(checkout.nc);
+    await checkout.nc.flush();
+    const top = await cachedTopItem('ev-buyer-4');
+    const before = await eventOutcomes(gateway);
+
+    await checkout.purchase({ orderId: 'ev-order-4', userId: 'ev-buyer-4', itemId: 'no-such-item' });
+
+    await waitFor('the event to be counted', async () => (await eventOutcomes(gateway)).malformed === before.malformed + 1);
+    const after = await eventOutcomes(gateway);
+    expect(after.applied).toBe(before.applied);
+    expect(model.purchases).not.toContainEqual({ userId: 'ev-buyer-4', itemId: 'no-such-item' });
+    // Nothing was invalidated: the list is still served from cache, with its top item.
+    const list = await readRecs(gateway.url, 'ev-buyer-4', 50);
+    expect(list.source).toBe('CACHE');
+    expect(list.items[0]?.item.id).toBe(top);
+    await waitFor('the dead letter to arrive', () => deadLetters.length === 1, 5_000);
+    expect(deadLetters[0]?.headers?.get('Recs-Rejected-Reason')).toMatch(/not an item in the catalogue/);
+  });
+
   it('loses nothing when JetStream restarts mid-stream: events published before and after are all applied', async () => {
     const users = Array.from({ length: 6 }, (_, index) => `ev-restart-${index}`);
     const bought = new Map<string, string>();

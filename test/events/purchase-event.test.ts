@@ -10,6 +10,7 @@ import { MAX_EVENT_BYTES, parsePurchaseEvent } from '../../src/events/purchase-e
 import { createPurchaseEventHandler, retryDelay } from '../../src/events/purchase-event-handler.js';
 import type { PurchaseRecorder } from '../../src/events/purchase-event-handler.js';
 import { isValidSubject, subjectMatches } from '../../src/nats-subjects.js';
+import { REMOTE_CATALOGUE_ITEM_CHECK } from '../../src/purchases/item-check.js';
 import type { PurchaseResult } from '../../src/purchases/purchase-result.js';
 import type { PurchaseEventOutcome } from '../../src/telemetry/events.js';
 import { silentLogger } from '../../src/telemetry/events.js';
@@ -71,12 +72,14 @@ function counting(): { counts: Partial<Record<PurchaseEventOutcome, number>>; pu
 
 const RESULT: PurchaseResult = { userId: '', itemId: '', orderId: '', invalidated: true, duplicate: false };
 const delivery = (attempt = 1, data = bytes(GOOD)) => ({ data, attempt, id: 'S#1' });
+// Every well-formed item id, as with a remote model's catalogue.
+const ANY_ITEM = REMOTE_CATALOGUE_ITEM_CHECK;
 
 describe('the purchase event handler', () => {
   it('acknowledges an applied purchase and a duplicate, counting each', async () => {
     const telemetry = counting();
     const purchases = scriptedRecorder([RESULT, { ...RESULT, duplicate: true, invalidated: false }]);
-    const handle = createPurchaseEventHandler({ purchases, telemetry, logger: silentLogger, deadlineMs: 1000 });
+    const handle = createPurchaseEventHandler({ purchases, items: ANY_ITEM, telemetry, logger: silentLogger, deadlineMs: 1000 });
     expect(await handle(delivery())).toEqual({ kind: 'ack', outcome: 'applied' });
     expect(await handle(delivery())).toEqual({ kind: 'ack', outcome: 'duplicate' });
     expect(telemetry.counts).toEqual({ applied: 1, duplicate: 1 });
@@ -87,6 +90,7 @@ describe('the purchase event handler', () => {
     const storeDown = new GraphQLError('not recorded yet', { extensions: { code: 'STORE_UNAVAILABLE', retryable: true, retryAfterSeconds: 2 } });
     const handle = createPurchaseEventHandler({
       purchases: scriptedRecorder([new Error('socket closed'), storeDown]),
+      items: ANY_ITEM,
       telemetry,
       logger: silentLogger,
       deadlineMs: 1000,
@@ -99,7 +103,7 @@ describe('the purchase event handler', () => {
   });
 
   it('retries a record() that does not settle within the deadline instead of holding the delivery', async () => {
-    const handle = createPurchaseEventHandler({ purchases: scriptedRecorder(['hang']), telemetry: counting(), logger: silentLogger, deadlineMs: 50 });
+    const handle = createPurchaseEventHandler({ purchases: scriptedRecorder(['hang']), items: ANY_ITEM, telemetry: counting(), logger: silentLogger, deadlineMs: 50 });
     const started = Date.now();
     expect(await handle(delivery())).toMatchObject({ kind: 'retry', reason: 'purchase not applied within 50 ms' });
     expect(Date.now() - started).toBeLessThan(1000);
@@ -109,7 +113,7 @@ describe('the purchase event handler', () => {
     const telemetry = counting();
     const coded = new GraphQLError('taken', { extensions: { code: ErrorCode.CONFLICT } });
     const purchases = scriptedRecorder([new ConflictError('orderId o-1 was already recorded'), coded]);
-    const handle = createPurchaseEventHandler({ purchases, telemetry, logger: silentLogger, deadlineMs: 1000 });
+    const handle = createPurchaseEventHandler({ purchases, items: ANY_ITEM, telemetry, logger: silentLogger, deadlineMs: 1000 });
     expect(await handle(delivery())).toMatchObject({ kind: 'reject', outcome: 'conflict' });
     expect(await handle(delivery())).toMatchObject({ kind: 'reject', outcome: 'conflict' });
     expect(telemetry.counts).toEqual({ conflict: 2 });
@@ -118,7 +122,7 @@ describe('the purchase event handler', () => {
   it('sets a malformed event aside without calling record()', async () => {
     const telemetry = counting();
     const purchases = scriptedRecorder([RESULT]);
-    const handle = createPurchaseEventHandler({ purchases, telemetry, logger: silentLogger, deadlineMs: 1000 });
+    const handle = createPurchaseEventHandler({ purchases, items: ANY_ITEM, telemetry, logger: silentLogger, deadlineMs: 1000 });
     expect(await handle(delivery(1, bytes('{')))).toEqual({ kind: 'reject', outcome: 'malformed', reason: 'event is not UTF-8 JSON' });
     expect(purchases.calls).toBe(0);
     expect(telemetry.counts).toEqual({ malformed: 1 });

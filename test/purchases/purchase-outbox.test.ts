@@ -2,6 +2,7 @@
  * The outbox's own rules, with an `apply` the test controls: held purchases are retried in order until the store
  * fails, a conflict is dropped, the read path sees the held items per user, and the outbox is bounded.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
 import { ConflictError, StoreUnavailableError } from '../../src/errors.js';
 import { PurchaseOutbox } from '../../src/purchases/purchase-outbox.js';
@@ -45,6 +46,30 @@ describe('PurchaseOutbox', () => {
     expect(store.applied).toEqual(['o1', 'o2']);
     expect(outbox.size).toBe(0);
     expect(outbox.itemsFor('u1')).toBeUndefined();
+    await outbox.close();
+  });
+
+  it('retries outside the request that held the purchase: its trace and request id do not follow the retries', async () => {
+    // As OpenTelemetry's context manager keeps a request's context (its trace, its x-request-id for the model).
+    const request = new AsyncLocalStorage<string>();
+    const seen: Array<string | undefined> = [];
+    let up = false;
+    const outbox = new PurchaseOutbox({
+      apply: async () => {
+        seen.push(request.getStore());
+        if (!up) throw new StoreUnavailableError('purchase', new Error('down'));
+      },
+      maxSize: 10,
+      retryEveryMs: 10,
+      logger: silentLogger,
+    });
+    request.run('checkout-request-1', () => outbox.hold(order('o1')));
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    up = true;
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(outbox.size).toBe(0);
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen.filter((store) => store !== undefined)).toEqual([]);
     await outbox.close();
   });
 
