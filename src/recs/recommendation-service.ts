@@ -523,8 +523,9 @@ export class RecommendationService {
 
     try {
       const written = await budget.run('write', () => store.writeMany(writes));
-      // A refused write gave its lease back; a written one keeps it until it lapses (still ours meanwhile).
-      if (leaseToken !== undefined) writes.forEach((write, index) => written[index] === false && this.#ownLeases.delete(write.keys.lease));
+      // A refused write gave its lease back. A written one keeps it until it lapses, but it no longer marks a list
+      // nobody computes: a later reader of this process refused by it reads the written list like any other replica.
+      if (leaseToken !== undefined) for (const write of writes) this.#ownLeases.delete(write.keys.lease);
       const refused = written.filter((ok) => !ok).length;
       if (refused > 0) telemetry.writeRefused(refused);
     } catch (error) {
