@@ -11,6 +11,7 @@
  *   tracing      CPU per hit with tracing off, off with a remote model, on at 1 % and on at 100 % (tracing.ts)
  *   freshness-frontier  served divergence vs model computes per TTL policy, on a simulated population (FRONTIER_*)
  *   faults       Redis killed / frozen / paused under load with purchases: what is served and how fast (faults.ts)
+ *   memory-store heap and hit cost of the embedded store for 100,000 users, packed vs decoded objects (MEMSTORE_*)
  */
 const command = process.argv[2] ?? 'ab';
 
@@ -32,8 +33,10 @@ async function runCommand(name: string): Promise<void> {
       return (await import('./freshness-frontier.js')).freshnessFrontierBench();
     case 'faults':
       return (await import('./faults.js')).faultsBench();
+    case 'memory-store':
+      return (await import('./memory-store.js')).memoryStoreBench();
     default:
-      throw new Error(`unknown bench command ${JSON.stringify(name)}: ab, pipeline, profile, misses, entries, scaling, tracing, freshness-frontier, faults or hit-path`);
+      throw new Error(`unknown bench command ${JSON.stringify(name)}: ab, pipeline, profile, misses, entries, scaling, tracing, freshness-frontier, faults, memory-store or hit-path`);
   }
 }
 

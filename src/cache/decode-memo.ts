@@ -22,12 +22,17 @@ export class DecodeMemo {
     this.#decoded = new LRUCache<string, StoredValue>({ maxSize: maxBytes, sizeCalculation: decodedSize });
   }
 
-  /** The value `raw` holds, or undefined when it does not decode (a miss to the caller, never an error). */
-  decode(raw: string): StoredValue | undefined {
+  /**
+   * The value `raw` holds, or undefined when it does not decode (a miss to the caller, never an error). With
+   * `remember` false, a value not memoised yet is decoded for this caller alone and not kept: keeping a list costs
+   * more than decoding it (it survives young-generation collections and is copied), which only pays for lists read
+   * again soon.
+   */
+  decode(raw: string, remember = true): StoredValue | undefined {
     let value = this.#decoded.get(raw);
     if (value === undefined) {
       value = decodeStored(raw);
-      if (value !== undefined) this.#decoded.set(raw, deepFreeze(value));
+      if (value !== undefined && remember) this.#decoded.set(raw, deepFreeze(value));
     }
     return value;
   }
