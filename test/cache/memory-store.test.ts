@@ -79,6 +79,29 @@ describe('MemoryStore specifics', () => {
     expect(afterWrite?.entry).toEqual(replaced);
   });
 
+  it('keeps decoded only the lists read again soon, and decodes a list read now and then for that read alone', async () => {
+    const store = new MemoryStore(64_000_000);
+    const hot = userKeys('', 'hot', 'v1');
+    const others = Array.from({ length: 5_000 }, (_, index) => userKeys('', `other-${index}`, 'v1'));
+    // Distinct lists: the memo is keyed by the bytes, and identical lists would share one memoised value.
+    await store.writeMany([makeWrite(hot, makeEntry({ label: 'hot' })), ...others.map((keys, index) => makeWrite(keys, makeEntry({ label: `o${index}` })))]);
+
+    // Read twice in a row: memoised from the second read on (the same frozen value each time).
+    await store.readMany([hot]);
+    const [second] = await store.readMany([hot]);
+    const [third] = await store.readMany([hot]);
+    expect(third?.entry).toBe(second?.entry);
+    expect(Object.isFrozen(second?.entry)).toBe(true);
+
+    // Each of 5,000 other lists read once, after an earlier read 5,000 reads back: none of them is kept.
+    for (const keys of others) await store.readMany([keys]);
+    const rereads = await store.readMany(others.slice(0, 3));
+    rereads.forEach((snapshot, index) => {
+      expect(snapshot.entry).toEqual(makeEntry({ label: `o${index}` }));
+      expect(Object.isFrozen(snapshot.entry)).toBe(false);
+    });
+  });
+
   it('holds a 100-item list in about a kilobyte (packed), not as ~19 KB of decoded objects', async () => {
     const store = new MemoryStore(64_000_000);
     const users = Array.from({ length: 200 }, (_, index) => `user-${index}`);
