@@ -13,11 +13,13 @@ import { PACKED_PREFIX } from './packed-entry.js';
 export const DEFAULT_MEMORY_STORE_BYTES = 128 * 1024 * 1024;
 /** Decoded lists kept for the users being hit (estimated by `DecodeMemo`): about 2,300 lists of 100 items. */
 const DECODED_BYTES = 32 * 1024 * 1024;
+/** What `DecodeMemo` counts for one decoded 100-item list (the default size). */
+const DECODED_LIST_BYTES = 14_000;
 /**
  * A list read again within this many packed reads is memoised: twice the lists the memo holds, so a list the memo
  * would still hold by the time it is read again is kept, and one read only now and then is not.
  */
-const REMEMBER_WITHIN_READS = 2 * Math.floor(DECODED_BYTES / 14_000);
+const REMEMBER_WITHIN_READS = 2 * Math.floor(DECODED_BYTES / DECODED_LIST_BYTES);
 /**
  * Heap one held key costs beyond its two strings: the envelope and its expiry, the LRU's map entry and list slots.
  * Measured with `npm run bench -- memory-store` (heap growth per user minus the strings' bytes).
@@ -51,9 +53,10 @@ export interface MemoryStoreSize {
 /**
  * The embedded default: an LRU behind Keyv, for one gateway process, bounded by bytes.
  *
- * Entries are held packed, as the text the Redis store writes (~720 bytes for a 100-item list, against ~19 KB as
+ * Entries are held packed, as the text the Redis store writes (~640 bytes for a 100-item list, against 10-19 KB as
  * decoded objects), and decoded through a small memo for the users being hit: a hit on a hot user costs what it
- * did when whole objects were kept, and 100,000 users fit in about 90 MB instead of 1.9 GB.
+ * did when whole objects were kept, and 100,000 users fit in about 90 MB of heap instead of 1-1.9 GB. A list larger
+ * than the whole bound is not kept at all (a miss, computed again), as lru-cache does with any oversized value.
  *
  * Reads go through Keyv. The compare-and-set write and the purchase update are done synchronously on the LRU
  * itself: JavaScript runs them to completion without yielding, which is exactly the atomicity the Redis driver gets

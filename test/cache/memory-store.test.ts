@@ -12,6 +12,9 @@ function hundredItems(label: string): RankedItem[] {
   return Array.from({ length: 100 }, (_, index) => ({ itemId: `${label}-${index}`, score: 1 - index / 7 }));
 }
 
+/** A bound below what any 100-item list costs. */
+const SMALLER_THAN_A_LIST = 400;
+
 /** A default-sized list as the built-in model makes it: catalogue ids, scores to six decimals, descending. */
 function catalogueItems(seed: number): RankedItem[] {
   return Array.from({ length: 100 }, (_, index) => ({ itemId: `i${(seed * 7919 + index * 104_729) % 50_000}`, score: Math.round((1 - index / 100) * 1e6) / 1e6 }));
@@ -51,6 +54,15 @@ describe('MemoryStore specifics', () => {
     expect(store.size.entries).toBe(3);
     expect(store.size.bytes).toBe(perList * 3);
     expect(store.size.bytes).toBeLessThanOrEqual(maxBytes);
+  });
+
+  it('does not keep a list larger than its whole bound: the write ends, the read is a miss', async () => {
+    const store = new MemoryStore(SMALLER_THAN_A_LIST);
+    const keys = userKeys('', 'big', 'v1');
+    await expect(store.writeMany([makeWrite(keys, makeEntry({ items: hundredItems('big') }))])).resolves.toEqual([true]);
+    const [snapshot] = await store.readMany([keys]);
+    expect(snapshot?.entry).toBeUndefined();
+    expect(store.size).toEqual({ bytes: 0, entries: 0 });
   });
 
   it('gives back exactly the entry written, whatever compact form it is held in', async () => {
