@@ -12,6 +12,7 @@
  *   freshness-frontier  served divergence vs model computes per TTL policy, on a simulated population (FRONTIER_*)
  *   faults       Redis killed / frozen / paused under load with purchases: what is served and how fast (faults.ts)
  *   before-after the hit path of an older checkout (BENCH_BEFORE_DIR) and of this one, alternating in one run
+ *   memory-store heap and hit cost of the embedded store for 100,000 users, packed vs decoded objects (MEMSTORE_*)
  */
 const command = process.argv[2] ?? 'ab';
 
@@ -35,8 +36,10 @@ async function runCommand(name: string): Promise<void> {
       return (await import('./faults.js')).faultsBench();
     case 'before-after':
       return (await import('./before-after.js')).beforeAfterBench();
+    case 'memory-store':
+      return (await import('./memory-store.js')).memoryStoreBench();
     default:
-      throw new Error(`unknown bench command ${JSON.stringify(name)}: ab, pipeline, profile, misses, entries, scaling, tracing, freshness-frontier, faults, before-after or hit-path`);
+      throw new Error(`unknown bench command ${JSON.stringify(name)}: ab, pipeline, profile, misses, entries, scaling, tracing, freshness-frontier, faults, before-after, memory-store or hit-path`);
   }
 }
 

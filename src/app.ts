@@ -118,6 +118,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   telemetry.watchPurchaseOutbox(() => outbox.size);
   let onStoreReady = (): void => {};
   const rawStore = parts.store ?? createStore(config, logger, () => onStoreReady());
+  if (rawStore instanceof MemoryStore) telemetry.watchMemoryStore(() => rawStore.size);
   // A store that can fail gets a circuit breaker: a sick Redis is remembered, not waited out on every read.
   const guarded =
     rawStore.kind === 'memory'
@@ -372,7 +373,7 @@ function attributed(service: RecommendationService, requestIds: RequestIdsByUser
 
 function createStore(config: GatewayConfig, logger: PinoLogger, onReady: () => void): CacheStore {
   if (config.redisClusterUrls.length === 0 && config.redisUrl === undefined) {
-    return new MemoryStore(100_000);
+    return new MemoryStore(config.memoryStoreMaxBytes);
   }
   let lastReport = 0;
   return new RedisStore({

@@ -46,6 +46,8 @@ export interface GatewayConfig {
   readonly listSize: number;
   /** Bound on a single Redis command before the gateway gives up and falls back to the model. */
   readonly redisTimeoutMs: number;
+  /** Bound on the in-memory store's estimated heap (bytes) when no Redis is configured; least recently used go first. */
+  readonly memoryStoreMaxBytes: number;
   /** `production` turns on the secure defaults. */
   readonly nodeEnv: 'production' | 'development' | 'test';
   /** pino level. */
@@ -204,6 +206,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     cacheGraceSeconds: readInteger(env, 'CACHE_GRACE_SECONDS', 3600, 0, 7 * 24 * 3600),
     listSize: readInteger(env, 'RECS_LIST_SIZE', 100, 1, 1000),
     redisTimeoutMs: readInteger(env, 'REDIS_TIMEOUT_MS', 1000, 10, 60_000),
+    // Default: 100,000 users of 100-item lists (cache/memory-store.ts). At least 1 MiB, at most 64 GiB.
+    memoryStoreMaxBytes: readInteger(env, 'MEMORY_STORE_MAX_BYTES', 128 * 1024 * 1024, 1024 * 1024, 64 * 1024 ** 3),
     nodeEnv,
     auth,
     introspection: readBoolean(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),

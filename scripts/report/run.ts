@@ -1,6 +1,6 @@
 import { createApp } from '../../src/app.js';
 import type { App } from '../../src/app.js';
-import { MemoryStore } from '../../src/cache/memory-store.js';
+import { DEFAULT_MEMORY_STORE_BYTES, MemoryStore } from '../../src/cache/memory-store.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { parseSamples } from './exposition.js';
@@ -67,7 +67,7 @@ const BUY = 'mutation ReportBuy($input: RecordPurchaseInput!) { recordPurchase(i
  * Traffic starts on v1 and moves to v2 during the rollout window, as a rolling deploy behind a load balancer does.
  */
 export async function runFreshnessReport(options: ReportOptions, progress: (line: string) => void = () => {}): Promise<ReportResult> {
-  const store = new MemoryStore(100_000);
+  const store = new MemoryStore(DEFAULT_MEMORY_STORE_BYTES);
   const env = {
     PORT: '0',
     HOST: '127.0.0.1',

@@ -1,12 +1,12 @@
 import { Keyv } from 'keyv';
 import type { Deserialize } from 'keyv';
 import KeyvRedis from '@keyv/redis';
-import { LRUCache } from 'lru-cache';
 import type { RedisClientType, RedisClusterType } from '@keyv/redis';
 import { EMPTY_USER_STATE } from './cache-entry.js';
 import type { CacheEntry, RecentPurchase, UserState } from './cache-entry.js';
 import type { CacheStore, EntryWrite, OrderRecord, PurchaseLimits, UserSnapshot } from './cache-store.js';
-import { decodeOrder, decodeStored, encodeEntry, encodeOrder } from './entry-codec.js';
+import { DecodeMemo } from './decode-memo.js';
+import { decodeOrder, encodeEntry, encodeOrder } from './entry-codec.js';
 import type { StoredValue } from './entry-codec.js';
 import type { UserKeys } from './key-scheme.js';
 import { CLAIM_ORDER, COMPARE_AND_SET_ENTRY, RECORD_PURCHASE, RELEASE_LEASE } from './redis-scripts.js';
@@ -16,10 +16,8 @@ import type { RedisConnection, RedisConnectionOptions } from './redis-connection
 
 export type RedisStoreOptions = RedisConnectionOptions;
 
-/** Memory the decoded-value memo may hold (estimated, see `decodedSize`), whatever the list length. */
+/** Memory the decoded-value memo may hold (estimated by `DecodeMemo`): about 4,600 lists of 100 items. */
 const DECODED_BYTES = 64 * 1024 * 1024;
-/** Measured: a decoded item with its ranked served item costs about 130 bytes of heap (14 KB for 100 items). */
-const DECODED_BYTES_PER_ITEM = 130;
 
 /**
  * Redis and Redis Cluster driver. Reads go through Keyv (`@keyv/redis` groups an MGET by slot on a cluster);
@@ -34,14 +32,8 @@ export class RedisStore implements CacheStore {
   readonly #connection: RedisConnection;
   readonly #redis: BoundedRedis;
   readonly #keyv: Keyv<StoredValue>;
-  /**
-   * Decoded values by their exact stored text. Decoding a list (100 items by default) and ranking it again on every
-   * read was most of what a Redis hit cost beyond a memory hit; the same bytes always decode to the same value, so a
-   * hot user's list is decoded once for as long as Redis holds those bytes. It answers nothing by itself: every read
-   * still fetches the bytes from Redis, and a changed or deleted list is different bytes or none. Bounded by bytes
-   * (about 4,600 lists of 100 items), and frozen: users whose lists are byte-identical share one decoded value.
-   */
-  readonly #decoded = new LRUCache<string, StoredValue>({ maxSize: DECODED_BYTES, sizeCalculation: decodedSize });
+  /** Decoded values by their exact stored text: a hot user's list is decoded once while Redis holds those bytes. */
+  readonly #decoded = new DecodeMemo(DECODED_BYTES);
 
   constructor(options: RedisStoreOptions) {
     this.#connection = openRedisConnection(options);
@@ -72,12 +64,7 @@ export class RedisStore implements CacheStore {
   }
 
   #decode(raw: string): StoredValue | undefined {
-    let value = this.#decoded.get(raw);
-    if (value === undefined) {
-      value = decodeStored(raw);
-      if (value !== undefined) this.#decoded.set(raw, deepFreeze(value));
-    }
-    return value;
+    return this.#decoded.decode(raw);
   }
 
   async readMany(keys: readonly UserKeys[]): Promise<UserSnapshot[]> {
@@ -228,26 +215,6 @@ export class RedisStore implements CacheStore {
 
 // Private helpers.
 
-
-function decodedSize(value: StoredValue, raw: string): number {
-  const items = value.kind === 'entry' ? value.entry.items.length : value.state.bought.length;
-  // UTF-16 key plus the decoded objects; at least 1, as lru-cache requires.
-  return raw.length * 2 + 200 + items * DECODED_BYTES_PER_ITEM;
-}
-
-/** Freezes a decoded value and everything in it (a handful of plain objects and arrays, once per distinct bytes). */
-function deepFreeze(value: StoredValue): StoredValue {
-  if (value.kind === 'entry') {
-    value.entry.items.forEach((item) => Object.freeze(item));
-    Object.freeze(value.entry.items);
-    Object.freeze(value.entry);
-  } else {
-    value.state.bought.forEach((purchase) => Object.freeze(purchase));
-    Object.freeze(value.state.bought);
-    Object.freeze(value.state);
-  }
-  return Object.freeze(value);
-}
 
 function asEntry(value: StoredValue | undefined): CacheEntry | undefined {
   return value?.kind === 'entry' ? value.entry : undefined;

@@ -45,6 +45,8 @@ export const METRIC_NAMES = {
   recomputeTopOverlap: 'recs_recompute_top10_overlap',
   storeBreakerState: 'recs_store_breaker_state',
   purchaseOutbox: 'recs_purchase_outbox_size',
+  memoryStoreBytes: 'recs_memory_store_bytes',
+  memoryStoreEntries: 'recs_memory_store_entries',
 } as const;
 
 const MAX_VERSION_LABELS = 16;
@@ -331,6 +333,27 @@ export class PrometheusTelemetry implements Telemetry {
       registers: [this.registry],
       collect() {
         this.set(read());
+      },
+    });
+  }
+
+  /** The in-memory store's size (estimated bytes against MEMORY_STORE_MAX_BYTES, keys held), read when scraped. */
+  watchMemoryStore(read: () => { readonly bytes: number; readonly entries: number }): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: METRIC_NAMES.memoryStoreBytes,
+      help: 'Estimated heap bytes the in-memory store holds (keys, packed lists, bookkeeping); bounded by MEMORY_STORE_MAX_BYTES.',
+      registers,
+      collect() {
+        this.set(read().bytes);
+      },
+    });
+    new Gauge({
+      name: METRIC_NAMES.memoryStoreEntries,
+      help: 'Keys the in-memory store holds (lists, user states, leases, persisted documents).',
+      registers,
+      collect() {
+        this.set(read().entries);
       },
     });
   }

@@ -27,7 +27,7 @@ const keys = [userKeys('', 'u1', 'v1')];
 function setUp() {
   const clock = { now: 1_000 };
   const changes: string[] = [];
-  const { store, state } = chaos(new MemoryStore(100));
+  const { store, state } = chaos(new MemoryStore(64_000_000));
   const guarded = new GuardedStore(store, { failureThreshold: 2, coolDownMs: 500, now: () => clock.now, onChange: (change) => changes.push(change) });
   return { clock, changes, state, guarded };
 }
@@ -67,7 +67,7 @@ describe('GuardedStore', () => {
 
   it('errors that are not the store failing (a bad argument) do not count against it', async () => {
     const broken = new GuardedStore(
-      Object.assign(Object.create(new MemoryStore(10)) as CacheStore, { ping: async () => Promise.reject(new TypeError('bug')) }),
+      Object.assign(Object.create(new MemoryStore(64_000_000)) as CacheStore, { ping: async () => Promise.reject(new TypeError('bug')) }),
       { failureThreshold: 1, coolDownMs: 500 },
     );
     await expect(broken.ping()).rejects.toBeInstanceOf(TypeError);

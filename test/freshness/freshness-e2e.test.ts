@@ -37,7 +37,7 @@ describe('drift-tuned TTL on the read path', () => {
     expect(fastUser).toBeDefined();
     expect(slowUser).toBeDefined();
     const clock = new ManualClock();
-    const store = new MemoryStore(1_000, clock.now);
+    const store = new MemoryStore(64_000_000, clock.now);
     const model = new CountingModel(new BuiltinModel({ version: 'v1', catalog: catalog(), listSize: 20, drift: { clock: clock.now } }));
     const drift = new DriftTracker({
       policy: {
@@ -72,7 +72,7 @@ describe('drift-tuned TTL on the read path', () => {
 
   it('gives a user whose list lapsed today\'s TTL again: the estimate lives in the entry', async () => {
     const clock = new ManualClock();
-    const store = new MemoryStore(1_000, clock.now);
+    const store = new MemoryStore(64_000_000, clock.now);
     const model = new BuiltinModel({ version: 'v1', catalog: catalog(), listSize: 20, drift: { clock: clock.now } });
     const drift = new DriftTracker({
       policy: { baseTtlMs: TTL_MS, minTtlMs: MINUTE, maxTtlMs: TTL_MS, jitter: 0, activityWindowMs: 24 * HOUR, targetDivergence: 0.1, minDriftTtlMs: MINUTE, maxDriftTtlMs: 6 * HOUR },
@@ -98,7 +98,7 @@ describe('drift-tuned TTL on the read path', () => {
 describe('drift-bounded grace on the read path', () => {
   it('computes a fast user\'s list before answering once its expected divergence passes the stale limit, keeping the estimate', async () => {
     const clock = new ManualClock();
-    const store = new MemoryStore(1_000, clock.now);
+    const store = new MemoryStore(64_000_000, clock.now);
     const model = new BuiltinModel({ version: 'v1', catalog: catalog(), listSize: 20, drift: { clock: clock.now } });
     const policy = { baseTtlMs: TTL_MS, minTtlMs: MINUTE, maxTtlMs: TTL_MS, jitter: 0, activityWindowMs: 24 * HOUR, targetDivergence: 0.1, minDriftTtlMs: MINUTE, maxDriftTtlMs: 6 * HOUR };
     const bounded = createService(store, model, { now: clock.now, freshness: { drift: new DriftTracker({ policy: { ...policy, staleLimit: 0.3 }, tuning: true, graceMs: GRACE_MS }) } });
@@ -124,7 +124,7 @@ describe('drift-bounded grace on the read path', () => {
 describe('freshness inspector on the read path', () => {
   it('never delays a read: a sampled read is answered while its shadow recompute is still held in the model', async () => {
     const clock = new ManualClock();
-    const store = new MemoryStore(1_000, clock.now);
+    const store = new MemoryStore(64_000_000, clock.now);
     const model = new GatedModel(new BuiltinModel({ version: 'v1', catalog: catalog(), listSize: 20 }));
     const seen: number[] = [];
     const inspector = new FreshnessInspector({

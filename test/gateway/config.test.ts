@@ -55,6 +55,11 @@ describe('loadConfig defaults', () => {
     });
   });
 
+  it('bounds the in-memory store by bytes: 128 MiB unless MEMORY_STORE_MAX_BYTES says otherwise', () => {
+    expect(loadConfig({}).memoryStoreMaxBytes).toBe(134_217_728);
+    expect(loadConfig({ MEMORY_STORE_MAX_BYTES: '1073741824' }).memoryStoreMaxBytes).toBe(1_073_741_824);
+  });
+
   it('does not read process.env when given an environment', () => {
     const saved = process.env.CACHE_TTL_SECONDS;
     process.env.CACHE_TTL_SECONDS = 'abc';
@@ -81,6 +86,8 @@ describe('loadConfig rejects bad values, naming the variable and the value', () 
     ['PORT', 'http'],
     ['RECS_LIST_SIZE', '0'],
     ['REDIS_TIMEOUT_MS', '5'],
+    ['MEMORY_STORE_MAX_BYTES', '1000'],
+    ['MEMORY_STORE_MAX_BYTES', '128MB'],
     ['REDIS_URL', 'http://x'],
     ['REDIS_URL', 'not a url'],
     ['REDIS_CLUSTER_URLS', 'redis://a:7000,http://b:7001', 'http://b:7001'],

@@ -19,7 +19,7 @@ describe('freshness engine (memory store, manual clock)', () => {
   it('serves a stale list at once within grace and replaces it in the background (stale-while-revalidate)', async () => {
     const clock = new ManualClock();
     const model = new CountingModel(builtinModel());
-    const service = createService(new MemoryStore(1000, clock.now), model, { now: clock.now });
+    const service = createService(new MemoryStore(64_000_000, clock.now), model, { now: clock.now });
     const first = served((await service.loadMany(['u1']))[0]);
     expect(first.source).toBe('MODEL');
 
@@ -37,7 +37,7 @@ describe('freshness engine (memory store, manual clock)', () => {
 
   it('computes before answering once the grace period is over', async () => {
     const clock = new ManualClock();
-    const service = createService(new MemoryStore(1000, clock.now), builtinModel(), { now: clock.now });
+    const service = createService(new MemoryStore(64_000_000, clock.now), builtinModel(), { now: clock.now });
     await service.loadMany(['u1']);
     clock.advance(TTL_MS + GRACE_MS + 1);
     expect(served((await service.loadMany(['u1']))[0]).source).toBe('MODEL');
@@ -46,7 +46,7 @@ describe('freshness engine (memory store, manual clock)', () => {
   it('serves the graced list when the model fails (stale-if-error), and MODEL_UNAVAILABLE with nothing to serve', async () => {
     const clock = new ManualClock();
     const model = new FlakyModel(builtinModel());
-    const service = createService(new MemoryStore(1000, clock.now), model, { now: clock.now });
+    const service = createService(new MemoryStore(64_000_000, clock.now), model, { now: clock.now });
     const cached = served((await service.loadMany(['u1']))[0]);
     model.failing = true;
     clock.advance(TTL_MS + 1);
@@ -59,7 +59,7 @@ describe('freshness engine (memory store, manual clock)', () => {
 
   it('never lets an entry of one model version answer another, stale or not', async () => {
     const clock = new ManualClock();
-    const store = new MemoryStore(1000, clock.now);
+    const store = new MemoryStore(64_000_000, clock.now);
     await createService(store, builtinModel('v1'), { now: clock.now }).loadMany(['u1']);
     const v2 = new FlakyModel(builtinModel('v2'));
     const service = createService(store, v2, { now: clock.now });
@@ -75,7 +75,7 @@ describe('freshness engine (memory store, manual clock)', () => {
     const clock = new ManualClock();
     const model = new CountingModel(builtinModel());
     // random() near 0 makes -ln(random) large: the early-refresh test passes well before expiry.
-    const service = createService(new MemoryStore(1000, clock.now), model, { now: clock.now, earlyRefreshBeta: 1, random: () => 1e-300 });
+    const service = createService(new MemoryStore(64_000_000, clock.now), model, { now: clock.now, earlyRefreshBeta: 1, random: () => 1e-300 });
     await service.loadMany(['u1']);
     clock.advance(TTL_MS - 100);
     const beforeExpiry = served((await service.loadMany(['u1']))[0]);
@@ -86,7 +86,7 @@ describe('freshness engine (memory store, manual clock)', () => {
   it('does not refresh early when the entry is far from expiry and random is typical', async () => {
     const clock = new ManualClock();
     const model = new CountingModel(builtinModel());
-    const service = createService(new MemoryStore(1000, clock.now), model, { now: clock.now, earlyRefreshBeta: 1, random: () => 0.5 });
+    const service = createService(new MemoryStore(64_000_000, clock.now), model, { now: clock.now, earlyRefreshBeta: 1, random: () => 0.5 });
     await service.loadMany(['u1']);
     clock.advance(1000);
     await service.loadMany(['u1']);
@@ -96,7 +96,7 @@ describe('freshness engine (memory store, manual clock)', () => {
 
   it('coalesces concurrent misses for one user into one model computation', async () => {
     const model = new CountingModel(builtinModel());
-    const service = createService(new MemoryStore(1000), model);
+    const service = createService(new MemoryStore(64_000_000), model);
     const results = await Promise.all(Array.from({ length: 200 }, () => service.loadMany(['hot'])));
     expect(model.users).toBe(1);
     const items = results.map((result) => JSON.stringify(served(result[0]).items));
@@ -155,7 +155,7 @@ function storeSuite(name: string, createStore: () => CacheStore) {
   });
 }
 
-storeSuite('memory', () => new MemoryStore(100_000));
+storeSuite('memory', () => new MemoryStore(64_000_000));
 
 describe('with Redis', () => {
   let redis: RedisProcess;

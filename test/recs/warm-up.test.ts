@@ -30,7 +30,7 @@ function options(overrides: Partial<WarmUpOptions> & Pick<WarmUpOptions, 'store'
 describe('warmUp', () => {
   it('warms the most recently active users only, under the new version, with what that version computes', async () => {
     const clock = new ManualClock();
-    const store = new MemoryStore(10_000, clock.now);
+    const store = new MemoryStore(64_000_000, clock.now);
     const activeUsers = new MemoryActiveUsers();
     await activeUsers.record(Array.from({ length: 10 }, (_, index) => [`user-${index}`, clock.time + index] as const));
     const v2 = new CountingModel(builtinModel('v2'));
@@ -55,7 +55,7 @@ describe('warmUp', () => {
   });
 
   it('a gateway that switches to the warmed version serves those users from the cache, without a model call', async () => {
-    const store = new MemoryStore(10_000);
+    const store = new MemoryStore(64_000_000);
     const activeUsers = new MemoryActiveUsers();
     await activeUsers.record([['reader', Date.now()]]);
     await warmUp(options({ store, activeUsers, model: builtinModel('v2') }));
@@ -67,7 +67,7 @@ describe('warmUp', () => {
 
   it('keeps the users scored per second under the rate, batch after batch', async () => {
     const clock = new ManualClock();
-    const store = new MemoryStore(10_000, clock.now);
+    const store = new MemoryStore(64_000_000, clock.now);
     const activeUsers = new MemoryActiveUsers();
     await activeUsers.record(Array.from({ length: 250 }, (_, index) => [`r-${index}`, index] as const));
     const starts: number[] = [];
@@ -98,7 +98,7 @@ describe('warmUp', () => {
   });
 
   it('never overwrites a purchase that happened while the list was computed (generation check)', async () => {
-    const store = new MemoryStore(10_000);
+    const store = new MemoryStore(64_000_000);
     const activeUsers = new MemoryActiveUsers();
     await activeUsers.record([['buyer', 1], ['quiet', 2]]);
     const model = builtinModel('v2');
@@ -120,7 +120,7 @@ describe('warmUp', () => {
   });
 
   it('counts model failures and keeps going', async () => {
-    const store = new MemoryStore(10_000);
+    const store = new MemoryStore(64_000_000);
     const activeUsers = new MemoryActiveUsers();
     await activeUsers.record(Array.from({ length: 4 }, (_, index) => [`f-${index}`, index] as const));
     let calls = 0;
@@ -138,7 +138,7 @@ describe('warmUp', () => {
   });
 
   it('rejects nonsense sizes, naming the bad value', async () => {
-    const base = { store: new MemoryStore(10), activeUsers: new MemoryActiveUsers(), model: builtinModel('v2') };
+    const base = { store: new MemoryStore(64_000_000), activeUsers: new MemoryActiveUsers(), model: builtinModel('v2') };
     await expect(warmUp(options({ ...base, ratePerSecond: 0 }))).rejects.toThrow('warmUp ratePerSecond must be a positive integer, but got: 0');
     await expect(warmUp(options({ ...base, users: 1.5 }))).rejects.toThrow('but got: 1.5');
   });
