@@ -74,6 +74,15 @@ describe.each([
       { input: { userId: 'ls-3', itemId: 'i1', orderId: `ls-order-3-${listSize}` }, first: tooMany },
     );
     expect(buy.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
-    expect(buy.body.errors?.[0]?.path).toEqual(['recordPurchase', 'recommendations']);
+    expect(buy.body.errors?.[0]?.message).toBe(`first must be a whole number from 1 to ${listSize}, but got: ${tooMany}`);
+    // Refused before anything is recorded (a BAD_USER_INPUT says "do not retry", so it must not hide a recorded
+    // purchase): the error is the mutation field's, and the same order then records normally.
+    expect(buy.body.errors?.[0]?.path).toEqual(['recordPurchase']);
+    const retry = await postGraphQL(
+      gateway.url,
+      'mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) { duplicate } }',
+      { input: { userId: 'ls-3', itemId: 'i1', orderId: `ls-order-3-${listSize}` } },
+    );
+    expect(retry.body.data).toEqual({ recordPurchase: { duplicate: false } });
   });
 });
