@@ -1,7 +1,7 @@
 import { createClient, createCluster } from '@keyv/redis';
 import type { RedisClientType, RedisClusterType } from '@keyv/redis';
 import { StoreUnavailableError } from '../errors.js';
-import { storeDeadline } from './store-deadline.js';
+import { currentStoreDeadline } from './store-deadline.js';
 
 const RECONNECT_CAP_MS = 250;
 
@@ -91,7 +91,7 @@ export class BoundedRedis {
     let timer: NodeJS.Timeout | undefined;
     let expired = false;
     // A request budget with less time left than the bound shortens it: what the request gave up on, this gives up on.
-    const budgetEndsAt = storeDeadline.getStore();
+    const budgetEndsAt = currentStoreDeadline();
     const boundMs = budgetEndsAt === undefined ? this.timeoutMs : Math.max(0, Math.min(this.timeoutMs, budgetEndsAt - performance.now()));
     const deadline = new Promise<never>((_, reject) => {
       // Timers run before I/O in each turn of the event loop: after the loop was busy for longer than the bound, a

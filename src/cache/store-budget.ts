@@ -1,5 +1,5 @@
 import { StoreNotAttemptedError, StoreUnavailableError } from '../errors.js';
-import { storeDeadline } from './store-deadline.js';
+import { runWithStoreDeadline } from './store-deadline.js';
 
 /**
  * One time budget for every store call of one request: read, lease, lease-wait polls, write. Why: each call alone is
@@ -36,7 +36,7 @@ export class StoreBudget {
       // which keeps the hit path (one read) free of one.
       if (remaining >= this.#totalMs || !Number.isFinite(remaining)) return await call();
       // The driver learns the deadline too (`store-deadline.ts`); the race covers stores that do not look.
-      return await raceRemaining(operation, storeDeadline.run(performance.now() + remaining, call), remaining);
+      return await raceRemaining(operation, runWithStoreDeadline(performance.now() + remaining, call), remaining);
     } finally {
       this.#spentMs += this.#now() - started;
     }
