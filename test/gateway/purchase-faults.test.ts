@@ -83,7 +83,10 @@ describe('purchases while the store fails', () => {
     const top = await cachedTop(gateway, 'killed-1');
     await redis.kill();
 
-    expectNotApplied(await purchase(gateway.url, { userId: 'killed-1', itemId: top, orderId: 'order-killed-1' }));
+    const refused = await postGraphQL(gateway.url, PURCHASE_FIELDS_MUTATION, { input: { userId: 'killed-1', itemId: top, orderId: 'order-killed-1' } });
+    expectNotApplied(refused.body);
+    // The wait is in the header too, for HTTP retry middlewares that never read a GraphQL body.
+    expect(refused.headers.get('retry-after')).toBe(String(Math.ceil(Number(refused.body.errors?.[0]?.extensions?.retryAfterSeconds))));
 
     await redis.restart();
     // The old list came back with the AOF; the retry with the same orderId must apply the purchase whatever the
