@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './free-port.js';
+import { hasExited, killNow, terminate } from './child-process.js';
 
 export interface StartRedisOptions {
   /** Fixed port; by default a free one is picked (and re-picked if it is taken meanwhile). */
@@ -57,7 +58,6 @@ const HOST = '127.0.0.1';
 const READY_TIMEOUT_MS = 5_000;
 const READY_POLL_MS = 50;
 const PING_TIMEOUT_MS = 500;
-const STOP_GRACE_MS = 3_000;
 const PORT_ATTEMPTS = 5;
 const CLUSTER_READY_TIMEOUT_MS = 15_000;
 const CLUSTER_CREATE_TIMEOUT_MS = 30_000;
@@ -331,10 +331,6 @@ async function answersPing(port: number): Promise<boolean> {
   }
 }
 
-function hasExited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
 function describeExit(child: ChildProcess): string {
   return child.signalCode !== null ? `signal ${child.signalCode}` : `exit code ${String(child.exitCode)}`;
 }
@@ -344,29 +340,6 @@ function pidOf(child: ChildProcess): number {
   return child.pid;
 }
 
-function waitForExit(child: ChildProcess): Promise<void> {
-  if (hasExited(child)) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-async function terminate(child: ChildProcess): Promise<void> {
-  if (hasExited(child)) return;
-  const exited = waitForExit(child);
-  child.kill('SIGTERM');
-  const escalation = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-  try {
-    await exited;
-  } finally {
-    clearTimeout(escalation);
-  }
-}
-
-async function killNow(child: ChildProcess): Promise<void> {
-  if (hasExited(child)) return;
-  const exited = waitForExit(child);
-  child.kill('SIGKILL');
-  await exited;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Cluster

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './free-port.js';
+import { killNow, terminate } from '../../src/dev/child-process.js';
 
 export interface NatsProcess {
   /** Client port. */
@@ -32,7 +33,6 @@ export interface NatsProcess {
 const HOST = '127.0.0.1';
 const READY_TIMEOUT_MS = 10_000;
 const READY_POLL_MS = 50;
-const STOP_GRACE_MS = 3_000;
 const PORT_ATTEMPTS = 5;
 const OUTPUT_TAIL_CHARS = 8_192;
 const INSTALL_HINT = 'Install NATS with `apt-get install -y nats-server` (Debian/Ubuntu), then make sure it is on PATH.';
@@ -197,30 +197,3 @@ async function waitUntilHealthy(spec: ServerSpec, child: ChildProcess, output: (
   throw new NatsStartError(`nats-server on port ${spec.port} was not healthy within ${READY_TIMEOUT_MS} ms`, output());
 }
 
-function hasExited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-function waitForExit(child: ChildProcess): Promise<void> {
-  if (hasExited(child)) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-async function terminate(child: ChildProcess): Promise<void> {
-  if (hasExited(child)) return;
-  const exited = waitForExit(child);
-  child.kill('SIGTERM');
-  const escalation = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-  try {
-    await exited;
-  } finally {
-    clearTimeout(escalation);
-  }
-}
-
-async function killNow(child: ChildProcess): Promise<void> {
-  if (hasExited(child)) return;
-  const exited = waitForExit(child);
-  child.kill('SIGKILL');
-  await exited;
-}
