@@ -170,13 +170,25 @@ export interface PurchaseEventsConfig {
   readonly stream: string;
   /** Subject or filter of the events (PURCHASE_EVENTS_SUBJECT, default `purchases.recorded`). */
   readonly subject: string;
-  /** Durable consumer shared by every replica (PURCHASE_EVENTS_CONSUMER, default `recs-gateway`). */
+  /**
+   * Durable consumer (PURCHASE_EVENTS_CONSUMER, default `recs-gateway`): every replica uses the same one, so each
+   * event goes to one replica at a time.
+   */
   readonly consumer: string;
-  /** Where rejected events are republished (PURCHASE_EVENTS_DEAD_LETTER_SUBJECT, default `purchases.dead-letter`). */
+  /**
+   * Where rejected events are republished, with the reason in headers (PURCHASE_EVENTS_DEAD_LETTER_SUBJECT, default
+   * `purchases.dead-letter`). Must not match `subject`.
+   */
   readonly deadLetterSubject: string;
-  /** Events one replica works on at once (PURCHASE_EVENTS_MAX_IN_FLIGHT, default 32). */
+  /**
+   * Events one replica works on at once (PURCHASE_EVENTS_MAX_IN_FLIGHT, default 32); also the pull batch, so at most
+   * twice this many are held.
+   */
   readonly maxInFlight: number;
-  /** Unacknowledged this long, an event is redelivered (PURCHASE_EVENTS_ACK_WAIT_SECONDS, default 30). */
+  /**
+   * Unacknowledged this long, an event is redelivered to any replica (PURCHASE_EVENTS_ACK_WAIT_SECONDS, default 30):
+   * how a crashed gateway's events come back.
+   */
   readonly ackWaitMs: number;
 }
 

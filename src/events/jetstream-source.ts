@@ -3,23 +3,12 @@ import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { connect, headers, nanos } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { PurchaseEventsConfig } from '../config.js';
 import type { Logger, PurchaseEventTelemetry } from '../telemetry/events.js';
 import type { Disposition, PurchaseEventHandler, PurchaseEventSource } from './purchase-event-source.js';
 
-export interface JetStreamSourceOptions {
-  /** `nats://host:port` URLs of the NATS servers (one cluster). */
-  readonly servers: readonly string[];
-  readonly stream: string;
-  /** Subject (filter) of the purchase events; the stream is created on it when it does not exist yet. */
-  readonly subject: string;
-  /** Durable consumer name: every replica uses the same one, so each event goes to one replica at a time. */
-  readonly consumer: string;
-  /** Where rejected events are republished (core NATS, with the reason in headers). Must not match `subject`. */
-  readonly deadLetterSubject: string;
-  /** Events processed at once by this replica; also the pull batch, so at most twice this many are held. */
-  readonly maxInFlight: number;
-  /** Unacknowledged this long, an event is redelivered (to any replica): how a crashed gateway's events come back. */
-  readonly ackWaitMs: number;
+/** The configured consumer (`PurchaseEventsConfig`: servers, stream, subject, consumer, limits) and what it reports to. */
+export interface JetStreamSourceOptions extends PurchaseEventsConfig {
   readonly logger: Logger;
   readonly telemetry: PurchaseEventTelemetry;
 }
