@@ -378,29 +378,18 @@ export class RecommendationService {
     this.#pruneOwnLeases(now);
     const outcomes = new Array<Outcome>(userIds.length);
 
-    const computeWinners = async () => {
+    /** Computes the users at these positions (holding `leaseToken`, if any) and puts their outcomes in place. */
+    const computeAt = async (positions: readonly number[], leaseToken: string | undefined): Promise<void> => {
+      if (positions.length === 0) return;
       const computed = await this.#computeAndWrite(
-        winners.map((index) => userIds[index] as string),
-        winners.map((index) => keys[index] as UserKeys),
-        winners.map((index) => states[index] as UserState),
+        positions.map((index) => userIds[index] as string),
+        positions.map((index) => keys[index] as UserKeys),
+        positions.map((index) => states[index] as UserState),
         version,
-        token,
+        leaseToken,
         budget,
       );
-      winners.forEach((index, position) => (outcomes[index] = computed[position] as Outcome));
-    };
-    // Refused by our own lease: nobody is computing these (it would be in `#inflight`), so waiting would only wait
-    // out our own lease. Computed at once, without a lease (the write is still compare-and-set).
-    const computeOwnLeased = async () => {
-      const computed = await this.#computeAndWrite(
-        ownLeased.map((index) => userIds[index] as string),
-        ownLeased.map((index) => keys[index] as UserKeys),
-        ownLeased.map((index) => states[index] as UserState),
-        version,
-        undefined,
-        budget,
-      );
-      ownLeased.forEach((index, position) => (outcomes[index] = computed[position] as Outcome));
+      positions.forEach((index, position) => (outcomes[index] = computed[position] as Outcome));
     };
     const awaitLosers = async () => {
       if (losers.length === 0) return;
@@ -415,20 +404,17 @@ export class RecommendationService {
         const entry = waited[position];
         if (entry !== undefined) outcomes[index] = { entry, source: 'CACHE' };
       });
-      if (stillMissing.length === 0) return;
       // The holder is slow or died: its lease will lapse; this request computes rather than wait that long.
-      const computed = await this.#computeAndWrite(
-        stillMissing.map((index) => userIds[index] as string),
-        stillMissing.map((index) => keys[index] as UserKeys),
-        stillMissing.map((index) => states[index] as UserState),
-        version,
-        undefined,
-        budget,
-      );
-      stillMissing.forEach((index, position) => (outcomes[index] = computed[position] as Outcome));
+      await computeAt(stillMissing, undefined);
     };
 
-    await Promise.all([winners.length > 0 ? computeWinners() : undefined, ownLeased.length > 0 ? computeOwnLeased() : undefined, awaitLosers()]);
+    await Promise.all([
+      computeAt(winners, token),
+      // Refused by our own lease: nobody is computing these (it would be in `#inflight`), so waiting would only wait
+      // out our own lease. Computed at once, without a lease (the write is still compare-and-set).
+      computeAt(ownLeased, undefined),
+      awaitLosers(),
+    ]);
     return outcomes;
   }
 
