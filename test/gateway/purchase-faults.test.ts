@@ -10,17 +10,13 @@ import type { GraphQLBody, InProcessGateway } from '../support/gateway.js';
 import { redisCli, startRedis } from '../support/redis-server.js';
 import type { RedisProcess } from '../support/redis-server.js';
 import { Cleanups, CountingModel, PURCHASE_MUTATION, describeBody, itemIds, readRecs, sleep } from './helpers.js';
+import type { PurchaseResult } from '../../src/purchases/purchase-result.js';
 
 const REDIS_TIMEOUT_MS = 300;
 const PURCHASE_FIELDS_MUTATION = PURCHASE_MUTATION.replace('invalidated }', 'invalidated duplicate }');
 
-interface Payload {
-  userId: string;
-  itemId: string;
-  orderId: string;
-  invalidated: boolean;
-  duplicate: boolean;
-}
+/** The mutation's payload, as the GraphQL answer carries it. */
+type Payload = PurchaseResult;
 
 async function purchase(url: string, input: { userId: string; itemId: string; orderId: string }): Promise<GraphQLBody> {
   const { status, body } = await postGraphQL(url, PURCHASE_FIELDS_MUTATION, { input });

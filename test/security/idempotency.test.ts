@@ -13,14 +13,10 @@ import { Cleanups, startRedisGateway } from '../gateway/helpers.js';
 import type { CountingModel } from '../gateway/helpers.js';
 import { PURCHASE_MUTATION, READ_QUERY, gql } from './helpers.js';
 import type { RawResponse } from './helpers.js';
+import type { PurchaseResult } from '../../src/purchases/purchase-result.js';
 
-interface Payload {
-  userId: string;
-  itemId: string;
-  orderId: string;
-  invalidated: boolean;
-  duplicate: boolean;
-}
+/** The mutation's payload, as the GraphQL answer carries it. */
+type Payload = PurchaseResult;
 interface ListBody {
   userId: string;
   source: string;
