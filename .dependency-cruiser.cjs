@@ -31,7 +31,9 @@ const LAYERS = [
 /** One rule per layer: nothing in it imports from any layer listed above it. */
 const upwardImports = LAYERS.slice(1).map((layer, index) => ({
   name: `no-upward-import-from-${layer.name.replaceAll(' ', '-')}`,
-  comment: `${layer.name} must not import from a layer above it (${LAYERS.slice(0, index + 1).map((above) => above.name).join(', ')})`,
+  comment: `${layer.name} must not import from a layer above it (${LAYERS.slice(0, index + 1)
+    .map((above) => above.name)
+    .join(', ')})`,
   severity: 'error',
   from: { path: layer.path },
   to: { path: LAYERS.slice(0, index + 1).map((above) => above.path) },

@@ -43,23 +43,42 @@ export interface BaselineServer {
   close(): Promise<void>;
 }
 
-export async function createBaselineServer(options: { readonly responseCache?: boolean } = {}): Promise<BaselineServer> {
+export async function createBaselineServer(
+  options: { readonly responseCache?: boolean } = {},
+): Promise<BaselineServer> {
   const catalog = createCatalog();
   const items: readonly ConstantItem[] = Array.from({ length: LIST_LENGTH }, (_, index) => {
     const item = catalog.itemAt(index * 37);
-    return { rank: index + 1, score: 1.2345678901234 - index * 0.0123456789, item: { id: item.id, title: item.title, category: item.category } };
+    return {
+      rank: index + 1,
+      score: 1.2345678901234 - index * 0.0123456789,
+      item: { id: item.id, title: item.title, category: item.category },
+    };
   });
   const generatedAt = new Date();
   // Echoing the id keeps the bytes equal; the list itself never changes.
-  const constantList = (userId: string): ConstantList => ({ userId, modelVersion: 'v1', generatedAt, ageSeconds: 12.345, source: 'CACHE', items });
+  const constantList = (userId: string): ConstantList => ({
+    userId,
+    modelVersion: 'v1',
+    generatedAt,
+    ageSeconds: 12.345,
+    source: 'CACHE',
+    items,
+  });
   const apollo = new ApolloServer({
     typeDefs: await readFile(SCHEMA_PATH, 'utf8'),
     resolvers: {
       DateTime: DateTimeScalar,
-      Query: { recommendations: (_parent: unknown, args: { userId: string }): ConstantList => constantList(args.userId) },
+      Query: {
+        recommendations: (_parent: unknown, args: { userId: string }): ConstantList => constantList(args.userId),
+      },
     },
     plugins: options.responseCache
-      ? [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControl({ defaultMaxAge: 3600 }), responseCachePlugin()]
+      ? [
+          ApolloServerPluginLandingPageDisabled(),
+          ApolloServerPluginCacheControl({ defaultMaxAge: 3600 }),
+          responseCachePlugin(),
+        ]
       : [ApolloServerPluginLandingPageDisabled()],
   });
   await apollo.start();

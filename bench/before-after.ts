@@ -37,7 +37,10 @@ export async function beforeAfterBench(): Promise<void> {
   const rounds = whole('BENCH_BEFORE_ROUNDS', 3);
   const results: Record<Side, Record<string, Figures[]>> = { before: {}, after: {} };
   for (let round = 1; round <= rounds; round += 1) {
-    for (const [side, dir] of [['before', beforeDir], ['after', THIS_DIR]] as const) {
+    for (const [side, dir] of [
+      ['before', beforeDir],
+      ['after', THIS_DIR],
+    ] as const) {
       log(`round ${round}/${rounds}: ${side} (${dir})`);
       for (const row of await abRun(dir)) {
         if (!(SCENARIOS as readonly string[]).includes(row.scenario)) continue;
@@ -56,11 +59,19 @@ export async function beforeAfterBench(): Promise<void> {
 async function abRun(dir: string): Promise<readonly SummaryRow[]> {
   const env = { ...process.env, BENCH_SCENARIOS: SCENARIOS.join(','), BENCH_ROUNDS: '1' };
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/main.ts'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/main.ts'], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`A/B bench in ${dir} exited with ${code}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`A/B bench in ${dir} exited with ${code}`)),
+    );
   });
-  const latest = JSON.parse(await readFile(join(dir, 'bench/results/latest.json'), 'utf8')) as { summary: SummaryRow[] };
+  const latest = JSON.parse(await readFile(join(dir, 'bench/results/latest.json'), 'utf8')) as {
+    summary: SummaryRow[];
+  };
   return latest.summary;
 }
 

@@ -24,7 +24,10 @@ function send(message: ChildMessage): void {
 }
 
 /** Runs a server inside a bench child process until the parent stops it (SIGTERM) or goes away. */
-export async function serveAsBenchChild(start: () => Promise<ChildServer>, counters: CounterSource = async () => undefined): Promise<void> {
+export async function serveAsBenchChild(
+  start: () => Promise<ChildServer>,
+  counters: CounterSource = async () => undefined,
+): Promise<void> {
   // Without a parent there is nobody to stop us: exit rather than linger (e.g. the bench process was SIGKILLed).
   process.on('disconnect', () => process.exit(0));
   const server = await start();

@@ -38,7 +38,13 @@ export interface ProfileSummary {
 function isProfile(value: unknown): value is CpuProfile {
   if (typeof value !== 'object' || value === null) return false;
   const { nodes, samples, timeDeltas, startTime, endTime } = value as Record<string, unknown>;
-  return Array.isArray(nodes) && Array.isArray(samples) && Array.isArray(timeDeltas) && typeof startTime === 'number' && typeof endTime === 'number';
+  return (
+    Array.isArray(nodes) &&
+    Array.isArray(samples) &&
+    Array.isArray(timeDeltas) &&
+    typeof startTime === 'number' &&
+    typeof endTime === 'number'
+  );
 }
 
 function label(frame: ProfileNode['callFrame']): string {
@@ -47,7 +53,11 @@ function label(frame: ProfileNode['callFrame']): string {
 }
 
 /** Summarises the last `lastSeconds` of a profile (all of it when undefined). */
-export async function summariseProfile(path: string, lastSeconds: number | undefined, top = 30): Promise<ProfileSummary> {
+export async function summariseProfile(
+  path: string,
+  lastSeconds: number | undefined,
+  top = 30,
+): Promise<ProfileSummary> {
   const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
   if (!isProfile(parsed)) throw new Error(`${path} is not a V8 CPU profile`);
   const byId = new Map(parsed.nodes.map((node) => [node.id, node]));
@@ -92,7 +102,11 @@ export async function summariseProfile(path: string, lastSeconds: number | undef
 
 export function profileTables(summary: ProfileSummary): string {
   const table = (title: string, rows: readonly FunctionTime[]): string =>
-    [`| ${title} | % of busy |`, '|---|---:|', ...rows.map((row) => `| \`${row.name.replace(/\|/g, '\\|')}\` | ${(100 * row.share).toFixed(1)} |`)].join('\n');
+    [
+      `| ${title} | % of busy |`,
+      '|---|---:|',
+      ...rows.map((row) => `| \`${row.name.replace(/\|/g, '\\|')}\` | ${(100 * row.share).toFixed(1)} |`),
+    ].join('\n');
   return [
     `${summary.windowMs.toFixed(0)} ms profiled, ${(100 * summary.busy).toFixed(0)}% busy`,
     '',

@@ -43,7 +43,13 @@ export async function entriesBench(): Promise<void> {
         await redisCli(redis.port, 'DEL', key);
       }
     }
-    const population: Array<{ format: string; users: number; bytesPerUser: number; projectedGiB: number; loadSeconds: number }> = [];
+    const population: Array<{
+      format: string;
+      users: number;
+      bytesPerUser: number;
+      projectedGiB: number;
+      loadSeconds: number;
+    }> = [];
     for (const format of ['e1', 'e2'] as const) {
       await redisCli(redis.port, 'FLUSHALL');
       const before = await usedMemory(redis.port);
@@ -51,8 +57,16 @@ export async function entriesBench(): Promise<void> {
       const keys = Number(await redisCli(redis.port, 'DBSIZE'));
       if (keys !== users) throw new Error(`expected ${users} keys after loading, found ${keys}`);
       const bytesPerUser = ((await usedMemory(redis.port)) - before) / users;
-      population.push({ format, users, bytesPerUser, projectedGiB: (bytesPerUser * PROJECTED_USERS) / 2 ** 30, loadSeconds: seconds });
-      process.stderr.write(`  ${format}: ${users} users loaded in ${seconds.toFixed(1)} s, ${bytesPerUser.toFixed(0)} B/user\n`);
+      population.push({
+        format,
+        users,
+        bytesPerUser,
+        projectedGiB: (bytesPerUser * PROJECTED_USERS) / 2 ** 30,
+        loadSeconds: seconds,
+      });
+      process.stderr.write(
+        `  ${format}: ${users} users loaded in ${seconds.toFixed(1)} s, ${bytesPerUser.toFixed(0)} B/user\n`,
+      );
     }
     const sample = userIdAt(0);
     const lines = [
@@ -66,10 +80,15 @@ export async function entriesBench(): Promise<void> {
       '',
       '| format | used_memory per user (bytes) | projected for 10 million users |',
       '|---|---:|---:|',
-      ...population.map((row) => `| ${row.format} | ${row.bytesPerUser.toFixed(0)} | ${row.projectedGiB.toFixed(2)} GiB |`),
+      ...population.map(
+        (row) => `| ${row.format} | ${row.bytesPerUser.toFixed(0)} | ${row.projectedGiB.toFixed(2)} GiB |`,
+      ),
     ];
     const machine = describeMachine();
-    lines.push('', `Redis ${(await redisCli(redis.port, 'INFO', 'server')).match(/redis_version:(\S+)/)?.[1] ?? '?'} (jemalloc), ${machine.cpuModel}, node ${machine.node}.`);
+    lines.push(
+      '',
+      `Redis ${(await redisCli(redis.port, 'INFO', 'server')).match(/redis_version:(\S+)/)?.[1] ?? '?'} (jemalloc), ${machine.cpuModel}, node ${machine.node}.`,
+    );
     process.stdout.write(`${lines.join('\n')}\n`);
     await writeJson(RESULTS_PATH, { machine, single, population, projectedUsers: PROJECTED_USERS });
   } finally {

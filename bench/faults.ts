@@ -95,7 +95,9 @@ interface Read {
 }
 
 export async function faultsBench(): Promise<void> {
-  log(`faults: ${FAULTS.length} faults of ${FAULT_MS / 1000} s, ${RATE} reads/s over 2 replicas, ${PURCHASES} purchases each, REDIS_TIMEOUT_MS ${REDIS_TIMEOUT_MS}`);
+  log(
+    `faults: ${FAULTS.length} faults of ${FAULT_MS / 1000} s, ${RATE} reads/s over 2 replicas, ${PURCHASES} purchases each, REDIS_TIMEOUT_MS ${REDIS_TIMEOUT_MS}`,
+  );
   const redis = await startRedis({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
   const gateways: GatewayProcess[] = [];
   try {
@@ -119,7 +121,12 @@ export async function faultsBench(): Promise<void> {
   }
 }
 
-async function scenario(fault: Fault, tag: string, redis: RedisProcess, gateways: readonly GatewayProcess[]): Promise<Row> {
+async function scenario(
+  fault: Fault,
+  tag: string,
+  redis: RedisProcess,
+  gateways: readonly GatewayProcess[],
+): Promise<Row> {
   const users = Array.from({ length: USERS }, (_, index) => `${tag}-u${index}`);
   // Cached on the first replica, with every top item known.
   const top = new Map<string, string>();
@@ -168,7 +175,9 @@ async function scenario(fault: Fault, tag: string, redis: RedisProcess, gateways
       await sleep((index * FAULT_MS) / 2 / buyers.length);
       const itemId = top.get(userId) as string;
       bought.set(userId, itemId);
-      const { body } = await postGraphQL((gateways[index % 2] as GatewayProcess).url, BUY, { input: { userId, itemId, orderId: `${tag}-order-${index}` } });
+      const { body } = await postGraphQL((gateways[index % 2] as GatewayProcess).url, BUY, {
+        input: { userId, itemId, orderId: `${tag}-order-${index}` },
+      });
       const code = body.errors?.[0]?.extensions?.code;
       if (body.errors === undefined) applied += 1;
       else if (code === 'STORE_UNAVAILABLE') retryable += 1;
@@ -186,7 +195,13 @@ async function scenario(fault: Fault, tag: string, redis: RedisProcess, gateways
   const duringFault = reads.filter((read) => read.startedAt >= faultStartedAt && read.startedAt < answeredAt);
   const latencies = Float64Array.from(duringFault.map((read) => read.ms)).sort();
   const servedAfter = reads
-    .filter((read) => read.startedAt >= answeredAt && read.ok && bought.has(read.userId) && read.items.includes(bought.get(read.userId) as string))
+    .filter(
+      (read) =>
+        read.startedAt >= answeredAt &&
+        read.ok &&
+        bought.has(read.userId) &&
+        read.items.includes(bought.get(read.userId) as string),
+    )
     .map((read) => read.startedAt - answeredAt);
   return {
     fault: fault.name,
@@ -207,8 +222,13 @@ async function scenario(fault: Fault, tag: string, redis: RedisProcess, gateways
 /** From Redis answering until both breakers are closed and neither replica holds a purchase; undefined if not in 5 s. */
 async function timeToRecover(gateways: readonly GatewayProcess[], answeredAt: number): Promise<number | undefined> {
   while (performance.now() - answeredAt < 5_000) {
-    const samples = (await Promise.all(gateways.map(async (gateway) => parseSamples(await (await fetch(`${gateway.origin}/metrics`)).text())))).flat();
-    if (sumOf(samples, 'recs_store_breaker_state') === 0 && sumOf(samples, 'recs_purchase_outbox_size') === 0) return performance.now() - answeredAt;
+    const samples = (
+      await Promise.all(
+        gateways.map(async (gateway) => parseSamples(await (await fetch(`${gateway.origin}/metrics`)).text())),
+      )
+    ).flat();
+    if (sumOf(samples, 'recs_store_breaker_state') === 0 && sumOf(samples, 'recs_purchase_outbox_size') === 0)
+      return performance.now() - answeredAt;
     await sleep(20);
   }
   return undefined;
@@ -220,7 +240,13 @@ async function timedRead(gateway: GatewayProcess, userId: string): Promise<Read>
     const { status, body } = await postGraphQL(gateway.url, READ, { u: userId });
     const list = body.data?.recommendations as { items: Array<{ item: { id: string } }> } | undefined;
     const ok = status === 200 && body.errors === undefined && list !== undefined;
-    return { startedAt, ms: performance.now() - startedAt, ok, items: list?.items.map((item) => item.item.id) ?? [], userId };
+    return {
+      startedAt,
+      ms: performance.now() - startedAt,
+      ok,
+      items: list?.items.map((item) => item.item.id) ?? [],
+      userId,
+    };
   } catch {
     return { startedAt, ms: performance.now() - startedAt, ok: false, items: [], userId };
   }
@@ -233,10 +259,17 @@ async function readItems(gateway: GatewayProcess, userId: string): Promise<strin
 }
 
 function printTable(rows: readonly Row[]): void {
-  const ms = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? '–' : `${Math.round(value)} ms`);
-  const load = loadavg().map((value) => value.toFixed(1)).join(' ');
-  console.log(`\nREDIS_TIMEOUT_MS ${REDIS_TIMEOUT_MS}, faults of ${FAULT_MS / 1000} s, ${RATE} reads/s over 2 replicas, ${PURCHASES} purchases during each fault; machine load average ${load}\n`);
-  console.log('| fault | purchases applied / STORE_UNAVAILABLE | bought items served after Redis answered: > 1 s (must be 0) / in all (last) | failed reads | read p50 / p99 during the fault | time to recover |');
+  const ms = (value: number | undefined) =>
+    value === undefined || Number.isNaN(value) ? '–' : `${Math.round(value)} ms`;
+  const load = loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' ');
+  console.log(
+    `\nREDIS_TIMEOUT_MS ${REDIS_TIMEOUT_MS}, faults of ${FAULT_MS / 1000} s, ${RATE} reads/s over 2 replicas, ${PURCHASES} purchases during each fault; machine load average ${load}\n`,
+  );
+  console.log(
+    '| fault | purchases applied / STORE_UNAVAILABLE | bought items served after Redis answered: > 1 s (must be 0) / in all (last) | failed reads | read p50 / p99 during the fault | time to recover |',
+  );
   console.log('|---|---|---|---|---|---|');
   for (const row of rows) {
     const other = row.otherPurchaseErrors > 0 ? ` (+${row.otherPurchaseErrors} other errors)` : '';

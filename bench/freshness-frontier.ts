@@ -30,7 +30,19 @@ const DRIFT_BOUNDS = { min: 60, max: Number(process.env.FRONTIER_DRIFT_MAX ?? 36
 
 function fixed(seconds: number): SimPolicy {
   const ms = seconds * 1000;
-  return { name: 'fixed TTL', knob: `${seconds} s`, tuning: false, policy: { ...defaultTtlPolicy(seconds), minTtlMs: ms, maxTtlMs: ms, targetDivergence: TARGET, minDriftTtlMs: ms, maxDriftTtlMs: ms } };
+  return {
+    name: 'fixed TTL',
+    knob: `${seconds} s`,
+    tuning: false,
+    policy: {
+      ...defaultTtlPolicy(seconds),
+      minTtlMs: ms,
+      maxTtlMs: ms,
+      targetDivergence: TARGET,
+      minDriftTtlMs: ms,
+      maxDriftTtlMs: ms,
+    },
+  };
 }
 
 /** The fixed TTL without stale serving at all: what shortening grace blindly, for everyone, buys. */
@@ -39,7 +51,12 @@ function fixedNoGrace(seconds: number): SimPolicy {
 }
 
 function adaptive(seconds: number): SimPolicy {
-  return { name: 'purchase-adaptive TTL (today)', knob: `base ${seconds} s`, tuning: false, policy: withDrift(seconds, TARGET) };
+  return {
+    name: 'purchase-adaptive TTL (today)',
+    knob: `base ${seconds} s`,
+    tuning: false,
+    policy: withDrift(seconds, TARGET),
+  };
 }
 
 function driftTuned(target: number): SimPolicy {
@@ -48,7 +65,12 @@ function driftTuned(target: number): SimPolicy {
 
 function driftTunedBoundedGrace(target: number): SimPolicy {
   const base = driftTuned(target);
-  return { ...base, name: 'drift-tuned TTL + drift-bounded grace', knob: `target ${target}, stale limit ${staleLimitFor(target)}`, policy: { ...base.policy, staleLimit: staleLimitFor(target) } };
+  return {
+    ...base,
+    name: 'drift-tuned TTL + drift-bounded grace',
+    knob: `target ${target}, stale limit ${staleLimitFor(target)}`,
+    policy: { ...base.policy, staleLimit: staleLimitFor(target) },
+  };
 }
 
 /** The stale limit swept with the target: three times it (at most 0.9). */
@@ -57,7 +79,12 @@ function staleLimitFor(target: number): number {
 }
 
 function withDrift(baseSeconds: number, target: number): DriftTtlPolicy {
-  return { ...defaultTtlPolicy(baseSeconds), targetDivergence: target, minDriftTtlMs: DRIFT_BOUNDS.min * 1000, maxDriftTtlMs: DRIFT_BOUNDS.max * 1000 };
+  return {
+    ...defaultTtlPolicy(baseSeconds),
+    targetDivergence: target,
+    minDriftTtlMs: DRIFT_BOUNDS.min * 1000,
+    maxDriftTtlMs: DRIFT_BOUNDS.max * 1000,
+  };
 }
 
 export async function freshnessFrontierBench(): Promise<void> {
@@ -70,17 +97,34 @@ export async function freshnessFrontierBench(): Promise<void> {
   const started = performance.now();
   log(`frontier: building ${users} users over ${hours} simulated hours (catalogue ${catalogSize} items)`);
   const population = buildPopulation(
-    { users, hours, catalogSize, medianReadsPerHour: 0.5, activitySigma: 1.3, purchaseChance: 0.02, depth: MEASURE_DEPTH, seed: 'frontier' },
+    {
+      users,
+      hours,
+      catalogSize,
+      medianReadsPerHour: 0.5,
+      activitySigma: 1.3,
+      purchaseChance: 0.02,
+      depth: MEASURE_DEPTH,
+      seed: 'frontier',
+    },
     (done) => log(`  ${done} users`),
   );
   const reads = population.reduce((sum, user) => sum + user.reads.length, 0);
   log(`frontier: ${reads} reads, model answers in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
-  const policies = [...FIXED_TTLS.map(fixed), ...ADAPTIVE_BASES.map(adaptive), ...DRIFT_TARGETS.map(driftTuned), ...DRIFT_TARGETS.map(driftTunedBoundedGrace), ...FIXED_TTLS.map(fixedNoGrace)];
+  const policies = [
+    ...FIXED_TTLS.map(fixed),
+    ...ADAPTIVE_BASES.map(adaptive),
+    ...DRIFT_TARGETS.map(driftTuned),
+    ...DRIFT_TARGETS.map(driftTunedBoundedGrace),
+    ...FIXED_TTLS.map(fixedNoGrace),
+  ];
   const results: SimResult[] = [];
   for (const policy of policies) {
     const result = simulate(population, policy, { graceMs: GRACE_S * 1000, warmupHours, hours, target: TARGET });
-    log(`  ${policy.name} ${policy.knob}: ${result.computesPerUserHour.toFixed(3)} computes/user-h, mean ${result.meanDivergence.toFixed(4)}`);
+    log(
+      `  ${policy.name} ${policy.knob}: ${result.computesPerUserHour.toFixed(3)} computes/user-h, mean ${result.meanDivergence.toFixed(4)}`,
+    );
     results.push(result);
   }
 
@@ -110,7 +154,11 @@ export async function freshnessFrontierBench(): Promise<void> {
 /** The target: the fixed 600 s TTL's mean divergence for 30% fewer computes, or 30% less divergence for its computes. */
 function targetComparison(results: readonly SimResult[]): string[] {
   const reference = results.find((r) => r.policy.name === 'fixed TTL' && r.policy.knob === '600 s');
-  return [...comparisonFor(results, reference, 'drift-tuned TTL'), '', ...comparisonFor(results, reference, 'drift-tuned TTL + drift-bounded grace')];
+  return [
+    ...comparisonFor(results, reference, 'drift-tuned TTL'),
+    '',
+    ...comparisonFor(results, reference, 'drift-tuned TTL + drift-bounded grace'),
+  ];
 }
 
 function comparisonFor(results: readonly SimResult[], reference: SimResult | undefined, name: string): string[] {
@@ -118,11 +166,20 @@ function comparisonFor(results: readonly SimResult[], reference: SimResult | und
   if (reference === undefined || tuned.length < 2) return [];
   const byComputes = [...tuned].sort((a, b) => a.computesPerUserHour - b.computesPerUserHour);
   const byDivergence = [...tuned].sort((a, b) => a.meanDivergence - b.meanDivergence);
-  const computesAtSameDivergence = interpolate(byDivergence.map((r) => [r.meanDivergence, r.computesPerUserHour]), reference.meanDivergence);
-  const divergenceAtSameComputes = interpolate(byComputes.map((r) => [r.computesPerUserHour, r.meanDivergence]), reference.computesPerUserHour);
-  const fewer = computesAtSameDivergence === undefined ? undefined : 1 - computesAtSameDivergence / reference.computesPerUserHour;
-  const lower = divergenceAtSameComputes === undefined ? undefined : 1 - divergenceAtSameComputes / reference.meanDivergence;
-  const percent = (value: number | undefined): string => (value === undefined ? 'outside the swept range' : `${(value * 100).toFixed(1)}%`);
+  const computesAtSameDivergence = interpolate(
+    byDivergence.map((r) => [r.meanDivergence, r.computesPerUserHour]),
+    reference.meanDivergence,
+  );
+  const divergenceAtSameComputes = interpolate(
+    byComputes.map((r) => [r.computesPerUserHour, r.meanDivergence]),
+    reference.computesPerUserHour,
+  );
+  const fewer =
+    computesAtSameDivergence === undefined ? undefined : 1 - computesAtSameDivergence / reference.computesPerUserHour;
+  const lower =
+    divergenceAtSameComputes === undefined ? undefined : 1 - divergenceAtSameComputes / reference.meanDivergence;
+  const percent = (value: number | undefined): string =>
+    value === undefined ? 'outside the swept range' : `${(value * 100).toFixed(1)}%`;
   const met = (fewer ?? 0) >= 0.3 || (lower ?? 0) >= 0.3;
   return [
     `${name} against the fixed 600 s TTL (${reference.computesPerUserHour.toFixed(3)} computes per user-hour, mean divergence ${reference.meanDivergence.toFixed(4)}):`,
@@ -161,8 +218,16 @@ function frontierSvg(results: readonly SimResult[], users: number, hours: number
   const names = [...new Set(results.map((r) => r.policy.name))];
   const series = (pick: (r: SimResult) => number): LineSeries[] =>
     names.map((name) => {
-      const points = results.filter((r) => r.policy.name === name).sort((a, b) => a.computesPerUserHour - b.computesPerUserHour);
-      return { label: LEGEND[name] ?? name, color: COLORS[name] ?? '#333', markers: true, times: points.map((r) => r.computesPerUserHour), values: points.map((r) => pick(r) * 100) };
+      const points = results
+        .filter((r) => r.policy.name === name)
+        .sort((a, b) => a.computesPerUserHour - b.computesPerUserHour);
+      return {
+        label: LEGEND[name] ?? name,
+        color: COLORS[name] ?? '#333',
+        markers: true,
+        times: points.map((r) => r.computesPerUserHour),
+        values: points.map((r) => pick(r) * 100),
+      };
     });
   const maxX = Math.max(...results.map((r) => r.computesPerUserHour));
   const minX = Math.min(...results.map((r) => r.computesPerUserHour));
@@ -173,9 +238,22 @@ function frontierSvg(results: readonly SimResult[], users: number, hours: number
     times: [Math.floor(minX * 10) / 10, Math.ceil(maxX * 10) / 10],
     xUnit: '/user-h',
     panels: [
-      { kind: 'lines', title: 'Mean divergence of served lists (RBO distance x 100)', unit: '', series: series((r) => r.meanDivergence) },
-      { kind: 'lines', title: 'p95 divergence of served lists (RBO distance x 100)', unit: '', series: series((r) => r.p95Divergence) },
+      {
+        kind: 'lines',
+        title: 'Mean divergence of served lists (RBO distance x 100)',
+        unit: '',
+        series: series((r) => r.meanDivergence),
+      },
+      {
+        kind: 'lines',
+        title: 'p95 divergence of served lists (RBO distance x 100)',
+        unit: '',
+        series: series((r) => r.p95Divergence),
+      },
     ],
-    footer: reference === undefined ? undefined : `Reference: fixed 600 s TTL at ${reference.computesPerUserHour.toFixed(3)} computes per user-hour, mean ${(reference.meanDivergence * 100).toFixed(2)}.`,
+    footer:
+      reference === undefined
+        ? undefined
+        : `Reference: fixed 600 s TTL at ${reference.computesPerUserHour.toFixed(3)} computes per user-hour, mean ${(reference.meanDivergence * 100).toFixed(2)}.`,
   });
 }

@@ -27,10 +27,17 @@ async function readAll(url: string, users: string[]): Promise<Record<string, num
   return sources;
 }
 
-async function rollover(graceSeconds: number): Promise<{ graceSeconds: number; sources: Record<string, number>; withoutWaiting: string }> {
+async function rollover(
+  graceSeconds: number,
+): Promise<{ graceSeconds: number; sources: Record<string, number>; withoutWaiting: string }> {
   const config = loadConfig({
-    PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test',
-    CACHE_TTL_SECONDS: '2', CACHE_GRACE_SECONDS: String(graceSeconds), RATE_LIMIT_COMPUTES_PER_MINUTE: '1000000',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    NODE_ENV: 'test',
+    CACHE_TTL_SECONDS: '2',
+    CACHE_GRACE_SECONDS: String(graceSeconds),
+    RATE_LIMIT_COMPUTES_PER_MINUTE: '1000000',
   });
   const app = await createApp(config);
   const url = await app.listen();
@@ -49,7 +56,9 @@ async function rollover(graceSeconds: number): Promise<{ graceSeconds: number; s
 
 async function stampede(): Promise<number> {
   const redis = await startRedis();
-  const gateways = await Promise.all([0, 1].map(() => startGatewayProcess({ REDIS_URL: redis.url, LOG_LEVEL: 'warn' })));
+  const gateways = await Promise.all(
+    [0, 1].map(() => startGatewayProcess({ REDIS_URL: redis.url, LOG_LEVEL: 'warn' })),
+  );
   try {
     const metric = async (origin: string) => {
       const text = await (await fetch(`${origin}/metrics`)).text();
@@ -71,7 +80,9 @@ async function stampede(): Promise<number> {
 const withGrace = await rollover(3600);
 const withoutGrace = await rollover(0);
 const computations = await stampede();
-console.log('| TTL roll-over of 1,000 warm users | sources of the reads after expiry | answered without waiting for the model |');
+console.log(
+  '| TTL roll-over of 1,000 warm users | sources of the reads after expiry | answered without waiting for the model |',
+);
 console.log('|---|---|---|');
 for (const row of [withGrace, withoutGrace]) {
   console.log(`| grace ${row.graceSeconds} s | ${JSON.stringify(row.sources)} | ${row.withoutWaiting} |`);

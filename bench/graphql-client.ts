@@ -28,7 +28,8 @@ function isSource(value: unknown): value is Source {
 function summarise(field: string, value: unknown): ListSummary {
   if (!isRecord(value)) throw new Error(`${field}: not an object`);
   const { userId, source, items } = value;
-  if (typeof userId !== 'string' || !isSource(source) || !Array.isArray(items)) throw new Error(`${field}: unexpected shape`);
+  if (typeof userId !== 'string' || !isSource(source) || !Array.isArray(items))
+    throw new Error(`${field}: unexpected shape`);
   items.forEach((entry: unknown, index) => {
     const item = isRecord(entry) ? entry.item : undefined;
     if (!isRecord(entry) || typeof entry.rank !== 'number' || typeof entry.score !== 'number' || !isRecord(item)) {
@@ -42,13 +43,18 @@ function summarise(field: string, value: unknown): ListSummary {
 }
 
 /** Posts one body; resolves with a summary of every list in the answer, or rejects on any error or short list. */
-export async function postAndCheck(url: string, body: string, headers: Readonly<Record<string, string>>): Promise<Checked> {
+export async function postAndCheck(
+  url: string,
+  body: string,
+  headers: Readonly<Record<string, string>>,
+): Promise<Checked> {
   const response = await fetch(url, { method: 'POST', headers, body });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`HTTP ${response.status} from ${url}: ${text.slice(0, 500)}`);
   const parsed: unknown = JSON.parse(text);
   if (!isRecord(parsed)) throw new Error(`not a GraphQL response: ${text.slice(0, 500)}`);
-  if (parsed.errors !== undefined) throw new Error(`GraphQL errors from ${url}: ${JSON.stringify(parsed.errors).slice(0, 500)}`);
+  if (parsed.errors !== undefined)
+    throw new Error(`GraphQL errors from ${url}: ${JSON.stringify(parsed.errors).slice(0, 500)}`);
   const data = parsed.data;
   if (!isRecord(data)) throw new Error(`no data from ${url}: ${text.slice(0, 500)}`);
   const lists = Object.entries(data).map(([field, value]) => summarise(field, value));
@@ -60,7 +66,8 @@ export async function postAndCheck(url: string, body: string, headers: Readonly<
 /** Asserts every list in `checked` has the expected source (e.g. CACHE on the hit path). */
 export function expectSource(checked: Checked, source: Source, what: string): void {
   const wrong = checked.lists.find((list) => list.source !== source);
-  if (wrong !== undefined) throw new Error(`${what}: user ${wrong.userId} served as ${wrong.source}, expected ${source}`);
+  if (wrong !== undefined)
+    throw new Error(`${what}: user ${wrong.userId} served as ${wrong.source}, expected ${source}`);
 }
 
 /**
@@ -78,7 +85,8 @@ export async function warmUsers(
 ): Promise<{ readonly computed: number; readonly seconds: number }> {
   const started = performance.now();
   const chunks: string[][] = [];
-  for (let index = 0; index < userIds.length; index += perRequest) chunks.push(userIds.slice(index, index + perRequest));
+  for (let index = 0; index < userIds.length; index += perRequest)
+    chunks.push(userIds.slice(index, index + perRequest));
   let next = 0;
   let computed = 0;
   const worker = async (): Promise<void> => {

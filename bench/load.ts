@@ -110,7 +110,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     });
   });
 
-  if (!windowOpened || windowEnd === 0) throw new Error(`load run against ${options.url} ended before its measured window closed`);
+  if (!windowOpened || windowEnd === 0)
+    throw new Error(`load run against ${options.url} ended before its measured window closed`);
   const sorted = latencies.sorted();
   let sum = 0;
   for (const value of sorted) sum += value;

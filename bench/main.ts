@@ -39,7 +39,9 @@ async function runCommand(name: string): Promise<void> {
     case 'memory-store':
       return (await import('./memory-store.js')).memoryStoreBench();
     default:
-      throw new Error(`unknown bench command ${JSON.stringify(name)}: ab, pipeline, profile, misses, entries, scaling, tracing, freshness-frontier, faults, before-after, memory-store or hit-path`);
+      throw new Error(
+        `unknown bench command ${JSON.stringify(name)}: ab, pipeline, profile, misses, entries, scaling, tracing, freshness-frontier, faults, before-after, memory-store or hit-path`,
+      );
   }
 }
 
@@ -49,10 +51,13 @@ if (command === 'ab') {
 } else {
   let exitCode = 0;
   try {
-    for (const name of command === 'hit-path' ? ['pipeline', 'misses', 'entries', 'scaling'] : [command]) await runCommand(name);
+    for (const name of command === 'hit-path' ? ['pipeline', 'misses', 'entries', 'scaling'] : [command])
+      await runCommand(name);
   } catch (error) {
     exitCode = 1;
-    process.stderr.write(`bench ${command} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `bench ${command} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
   }
   process.exit(exitCode);
 }

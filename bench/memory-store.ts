@@ -89,7 +89,9 @@ export async function memoryStoreBench(): Promise<void> {
 }
 
 async function runChild(layout: Layout): Promise<LayoutResult> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', SELF, layout], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', SELF, layout], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let output = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => {
@@ -152,13 +154,23 @@ async function hitCost(store: Readable, keys: readonly UserKeys[], loads: number
   return ((performance.now() - started) * 1000) / loads;
 }
 
-async function fillPacked(keys: readonly UserKeys[], items: number, now: number): Promise<{ readable: Readable; estimatedBytes: () => number }> {
+async function fillPacked(
+  keys: readonly UserKeys[],
+  items: number,
+  now: number,
+): Promise<{ readable: Readable; estimatedBytes: () => number }> {
   // Room for every user: this measures the layout, not eviction.
   const store = new MemoryStore(64 * 1024 ** 3);
   for (let from = 0; from < keys.length; from += 100) {
     const writes = keys.slice(from, from + 100).map((userKeysAt, offset) => {
       const entry = syntheticEntry(from + offset, items, now);
-      return { keys: { ...userKeysAt, entry: ownCopy(userKeysAt.entry) }, entry, ttlMs: entry.staleUntil - now, expectedGeneration: 0, leaseToken: undefined };
+      return {
+        keys: { ...userKeysAt, entry: ownCopy(userKeysAt.entry) },
+        entry,
+        ttlMs: entry.staleUntil - now,
+        expectedGeneration: 0,
+        leaseToken: undefined,
+      };
     });
     await store.writeMany(writes);
   }
@@ -166,7 +178,11 @@ async function fillPacked(keys: readonly UserKeys[], items: number, now: number)
 }
 
 /** The layout before: decoded entries in a count-bounded LRU, read through the same clock-aware Keyv view. */
-function fillObjects(keys: readonly UserKeys[], items: number, now: number): { readable: Readable; estimatedBytes: undefined } {
+function fillObjects(
+  keys: readonly UserKeys[],
+  items: number,
+  now: number,
+): { readable: Readable; estimatedBytes: undefined } {
   interface Envelope {
     value: StoredValue;
     expires: number;

@@ -42,7 +42,11 @@ interface Run {
 
 /** `size` users never seen before per request (aliased fields, one model call), unique across the run. */
 function coldBatches(size: number): BodySource {
-  const fields = Array.from({ length: size }, (_, index) => `c${index}: recommendations(userId: $c${index}, first: 20) { userId source items { rank score item { id } } }`);
+  const fields = Array.from(
+    { length: size },
+    (_, index) =>
+      `c${index}: recommendations(userId: $c${index}, first: 20) { userId source items { rank score item { id } } }`,
+  );
   const query = `query Cold(${Array.from({ length: size }, (_, index) => `$c${index}: ID!`).join(', ')}) { ${fields.join(' ')} }`;
   const prefix = `cold-${process.pid}-${Date.now().toString(36)}`;
   let next = 0;
@@ -84,11 +88,26 @@ export async function missesBench(): Promise<void> {
     const runs: Run[] = [];
     for (let round = 1; round <= rounds; round++) {
       for (const gateway of gateways) {
-        const hits = { url: gateway.server.url, connections: HIT_CONNECTIONS, rate: hitRate, warmupSeconds: WARMUP_SECONDS, seconds, body: cyclingUsers(users), headers };
+        const hits = {
+          url: gateway.server.url,
+          connections: HIT_CONNECTIONS,
+          rate: hitRate,
+          warmupSeconds: WARMUP_SECONDS,
+          seconds,
+          body: cyclingUsers(users),
+          headers,
+        };
         const idle = await runLoad(hits);
         const [hitsUnderMisses, misses] = await Promise.all([
           runLoad(hits),
-          runLoad({ url: gateway.server.url, connections: missConnections, warmupSeconds: WARMUP_SECONDS, seconds, body: coldBatches(missBatch), headers }),
+          runLoad({
+            url: gateway.server.url,
+            connections: missConnections,
+            warmupSeconds: WARMUP_SECONDS,
+            seconds,
+            body: coldBatches(missBatch),
+            headers,
+          }),
         ]);
         runs.push({ round, variant: gateway.name, idle, hitsUnderMisses, misses });
         log(
@@ -114,7 +133,10 @@ export async function missesBench(): Promise<void> {
       );
     }
     const machine = describeMachine();
-    lines.push('', `Machine: ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, load average at start ${machine.loadAverage1m}.`);
+    lines.push(
+      '',
+      `Machine: ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, load average at start ${machine.loadAverage1m}.`,
+    );
     process.stdout.write(`${lines.join('\n')}\n`);
     await writeJson(RESULTS_PATH, { machine, rounds, seconds, hitRate, missConnections, missBatch, runs });
     log(`wrote ${RESULTS_PATH}`);

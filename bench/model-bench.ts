@@ -17,7 +17,8 @@ export interface ModelTiming {
 
 export async function measureModel(users: number, limit: number): Promise<ModelTiming> {
   const model = new BuiltinModel({ version: 'v1', listSize: limit });
-  const ids = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, index) => `${prefix}-${index}`);
+  const ids = (prefix: string, count: number): string[] =>
+    Array.from({ length: count }, (_, index) => `${prefix}-${index}`);
 
   // Let the JIT settle on the scoring loop before timing it.
   for (const userId of ids('jit', 300)) await model.scoreAndRank([userId], limit);

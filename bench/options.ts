@@ -44,7 +44,8 @@ function assignments(env: Env, name: string): Record<string, string> {
   for (const part of (env[name] ?? '').split(',')) {
     if (part.trim() === '') continue;
     const match = /^\s*([A-Z][A-Z0-9_]*)=(.*)$/.exec(part);
-    if (match === null) throw new Error(`${name} must be comma-separated NAME=value pairs, but got: ${JSON.stringify(part)}`);
+    if (match === null)
+      throw new Error(`${name} must be comma-separated NAME=value pairs, but got: ${JSON.stringify(part)}`);
     result[match[1] as string] = (match[2] as string).trim();
   }
   return result;
@@ -63,7 +64,10 @@ export function readOptions(env: Env): BenchOptions {
     batchConnections: integer(env, 'BENCH_BATCH_CONNECTIONS', 10, 1, 1000),
     users: integer(env, 'BENCH_USERS', 2000, 50, 100_000),
     modelUsers: integer(env, 'BENCH_MODEL_USERS', 1000, 1, 100_000),
-    scenarios: (env.BENCH_SCENARIOS ?? '').split(',').map((name) => name.trim()).filter((name) => name !== ''),
+    scenarios: (env.BENCH_SCENARIOS ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== ''),
     nodeEnv,
     cpuProfile: env.BENCH_CPU_PROF === '1',
     gatewayEnv: assignments(env, 'BENCH_GATEWAY_ENV'),
@@ -77,7 +81,8 @@ export function whole(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number, but got: ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive whole number, but got: ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -86,6 +91,7 @@ export function choice<T extends string>(name: string, fallback: T, allowed: rea
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const found = allowed.find((value) => value === raw);
-  if (found === undefined) throw new Error(`${name} must be one of ${allowed.join(', ')}, but got: ${JSON.stringify(raw)}`);
+  if (found === undefined)
+    throw new Error(`${name} must be one of ${allowed.join(', ')}, but got: ${JSON.stringify(raw)}`);
   return found;
 }

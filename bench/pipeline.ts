@@ -41,14 +41,21 @@ async function gateway(name: string, jwtSecret: string, extra: Record<string, st
 }
 
 /** `count` requests, `concurrency` in flight; resolves with server CPU microseconds per request. */
-async function cpuPerRequest(target: Target, bodies: readonly string[], headers: Record<string, string>, count: number, concurrency: number): Promise<number> {
+async function cpuPerRequest(
+  target: Target,
+  bodies: readonly string[],
+  headers: Record<string, string>,
+  count: number,
+  concurrency: number,
+): Promise<number> {
   let next = 0;
   const started = process.cpuUsage();
   const worker = async (): Promise<void> => {
     while (next < count) {
       const body = bodies[next++ % bodies.length] as string;
       const response = await target.http.inject({ method: 'POST', url: '/graphql', headers, payload: body });
-      if (response.statusCode !== 200) throw new Error(`${target.name}: HTTP ${response.statusCode} ${response.body.slice(0, 300)}`);
+      if (response.statusCode !== 200)
+        throw new Error(`${target.name}: HTTP ${response.statusCode} ${response.body.slice(0, 300)}`);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
@@ -69,7 +76,8 @@ export async function pipelineBench(): Promise<void> {
   if (wanted.includes('baseline')) targets.push(await baseline('baseline', false));
   if (wanted.includes('response-cache')) targets.push(await baseline('apollo response cache', true));
   if (wanted.includes('jit')) targets.push(await gateway('gateway (jit)', auth.secret, {}));
-  if (wanted.includes('reference')) targets.push(await gateway('gateway (reference)', auth.secret, { GRAPHQL_EXECUTOR: 'reference' }));
+  if (wanted.includes('reference'))
+    targets.push(await gateway('gateway (reference)', auth.secret, { GRAPHQL_EXECUTOR: 'reference' }));
   try {
     // Warm: every user computed once per gateway, and every target's JIT settled.
     for (const target of targets) await cpuPerRequest(target, bodies, headers, Math.max(count / 4, USERS), 1);
@@ -82,13 +90,20 @@ export async function pipelineBench(): Promise<void> {
       }
     }
     const base = samples.get('baseline') ?? [];
-    const lines = ['| server | CPU µs/request (median) | baseline ÷ this, per round (median; rounds in brackets) |', '|---|---:|---:|'];
+    const lines = [
+      '| server | CPU µs/request (median) | baseline ÷ this, per round (median; rounds in brackets) |',
+      '|---|---:|---:|',
+    ];
     for (const [name, values] of samples) {
       // Paired by round, as run.ts pairs its runs: drift between rounds cancels.
       const ratios = values.map((value, round) => (base[round] ?? Number.NaN) / value);
-      lines.push(`| ${name} | ${median(values).toFixed(1)} | ${median(ratios).toFixed(2)} (${ratios.map((ratio) => ratio.toFixed(2)).join(', ')}) |`);
+      lines.push(
+        `| ${name} | ${median(values).toFixed(1)} | ${median(ratios).toFixed(2)} (${ratios.map((ratio) => ratio.toFixed(2)).join(', ')}) |`,
+      );
     }
-    process.stdout.write(`\n## Pipeline CPU per request (in-process, fastify.inject, ${count} requests x ${rounds} rounds, 16 in flight)\n\n${lines.join('\n')}\n`);
+    process.stdout.write(
+      `\n## Pipeline CPU per request (in-process, fastify.inject, ${count} requests x ${rounds} rounds, 16 in flight)\n\n${lines.join('\n')}\n`,
+    );
   } finally {
     for (const target of targets) await target.close();
   }

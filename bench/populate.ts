@@ -35,7 +35,14 @@ export function syntheticEntry(index: number, items: number, now: number, fullPr
     ranked.push({ itemId: `i${item}`, score: fullPrecision ? score : quantiseScore(score) });
   }
   const freshFor = 3 * 3600_000;
-  return { modelVersion: MODEL_VERSION, generatedAt: now, freshUntil: now + freshFor, staleUntil: now + freshFor + 3600_000, computeMs: 2 + (index % 5), items: ranked };
+  return {
+    modelVersion: MODEL_VERSION,
+    generatedAt: now,
+    freshUntil: now + freshFor,
+    staleUntil: now + freshFor + 3600_000,
+    computeMs: 2 + (index % 5),
+    items: ranked,
+  };
 }
 
 function resp(args: readonly string[]): string {
@@ -59,7 +66,9 @@ export async function populate(options: PopulateOptions): Promise<{ readonly sec
   const started = performance.now();
   const now = Date.now();
   const encode = options.format === 'e1' ? encodeEntryV1 : encodeEntry;
-  const child = spawn('redis-cli', ['-h', '127.0.0.1', '-p', String(options.port), '--pipe'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('redis-cli', ['-h', '127.0.0.1', '-p', String(options.port), '--pipe'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -70,12 +79,19 @@ export async function populate(options: PopulateOptions): Promise<{ readonly sec
     for (let index = start; index < Math.min(start + CHUNK, options.to); index++) {
       const entry = syntheticEntry(index, options.items, now, options.format === 'e1');
       const ttl = String(entry.staleUntil - now);
-      text += resp(['SET', userKeys(options.keyPrefix ?? '', userIdAt(index), MODEL_VERSION).entry, encode(entry), 'PX', ttl]);
+      text += resp([
+        'SET',
+        userKeys(options.keyPrefix ?? '', userIdAt(index), MODEL_VERSION).entry,
+        encode(entry),
+        'PX',
+        ttl,
+      ]);
     }
     if (!child.stdin.write(text)) await new Promise<void>((resolve) => child.stdin.once('drain', () => resolve()));
   }
   child.stdin.end();
   const code = await exited;
-  if (code !== 0 || !/errors: 0, replies: \d+/.test(output)) throw new Error(`redis-cli --pipe failed (exit ${String(code)}): ${output.trim()}`);
+  if (code !== 0 || !/errors: 0, replies: \d+/.test(output))
+    throw new Error(`redis-cli --pipe failed (exit ${String(code)}): ${output.trim()}`);
   return { seconds: (performance.now() - started) / 1000 };
 }

@@ -43,13 +43,18 @@ function groupOf(url: string, functionName: string): string {
 
 /** Shares are of the busy (non-idle) time: what the CPU did, not how long the process waited. */
 function table(title: string, totals: Map<string, number>, busy: number): string {
-  const rows = [...totals].filter(([name]) => !name.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, TOP);
+  const rows = [...totals]
+    .filter(([name]) => !name.startsWith('(idle)'))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, TOP);
   return [
     `### ${title}`,
     '',
     '| self ms | % of busy | what |',
     '|---:|---:|---|',
-    ...rows.map(([name, us]) => `| ${(us / 1000).toFixed(0)} | ${((100 * us) / Math.max(busy, 1)).toFixed(1)} | ${name} |`),
+    ...rows.map(
+      ([name, us]) => `| ${(us / 1000).toFixed(0)} | ${((100 * us) / Math.max(busy, 1)).toFixed(1)} | ${name} |`,
+    ),
     '',
   ].join('\n');
 }

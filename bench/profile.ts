@@ -50,7 +50,12 @@ export async function profileHitPath(): Promise<void> {
       ? { NODE_ENV: 'production', BASELINE_RESPONSE_CACHE: target === 'response-cache' ? '1' : '0' }
       : gatewayEnvironment({ jwtSecret: auth.secret, redisUrl: redis?.url, extra: { GRAPHQL_EXECUTOR: executor } });
     // cpuProfileDir gets a subdirectory per server name.
-    const gateway = await startServer({ name, entry: bare ? 'baseline-server' : 'gateway-server', env, cpuProfileDir: RESULTS_DIR });
+    const gateway = await startServer({
+      name,
+      entry: bare ? 'baseline-server' : 'gateway-server',
+      env,
+      cpuProfileDir: RESULTS_DIR,
+    });
     servers.push(gateway);
     const headers = requestHeaders(auth.authorization);
     const users = Array.from({ length: userCount }, (_, index) => `profile-u${index}`);
@@ -73,15 +78,22 @@ export async function profileHitPath(): Promise<void> {
         after = gateway.stats();
       },
     });
-    const counters = before === undefined || after === undefined ? undefined : serverDelta(await before, await after, load.responses).telemetry;
+    const counters =
+      before === undefined || after === undefined
+        ? undefined
+        : serverDelta(await before, await after, load.responses).telemetry;
     await gateway.stop();
     const profile = await mainThreadProfile(dir);
     const summary = await summariseProfile(profile, seconds, 35);
     const report = [
-      bare ? `## CPU profile of the bare Apollo baseline${target === 'response-cache' ? ' behind Apollo\'s response cache' : ''}` : `## CPU profile of the hit path: ${executor} executor, ${storeKind} store`,
+      bare
+        ? `## CPU profile of the bare Apollo baseline${target === 'response-cache' ? " behind Apollo's response cache" : ''}`
+        : `## CPU profile of the hit path: ${executor} executor, ${storeKind} store`,
       '',
       `${Math.round(load.requestsPerSecond)} req/s, p99 ${load.p99Ms.toFixed(1)} ms during the profiled window (profiling slows the server).` +
-        (counters === undefined ? '' : ` Cache reads in the window: ${counters.cacheHit} hits, ${counters.cacheStale} stale, ${counters.cacheMiss} misses; ${counters.modelUsers} users scored.`),
+        (counters === undefined
+          ? ''
+          : ` Cache reads in the window: ${counters.cacheHit} hits, ${counters.cacheStale} stale, ${counters.cacheMiss} misses; ${counters.modelUsers} users scored.`),
       '',
       profileTables(summary),
       '',

@@ -79,7 +79,12 @@ export function batchesOfUsers(userIds: readonly string[]): BodySource {
   if (userIds.length < BATCH_SIZE) throw new Error(`batch scenario needs at least ${BATCH_SIZE} warm users`);
   const windows = Math.ceil(userIds.length / BATCH_SIZE);
   const bodies = Array.from({ length: windows }, (_, window) =>
-    batchBody(Array.from({ length: BATCH_SIZE }, (_, offset) => userIds[(window * BATCH_SIZE + offset) % userIds.length] as string)),
+    batchBody(
+      Array.from(
+        { length: BATCH_SIZE },
+        (_, offset) => userIds[(window * BATCH_SIZE + offset) % userIds.length] as string,
+      ),
+    ),
   );
   return cycling(bodies);
 }

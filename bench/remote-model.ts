@@ -87,9 +87,17 @@ async function read(url: string, userId: string): Promise<Read> {
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ query: READ, variables: { u: userId } }),
     });
-    const body = (await response.json()) as { data?: { recommendations?: { modelVersion: string; source: string } }; errors?: unknown };
+    const body = (await response.json()) as {
+      data?: { recommendations?: { modelVersion: string; source: string } };
+      errors?: unknown;
+    };
     const list = body.data?.recommendations;
-    return { ms: performance.now() - started, source: list?.source, version: list?.modelVersion, error: body.errors !== undefined || list === undefined };
+    return {
+      ms: performance.now() - started,
+      source: list?.source,
+      version: list?.modelVersion,
+      error: body.errors !== undefined || list === undefined,
+    };
   } catch {
     return { ms: performance.now() - started, source: undefined, version: undefined, error: true };
   }
@@ -116,16 +124,23 @@ async function loadFor(url: string, userIds: readonly string[], ms: number, conc
   const end = performance.now() + ms;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) reads.push(await read(url, userIds[Math.floor(Math.random() * userIds.length)] as string));
+      while (performance.now() < end)
+        reads.push(await read(url, userIds[Math.floor(Math.random() * userIds.length)] as string));
     }),
   );
   return reads;
 }
 
 async function batchRead(url: string, userIds: readonly string[]): Promise<number> {
-  const fields = userIds.map((userId, index) => `u${index}: recommendations(userId: "${userId}", first: 5) { source }`).join(' ');
+  const fields = userIds
+    .map((userId, index) => `u${index}: recommendations(userId: "${userId}", first: 5) { source }`)
+    .join(' ');
   const started = performance.now();
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ ${fields} }` }) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: `{ ${fields} }` }),
+  });
   const body = (await response.json()) as { errors?: unknown };
   if (body.errors !== undefined) throw new Error(`batch read failed: ${JSON.stringify(body.errors).slice(0, 300)}`);
   return performance.now() - started;
@@ -171,7 +186,11 @@ async function latencyAndBatching() {
       const before = await setup.model.stats();
       const ms = await batchRead(url, ids(`batch${query}`, 50));
       const after = await setup.model.stats();
-      batches.push({ calls: after.rankCalls - before.rankCalls, users: after.rankUsers - before.rankUsers, ms: round1(ms) });
+      batches.push({
+        calls: after.rankCalls - before.rankCalls,
+        users: after.rankUsers - before.rankUsers,
+        ms: round1(ms),
+      });
     }
     return { miss, hit, batches };
   } finally {
@@ -198,10 +217,14 @@ async function cutover(withWarmUp: boolean) {
       const next = await startModelServerProcess({ version: 'v2', latencyMs: LATENCY_MS });
       try {
         const started = performance.now();
-        const { stdout } = await run('npm', ['run', '--silent', 'warm-up', '--', '--model-url', next.url, '--users', String(USERS), '--rate', '2000'], {
-          cwd: PROJECT_DIR,
-          env: { ...process.env, REDIS_URL: setup.redis.url, REDIS_CLUSTER_URLS: '', LOG_LEVEL: 'warn' },
-        });
+        const { stdout } = await run(
+          'npm',
+          ['run', '--silent', 'warm-up', '--', '--model-url', next.url, '--users', String(USERS), '--rate', '2000'],
+          {
+            cwd: PROJECT_DIR,
+            env: { ...process.env, REDIS_URL: setup.redis.url, REDIS_CLUSTER_URLS: '', LOG_LEVEL: 'warn' },
+          },
+        );
         warm = { ms: round1(performance.now() - started), report: JSON.parse(stdout) as unknown };
       } finally {
         await next.stop();
@@ -223,7 +246,9 @@ async function cutover(withWarmUp: boolean) {
 }
 
 async function main(): Promise<void> {
-  process.stdout.write(`remote-model bench: MODEL_LATENCY_MS=${LATENCY_MS}, ${cpus().length} cores, node ${process.version}\n`);
+  process.stdout.write(
+    `remote-model bench: MODEL_LATENCY_MS=${LATENCY_MS}, ${cpus().length} cores, node ${process.version}\n`,
+  );
   const basics = await latencyAndBatching();
   process.stdout.write('latency and batching done; cutover without warm-up...\n');
   const cold = await cutover(false);
@@ -231,9 +256,18 @@ async function main(): Promise<void> {
   const warmed = await cutover(true);
 
   const rows: Array<[string, string]> = [
-    ['miss read (1 user, remote model) p50 / p99 ms', `${basics.miss.p50} / ${basics.miss.p99}  (${basics.miss.reads} reads, ${basics.miss.errors} errors)`],
-    ['hit read (1 user) p50 / p99 ms', `${basics.hit.p50} / ${basics.hit.p99}  (${basics.hit.reads} reads, hit ratio ${basics.hit.hitRatio})`],
-    ['model calls per 50-user batch query (target 1)', basics.batches.map((batch) => `${batch.calls} (${batch.users} users, ${batch.ms} ms)`).join(', ')],
+    [
+      'miss read (1 user, remote model) p50 / p99 ms',
+      `${basics.miss.p50} / ${basics.miss.p99}  (${basics.miss.reads} reads, ${basics.miss.errors} errors)`,
+    ],
+    [
+      'hit read (1 user) p50 / p99 ms',
+      `${basics.hit.p50} / ${basics.hit.p99}  (${basics.hit.reads} reads, hit ratio ${basics.hit.hitRatio})`,
+    ],
+    [
+      'model calls per 50-user batch query (target 1)',
+      basics.batches.map((batch) => `${batch.calls} (${batch.users} users, ${batch.ms} ms)`).join(', '),
+    ],
   ];
   for (const result of [cold, warmed]) {
     const label = result.withWarmUp ? 'cutover WITH warm-up' : 'cutover without warm-up';
@@ -243,12 +277,19 @@ async function main(): Promise<void> {
         `${result.servedV1} served v1 before the switch, ${result.modelCallsInWindow} model calls)`,
     ]);
   }
-  if (warmed.warm !== undefined) rows.push(['warm-up run (npm run warm-up, --rate 2000)', `${warmed.warm.ms} ms: ${JSON.stringify(warmed.warm.report)}`]);
+  if (warmed.warm !== undefined)
+    rows.push([
+      'warm-up run (npm run warm-up, --rate 2000)',
+      `${warmed.warm.ms} ms: ${JSON.stringify(warmed.warm.report)}`,
+    ]);
   const width = Math.max(...rows.map(([name]) => name.length));
   process.stdout.write(`\n${rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n')}\n`);
 
   mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
-  writeFileSync(RESULTS_PATH, `${JSON.stringify({ at: new Date().toISOString(), latencyMs: LATENCY_MS, basics, cutover: [cold, warmed] }, null, 2)}\n`);
+  writeFileSync(
+    RESULTS_PATH,
+    `${JSON.stringify({ at: new Date().toISOString(), latencyMs: LATENCY_MS, basics, cutover: [cold, warmed] }, null, 2)}\n`,
+  );
 }
 
 await main();

@@ -165,11 +165,17 @@ export function summarise(runs: readonly RunRecord[], order: readonly ScenarioNa
     const gatewayRuns = runs.filter((run) => run.role === 'gateway' && run.scenario === scenario);
     if (gatewayRuns.length === 0) continue;
     const pairs = gatewayRuns.flatMap((run) => {
-      const pair = runs.find((other) => other.role === 'baseline' && other.scenario === scenario && other.round === run.round);
+      const pair = runs.find(
+        (other) => other.role === 'baseline' && other.scenario === scenario && other.round === run.round,
+      );
       return pair === undefined ? [] : [{ gateway: run, baseline: pair }];
     });
-    const ratios = pairs.map(({ gateway, baseline }) => gateway.load.requestsPerSecond / baseline.load.requestsPerSecond);
-    const cpuRatios = pairs.map(({ gateway, baseline }) => baseline.serverDelta.cpuMsPerRequest / gateway.serverDelta.cpuMsPerRequest);
+    const ratios = pairs.map(
+      ({ gateway, baseline }) => gateway.load.requestsPerSecond / baseline.load.requestsPerSecond,
+    );
+    const cpuRatios = pairs.map(
+      ({ gateway, baseline }) => baseline.serverDelta.cpuMsPerRequest / gateway.serverDelta.cpuMsPerRequest,
+    );
     rows.push(summariseRuns(scenario, gatewayRuns, ratios, cpuRatios, label));
   }
   return rows;
@@ -184,7 +190,9 @@ function thousands(value: number): string {
 }
 
 function ratioCell(median: number, perRound: readonly number[]): string {
-  return perRound.length === 0 ? '1.00' : `${fixed(median, 2)} (${perRound.map((ratio) => ratio.toFixed(2)).join(', ')})`;
+  return perRound.length === 0
+    ? '1.00'
+    : `${fixed(median, 2)} (${perRound.map((ratio) => ratio.toFixed(2)).join(', ')})`;
 }
 
 function markdownTable(rows: readonly SummaryRow[]): string {
@@ -256,7 +264,9 @@ export function renderReport({ rows, runs, model, machine, options, responseByte
   const endLoad = loadavg()[0] ?? 0;
   out.push(
     `Load average (1 min) at start ${machine.loadAverage1m.toFixed(2)}, at end ${endLoad.toFixed(2)}` +
-      (Math.max(machine.loadAverage1m, endLoad) > machine.cores * 0.75 ? ' -- other processes were competing for the cores: trust ratios, not absolutes' : ''),
+      (Math.max(machine.loadAverage1m, endLoad) > machine.cores * 0.75
+        ? ' -- other processes were competing for the cores: trust ratios, not absolutes'
+        : ''),
   );
   out.push(
     `Load: autocannon, ${options.connections} connections (batch-50 and its baseline: ${options.batchConnections}), ` +
@@ -265,7 +275,8 @@ export function renderReport({ rows, runs, model, machine, options, responseByte
       'CPU-normalised ratio = baseline server CPU ms/request / gateway server CPU ms/request (throughput per core, steadier when other processes compete).',
     '',
   );
-  if (Object.keys(options.gatewayEnv).length > 0) out.push(`Gateway settings from BENCH_GATEWAY_ENV: ${JSON.stringify(options.gatewayEnv)}`, '');
+  if (Object.keys(options.gatewayEnv).length > 0)
+    out.push(`Gateway settings from BENCH_GATEWAY_ENV: ${JSON.stringify(options.gatewayEnv)}`, '');
   out.push(markdownTable(rows), '');
   const memoryHit = rows.find((row) => row.scenario === 'hit-memory');
   const verdict = (ratio: number): string => (ratio >= HIT_PATH_TARGET ? 'met' : 'NOT met');
@@ -281,7 +292,9 @@ export function renderReport({ rows, runs, model, machine, options, responseByte
   if (batch !== undefined) {
     out.push(
       `batch-50: ${Math.round(batch.usersPerSecond).toLocaleString('en-US')} users/s` +
-        (single !== undefined ? ` (${(batch.usersPerSecond / single.requestsPerSecond).toFixed(1)}x the single-query baseline's req/s)` : ''),
+        (single !== undefined
+          ? ` (${(batch.usersPerSecond / single.requestsPerSecond).toFixed(1)}x the single-query baseline's req/s)`
+          : ''),
     );
   }
   const miss = rows.find((row) => row.scenario === 'miss');
@@ -297,7 +310,13 @@ export function renderReport({ rows, runs, model, machine, options, responseByte
         (memoryHit !== undefined ? ` vs ${memoryHit.serverCpuMsPerRequest.toFixed(3)} on a memory hit` : ''),
     );
   }
-  out.push('', 'Diagnostics (medians over the runs; server figures from the child process itself):', '', diagnosticsTable(rows), '');
+  out.push(
+    '',
+    'Diagnostics (medians over the runs; server figures from the child process itself):',
+    '',
+    diagnosticsTable(rows),
+    '',
+  );
   out.push(
     'Response sizes (preflight, bytes of body): ' +
       Object.entries(responseBytes)
@@ -306,7 +325,9 @@ export function renderReport({ rows, runs, model, machine, options, responseByte
     '',
   );
   out.push('All runs:', '', runsTable(runs), '');
-  const warnings = runs.flatMap((run) => run.warnings.map((warning) => `round ${run.round} ${run.scenario} ${run.role}: ${warning}`));
+  const warnings = runs.flatMap((run) =>
+    run.warnings.map((warning) => `round ${run.round} ${run.scenario} ${run.role}: ${warning}`),
+  );
   if (warnings.length > 0) out.push('Warnings:', ...warnings.map((warning) => `- ${warning}`), '');
   return `${out.join('\n')}\n`;
 }

@@ -146,7 +146,16 @@ async function measure(
   if (before === undefined || after === undefined) throw new Error(`${server.name}: the measured window never closed`);
   const delta = serverDelta(await before, await after, load.responses);
   const warnings = checkRun(scenario, role, load, delta.telemetry);
-  const record: RunRecord = { round, scenario: scenario.name, role, server: server.name, usersPerRequest: scenario.usersPerRequest, load, serverDelta: delta, warnings };
+  const record: RunRecord = {
+    round,
+    scenario: scenario.name,
+    role,
+    server: server.name,
+    usersPerRequest: scenario.usersPerRequest,
+    load,
+    serverDelta: delta,
+    warnings,
+  };
   log(
     `  round ${round} ${scenario.name.padEnd(10)} ${role.padEnd(8)} ${Math.round(load.requestsPerSecond).toString().padStart(6)} req/s` +
       `  p50 ${load.p50Ms.toFixed(2)} ms  p99 ${load.p99Ms.toFixed(2)} ms  server CPU ${delta.cpuUtilisation.toFixed(2)}` +
@@ -162,7 +171,12 @@ function settledLater<T>(promise: Promise<T>): Promise<T> {
 }
 
 /** What the run must look like for its figures to mean what the scenario says. */
-function checkRun(scenario: Scenario, role: 'baseline' | 'gateway', load: LoadResult, telemetry: RunRecord['serverDelta']['telemetry']): string[] {
+function checkRun(
+  scenario: Scenario,
+  role: 'baseline' | 'gateway',
+  load: LoadResult,
+  telemetry: RunRecord['serverDelta']['telemetry'],
+): string[] {
   const warnings: string[] = [];
   if (load.non2xx > 0) warnings.push(`${load.non2xx} non-2xx responses`);
   if (load.errors > 0) warnings.push(`${load.errors} connection errors (${load.timeouts} timeouts)`);
@@ -173,17 +187,24 @@ function checkRun(scenario: Scenario, role: 'baseline' | 'gateway', load: LoadRe
   if (telemetry.storeErrors > 0) warnings.push(`${telemetry.storeErrors} store errors`);
   if (telemetry.servedStale > 0) warnings.push(`${telemetry.servedStale} lists served STALE`);
   if (scenario.source === 'CACHE') {
-    if (telemetry.cacheMiss > 0 || telemetry.servedModel > 0) warnings.push(`${telemetry.cacheMiss} cache misses on the hit path`);
-    if (telemetry.servedCache < lists) warnings.push(`only ${telemetry.servedCache} of ~${lists} lists served from the cache`);
+    if (telemetry.cacheMiss > 0 || telemetry.servedModel > 0)
+      warnings.push(`${telemetry.cacheMiss} cache misses on the hit path`);
+    if (telemetry.servedCache < lists)
+      warnings.push(`only ${telemetry.servedCache} of ~${lists} lists served from the cache`);
   } else {
-    if (telemetry.cacheHit > 0 || telemetry.servedCache > 0) warnings.push(`${telemetry.cacheHit} cache hits on the miss path`);
-    if (telemetry.servedModel < lists) warnings.push(`only ${telemetry.servedModel} of ~${lists} lists computed by the model`);
+    if (telemetry.cacheHit > 0 || telemetry.servedCache > 0)
+      warnings.push(`${telemetry.cacheHit} cache hits on the miss path`);
+    if (telemetry.servedModel < lists)
+      warnings.push(`only ${telemetry.servedModel} of ~${lists} lists computed by the model`);
   }
   return warnings;
 }
 
 /** Before measuring: both servers answer the scenario's request with whole lists, the gateway from the right source. */
-async function preflight(scenario: Scenario, baseline: BenchServer): Promise<{ baselineBytes: number; gatewayBytes: number }> {
+async function preflight(
+  scenario: Scenario,
+  baseline: BenchServer,
+): Promise<{ baselineBytes: number; gatewayBytes: number }> {
   const body = scenario.bodies()();
   const base = await postAndCheck(baseline.url, body, scenario.headers);
   const gateway = await postAndCheck(scenario.gateway.url, body, scenario.headers);
@@ -200,12 +221,16 @@ async function preflight(scenario: Scenario, baseline: BenchServer): Promise<{ b
 
 async function main(): Promise<void> {
   const options = readOptions(process.env);
-  const selected = options.scenarios.length === 0 ? ALL_SCENARIOS : ALL_SCENARIOS.filter((name) => options.scenarios.includes(name));
+  const selected =
+    options.scenarios.length === 0 ? ALL_SCENARIOS : ALL_SCENARIOS.filter((name) => options.scenarios.includes(name));
   const unknown = options.scenarios.filter((name) => !ALL_SCENARIOS.some((known) => known === name));
-  if (unknown.length > 0) throw new Error(`BENCH_SCENARIOS: unknown ${unknown.join(', ')} (known: ${ALL_SCENARIOS.join(', ')})`);
+  if (unknown.length > 0)
+    throw new Error(`BENCH_SCENARIOS: unknown ${unknown.join(', ')} (known: ${ALL_SCENARIOS.join(', ')})`);
   const machine = describeMachine();
   const startedAt = new Date();
-  log(`recs-gateway bench: ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, load average ${machine.loadAverage1m}`);
+  log(
+    `recs-gateway bench: ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, load average ${machine.loadAverage1m}`,
+  );
   log(
     `  ${options.rounds} rounds x (${options.warmupSeconds} s warm-up + ${options.seconds} s measured), ${options.connections} connections ` +
       `(batch-50: ${options.batchConnections}), ` +
@@ -219,7 +244,9 @@ async function main(): Promise<void> {
   // The model alone first, while nothing else runs.
   log(`model: scoreAndRank in-process, ${options.modelUsers} users, top ${LIST_SIZE}`);
   const model: ModelTiming = await measureModel(options.modelUsers, LIST_SIZE);
-  log(`  ${model.msPerUserSingle.toFixed(3)} ms/user one per call, ${model.msPerUserBatched.toFixed(3)} ms/user in one call`);
+  log(
+    `  ${model.msPerUserSingle.toFixed(3)} ms/user one per call, ${model.msPerUserBatched.toFixed(3)} ms/user in one call`,
+  );
 
   log('starting servers');
   const profileDir = options.cpuProfile ? PROFILE_DIR : undefined;
@@ -229,52 +256,125 @@ async function main(): Promise<void> {
     log(`  redis-server: pid ${redis.pid}, ${redis.url}`);
   }
   const [baseline, responseCache, memory, redisGateway, missGateway] = await Promise.all([
-    start({ name: 'baseline', entry: 'baseline-server', env: { NODE_ENV: options.nodeEnv }, cpuProfileDir: profileDir }),
+    start({
+      name: 'baseline',
+      entry: 'baseline-server',
+      env: { NODE_ENV: options.nodeEnv },
+      cpuProfileDir: profileDir,
+    }),
     needs('apollo-response-cache')
-      ? start({ name: 'apollo-response-cache', entry: 'baseline-server', env: { NODE_ENV: options.nodeEnv, BASELINE_RESPONSE_CACHE: '1' }, cpuProfileDir: profileDir })
+      ? start({
+          name: 'apollo-response-cache',
+          entry: 'baseline-server',
+          env: { NODE_ENV: options.nodeEnv, BASELINE_RESPONSE_CACHE: '1' },
+          cpuProfileDir: profileDir,
+        })
       : undefined,
     needs('hit-memory') || needs('batch-50')
-      ? start({ name: 'gateway-memory', entry: 'gateway-server', env: gatewayEnv(options, undefined, auth.secret), cpuProfileDir: profileDir })
+      ? start({
+          name: 'gateway-memory',
+          entry: 'gateway-server',
+          env: gatewayEnv(options, undefined, auth.secret),
+          cpuProfileDir: profileDir,
+        })
       : undefined,
     redis !== undefined
-      ? start({ name: 'gateway-redis', entry: 'gateway-server', env: gatewayEnv(options, redis.url, auth.secret), cpuProfileDir: profileDir })
+      ? start({
+          name: 'gateway-redis',
+          entry: 'gateway-server',
+          env: gatewayEnv(options, redis.url, auth.secret),
+          cpuProfileDir: profileDir,
+        })
       : undefined,
     // Its own process, so the cold users it stores cannot crowd the warm ones out of the hit scenario's LRU.
     needs('miss')
-      ? start({ name: 'gateway-miss', entry: 'gateway-server', env: gatewayEnv(options, undefined, auth.secret), cpuProfileDir: profileDir })
+      ? start({
+          name: 'gateway-miss',
+          entry: 'gateway-server',
+          env: gatewayEnv(options, undefined, auth.secret),
+          cpuProfileDir: profileDir,
+        })
       : undefined,
   ]);
 
   const users = Array.from({ length: options.users }, (_, index) => `bench-u${index}`);
   const warm: Record<string, { computed: number; seconds: number }> = {};
   const toWarm = [memory, redisGateway].filter((gateway): gateway is BenchServer => gateway !== undefined);
-  log(`warming ${users.length} users on ${toWarm.map((gateway) => gateway.name).join(' and ')} (${BATCH_SIZE} per query)`);
+  log(
+    `warming ${users.length} users on ${toWarm.map((gateway) => gateway.name).join(' and ')} (${BATCH_SIZE} per query)`,
+  );
   // In parallel: separate processes, a core each.
   await Promise.all(
     toWarm.map(async (gateway) => {
       const result = await warmUsers(gateway.url, users, batchBody, BATCH_SIZE, headers, WARM_CONCURRENCY);
       warm[gateway.name] = result;
       log(`  ${gateway.name}: ${result.computed} lists computed in ${result.seconds.toFixed(1)} s`);
-      if (result.computed !== users.length) throw new Error(`${gateway.name}: warming computed ${result.computed} lists, expected ${users.length}`);
+      if (result.computed !== users.length)
+        throw new Error(`${gateway.name}: warming computed ${result.computed} lists, expected ${users.length}`);
     }),
   );
 
   const scenarios: Scenario[] = [];
   if (memory !== undefined && needs('hit-memory')) {
-    scenarios.push({ name: 'hit-memory', gateway: memory, isGateway: true, usersPerRequest: 1, connections: options.connections, headers, source: 'CACHE', bodies: () => cyclingUsers(users) });
+    scenarios.push({
+      name: 'hit-memory',
+      gateway: memory,
+      isGateway: true,
+      usersPerRequest: 1,
+      connections: options.connections,
+      headers,
+      source: 'CACHE',
+      bodies: () => cyclingUsers(users),
+    });
   }
   if (redisGateway !== undefined) {
-    scenarios.push({ name: 'hit-redis', gateway: redisGateway, isGateway: true, usersPerRequest: 1, connections: options.connections, headers, source: 'CACHE', bodies: () => cyclingUsers(users) });
+    scenarios.push({
+      name: 'hit-redis',
+      gateway: redisGateway,
+      isGateway: true,
+      usersPerRequest: 1,
+      connections: options.connections,
+      headers,
+      source: 'CACHE',
+      bodies: () => cyclingUsers(users),
+    });
   }
   if (responseCache !== undefined) {
     // Every list is cached by the JIT warm-up pass below (and the preflight): the measured window is all hits.
-    scenarios.push({ name: 'apollo-response-cache', gateway: responseCache, isGateway: false, usersPerRequest: 1, connections: options.connections, headers, source: 'CACHE', bodies: () => cyclingUsers(users) });
+    scenarios.push({
+      name: 'apollo-response-cache',
+      gateway: responseCache,
+      isGateway: false,
+      usersPerRequest: 1,
+      connections: options.connections,
+      headers,
+      source: 'CACHE',
+      bodies: () => cyclingUsers(users),
+    });
   }
   if (missGateway !== undefined) {
-    scenarios.push({ name: 'miss', gateway: missGateway, isGateway: true, usersPerRequest: 1, connections: options.connections, headers, source: 'MODEL', bodies: () => coldUsers() });
+    scenarios.push({
+      name: 'miss',
+      gateway: missGateway,
+      isGateway: true,
+      usersPerRequest: 1,
+      connections: options.connections,
+      headers,
+      source: 'MODEL',
+      bodies: () => coldUsers(),
+    });
   }
   if (memory !== undefined && needs('batch-50')) {
-    scenarios.push({ name: 'batch-50', gateway: memory, isGateway: true, usersPerRequest: BATCH_SIZE, connections: options.batchConnections, headers, source: 'CACHE', bodies: () => batchesOfUsers(users) });
+    scenarios.push({
+      name: 'batch-50',
+      gateway: memory,
+      isGateway: true,
+      usersPerRequest: BATCH_SIZE,
+      connections: options.batchConnections,
+      headers,
+      source: 'CACHE',
+      bodies: () => batchesOfUsers(users),
+    });
   }
 
   const responseBytes: Record<string, { baselineBytes: number; gatewayBytes: number }> = {};
@@ -307,7 +407,10 @@ async function main(): Promise<void> {
     }
   }
 
-  const rows: SummaryRow[] = summarise(runs, scenarios.map((scenario) => scenario.name));
+  const rows: SummaryRow[] = summarise(
+    runs,
+    scenarios.map((scenario) => scenario.name),
+  );
   const finishedAt = new Date();
   process.stdout.write(renderReport({ rows, runs, model, machine, options, responseBytes }));
   await writeJson(RESULTS_PATH, {
@@ -325,7 +428,6 @@ async function main(): Promise<void> {
   });
   log(`\nwrote ${RESULTS_PATH} (${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(0)} s)`);
 }
-
 
 let exitCode = 0;
 try {

@@ -39,7 +39,10 @@ const WARMUP_SECONDS = 2;
 /** One query text per batch size (constant, as a real client's), users in variables. */
 function batchQuery(size: number): string {
   const variables = Array.from({ length: size }, (_, index) => `$u${index}: ID!`).join(', ');
-  const fields = Array.from({ length: size }, (_, index) => `u${index}: recommendations(userId: $u${index}, first: 20) { ${FIELDS} }`).join(' ');
+  const fields = Array.from(
+    { length: size },
+    (_, index) => `u${index}: recommendations(userId: $u${index}, first: 20) { ${FIELDS} }`,
+  ).join(' ');
   return `query Scaling${size}(${variables}) { ${fields} }`;
 }
 
@@ -67,7 +70,15 @@ interface Cell {
   readonly cpuUsPerUser: number;
 }
 
-async function measure(gateway: BenchServer, population: number, usersPerRequest: number, round: number, connections: number, seconds: number, headers: Readonly<Record<string, string>>): Promise<Cell> {
+async function measure(
+  gateway: BenchServer,
+  population: number,
+  usersPerRequest: number,
+  round: number,
+  connections: number,
+  seconds: number,
+  headers: Readonly<Record<string, string>>,
+): Promise<Cell> {
   let before: Promise<ServerStats> | undefined;
   let after: Promise<ServerStats> | undefined;
   const load = await runLoad({
@@ -87,7 +98,13 @@ async function measure(gateway: BenchServer, population: number, usersPerRequest
   if (before === undefined || after === undefined) throw new Error('the measured window never closed');
   const [start, end] = await Promise.all([before, after]);
   const cpuUs = end.cpuUserUs - start.cpuUserUs + end.cpuSystemUs - start.cpuSystemUs;
-  const cell = { population, usersPerRequest, round, load, cpuUsPerUser: cpuUs / Math.max(1, load.responses * usersPerRequest) };
+  const cell = {
+    population,
+    usersPerRequest,
+    round,
+    load,
+    cpuUsPerUser: cpuUs / Math.max(1, load.responses * usersPerRequest),
+  };
   log(
     `  ${population.toLocaleString('en-US').padStart(9)} users, ${String(usersPerRequest).padStart(3)}/request: ${Math.round(load.requestsPerSecond)} req/s, ` +
       `${Math.round(load.requestsPerSecond * usersPerRequest)} users/s, p99 ${load.p99Ms.toFixed(1)} ms, ${cell.cpuUsPerUser.toFixed(0)} µs CPU/user` +
@@ -116,14 +133,31 @@ export async function scalingBench(): Promise<void> {
     for (const population of populations) {
       const { seconds: loadSeconds } = await populate({ port: redis.port, from: loaded, to: population, items: 20 });
       loaded = population;
-      log(`population ${population.toLocaleString('en-US')}: loaded in ${loadSeconds.toFixed(1)} s (DBSIZE ${await redisCli(redis.port, 'DBSIZE')})`);
-      for (let round = 1; round <= rounds; round++) cells.push(await measure(gateway, population, 1, round, connections, seconds, headers));
+      log(
+        `population ${population.toLocaleString('en-US')}: loaded in ${loadSeconds.toFixed(1)} s (DBSIZE ${await redisCli(redis.port, 'DBSIZE')})`,
+      );
+      for (let round = 1; round <= rounds; round++)
+        cells.push(await measure(gateway, population, 1, round, connections, seconds, headers));
     }
     const largest = populations[populations.length - 1] as number;
     for (let round = 1; round <= rounds; round++) {
       for (const size of [1, 10, 50, 100]) {
-        if (size === 1 && cells.some((cell) => cell.population === largest && cell.usersPerRequest === 1 && cell.round === round)) continue;
-        cells.push(await measure(gateway, largest, size, round, Math.max(2, Math.round(connections / Math.sqrt(size))), seconds, headers));
+        if (
+          size === 1 &&
+          cells.some((cell) => cell.population === largest && cell.usersPerRequest === 1 && cell.round === round)
+        )
+          continue;
+        cells.push(
+          await measure(
+            gateway,
+            largest,
+            size,
+            round,
+            Math.max(2, Math.round(connections / Math.sqrt(size))),
+            seconds,
+            headers,
+          ),
+        );
       }
     }
     const row = (population: number, size: number): string => {
@@ -135,7 +169,10 @@ export async function scalingBench(): Promise<void> {
         `${pick((cell) => cell.load.p99Ms).toFixed(1)} | ${pick((cell) => cell.cpuUsPerUser).toFixed(0)} |`
       );
     };
-    const header = ['| cached users | users/request | req/s | users/s | p50 ms | p99 ms | gateway CPU µs/user |', '|---:|---:|---:|---:|---:|---:|---:|'];
+    const header = [
+      '| cached users | users/request | req/s | users/s | p50 ms | p99 ms | gateway CPU µs/user |',
+      '|---:|---:|---:|---:|---:|---:|---:|',
+    ];
     const machine = describeMachine();
     const lines = [
       `## Hit path scaling (Redis store, ${connections} connections for 1 user/request, fewer for larger batches; medians of ${rounds} rounds)`,

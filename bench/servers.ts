@@ -121,19 +121,28 @@ export async function startServer(spec: ServerSpec): Promise<BenchServer> {
   let url: string;
   try {
     url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${spec.name} was not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`${spec.name} was not ready within ${READY_TIMEOUT_MS} ms`)),
+        READY_TIMEOUT_MS,
+      );
       readyUrl = (value) => {
         clearTimeout(timer);
         resolve(value);
       };
       void exited.then(() => {
         clearTimeout(timer);
-        reject(new Error(`${spec.name} exited (code ${String(child.exitCode)}, signal ${String(child.signalCode)}) before it was ready`));
+        reject(
+          new Error(
+            `${spec.name} exited (code ${String(child.exitCode)}, signal ${String(child.signalCode)}) before it was ready`,
+          ),
+        );
       });
     });
   } catch (error) {
     await stop();
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- output ---\n${tail.trim() || '(none)'}`);
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}\n--- output ---\n${tail.trim() || '(none)'}`,
+    );
   }
 
   return {

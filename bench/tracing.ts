@@ -38,9 +38,17 @@ const VARIANTS: readonly Variant[] = [
   { name: 'off + remote model', env: (_sink, model) => ({ MODEL_URL: model, MODEL_VERSION_POLL_SECONDS: '0' }) },
   {
     name: 'on, 1 % sampled',
-    env: (sink) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: sink, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' }),
+    env: (sink) => ({
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.01',
+    }),
   },
-  { name: 'on, all sampled', env: (sink) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: sink, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }) },
+  {
+    name: 'on, all sampled',
+    env: (sink) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: sink, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }),
+  },
 ];
 
 /** Child: one gateway configured from its environment as main.ts does, warmed, then one measured run. */
@@ -49,7 +57,10 @@ async function child(): Promise<void> {
   const count = Number(process.env.TRACING_REQUESTS ?? 4000);
   const settings = readTracingSettings(process.env, 'recs-gateway-bench');
   const tracing = settings === undefined ? undefined : await startTracing(settings, { serviceVersion: 'bench' });
-  const env = gatewayEnvironment({ jwtSecret: auth.secret, extra: { MODEL_WORKERS: '0', ...pick(process.env, ['MODEL_URL', 'MODEL_VERSION_POLL_SECONDS']) } });
+  const env = gatewayEnvironment({
+    jwtSecret: auth.secret,
+    extra: { MODEL_WORKERS: '0', ...pick(process.env, ['MODEL_URL', 'MODEL_VERSION_POLL_SECONDS']) },
+  });
   const app = await createApp(loadConfig({ ...env, PORT: '0', HOST: '127.0.0.1' }), { tracer: tracing?.tracer });
   await app.http.ready();
   const headers = { ...requestHeaders(auth.authorization) };
@@ -59,7 +70,12 @@ async function child(): Promise<void> {
     const started = process.cpuUsage();
     const worker = async (): Promise<void> => {
       while (next < requests) {
-        const response = await app.http.inject({ method: 'POST', url: '/graphql', headers, payload: bodies[next++ % bodies.length] as string });
+        const response = await app.http.inject({
+          method: 'POST',
+          url: '/graphql',
+          headers,
+          payload: bodies[next++ % bodies.length] as string,
+        });
         if (response.statusCode !== 200) throw new Error(`HTTP ${response.statusCode} ${response.body.slice(0, 300)}`);
       }
     };
@@ -81,7 +97,10 @@ function pick(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, 
 
 function runChild(env: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
-    const process_ = spawn(process.execPath, ['--import', 'tsx', SELF], { env: { ...process.env, ...env, TRACING_BENCH_CHILD: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const process_ = spawn(process.execPath, ['--import', 'tsx', SELF], {
+      env: { ...process.env, ...env, TRACING_BENCH_CHILD: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let output = '';
     process_.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     process_.once('exit', (code) => {
@@ -106,13 +125,21 @@ export async function tracingBench(): Promise<void> {
   });
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
   const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
-  const model = await createModelServer({ model: new BuiltinModel({ version: 'v1' }), latencyMs: 0, logLevel: 'silent' });
+  const model = await createModelServer({
+    model: new BuiltinModel({ version: 'v1' }),
+    latencyMs: 0,
+    logLevel: 'silent',
+  });
   const modelUrl = await model.listen({ port: 0, host: '127.0.0.1' });
   const samples = new Map<string, number[]>(VARIANTS.map((variant) => [variant.name, []]));
   try {
     for (let round = 0; round < rounds; round++) {
       for (const variant of VARIANTS) {
-        const us = await runChild({ ...variant.env(sinkUrl, modelUrl), BENCH_JWT_SECRET: auth.secret, BENCH_AUTHORIZATION: auth.authorization });
+        const us = await runChild({
+          ...variant.env(sinkUrl, modelUrl),
+          BENCH_JWT_SECRET: auth.secret,
+          BENCH_AUTHORIZATION: auth.authorization,
+        });
         samples.get(variant.name)?.push(us);
         process.stderr.write(`round ${round + 1}: ${variant.name} ${us.toFixed(1)} µs/request\n`);
       }
@@ -122,10 +149,14 @@ export async function tracingBench(): Promise<void> {
     await model.close();
   }
   const off = median(samples.get('off') ?? []);
-  process.stdout.write(`\nHit path, CPU per request (median of ${rounds} runs; OTLP export posts received: ${spans})\n`);
+  process.stdout.write(
+    `\nHit path, CPU per request (median of ${rounds} runs; OTLP export posts received: ${spans})\n`,
+  );
   for (const variant of VARIANTS) {
     const value = median(samples.get(variant.name) ?? []);
-    process.stdout.write(`  ${variant.name.padEnd(20)} ${value.toFixed(1).padStart(7)} µs   ${((value / off - 1) * 100).toFixed(1).padStart(6)} % vs off\n`);
+    process.stdout.write(
+      `  ${variant.name.padEnd(20)} ${value.toFixed(1).padStart(7)} µs   ${((value / off - 1) * 100).toFixed(1).padStart(6)} % vs off\n`,
+    );
   }
 }
 

@@ -6,7 +6,10 @@
 const PER_REQUEST = 50;
 
 function warmQuery(userIds: readonly string[], first: number): string {
-  const fields = userIds.map((userId, index) => `u${index}: recommendations(userId: ${JSON.stringify(userId)}, first: ${first}) { userId source items { rank } }`);
+  const fields = userIds.map(
+    (userId, index) =>
+      `u${index}: recommendations(userId: ${JSON.stringify(userId)}, first: ${first}) { userId source items { rank } }`,
+  );
   return `query Warm { ${fields.join(' ')} }`;
 }
 
@@ -20,18 +23,28 @@ export async function warmThroughGraphQL(
   const started = performance.now();
   const first = options.first ?? 20;
   const chunks: string[][] = [];
-  for (let index = 0; index < userIds.length; index += PER_REQUEST) chunks.push(userIds.slice(index, index + PER_REQUEST));
+  for (let index = 0; index < userIds.length; index += PER_REQUEST)
+    chunks.push(userIds.slice(index, index + PER_REQUEST));
   let next = 0;
   let computed = 0;
   const worker = async (): Promise<void> => {
     while (next < chunks.length) {
       const chunk = chunks[next++] as string[];
-      const response = await fetch(url, { method: 'POST', headers: { ...headers }, body: JSON.stringify({ query: warmQuery(chunk, first) }) });
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { ...headers },
+        body: JSON.stringify({ query: warmQuery(chunk, first) }),
+      });
       const text = await response.text();
-      const body = JSON.parse(text) as { data?: Record<string, { source: string; items: unknown[] }> | null; errors?: unknown };
-      if (response.status !== 200 || body.errors !== undefined || body.data == null) throw new Error(`warming failed: HTTP ${response.status} ${text.slice(0, 300)}`);
+      const body = JSON.parse(text) as {
+        data?: Record<string, { source: string; items: unknown[] }> | null;
+        errors?: unknown;
+      };
+      if (response.status !== 200 || body.errors !== undefined || body.data == null)
+        throw new Error(`warming failed: HTTP ${response.status} ${text.slice(0, 300)}`);
       for (const list of Object.values(body.data)) {
-        if (list.items.length !== first) throw new Error(`warming: a list of ${list.items.length} items, expected ${first}`);
+        if (list.items.length !== first)
+          throw new Error(`warming: a list of ${list.items.length} items, expected ${first}`);
         if (list.source === 'MODEL') computed += 1;
       }
     }

@@ -17,7 +17,11 @@ export function createApolloClient(endpoint: string, token?: string): ApolloClie
 }
 
 /** One view of a user's list; `first` left out is the default view. Answered from the cache when it holds it. */
-export async function readRecommendations(client: ApolloClient, userId: string, first?: number): Promise<RecommendationsQuery['recommendations']> {
+export async function readRecommendations(
+  client: ApolloClient,
+  userId: string,
+  first?: number,
+): Promise<RecommendationsQuery['recommendations']> {
   // With the default errorPolicy ('none') a GraphQL or network error rejects: no `error` to check here.
   const { data } = await client.query({ query: RecommendationsDocument, variables: { userId, first } });
   if (data === undefined) throw new Error('no data');
@@ -25,7 +29,10 @@ export async function readRecommendations(client: ApolloClient, userId: string, 
 }
 
 /** Records a purchase; the payload's lists update the default and the top-5 views in the cache. */
-export async function recordPurchase(client: ApolloClient, input: RecordPurchaseInput): Promise<RecordPurchaseMutation['recordPurchase']> {
+export async function recordPurchase(
+  client: ApolloClient,
+  input: RecordPurchaseInput,
+): Promise<RecordPurchaseMutation['recordPurchase']> {
   const { data } = await client.mutate({ mutation: RecordPurchaseDocument, variables: { input } });
   if (data === undefined || data === null) throw new Error('no data');
   return data.recordPurchase;
@@ -36,7 +43,10 @@ export async function recordPurchase(client: ApolloClient, input: RecordPurchase
  * as above, then every other cached view of that user's list is evicted, so the next `cache-first` read of it goes
  * to the gateway. The views the answer includes stay, already updated.
  */
-export async function recordPurchaseEvictingOtherViews(client: ApolloClient, input: RecordPurchaseInput): Promise<RecordPurchaseMutation['recordPurchase']> {
+export async function recordPurchaseEvictingOtherViews(
+  client: ApolloClient,
+  input: RecordPurchaseInput,
+): Promise<RecordPurchaseMutation['recordPurchase']> {
   const { data } = await client.mutate({
     mutation: RecordPurchaseDocument,
     variables: { input },
@@ -50,7 +60,9 @@ export async function recordPurchaseEvictingOtherViews(client: ApolloClient, inp
 
 /** Evicts the cached `RecommendationList`s of the payload's user, except those the payload itself returned. */
 export function evictOtherViews(cache: ApolloCache, payload: RecordPurchaseMutation['recordPurchase']): void {
-  const kept = new Set([payload.recommendations.id, payload.top5.id].map((id) => cache.identify({ __typename: 'RecommendationList', id })));
+  const kept = new Set(
+    [payload.recommendations.id, payload.top5.id].map((id) => cache.identify({ __typename: 'RecommendationList', id })),
+  );
   for (const [cacheId, entity] of Object.entries(cache.extract() as Record<string, { userId?: unknown } | undefined>)) {
     if (!cacheId.startsWith('RecommendationList:') || kept.has(cacheId) || entity?.userId !== payload.userId) continue;
     cache.evict({ id: cacheId });

@@ -21,7 +21,11 @@ export function createGraphQLClient(endpoint: string, options: GraphQLRequestOpt
 }
 
 /** One view of a user's list; errors (e.g. FORBIDDEN, BAD_USER_INPUT) are thrown as a `ClientError`. */
-export async function readRecommendations(client: GraphQLClient, userId: string, first?: number): Promise<RecommendationsQuery['recommendations']> {
+export async function readRecommendations(
+  client: GraphQLClient,
+  userId: string,
+  first?: number,
+): Promise<RecommendationsQuery['recommendations']> {
   const data = await client.request(RecommendationsDocument, { userId, first });
   return data.recommendations;
 }

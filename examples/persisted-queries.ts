@@ -14,7 +14,10 @@ export async function sha256(text: string): Promise<string> {
 }
 
 export function createPersistedQueryClient(endpoint: string, token?: string): ApolloClient {
-  const http = new HttpLink({ uri: endpoint, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+  const http = new HttpLink({
+    uri: endpoint,
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+  });
   return new ApolloClient({
     link: new PersistedQueryLink({ sha256, useGETForHashedQueries: true }).concat(http),
     cache: new InMemoryCache(),

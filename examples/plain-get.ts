@@ -14,7 +14,10 @@ export const TOP_QUERY =
 export interface TopList {
   readonly id: string;
   readonly source: 'CACHE' | 'MODEL' | 'STALE';
-  readonly items: ReadonlyArray<{ readonly rank: number; readonly item: { readonly id: string; readonly title: string } }>;
+  readonly items: ReadonlyArray<{
+    readonly rank: number;
+    readonly item: { readonly id: string; readonly title: string };
+  }>;
 }
 
 export interface GraphQLAnswer<T> {
@@ -24,7 +27,12 @@ export interface GraphQLAnswer<T> {
 }
 
 /** GETs one user's top `first` items; the answer's HTTP status and body as they came. */
-export async function getTop(endpoint: string, userId: string, first: number, token?: string): Promise<GraphQLAnswer<{ recommendations: TopList }>> {
+export async function getTop(
+  endpoint: string,
+  userId: string,
+  first: number,
+  token?: string,
+): Promise<GraphQLAnswer<{ recommendations: TopList }>> {
   const url = new URL(endpoint);
   url.searchParams.set('query', TOP_QUERY);
   url.searchParams.set('variables', JSON.stringify({ userId, first }));

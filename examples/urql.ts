@@ -17,7 +17,11 @@ export function createUrqlClient(endpoint: string, token?: string): Client {
 }
 
 /** One view of a user's list; `first` left out is the default view. */
-export async function readRecommendations(client: Client, userId: string, first?: number): Promise<RecommendationsQuery['recommendations']> {
+export async function readRecommendations(
+  client: Client,
+  userId: string,
+  first?: number,
+): Promise<RecommendationsQuery['recommendations']> {
   const result = await client.query(RecommendationsDocument, { userId, first }).toPromise();
   if (result.error !== undefined) throw result.error;
   if (result.data === undefined) throw new Error('no data');
@@ -25,7 +29,10 @@ export async function readRecommendations(client: Client, userId: string, first?
 }
 
 /** Records a purchase (a POST: urql never sends mutations as GET). */
-export async function recordPurchase(client: Client, input: RecordPurchaseInput): Promise<RecordPurchaseMutation['recordPurchase']> {
+export async function recordPurchase(
+  client: Client,
+  input: RecordPurchaseInput,
+): Promise<RecordPurchaseMutation['recordPurchase']> {
   const result = await client.mutation(RecordPurchaseDocument, { input }).toPromise();
   if (result.error !== undefined) throw result.error;
   if (result.data === undefined) throw new Error('no data');

@@ -21,7 +21,9 @@ async function main(): Promise<void> {
   const seconds = Number(values.seconds);
   const users = Number(values.users);
   if (!Number.isInteger(seconds) || seconds < 4 || seconds > 600 || !Number.isInteger(users) || users < 1) {
-    throw new Error(`--seconds must be a whole number from 4 to 600 and --users a positive whole number, but got: ${values.seconds}, ${values.users}`);
+    throw new Error(
+      `--seconds must be a whole number from 4 to 600 and --users a positive whole number, but got: ${values.seconds}, ${values.users}`,
+    );
   }
   // The rollout sits in the middle of the run whatever its length, and the TTL stays short enough to expire in it.
   const options = { ...DEFAULT_REPORT_OPTIONS, seconds, users, rolloutFrom: seconds * 0.43, rolloutTo: seconds * 0.63 };

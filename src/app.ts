@@ -100,21 +100,38 @@ const CACHE_NAME = 'recs-gateway';
 export async function createApp(config: GatewayConfig, parts: AppParts = {}): Promise<App> {
   const logger = parts.logger ?? createLogger(config.logLevel);
   // First, before anything that would need closing: both may refuse to start (ConfigError).
-  const trusted = config.trustedDocuments.manifestPath === undefined ? undefined : await loadTrustedDocuments(config.trustedDocuments.manifestPath);
+  const trusted =
+    config.trustedDocuments.manifestPath === undefined
+      ? undefined
+      : await loadTrustedDocuments(config.trustedDocuments.manifestPath);
   // Budgets are shared by every replica through Redis, on a connection of their own, which also answers the
   // start-up check of Redis's eviction policy.
   const limitsConnection = await openSharedLimitsConnection(config, logger);
   const telemetry =
     parts.telemetry ??
-    new PrometheusTelemetry({ ttlSeconds: config.cacheTtlSeconds, graceSeconds: config.cacheGraceSeconds, freshnessTarget: config.freshness.target });
+    new PrometheusTelemetry({
+      ttlSeconds: config.cacheTtlSeconds,
+      graceSeconds: config.cacheGraceSeconds,
+      freshnessTarget: config.freshness.target,
+    });
   const catalog = parts.catalog ?? createCatalog();
   // MODEL_URL set: a remote ranking service, whose version is learned (bounded wait) before the first read.
   // A remote model is told which gateway request it computes for (x-request-id), through the users being loaded.
   const requestIds = config.modelUrl !== undefined && parts.model === undefined ? new RequestIdsByUser() : undefined;
   const untracedModel =
-    parts.model ?? (await createModel(config, { catalog, logger, telemetry, requestIdOf: requestIds === undefined ? undefined : (userIds) => requestIds.of(userIds) }));
+    parts.model ??
+    (await createModel(config, {
+      catalog,
+      logger,
+      telemetry,
+      requestIdOf: requestIds === undefined ? undefined : (userIds) => requestIds.of(userIds),
+    }));
   // Purchases the store could not take yet, retried until it does; the read path never serves their users from cache.
-  const outbox: PurchaseOutbox = new PurchaseOutbox({ apply: async (order): Promise<unknown> => purchases.apply(order), maxSize: config.purchaseOutboxSize, logger });
+  const outbox: PurchaseOutbox = new PurchaseOutbox({
+    apply: async (order): Promise<unknown> => purchases.apply(order),
+    maxSize: config.purchaseOutboxSize,
+    logger,
+  });
   telemetry.watchPurchaseOutbox(() => outbox.size);
   let onStoreReady = (): void => {};
   const rawStore = parts.store ?? createStore(config, logger, () => onStoreReady());
@@ -128,7 +145,9 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
           coolDownMs: config.storeBreakerCoolDownMs,
           onChange: (state) =>
             state === 'open'
-              ? logger.error('store circuit breaker open: reads answer from the model without touching Redis; purchases are held')
+              ? logger.error(
+                  'store circuit breaker open: reads answer from the model without touching Redis; purchases are held',
+                )
               : logger.info('store circuit breaker closed: Redis answers again'),
         });
   if (guarded !== undefined) {
@@ -158,7 +177,9 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     listSize: config.listSize,
     // The service bounds the lease by the purchase-adaptive policy's shortest TTL; a drift-tuned TTL may be shorter
     // still (FRESHNESS_TTL_MIN_SECONDS, jittered by up to 10%), and a lease must lapse before its list goes stale.
-    leaseMs: config.freshness.ttlTuning ? Math.min(10_000, Math.floor(config.freshness.minTtlSeconds * 1000 * 0.9)) : 10_000,
+    leaseMs: config.freshness.ttlTuning
+      ? Math.min(10_000, Math.floor(config.freshness.minTtlSeconds * 1000 * 0.9))
+      : 10_000,
     leaseWaitMs: 2_000,
     earlyRefreshBeta: 1,
     purchaseLimits: { maxRemembered: 50, stateTtlMs: 30 * 24 * 3600 * 1000 },
@@ -177,13 +198,26 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     shared:
       limitsConnection === undefined
         ? undefined
-        : { connection: limitsConnection, keyPrefix: budgetsKeyPrefix(config.keyPrefix), timeoutMs: config.redisTimeoutMs },
+        : {
+            connection: limitsConnection,
+            keyPrefix: budgetsKeyPrefix(config.keyPrefix),
+            timeoutMs: config.redisTimeoutMs,
+          },
     persistedQueries: { ...config.persistedQueryBudgets, windowSeconds: config.persistedQueryTtlSeconds },
   });
   const registered =
     config.persistedQueryStore === 'local'
-      ? new InMemoryLRUCache<string>({ maxSize: config.persistedQueryBudgets.globalBytes, sizeCalculation: (text: string) => InMemoryLRUCache.sizeCalculation(text) })
-      : new PersistedQueryCache({ store, keyPrefix: config.keyPrefix, ttlSeconds: config.persistedQueryTtlSeconds, telemetry, logger });
+      ? new InMemoryLRUCache<string>({
+          maxSize: config.persistedQueryBudgets.globalBytes,
+          sizeCalculation: (text: string) => InMemoryLRUCache.sizeCalculation(text),
+        })
+      : new PersistedQueryCache({
+          store,
+          keyPrefix: config.keyPrefix,
+          ttlSeconds: config.persistedQueryTtlSeconds,
+          telemetry,
+          logger,
+        });
 
   const readiness = new Readiness({
     store,
@@ -217,7 +251,10 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
       }),
     ],
     persistedQueries: {
-      cache: trusted === undefined ? registered : new TrustedDocumentsCache(trusted, registered, config.trustedDocuments.only),
+      cache:
+        trusted === undefined
+          ? registered
+          : new TrustedDocumentsCache(trusted, registered, config.trustedDocuments.only),
       ttlSeconds: config.persistedQueryTtlSeconds,
     },
   });
@@ -253,9 +290,14 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     // Rate limits follow the token's subject; without auth (development) they follow the client address.
     const clientId = principal.anonymous ? `ip:${request.ip}` : `sub:${principal.subject}`;
     return {
-      loaders: createRequestLoaders(requestIds === undefined ? recommendations : attributed(recommendations, requestIds, request.id), MAX_BATCH, (list) => record.served.push(list), {
-        admitComputes: (count) => limits.takeComputes(clientId, count),
-      }),
+      loaders: createRequestLoaders(
+        requestIds === undefined ? recommendations : attributed(recommendations, requestIds, request.id),
+        MAX_BATCH,
+        (list) => record.served.push(list),
+        {
+          admitComputes: (count) => limits.takeComputes(clientId, count),
+        },
+      ),
       catalog,
       recommendations,
       record,
@@ -280,9 +322,14 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     logger,
     bodyLimit: 64 * 1024,
     corsOrigins: config.corsOrigins,
-    fastPath: known === undefined ? undefined : createFastPath({ known, chooseMediaType, telemetry, cacheName: CACHE_NAME, tracing: operationTracing }),
+    fastPath:
+      known === undefined
+        ? undefined
+        : createFastPath({ known, chooseMediaType, telemetry, cacheName: CACHE_NAME, tracing: operationTracing }),
     compressionMinBytes: config.compressionMinBytes,
-    ide: config.graphqlIde ? { introspection: config.introspection, authRequired: config.auth.mode !== 'none' } : undefined,
+    ide: config.graphqlIde
+      ? { introspection: config.introspection, authRequired: config.auth.mode !== 'none' }
+      : undefined,
     trustedOnly: config.trustedDocuments.only ? trusted : undefined,
     requestMetrics: new RequestMetrics({ registry: telemetry.registry, modelVersion: () => model.currentVersion() }),
     requestContext: tracer === undefined ? undefined : { tracer },
@@ -310,7 +357,10 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
       const eventsStopped = purchaseEvents?.source.stop();
       const drain = await drainAndClose(http, config.shutdownDrainMs);
       if (!drain.drained) {
-        logger.warn({ drainMs: config.shutdownDrainMs }, 'drain time over: cut the connections of requests still in flight');
+        logger.warn(
+          { drainMs: config.shutdownDrainMs },
+          'drain time over: cut the connections of requests still in flight',
+        );
       }
       if (eventsStopped !== undefined) await settleWithin([eventsStopped], DEPENDENCY_CLOSE_MS);
       await apollo.stop();
@@ -325,7 +375,10 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
         ],
         DEPENDENCY_CLOSE_MS,
       );
-      logger.info({ drained: drain.drained, drainElapsedMs: drain.elapsedMs, dependenciesClosed: closed }, 'gateway closed');
+      logger.info(
+        { drained: drain.drained, drainElapsedMs: drain.elapsedMs, dependenciesClosed: closed },
+        'gateway closed',
+      );
     },
   };
 }
@@ -335,7 +388,10 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
  * retried; budgets meanwhile count per process), and the eviction-policy check, which refuses to start in
  * production when Redis may evict order records and warns otherwise (or when the policy cannot be read).
  */
-async function openSharedLimitsConnection(config: GatewayConfig, logger: PinoLogger): Promise<RedisConnection | undefined> {
+async function openSharedLimitsConnection(
+  config: GatewayConfig,
+  logger: PinoLogger,
+): Promise<RedisConnection | undefined> {
   if (config.redisClusterUrls.length === 0 && config.redisUrl === undefined) return undefined;
   let lastReport = 0;
   const connection = openRedisConnection({
@@ -346,7 +402,10 @@ async function openSharedLimitsConnection(config: GatewayConfig, logger: PinoLog
       const now = Date.now();
       if (now - lastReport < 5_000) return;
       lastReport = now;
-      logger.warn({ err: error }, 'redis connection for shared budgets failed; budgets count per process until it returns');
+      logger.warn(
+        { err: error },
+        'redis connection for shared budgets failed; budgets count per process until it returns',
+      );
     },
   });
   const connected = connection.client.connect().then(
@@ -367,8 +426,14 @@ async function openSharedLimitsConnection(config: GatewayConfig, logger: PinoLog
 }
 
 /** The service as one request's loaders see it: the users it loads are attributed to the request meanwhile. */
-function attributed(service: RecommendationService, requestIds: RequestIdsByUser, requestId: string): Pick<RecommendationService, 'loadMany'> {
-  return { loadMany: (userIds, options) => requestIds.during(userIds, requestId, () => service.loadMany(userIds, options)) };
+function attributed(
+  service: RecommendationService,
+  requestIds: RequestIdsByUser,
+  requestId: string,
+): Pick<RecommendationService, 'loadMany'> {
+  return {
+    loadMany: (userIds, options) => requestIds.during(userIds, requestId, () => service.loadMany(userIds, options)),
+  };
 }
 
 function createStore(config: GatewayConfig, logger: PinoLogger, onReady: () => void): CacheStore {

@@ -261,14 +261,19 @@ function readFreshness(env: Env, nodeEnv: GatewayConfig['nodeEnv']): FreshnessCo
   const minTtlSeconds = readInteger(env, 'FRESHNESS_TTL_MIN_SECONDS', 60, 1, 7 * 24 * 3600);
   const maxTtlSeconds = readInteger(env, 'FRESHNESS_TTL_MAX_SECONDS', 3600, 1, 7 * 24 * 3600);
   if (maxTtlSeconds < minTtlSeconds) {
-    throw new ConfigError(`FRESHNESS_TTL_MAX_SECONDS must be at least FRESHNESS_TTL_MIN_SECONDS (${minTtlSeconds}), but got: ${maxTtlSeconds}`);
+    throw new ConfigError(
+      `FRESHNESS_TTL_MAX_SECONDS must be at least FRESHNESS_TTL_MIN_SECONDS (${minTtlSeconds}), but got: ${maxTtlSeconds}`,
+    );
   }
   return {
     target,
     ttlTuning: readBoolean(env, 'FRESHNESS_TTL_TUNING', true),
     minTtlSeconds,
     maxTtlSeconds,
-    staleLimit: env.FRESHNESS_STALE_LIMIT === undefined || env.FRESHNESS_STALE_LIMIT === '' ? undefined : readFraction(env, 'FRESHNESS_STALE_LIMIT', 1),
+    staleLimit:
+      env.FRESHNESS_STALE_LIMIT === undefined || env.FRESHNESS_STALE_LIMIT === ''
+        ? undefined
+        : readFraction(env, 'FRESHNESS_STALE_LIMIT', 1),
     inspectorPerSecond: readInteger(env, 'FRESHNESS_INSPECTOR_PER_SECOND', nodeEnv === 'test' ? 0 : 2, 0, 1000),
   };
 }
@@ -343,7 +348,9 @@ function readAuth(env: Env, nodeEnv: GatewayConfig['nodeEnv']): AuthConfig {
   }
   // HS256 with a short secret is brute-forceable offline from any token; RFC 7518 section 3.2 asks for >= 256 bits.
   if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < 32) {
-    throw new ConfigError(`AUTH_JWT_SECRET must be at least 32 bytes, but got ${Buffer.byteLength(secret, 'utf8')} bytes`);
+    throw new ConfigError(
+      `AUTH_JWT_SECRET must be at least 32 bytes, but got ${Buffer.byteLength(secret, 'utf8')} bytes`,
+    );
   }
   if (jwksUrl !== undefined) {
     let protocol = '';
@@ -391,7 +398,9 @@ function readTrustedDocuments(env: Env): GatewayConfig['trustedDocuments'] {
   const manifestPath = env.TRUSTED_DOCUMENTS_MANIFEST === '' ? undefined : env.TRUSTED_DOCUMENTS_MANIFEST;
   const only = readBoolean(env, 'TRUSTED_DOCUMENTS_ONLY', false);
   if (only && manifestPath === undefined) {
-    throw new ConfigError('TRUSTED_DOCUMENTS_ONLY=true needs TRUSTED_DOCUMENTS_MANIFEST, the path of the manifest of allowed operations');
+    throw new ConfigError(
+      'TRUSTED_DOCUMENTS_ONLY=true needs TRUSTED_DOCUMENTS_MANIFEST, the path of the manifest of allowed operations',
+    );
   }
   return { manifestPath, only };
 }
@@ -421,7 +430,10 @@ function readRedisUrl(env: Env, name: string): string | undefined {
 function readRedisUrlList(env: Env, name: string): string[] {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return [];
-  const urls = raw.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  const urls = raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
   for (const url of urls) assertRedisUrl(name, url);
   return urls;
 }
@@ -478,7 +490,11 @@ function readOriginList(env: Env, name: string): string[] {
       } catch {
         parsed = undefined;
       }
-      if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== origin) {
+      if (
+        parsed === undefined ||
+        (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') ||
+        parsed.origin !== origin
+      ) {
         throw new ConfigError(
           `${name} must be a comma-separated list of origins such as https://app.example.com (no path, no trailing slash), but got: ${JSON.stringify(origin)}`,
         );
@@ -495,7 +511,10 @@ const NATS_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 function readPurchaseEvents(env: Env): PurchaseEventsConfig | undefined {
   const raw = env.PURCHASE_EVENTS_URL;
   if (raw === undefined || raw.trim() === '') return undefined;
-  const servers = raw.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  const servers = raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
   for (const server of servers) {
     let protocol = '';
     try {
@@ -504,20 +523,28 @@ function readPurchaseEvents(env: Env): PurchaseEventsConfig | undefined {
       // reported below
     }
     if (protocol !== 'nats:' && protocol !== 'tls:') {
-      throw new ConfigError(`PURCHASE_EVENTS_URL must be nats:// or tls:// URLs such as nats://127.0.0.1:4222, but got: ${JSON.stringify(server)}`);
+      throw new ConfigError(
+        `PURCHASE_EVENTS_URL must be nats:// or tls:// URLs such as nats://127.0.0.1:4222, but got: ${JSON.stringify(server)}`,
+      );
     }
   }
   const subject = readString(env, 'PURCHASE_EVENTS_SUBJECT', 'purchases.recorded');
   if (!isValidSubject(subject, true)) {
-    throw new ConfigError(`PURCHASE_EVENTS_SUBJECT must be a NATS subject such as purchases.recorded, but got: ${JSON.stringify(subject)}`);
+    throw new ConfigError(
+      `PURCHASE_EVENTS_SUBJECT must be a NATS subject such as purchases.recorded, but got: ${JSON.stringify(subject)}`,
+    );
   }
   const deadLetterSubject = readString(env, 'PURCHASE_EVENTS_DEAD_LETTER_SUBJECT', 'purchases.dead-letter');
   if (!isValidSubject(deadLetterSubject, false)) {
-    throw new ConfigError(`PURCHASE_EVENTS_DEAD_LETTER_SUBJECT must be a NATS subject without wildcards, but got: ${JSON.stringify(deadLetterSubject)}`);
+    throw new ConfigError(
+      `PURCHASE_EVENTS_DEAD_LETTER_SUBJECT must be a NATS subject without wildcards, but got: ${JSON.stringify(deadLetterSubject)}`,
+    );
   }
   // A dead letter consumed again would be rejected again, for ever.
   if (subjectMatches(subject, deadLetterSubject)) {
-    throw new ConfigError(`PURCHASE_EVENTS_DEAD_LETTER_SUBJECT must not match PURCHASE_EVENTS_SUBJECT (${subject}), but got: ${JSON.stringify(deadLetterSubject)}`);
+    throw new ConfigError(
+      `PURCHASE_EVENTS_DEAD_LETTER_SUBJECT must not match PURCHASE_EVENTS_SUBJECT (${subject}), but got: ${JSON.stringify(deadLetterSubject)}`,
+    );
   }
   return {
     servers,
@@ -533,7 +560,9 @@ function readPurchaseEvents(env: Env): PurchaseEventsConfig | undefined {
 function readNatsName(env: Env, name: string, fallback: string): string {
   const value = readString(env, name, fallback);
   if (!NATS_NAME_PATTERN.test(value)) {
-    throw new ConfigError(`${name} must be 1-64 characters of letters, digits, '_' or '-', but got: ${JSON.stringify(value)}`);
+    throw new ConfigError(
+      `${name} must be 1-64 characters of letters, digits, '_' or '-', but got: ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }

@@ -100,10 +100,13 @@ export class QueryNotInSafelistError extends GraphQLError {
 export class PurchaseNotAppliedError extends GraphQLError {
   readonly retryable = true;
   constructor(orderId: string, retryAfterSeconds: number, cause: unknown) {
-    super(`The purchase of order ${orderId} is not recorded yet: the cache store is unavailable; retry with the same orderId after ${retryAfterSeconds} s`, {
-      extensions: { code: ErrorCode.STORE_UNAVAILABLE, retryable: true, retryAfterSeconds },
-      originalError: cause instanceof Error ? cause : undefined,
-    });
+    super(
+      `The purchase of order ${orderId} is not recorded yet: the cache store is unavailable; retry with the same orderId after ${retryAfterSeconds} s`,
+      {
+        extensions: { code: ErrorCode.STORE_UNAVAILABLE, retryable: true, retryAfterSeconds },
+        originalError: cause instanceof Error ? cause : undefined,
+      },
+    );
   }
 }
 
@@ -112,7 +115,9 @@ export class StoreUnavailableError extends Error {
   static readonly code = 'E_STORE_UNAVAILABLE';
   override readonly name = 'StoreUnavailableError';
   constructor(operation: string, cause: unknown) {
-    super(`cache store failed during ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`cache store failed during ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
   }
 }
 

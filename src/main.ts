@@ -4,7 +4,8 @@ import type { GatewayConfig } from './config.js';
 
 /** Who may call, in the start-up line's words. */
 function accessOf(config: GatewayConfig): string {
-  if (config.auth.mode === 'jwt') return `bearer tokens required (${config.auth.secret !== undefined ? 'AUTH_JWT_SECRET' : 'AUTH_JWKS_URL'}) on ${config.host}`;
+  if (config.auth.mode === 'jwt')
+    return `bearer tokens required (${config.auth.secret !== undefined ? 'AUTH_JWT_SECRET' : 'AUTH_JWKS_URL'}) on ${config.host}`;
   if (config.allowUnauthenticated) return `OPEN: no authentication, ALLOW_UNAUTHENTICATED=true, on ${config.host}`;
   return `no authentication, loopback only (${config.host})`;
 }
@@ -33,7 +34,9 @@ async function main(): Promise<void> {
   }
   // Off (no OTEL_* set): the SDK is never loaded.
   const tracing: Tracing | undefined =
-    tracingSettings === undefined ? undefined : await startTracing(tracingSettings, { serviceVersion: gatewayVersion() });
+    tracingSettings === undefined
+      ? undefined
+      : await startTracing(tracingSettings, { serviceVersion: gatewayVersion() });
   let app;
   try {
     app = await createApp(config, { tracer: tracing?.tracer });
@@ -53,7 +56,10 @@ async function main(): Promise<void> {
       modelVersion: app.model.currentVersion(),
       ttlSeconds: config.cacheTtlSeconds,
       // Said on the line operators read first: which mode (and whether NODE_ENV was set at all) and who may call.
-      nodeEnv: process.env.NODE_ENV === undefined || process.env.NODE_ENV === '' ? `${config.nodeEnv} (NODE_ENV unset)` : config.nodeEnv,
+      nodeEnv:
+        process.env.NODE_ENV === undefined || process.env.NODE_ENV === ''
+          ? `${config.nodeEnv} (NODE_ENV unset)`
+          : config.nodeEnv,
       access: accessOf(config),
       tracing: tracingSettings === undefined ? 'off' : `${tracingSettings.exporter} ${tracingSettings.protocol}`,
     },

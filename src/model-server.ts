@@ -26,11 +26,24 @@ async function main(): Promise<void> {
     throw error;
   }
   // The same drift as the gateway's built-in model: same version, user and clock, same ranking.
-  const model = new BuiltinModel({ version: config.modelVersion, drift: config.drift ? { clock: Date.now } : undefined });
-  const tracing = tracingSettings === undefined ? undefined : await startTracing(tracingSettings, { serviceVersion: gatewayVersion() });
-  const server = await createModelServer({ model, latencyMs: config.latencyMs, logLevel: config.logLevel, tracer: tracing?.tracer });
+  const model = new BuiltinModel({
+    version: config.modelVersion,
+    drift: config.drift ? { clock: Date.now } : undefined,
+  });
+  const tracing =
+    tracingSettings === undefined
+      ? undefined
+      : await startTracing(tracingSettings, { serviceVersion: gatewayVersion() });
+  const server = await createModelServer({
+    model,
+    latencyMs: config.latencyMs,
+    logLevel: config.logLevel,
+    tracer: tracing?.tracer,
+  });
   const address = await server.listen({ port: config.port, host: config.host });
-  process.stdout.write(`${JSON.stringify({ msg: 'model-server listening', address, modelVersion: config.modelVersion, latencyMs: config.latencyMs })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ msg: 'model-server listening', address, modelVersion: config.modelVersion, latencyMs: config.latencyMs })}\n`,
+  );
 
   let stopping = false;
   const stop = () => {

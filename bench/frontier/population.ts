@@ -53,7 +53,11 @@ export function buildPopulation(options: PopulationOptions, progress: (done: num
     const rate = Math.min(60, options.medianReadsPerHour * Math.exp(options.activitySigma * random.gaussian()));
     const purchased: number[] = [];
     const reads: Read[] = [];
-    for (let at = START_MS + exponential(random, rate); at < START_MS + options.hours * HOUR_MS; at += exponential(random, rate)) {
+    for (
+      let at = START_MS + exponential(random, rate);
+      at < START_MS + options.hours * HOUR_MS;
+      at += exponential(random, rate)
+    ) {
       const ranked = rankForUser({ userId, weights, purchasedIndices: purchased, limit: options.depth, atMs: at });
       const bought = random.next() < options.purchaseChance && ranked.itemIndices.length > 0;
       reads.push({ atMs: at, ids: Array.from(ranked.itemIndices, (item) => ids[item] as string), bought });

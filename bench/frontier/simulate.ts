@@ -80,7 +80,12 @@ export function simulate(users: readonly SimUser[], policy: SimPolicy, options: 
       let divergence = 0;
       if (entry !== undefined && now < entry.staleUntil) {
         // CACHE or STALE: what the user sees is the cached list; the model would answer `read.ids` now.
-        divergence = rboDistance(entry.items.map((item) => item.itemId), read.ids, MEASURE_DEPTH, DEFAULT_RBO_P);
+        divergence = rboDistance(
+          entry.items.map((item) => item.itemId),
+          read.ids,
+          MEASURE_DEPTH,
+          DEFAULT_RBO_P,
+        );
         if (counted) cached++;
         if (now >= entry.freshUntil) {
           if (counted) staleDivergence += divergence;
@@ -95,7 +100,10 @@ export function simulate(users: readonly SimUser[], policy: SimPolicy, options: 
 
       if (read.bought) {
         // A purchase invalidates the list (and, with it, the estimate it carried) and is remembered for a day.
-        bought = [...bought.filter((purchase) => purchase.at > now - 24 * HOUR_MS), { itemId: read.ids[0] as string, at: now }];
+        bought = [
+          ...bought.filter((purchase) => purchase.at > now - 24 * HOUR_MS),
+          { itemId: read.ids[0] as string, at: now },
+        ];
         generation++;
         entry = undefined;
       }
@@ -116,4 +124,3 @@ export function simulate(users: readonly SimUser[], policy: SimPolicy, options: 
     staleShareOfDivergence: mean > 0 ? staleDivergence / (mean * sorted.length) : 0,
   };
 }
-

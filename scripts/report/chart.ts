@@ -11,7 +11,10 @@ export function reportChart(result: ReportResult): Chart {
   const times = points.map((point) => point.t);
   const versions = [...new Set(points.flatMap((point) => Object.keys(point.versions)))].sort();
   const sources = ['CACHE', 'STALE', 'MODEL'];
-  const shares = (pick: (point: ReportResult['points'][number]) => Readonly<Record<string, number>>, key: string): number[] =>
+  const shares = (
+    pick: (point: ReportResult['points'][number]) => Readonly<Record<string, number>>,
+    key: string,
+  ): number[] =>
     points.map((point) => {
       const counts = pick(point);
       const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
@@ -33,8 +36,20 @@ export function reportChart(result: ReportResult): Chart {
           { label: 'p50', color: '#4c78a8', values: points.map((point) => point.p50) },
           { label: 'p95', color: '#f58518', values: points.map((point) => point.p95) },
           { label: 'p99', color: '#e45756', values: points.map((point) => point.p99) },
-          { label: 'p99 seen by clients', color: '#333333', values: points.map((point) => point.clientP99), dash: '2 3', width: 1.6 },
-          { label: `TTL (${options.ttlSeconds} s)`, color: '#54a24b', values: points.map(() => options.ttlSeconds), dash: '8 5', width: 1.6 },
+          {
+            label: 'p99 seen by clients',
+            color: '#333333',
+            values: points.map((point) => point.clientP99),
+            dash: '2 3',
+            width: 1.6,
+          },
+          {
+            label: `TTL (${options.ttlSeconds} s)`,
+            color: '#54a24b',
+            values: points.map(() => options.ttlSeconds),
+            dash: '8 5',
+            width: 1.6,
+          },
           {
             label: `TTL + grace (${options.ttlSeconds + options.graceSeconds} s)`,
             color: '#999999',
@@ -63,7 +78,8 @@ export function reportChart(result: ReportResult): Chart {
         })),
       },
     ],
-    footer: 'Served age buckets are coarse (bounds at TTL/4, TTL/2, TTL, 2·TTL): between bounds the percentiles are interpolated, as Prometheus does.',
+    footer:
+      'Served age buckets are coarse (bounds at TTL/4, TTL/2, TTL, 2·TTL): between bounds the percentiles are interpolated, as Prometheus does.',
   };
 }
 

@@ -18,7 +18,8 @@ export function parseSamples(text: string): Sample[] {
     const match = SAMPLE.exec(line);
     if (match === null) continue;
     const labels: Record<string, string> = {};
-    for (const label of (match[2] ?? '').matchAll(LABEL)) labels[label[1] as string] = (label[2] as string).replace(/\\(.)/g, '$1');
+    for (const label of (match[2] ?? '').matchAll(LABEL))
+      labels[label[1] as string] = (label[2] as string).replace(/\\(.)/g, '$1');
     samples.push({ name: match[1] as string, labels, value: Number(match[3]) });
   }
   return samples;
@@ -34,6 +35,8 @@ export function declaredFamilies(text: string): Map<string, string> {
 /** Sum of the samples of `name` whose labels include `labels`. */
 export function sumOf(samples: readonly Sample[], name: string, labels: Readonly<Record<string, string>> = {}): number {
   return samples
-    .filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))
+    .filter(
+      (sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
+    )
     .reduce((sum, sample) => sum + sample.value, 0);
 }

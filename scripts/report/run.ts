@@ -58,7 +58,8 @@ export interface ReportResult {
   readonly failures: number;
 }
 
-const READ = 'query ReportRead($userId: ID!) { recommendations(userId: $userId, first: 3) { modelVersion ageSeconds source items { item { id } } } }';
+const READ =
+  'query ReportRead($userId: ID!) { recommendations(userId: $userId, first: 3) { modelVersion ageSeconds source items { item { id } } } }';
 const BUY = 'mutation ReportBuy($input: RecordPurchaseInput!) { recordPurchase(input: $input) { invalidated } }';
 
 /**
@@ -66,7 +67,10 @@ const BUY = 'mutation ReportBuy($input: RecordPurchaseInput!) { recordPurchase(i
  * built-in model, real HTTP between the load clients and the replicas, and `/metrics` of both scraped every second.
  * Traffic starts on v1 and moves to v2 during the rollout window, as a rolling deploy behind a load balancer does.
  */
-export async function runFreshnessReport(options: ReportOptions, progress: (line: string) => void = () => {}): Promise<ReportResult> {
+export async function runFreshnessReport(
+  options: ReportOptions,
+  progress: (line: string) => void = () => {},
+): Promise<ReportResult> {
   const store = new MemoryStore(DEFAULT_MEMORY_STORE_BYTES);
   const env = {
     PORT: '0',
@@ -112,7 +116,10 @@ export async function runFreshnessReport(options: ReportOptions, progress: (line
       let order = 0;
       while (Date.now() < until) {
         const t = elapsed();
-        const shareOnV2 = Math.min(1, Math.max(0, (t - options.rolloutFrom) / (options.rolloutTo - options.rolloutFrom)));
+        const shareOnV2 = Math.min(
+          1,
+          Math.max(0, (t - options.rolloutFrom) / (options.rolloutTo - options.rolloutFrom)),
+        );
         const url = (Math.random() < shareOnV2 ? v2 : v1) as string;
         const userId = `user-${Math.floor(options.users * Math.random() ** 1.6)}`;
         const item = lastItem.get(userId);
@@ -126,7 +133,8 @@ export async function runFreshnessReport(options: ReportOptions, progress: (line
             lastItem.delete(userId);
           } else {
             const body = await post(url, READ, { userId });
-            const list = body.data?.recommendations as { ageSeconds: number; items: Array<{ item: { id: string } }> } | undefined;
+            const list = body.data?.recommendations as
+              { ageSeconds: number; items: Array<{ item: { id: string } }> } | undefined;
             if (list === undefined || body.errors !== undefined) failures += 1;
             else {
               observations.push({ t: elapsed(), ageSeconds: list.ageSeconds });
@@ -146,7 +154,8 @@ export async function runFreshnessReport(options: ReportOptions, progress: (line
       await sleep(started + snapshots.length * 1000 - Date.now());
       await scrape();
       const last = snapshots.at(-1);
-      if (last !== undefined && Math.round(last.t) % 5 === 0) progress(`t=${Math.round(last.t)} s: ${requests} requests`);
+      if (last !== undefined && Math.round(last.t) % 5 === 0)
+        progress(`t=${Math.round(last.t)} s: ${requests} requests`);
     }
     await load;
     await scrape();
@@ -154,7 +163,9 @@ export async function runFreshnessReport(options: ReportOptions, progress: (line
     const points = windowsOf(snapshots, options.window).map((point) => ({
       ...point,
       clientP99: percentile(
-        observations.filter((observation) => observation.t > point.t - options.window && observation.t <= point.t).map((o) => o.ageSeconds),
+        observations
+          .filter((observation) => observation.t > point.t - options.window && observation.t <= point.t)
+          .map((o) => o.ageSeconds),
         0.99,
       ),
     }));

@@ -69,7 +69,12 @@ function bucketIncrease(from: readonly Bucket[], to: readonly Bucket[]): Bucket[
   return to.map((bucket) => ({ le: bucket.le, count: Math.max(0, bucket.count - (before.get(bucket.le) ?? 0)) }));
 }
 
-function increaseBy(from: readonly Sample[], to: readonly Sample[], metric: string, label: string): Record<string, number> {
+function increaseBy(
+  from: readonly Sample[],
+  to: readonly Sample[],
+  metric: string,
+  label: string,
+): Record<string, number> {
   const values = new Set(to.filter((sample) => sample.name === metric).map((sample) => sample.labels[label] ?? ''));
   const increase: Record<string, number> = {};
   for (const value of values) {

@@ -75,7 +75,9 @@ export function renderSvg(chart: Chart): string {
   ];
   chart.panels.forEach((panel, index) => {
     const top = HEADER + index * (PANEL_TITLE + PLOT_HEIGHT + PANEL_GAP) + PANEL_TITLE;
-    parts.push(`<text x="${LEFT}" y="${top - 10}" font-size="15" font-weight="bold" fill="#222">${escape(panel.title)}</text>`);
+    parts.push(
+      `<text x="${LEFT}" y="${top - 10}" font-size="15" font-weight="bold" fill="#222">${escape(panel.title)}</text>`,
+    );
     if (chart.band !== undefined) parts.push(band(chart.band, x, top));
     parts.push(panel.kind === 'lines' ? linePanel(panel, chart.times, x, top) : stackPanel(panel, chart.times, x, top));
     // The band's edges again on top: a stacked area covers the band itself.
@@ -92,7 +94,10 @@ export function renderSvg(chart: Chart): string {
 // Private: panels.
 
 function linePanel(panel: LinePanel, times: readonly number[], x: (t: number) => number, top: number): string {
-  const highest = Math.max(0, ...panel.series.flatMap((series) => series.values.filter((value): value is number => value !== undefined)));
+  const highest = Math.max(
+    0,
+    ...panel.series.flatMap((series) => series.values.filter((value): value is number => value !== undefined)),
+  );
   const ticks = niceTicks(highest * 1.08);
   const yMax = ticks.at(-1) ?? 1;
   const y = (value: number): number => top + PLOT_HEIGHT - (value / yMax) * PLOT_HEIGHT;
@@ -108,13 +113,22 @@ function linePanel(panel: LinePanel, times: readonly number[], x: (t: number) =>
         return;
       }
       path += `${pen ? 'L' : 'M'}${x(t).toFixed(1)},${y(value).toFixed(1)} `;
-      if (series.markers === true) dots.push(`<circle cx="${x(t).toFixed(1)}" cy="${y(value).toFixed(1)}" r="3.5" fill="${series.color}"/>`);
+      if (series.markers === true)
+        dots.push(`<circle cx="${x(t).toFixed(1)}" cy="${y(value).toFixed(1)}" r="3.5" fill="${series.color}"/>`);
       pen = true;
     });
     const dash = series.dash === undefined ? '' : ` stroke-dasharray="${series.dash}"`;
-    parts.push(`<path d="${path.trim()}" fill="none" stroke="${series.color}" stroke-width="${series.width ?? 2.2}"${dash} stroke-linejoin="round"/>`, ...dots);
+    parts.push(
+      `<path d="${path.trim()}" fill="none" stroke="${series.color}" stroke-width="${series.width ?? 2.2}"${dash} stroke-linejoin="round"/>`,
+      ...dots,
+    );
   }
-  parts.push(legend(panel.series.map((series) => ({ label: series.label, color: series.color, dash: series.dash, line: true })), top));
+  parts.push(
+    legend(
+      panel.series.map((series) => ({ label: series.label, color: series.color, dash: series.dash, line: true })),
+      top,
+    ),
+  );
   return parts.join('\n');
 }
 
@@ -126,10 +140,17 @@ function stackPanel(panel: StackPanel, times: readonly number[], x: (t: number) 
     const above = below.map((base, index) => base + (series.values[index] ?? 0));
     const upper = times.map((t, index) => `${x(t).toFixed(1)},${y(above[index] ?? 0).toFixed(1)}`);
     const lower = times.map((t, index) => `${x(t).toFixed(1)},${y(below[index] ?? 0).toFixed(1)}`).reverse();
-    parts.push(`<polygon points="${[...upper, ...lower].join(' ')}" fill="${series.color}" fill-opacity="0.85" stroke="${series.color}" stroke-width="0.5"/>`);
+    parts.push(
+      `<polygon points="${[...upper, ...lower].join(' ')}" fill="${series.color}" fill-opacity="0.85" stroke="${series.color}" stroke-width="0.5"/>`,
+    );
     above.forEach((value, index) => (below[index] = value));
   }
-  parts.push(legend(panel.series.map((series) => ({ label: series.label, color: series.color, dash: undefined, line: false })), top));
+  parts.push(
+    legend(
+      panel.series.map((series) => ({ label: series.label, color: series.color, dash: undefined, line: false })),
+      top,
+    ),
+  );
   return parts.join('\n');
 }
 
@@ -153,9 +174,13 @@ function timeAxis(start: number, end: number, x: (t: number) => number, bottom: 
   const labelEvery = span <= 20 ? 2 : 1;
   const parts: string[] = [];
   for (let t = Math.ceil(start / step) * step, n = 0; t <= end + 1e-9; t += step, n++) {
-    parts.push(`<line x1="${x(t).toFixed(1)}" y1="${bottom}" x2="${x(t).toFixed(1)}" y2="${bottom + 5}" stroke="#666"/>`);
+    parts.push(
+      `<line x1="${x(t).toFixed(1)}" y1="${bottom}" x2="${x(t).toFixed(1)}" y2="${bottom + 5}" stroke="#666"/>`,
+    );
     if (n % labelEvery === 0) {
-      parts.push(`<text x="${x(t).toFixed(1)}" y="${bottom + 19}" font-size="12" fill="#444" text-anchor="middle">${Number(t.toFixed(6))} ${escape(unit)}</text>`);
+      parts.push(
+        `<text x="${x(t).toFixed(1)}" y="${bottom + 19}" font-size="12" fill="#444" text-anchor="middle">${Number(t.toFixed(6))} ${escape(unit)}</text>`,
+      );
     }
   }
   return parts.join('\n');
@@ -167,18 +192,29 @@ function band(range: NonNullable<Chart['band']>, x: (t: number) => number, top: 
   return `<rect x="${left.toFixed(1)}" y="${top}" width="${width.toFixed(1)}" height="${PLOT_HEIGHT}" fill="#f2d9a6" fill-opacity="0.45"/>`;
 }
 
-function bandEdges(range: NonNullable<Chart['band']>, x: (t: number) => number, top: number, labelled: boolean): string {
+function bandEdges(
+  range: NonNullable<Chart['band']>,
+  x: (t: number) => number,
+  top: number,
+  labelled: boolean,
+): string {
   const edges = [x(range.from), x(range.to)].map(
-    (at) => `<line x1="${at.toFixed(1)}" y1="${top}" x2="${at.toFixed(1)}" y2="${top + PLOT_HEIGHT}" stroke="#7a5200" stroke-width="1.2" stroke-dasharray="4 3"/>`,
+    (at) =>
+      `<line x1="${at.toFixed(1)}" y1="${top}" x2="${at.toFixed(1)}" y2="${top + PLOT_HEIGHT}" stroke="#7a5200" stroke-width="1.2" stroke-dasharray="4 3"/>`,
   );
   if (labelled) {
     const middle = (x(range.from) + x(range.to)) / 2;
-    edges.push(`<text x="${middle.toFixed(1)}" y="${top + 16}" font-size="12" fill="#7a5200" text-anchor="middle">${escape(range.label)}</text>`);
+    edges.push(
+      `<text x="${middle.toFixed(1)}" y="${top + 16}" font-size="12" fill="#7a5200" text-anchor="middle">${escape(range.label)}</text>`,
+    );
   }
   return edges.join('\n');
 }
 
-function legend(entries: ReadonlyArray<{ label: string; color: string; dash: string | undefined; line: boolean }>, top: number): string {
+function legend(
+  entries: ReadonlyArray<{ label: string; color: string; dash: string | undefined; line: boolean }>,
+  top: number,
+): string {
   const left = LEFT + PLOT_WIDTH + 18;
   return entries
     .map((entry, index) => {

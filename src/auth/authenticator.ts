@@ -24,7 +24,9 @@ export function createAuthenticator(config: AuthConfig, now: () => number = Date
   if (config.mode === 'none') return async () => DEVELOPMENT_PRINCIPAL;
   const verified = new VerifiedTokens({ ...VERIFIED_TOKENS, clockToleranceMs: CLOCK_TOLERANCE_SECONDS * 1000, now });
   const key: Uint8Array | JWTVerifyGetKey =
-    config.secret !== undefined ? new TextEncoder().encode(config.secret) : createRemoteJWKSet(new URL(config.jwksUrl ?? ''));
+    config.secret !== undefined
+      ? new TextEncoder().encode(config.secret)
+      : createRemoteJWKSet(new URL(config.jwksUrl ?? ''));
   const algorithms = config.secret !== undefined ? HMAC_ALGORITHMS : ASYMMETRIC_ALGORITHMS;
   return async (authorization) => {
     const token = bearerToken(authorization);
@@ -40,8 +42,11 @@ export function createAuthenticator(config: AuthConfig, now: () => number = Date
         currentDate: new Date(now()),
         requiredClaims: ['exp'],
       };
-      const { payload } = await (typeof key === 'function' ? jwtVerify(token, key, options) : jwtVerify(token, key, options));
-      if (typeof payload.sub !== 'string' || payload.sub === '') throw new UnauthenticatedError('the token has no subject');
+      const { payload } = await (typeof key === 'function'
+        ? jwtVerify(token, key, options)
+        : jwtVerify(token, key, options));
+      if (typeof payload.sub !== 'string' || payload.sub === '')
+        throw new UnauthenticatedError('the token has no subject');
       if (!withinLifetime(payload.exp, payload.iat, now(), config.maxTokenLifetimeSeconds)) {
         throw new UnauthenticatedError('the token is not valid');
       }
@@ -60,7 +65,12 @@ export function createAuthenticator(config: AuthConfig, now: () => number = Date
  * A token may be valid for at most `maxSeconds`: counted from `iat` when it has one, and in any case from now (a
  * token minted with a far `exp` and no `iat`, or a back-dated `iat`, is held to the same bound).
  */
-export function withinLifetime(exp: number | undefined, iat: number | undefined, nowMs: number, maxSeconds: number): boolean {
+export function withinLifetime(
+  exp: number | undefined,
+  iat: number | undefined,
+  nowMs: number,
+  maxSeconds: number,
+): boolean {
   if (exp === undefined) return false;
   const nowSeconds = nowMs / 1000;
   if (exp - nowSeconds > maxSeconds + CLOCK_TOLERANCE_SECONDS) return false;

@@ -27,7 +27,11 @@ export const DEVELOPMENT_PRINCIPAL: Principal = {
 };
 
 export function canReadRecommendations(principal: Principal, userId: string): boolean {
-  return principal.subject === userId || principal.scopes.has(Scope.RECOMMENDATIONS_READ_ANY) || principal.scopes.has(Scope.ADMIN);
+  return (
+    principal.subject === userId ||
+    principal.scopes.has(Scope.RECOMMENDATIONS_READ_ANY) ||
+    principal.scopes.has(Scope.ADMIN)
+  );
 }
 
 export function canRecordPurchase(principal: Principal): boolean {

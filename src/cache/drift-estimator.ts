@@ -43,7 +43,11 @@ export function observedRate(divergence: number, ageMs: number): number {
  * The estimate after one more observation. An observation without a positive age (clocks between replicas, or a
  * list replaced the instant it was written) carries no information and leaves the estimate as it was.
  */
-export function observeDrift(previous: DriftEstimate | undefined, divergence: number, ageMs: number): DriftEstimate | undefined {
+export function observeDrift(
+  previous: DriftEstimate | undefined,
+  divergence: number,
+  ageMs: number,
+): DriftEstimate | undefined {
   if (!(ageMs > 0) || !Number.isFinite(divergence)) return previous;
   const rate = observedRate(divergence, ageMs);
   const seen = Math.min(previous?.samples ?? 0, MEMORY);

@@ -15,8 +15,7 @@ import { PACKED_PREFIX, decodePackedEntry, encodePackedEntry } from './packed-en
  * miss, never an error.
  */
 export type StoredValue =
-  | { readonly kind: 'entry'; readonly entry: CacheEntry }
-  | { readonly kind: 'state'; readonly state: UserState };
+  { readonly kind: 'entry'; readonly entry: CacheEntry } | { readonly kind: 'state'; readonly state: UserState };
 
 const ENTRY_FORMAT = 'e1';
 
@@ -64,7 +63,12 @@ function decodeEntry(parts: unknown[]): CacheEntry | undefined {
   if (format !== ENTRY_FORMAT || typeof modelVersion !== 'string' || !Array.isArray(flat) || flat.length % 2 !== 0) {
     return undefined;
   }
-  if (!isFiniteNumber(generatedAt) || !isFiniteNumber(freshUntil) || !isFiniteNumber(staleUntil) || !isFiniteNumber(computeMs)) {
+  if (
+    !isFiniteNumber(generatedAt) ||
+    !isFiniteNumber(freshUntil) ||
+    !isFiniteNumber(staleUntil) ||
+    !isFiniteNumber(computeMs)
+  ) {
     return undefined;
   }
   const items: RankedItem[] = [];
@@ -98,7 +102,12 @@ function isFiniteNumber(value: unknown): value is number {
 
 /** Order records are small JSON objects; anything else reads as absent. */
 export function encodeOrder(record: OrderRecord): string {
-  const encoded: Record<string, unknown> = { u: record.userId, i: record.itemId, s: record.status, v: record.invalidated };
+  const encoded: Record<string, unknown> = {
+    u: record.userId,
+    i: record.itemId,
+    s: record.status,
+    v: record.invalidated,
+  };
   if (record.claimedAt !== undefined) encoded.t = record.claimedAt;
   return JSON.stringify(encoded);
 }
@@ -108,8 +117,11 @@ export function decodeOrder(raw: string): OrderRecord | undefined {
     const parsed: unknown = JSON.parse(raw);
     if (typeof parsed !== 'object' || parsed === null) return undefined;
     const { u, i, s, v, t } = parsed as Record<string, unknown>;
-    if (typeof u !== 'string' || typeof i !== 'string' || (s !== 'pending' && s !== 'done') || typeof v !== 'boolean') return undefined;
-    return isFiniteNumber(t) ? { userId: u, itemId: i, status: s, invalidated: v, claimedAt: t } : { userId: u, itemId: i, status: s, invalidated: v };
+    if (typeof u !== 'string' || typeof i !== 'string' || (s !== 'pending' && s !== 'done') || typeof v !== 'boolean')
+      return undefined;
+    return isFiniteNumber(t)
+      ? { userId: u, itemId: i, status: s, invalidated: v, claimedAt: t }
+      : { userId: u, itemId: i, status: s, invalidated: v };
   } catch {
     return undefined;
   }

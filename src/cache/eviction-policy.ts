@@ -80,7 +80,8 @@ async function readAll(connection: RedisConnection): Promise<EvictionCheck> {
 async function readOne(send: Send): Promise<EvictionCheck> {
   const policy = configValue(await send(['CONFIG', 'GET', 'maxmemory-policy']), 'maxmemory-policy');
   const maxmemory = Number(configValue(await send(['CONFIG', 'GET', 'maxmemory']), 'maxmemory'));
-  if (policy === undefined || !Number.isFinite(maxmemory)) return { verdict: 'unknown', reason: 'CONFIG GET gave no value' };
+  if (policy === undefined || !Number.isFinite(maxmemory))
+    return { verdict: 'unknown', reason: 'CONFIG GET gave no value' };
   return { verdict: judgeEvictionPolicy(policy, maxmemory), policy, maxmemory };
 }
 
@@ -90,7 +91,8 @@ function configValue(reply: unknown, name: string): string | undefined {
     const index = reply.findIndex((entry) => String(entry) === name);
     return index === -1 ? undefined : String(reply[index + 1]);
   }
-  if (typeof reply === 'object' && reply !== null && name in reply) return String((reply as Record<string, unknown>)[name]);
+  if (typeof reply === 'object' && reply !== null && name in reply)
+    return String((reply as Record<string, unknown>)[name]);
   return undefined;
 }
 

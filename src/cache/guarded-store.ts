@@ -35,7 +35,11 @@ export class GuardedStore implements CacheStore {
     this.#inner = inner;
     this.#onChange = options.onChange ?? (() => {});
     this.kind = inner.kind;
-    this.#breaker = new CircuitBreaker({ failureThreshold: options.failureThreshold, coolDownMs: options.coolDownMs, now: options.now });
+    this.#breaker = new CircuitBreaker({
+      failureThreshold: options.failureThreshold,
+      coolDownMs: options.coolDownMs,
+      now: options.now,
+    });
   }
 
   get breakerState(): BreakerState {

@@ -23,7 +23,9 @@ const FORBIDDEN_IN_ID = /[{}\s]/;
 
 export function userKeys(prefix: string, userId: string, modelVersion: string): UserKeys {
   if (userId === '' || FORBIDDEN_IN_ID.test(userId)) {
-    throw new TypeError(`userKeys needs a non-empty user id without braces or white space, but got: ${JSON.stringify(userId)}`);
+    throw new TypeError(
+      `userKeys needs a non-empty user id without braces or white space, but got: ${JSON.stringify(userId)}`,
+    );
   }
   const base = `${prefix}recs:{${userId}}`;
   return { entry: `${base}:${modelVersion}`, lease: `${base}:${modelVersion}:lease`, state: `${base}:state` };
@@ -35,7 +37,9 @@ export function userKeys(prefix: string, userId: string, modelVersion: string): 
  */
 export function orderKey(prefix: string, orderId: string): string {
   if (orderId === '' || FORBIDDEN_IN_ID.test(orderId)) {
-    throw new TypeError(`orderKey needs a non-empty order id without braces or white space, but got: ${JSON.stringify(orderId)}`);
+    throw new TypeError(
+      `orderKey needs a non-empty order id without braces or white space, but got: ${JSON.stringify(orderId)}`,
+    );
   }
   return `${prefix}recs:order:${orderId}`;
 }

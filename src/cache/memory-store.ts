@@ -71,7 +71,10 @@ export class MemoryStore implements CacheStore {
   #packedReads = 0;
 
   /** `maxBytes`: the bound on estimated heap held; the least recently used keys go first past it. */
-  constructor(maxBytes: number = DEFAULT_MEMORY_STORE_BYTES, private readonly now: () => number = Date.now) {
+  constructor(
+    maxBytes: number = DEFAULT_MEMORY_STORE_BYTES,
+    private readonly now: () => number = Date.now,
+  ) {
     this.#lru = new LRUCache<string, Envelope>({ maxSize: maxBytes, sizeCalculation: heldSize });
     // Keyv reads a view of the LRU that judges expiry by this store's clock, like every other path here. Handed the
     // LRU itself, Keyv would judge the envelope's `expires` by Date.now(), which an injected clock does not move: an
@@ -146,7 +149,8 @@ export class MemoryStore implements CacheStore {
 
   async claimOrder(orderKey: string, record: OrderRecord, ttlMs: number): Promise<OrderRecord | undefined> {
     const existing = this.#live(orderKey);
-    if (typeof existing === 'string') return decodeOrder(existing) ?? { userId: '', itemId: '', status: 'done', invalidated: false };
+    if (typeof existing === 'string')
+      return decodeOrder(existing) ?? { userId: '', itemId: '', status: 'done', invalidated: false };
     this.#put(orderKey, encodeOrder(record), ttlMs);
     return undefined;
   }
@@ -231,7 +235,8 @@ export class MemoryStore implements CacheStore {
 /** Estimated heap of one key and what it holds; keys and packed texts are ASCII, one byte a character. */
 function heldSize(envelope: Envelope, key: string): number {
   const { value } = envelope;
-  const valueBytes = typeof value === 'string' ? value.length : STATE_BYTES + value.state.bought.length * PURCHASE_BYTES;
+  const valueBytes =
+    typeof value === 'string' ? value.length : STATE_BYTES + value.state.bought.length * PURCHASE_BYTES;
   return PER_KEY_OVERHEAD + key.length + valueBytes;
 }
 

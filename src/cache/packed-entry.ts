@@ -77,7 +77,12 @@ export function encodePackedEntry(entry: CacheEntry): string {
   const drift = entry.drift !== undefined && driftFits(entry.drift) ? entry.drift : undefined;
 
   const out = new ByteWriter(32 + items.length * 8);
-  out.byte((integerTimes ? INTEGER_TIMES : 0) | (catalogueIds ? CATALOGUE_IDS : 0) | (micro !== undefined ? MICRO_SCORES : 0) | (drift !== undefined ? DRIFT : 0));
+  out.byte(
+    (integerTimes ? INTEGER_TIMES : 0) |
+      (catalogueIds ? CATALOGUE_IDS : 0) |
+      (micro !== undefined ? MICRO_SCORES : 0) |
+      (drift !== undefined ? DRIFT : 0),
+  );
   out.text(entry.modelVersion);
   if (integerTimes) {
     out.zigzag(entry.generatedAt);
@@ -135,7 +140,8 @@ export function decodePackedEntry(raw: string): CacheEntry | undefined {
     staleUntil = input.float64();
     computeMs = input.float64();
   }
-  if (!isFinite(generatedAt) || !isFinite(freshUntil) || !isFinite(staleUntil) || !isFinite(computeMs)) return undefined;
+  if (!isFinite(generatedAt) || !isFinite(freshUntil) || !isFinite(staleUntil) || !isFinite(computeMs))
+    return undefined;
 
   const count = input.varint();
   if (count === undefined || count > MAX_ITEMS || count > input.remaining) return undefined;
@@ -163,9 +169,23 @@ export function decodePackedEntry(raw: string): CacheEntry | undefined {
   if ((flags & DRIFT) !== 0) {
     const steps = input.varint();
     const samples = input.varint();
-    if (steps === undefined || samples === undefined || steps * RATE_RESOLUTION > MAX_RATE_PER_HOUR || samples > MAX_SAMPLES) return undefined;
+    if (
+      steps === undefined ||
+      samples === undefined ||
+      steps * RATE_RESOLUTION > MAX_RATE_PER_HOUR ||
+      samples > MAX_SAMPLES
+    )
+      return undefined;
     if (input.remaining !== 0) return undefined;
-    return { modelVersion, generatedAt, freshUntil, staleUntil, computeMs, items, drift: { ratePerHour: steps * RATE_RESOLUTION, samples } };
+    return {
+      modelVersion,
+      generatedAt,
+      freshUntil,
+      staleUntil,
+      computeMs,
+      items,
+      drift: { ratePerHour: steps * RATE_RESOLUTION, samples },
+    };
   }
   if (input.remaining !== 0) return undefined;
   return { modelVersion, generatedAt, freshUntil, staleUntil, computeMs, items };
@@ -177,8 +197,12 @@ export function decodePackedEntry(raw: string): CacheEntry | undefined {
 function driftFits(drift: NonNullable<CacheEntry['drift']>): boolean {
   const steps = Math.round(drift.ratePerHour / RATE_RESOLUTION);
   return (
-    Number.isSafeInteger(steps) && steps >= 0 && steps * RATE_RESOLUTION <= MAX_RATE_PER_HOUR &&
-    Number.isInteger(drift.samples) && drift.samples >= 0 && drift.samples <= MAX_SAMPLES
+    Number.isSafeInteger(steps) &&
+    steps >= 0 &&
+    steps * RATE_RESOLUTION <= MAX_RATE_PER_HOUR &&
+    Number.isInteger(drift.samples) &&
+    drift.samples >= 0 &&
+    drift.samples <= MAX_SAMPLES
   );
 }
 

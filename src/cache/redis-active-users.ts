@@ -14,7 +14,6 @@ export interface RedisActiveUsersOptions {
   readonly onError: (error: Error) => void;
 }
 
-
 /**
  * The active-users log as one Redis sorted set (`<prefix>recs:active`, user id → last seen, epoch ms), shared by every
  * replica. A record is `ZADD` of the whole batch, then `ZREMRANGEBYRANK` to drop the oldest beyond `capacity`: two
@@ -50,7 +49,9 @@ export class RedisActiveUsers implements ActiveUsersLog {
 
   async mostRecent(limit: number): Promise<string[]> {
     if (limit <= 0) return [];
-    const reply = await this.#redis.run('read active users', async () => this.#send(['ZREVRANGE', this.#key, '0', String(limit - 1)], true));
+    const reply = await this.#redis.run('read active users', async () =>
+      this.#send(['ZREVRANGE', this.#key, '0', String(limit - 1)], true),
+    );
     return Array.isArray(reply) ? reply.filter((member): member is string => typeof member === 'string') : [];
   }
 

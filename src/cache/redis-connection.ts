@@ -92,7 +92,10 @@ export class BoundedRedis {
     let expired = false;
     // A request budget with less time left than the bound shortens it: what the request gave up on, this gives up on.
     const budgetEndsAt = currentStoreDeadline();
-    const boundMs = budgetEndsAt === undefined ? this.timeoutMs : Math.max(0, Math.min(this.timeoutMs, budgetEndsAt - performance.now()));
+    const boundMs =
+      budgetEndsAt === undefined
+        ? this.timeoutMs
+        : Math.max(0, Math.min(this.timeoutMs, budgetEndsAt - performance.now()));
     const deadline = new Promise<never>((_, reject) => {
       // Timers run before I/O in each turn of the event loop: after the loop was busy for longer than the bound, a
       // reply that has already arrived would lose the race to its own timeout. setImmediate lets pending I/O in
@@ -129,7 +132,8 @@ export class BoundedRedis {
     // that has been pending longer than the bound means Redis is down: fail at once instead of making every
     // request wait out its full timeout (commands fail at once too, once a connected client loses Redis).
     if (this.#connecting !== undefined) {
-      if (Date.now() - this.#connectStartedAt > this.timeoutMs) throw new Error('redis is unreachable (still connecting)');
+      if (Date.now() - this.#connectStartedAt > this.timeoutMs)
+        throw new Error('redis is unreachable (still connecting)');
       return this.#connecting;
     }
     if (this.connection.client.isOpen) return;

@@ -86,7 +86,12 @@ export class RedisStore implements CacheStore {
           const written = await this.#evalScript(
             COMPARE_AND_SET_ENTRY,
             [write.keys.state, write.keys.entry, write.keys.lease],
-            [String(write.expectedGeneration), encodeEntry(write.entry), String(Math.max(1, Math.round(write.ttlMs))), write.leaseToken ?? ''],
+            [
+              String(write.expectedGeneration),
+              encodeEntry(write.entry),
+              String(Math.max(1, Math.round(write.ttlMs))),
+              write.leaseToken ?? '',
+            ],
           );
           return written === 1;
         }),
@@ -99,7 +104,14 @@ export class RedisStore implements CacheStore {
     return this.#redis.run('lease', async () =>
       Promise.all(
         keys.map(async (userKeys) => {
-          const reply = await this.#send(userKeys.lease, ['SET', userKeys.lease, token, 'NX', 'PX', String(Math.round(ttlMs))]);
+          const reply = await this.#send(userKeys.lease, [
+            'SET',
+            userKeys.lease,
+            token,
+            'NX',
+            'PX',
+            String(Math.round(ttlMs)),
+          ]);
           return reply === 'OK';
         }),
       ),
@@ -134,7 +146,9 @@ export class RedisStore implements CacheStore {
   }
 
   async saveOrder(orderKey: string, record: OrderRecord, ttlMs: number): Promise<void> {
-    await this.#redis.run('order', async () => this.#send(orderKey, ['SET', orderKey, encodeOrder(record), 'PX', String(Math.round(ttlMs))]));
+    await this.#redis.run('order', async () =>
+      this.#send(orderKey, ['SET', orderKey, encodeOrder(record), 'PX', String(Math.round(ttlMs))]),
+    );
   }
 
   async purgeVersion(patterns: readonly string[], batchSize: number): Promise<number> {
@@ -167,7 +181,9 @@ export class RedisStore implements CacheStore {
   }
 
   async setText(key: string, value: string, ttlMs: number): Promise<void> {
-    await this.#redis.run('text', async () => this.#send(key, ['SET', key, value, 'PX', String(Math.max(1, Math.round(ttlMs)))]));
+    await this.#redis.run('text', async () =>
+      this.#send(key, ['SET', key, value, 'PX', String(Math.max(1, Math.round(ttlMs)))]),
+    );
   }
 
   async deleteText(key: string): Promise<void> {
@@ -214,7 +230,6 @@ export class RedisStore implements CacheStore {
 }
 
 // Private helpers.
-
 
 function asEntry(value: StoredValue | undefined): CacheEntry | undefined {
   return value?.kind === 'entry' ? value.entry : undefined;

@@ -29,7 +29,8 @@ export class StoreBudget {
 
   async run<T>(operation: string, call: () => Promise<T>): Promise<T> {
     const remaining = this.remainingMs;
-    if (remaining <= 0) throw new StoreNotAttemptedError(operation, new Error('the request spent its store time budget'));
+    if (remaining <= 0)
+      throw new StoreNotAttemptedError(operation, new Error('the request spent its store time budget'));
     const started = this.#now();
     try {
       // With the whole budget left, the store's own bound (the same REDIS_TIMEOUT_MS) is the limit: no timer needed,
@@ -51,7 +52,16 @@ function raceRemaining<T>(operation: string, pending: Promise<T>, remainingMs: n
   pending.catch(() => {});
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreUnavailableError(operation, new Error(`no answer within the request's remaining ${Math.round(remainingMs)} ms`))), remainingMs);
+    timer = setTimeout(
+      () =>
+        reject(
+          new StoreUnavailableError(
+            operation,
+            new Error(`no answer within the request's remaining ${Math.round(remainingMs)} ms`),
+          ),
+        ),
+      remainingMs,
+    );
   });
   return Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
 }

@@ -38,7 +38,13 @@ function clamp(value: number, min: number, max: number): number {
  */
 export function defaultTtlPolicy(baseTtlSeconds: number): TtlPolicy {
   const baseTtlMs = baseTtlSeconds * 1000;
-  return { baseTtlMs, minTtlMs: Math.min(60_000, baseTtlMs), maxTtlMs: baseTtlMs, jitter: 0.1, activityWindowMs: 24 * 3600 * 1000 };
+  return {
+    baseTtlMs,
+    minTtlMs: Math.min(60_000, baseTtlMs),
+    maxTtlMs: baseTtlMs,
+    jitter: 0.1,
+    activityWindowMs: 24 * 3600 * 1000,
+  };
 }
 
 /**
@@ -77,7 +83,10 @@ export function driftTunedTtlMs(
   random: () => number,
 ): number {
   if (estimate === undefined) return freshTtlMs(policy, state, now, random);
-  const driftMs = estimate.ratePerHour > 0 ? (-Math.log(1 - policy.targetDivergence) / estimate.ratePerHour) * 3_600_000 : Number.POSITIVE_INFINITY;
+  const driftMs =
+    estimate.ratePerHour > 0
+      ? (-Math.log(1 - policy.targetDivergence) / estimate.ratePerHour) * 3_600_000
+      : Number.POSITIVE_INFINITY;
   const since = now - policy.activityWindowMs;
   const activity = state.bought.filter((purchase) => purchase.at >= since).length;
   const tuned = clamp(driftMs / (1 + activity), policy.minDriftTtlMs, policy.maxDriftTtlMs);
@@ -96,7 +105,12 @@ export function driftTunedTtlMs(
  * the entry for the full grace, so its drift estimate still reaches the recompute that replaces it. Without an
  * estimate (or limit), the configured grace. Pure.
  */
-export function driftBoundedGraceMs(freshMs: number, graceMs: number, estimate: { readonly ratePerHour: number } | undefined, limit: number | undefined): number {
+export function driftBoundedGraceMs(
+  freshMs: number,
+  graceMs: number,
+  estimate: { readonly ratePerHour: number } | undefined,
+  limit: number | undefined,
+): number {
   if (limit === undefined || estimate === undefined || estimate.ratePerHour <= 0) return graceMs;
   const untilLimitMs = (-Math.log(1 - limit) / estimate.ratePerHour) * 3_600_000;
   return Math.round(clamp(untilLimitMs - freshMs, 0, graceMs));

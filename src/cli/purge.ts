@@ -8,7 +8,8 @@ import { ConfigError, loadConfig } from '../config.js';
  * configured Redis or Redis Cluster, in SCAN batches with UNLINK. Never KEYS (blocks Redis) and never FLUSHDB (other
  * versions and other applications share the database); user state (generations, purchases) is kept.
  */
-const USAGE = 'usage: npm run purge -- --version <modelVersion> [--batch <keysPerScan>]\n' +
+const USAGE =
+  'usage: npm run purge -- --version <modelVersion> [--batch <keysPerScan>]\n' +
   '  connection and key prefix come from REDIS_URL / REDIS_CLUSTER_URLS / CACHE_KEY_PREFIX';
 
 async function main(): Promise<number> {
@@ -26,7 +27,9 @@ async function main(): Promise<number> {
     return 2;
   }
   if (config.redisUrl === undefined && config.redisClusterUrls.length === 0) {
-    process.stderr.write('purge needs REDIS_URL or REDIS_CLUSTER_URLS: the in-memory cache lives and dies with its gateway process\n');
+    process.stderr.write(
+      'purge needs REDIS_URL or REDIS_CLUSTER_URLS: the in-memory cache lives and dies with its gateway process\n',
+    );
     return 2;
   }
   const store = new RedisStore({

@@ -6,7 +6,8 @@ import { SignJWT } from 'jose';
  * gateway's AUTH_JWT_SECRET (and AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE when set). Production tokens come from your
  * identity provider; this exists so a developer can call a gateway that has auth switched on.
  */
-const USAGE = 'usage: AUTH_JWT_SECRET=... npm run token -- --sub <subject> [--scope "<scope> <scope>"] [--ttl <seconds>]';
+const USAGE =
+  'usage: AUTH_JWT_SECRET=... npm run token -- --sub <subject> [--scope "<scope> <scope>"] [--ttl <seconds>]';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -21,7 +22,9 @@ async function main(): Promise<number> {
   // The gateway refuses tokens valid for longer than its maximum lifetime: say so here rather than mint one it refuses.
   const maxLifetime = Number(process.env.AUTH_MAX_TOKEN_LIFETIME_SECONDS || 24 * 3600);
   if (ttl > maxLifetime) {
-    process.stderr.write(`--ttl must be at most AUTH_MAX_TOKEN_LIFETIME_SECONDS (${maxLifetime}), but got: ${ttl}\n${USAGE}\n`);
+    process.stderr.write(
+      `--ttl must be at most AUTH_MAX_TOKEN_LIFETIME_SECONDS (${maxLifetime}), but got: ${ttl}\n${USAGE}\n`,
+    );
     return 2;
   }
   if (Buffer.byteLength(secret, 'utf8') < 32) {

@@ -14,7 +14,8 @@ import type { WarmUpProgress } from '../recs/warm-up.js';
  * switch (route MODEL_URL's service to the new model); gateways pick the version up within
  * MODEL_VERSION_POLL_SECONDS and find its namespace warm. Progress goes to stderr, the summary to stdout as JSON.
  */
-const USAGE = 'usage: npm run warm-up -- --model-url <new model server URL> [--users 1000] [--rate 500] [--batch <MODEL_MAX_BATCH>]\n' +
+const USAGE =
+  'usage: npm run warm-up -- --model-url <new model server URL> [--users 1000] [--rate 500] [--batch <MODEL_MAX_BATCH>]\n' +
   '  store, key prefix and TTLs come from REDIS_URL / REDIS_CLUSTER_URLS / CACHE_KEY_PREFIX / CACHE_TTL_SECONDS / CACHE_GRACE_SECONDS';
 
 const PROGRESS_EVERY_MS = 1_000;
@@ -42,7 +43,9 @@ async function main(): Promise<number> {
     return 2;
   }
   if (config.redisUrl === undefined && config.redisClusterUrls.length === 0) {
-    process.stderr.write('warm-up needs REDIS_URL or REDIS_CLUSTER_URLS: an in-memory cache cannot be warmed from outside its gateway\n');
+    process.stderr.write(
+      'warm-up needs REDIS_URL or REDIS_CLUSTER_URLS: an in-memory cache cannot be warmed from outside its gateway\n',
+    );
     return 2;
   }
 
@@ -53,7 +56,12 @@ async function main(): Promise<number> {
     versionPollMs: 0,
     initialVersion: config.modelVersion,
   });
-  const redis = { url: config.redisUrl, clusterUrls: config.redisClusterUrls, timeoutMs: Math.max(config.redisTimeoutMs, 5_000), onError: () => {} };
+  const redis = {
+    url: config.redisUrl,
+    clusterUrls: config.redisClusterUrls,
+    timeoutMs: Math.max(config.redisTimeoutMs, 5_000),
+    onError: () => {},
+  };
   const store = new RedisStore(redis);
   const activeUsers = new RedisActiveUsers({ ...redis, keyPrefix: config.keyPrefix });
   try {
@@ -61,7 +69,9 @@ async function main(): Promise<number> {
       process.stderr.write(`warm-up: the model server at ${config.modelUrl} did not answer GET /v1/version\n`);
       return 1;
     }
-    process.stderr.write(`${JSON.stringify({ msg: 'warming', version: model.currentVersion(), users, rate, batch })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ msg: 'warming', version: model.currentVersion(), users, rate, batch })}\n`,
+    );
     let lastReport = 0;
     const report = await warmUp({
       store,

@@ -35,14 +35,17 @@ export async function startGatewayProcess(env: Record<string, string> = {}): Pro
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   // 'close', not 'exit': it comes once the process has exited and its output has been read to the end, so a caller
   // that awaits stop() sees everything the process wrote.
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => {
-    live.delete(child);
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('close', (code) => {
+      live.delete(child);
+      resolve(code);
+    }),
+  );
   const origin = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 45_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode} before it was ready:\n${output}`);
+    if (child.exitCode !== null)
+      throw new Error(`gateway exited with ${child.exitCode} before it was ready:\n${output}`);
     try {
       const response = await fetch(`${origin}/readyz`);
       if (response.ok) break;
@@ -76,7 +79,11 @@ export async function postGraphQL(
 ): Promise<{ status: number; headers: Headers; body: GraphQLBody }> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      ...headers,
+    },
     body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLBody };

@@ -24,9 +24,12 @@ process.once('exit', () => {
 });
 
 /** Starts `src/model-server.ts` as a child process and waits until it answers. */
-export async function startModelServerProcess(
-  options: { version: string; latencyMs?: number; port?: number; env?: Record<string, string> },
-): Promise<ModelServerProcess> {
+export async function startModelServerProcess(options: {
+  version: string;
+  latencyMs?: number;
+  port?: number;
+  env?: Record<string, string>;
+}): Promise<ModelServerProcess> {
   const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
     env: {
@@ -53,7 +56,8 @@ export async function startModelServerProcess(
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`model server exited before it was ready:\n${output}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`model server exited before it was ready:\n${output}`);
     try {
       if ((await fetch(`${url}/healthz`)).ok) break;
     } catch {

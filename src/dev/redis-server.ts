@@ -69,9 +69,12 @@ const INSTALL_HINT =
   'or `brew install redis` (macOS), then make sure it is on PATH.';
 
 const CLUSTER_ARGS = [
-  '--cluster-enabled', 'yes',
-  '--cluster-config-file', 'nodes.conf',
-  '--cluster-node-timeout', '2000',
+  '--cluster-enabled',
+  'yes',
+  '--cluster-config-file',
+  'nodes.conf',
+  '--cluster-node-timeout',
+  '2000',
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -272,12 +275,18 @@ function isAddressInUse(error: unknown): boolean {
 
 async function launch(binary: string, port: number, dir: string, extraArgs: string[]): Promise<ChildProcess> {
   const args = [
-    '--port', String(port),
-    '--bind', HOST,
-    '--save', '',
-    '--appendonly', 'no',
-    '--dir', dir,
-    '--daemonize', 'no',
+    '--port',
+    String(port),
+    '--bind',
+    HOST,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
     ...extraArgs,
   ];
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -315,7 +324,10 @@ async function waitUntilReady(port: number, child: ChildProcess, output: () => s
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (hasExited(child)) {
-      throw new RedisStartError(`redis-server on port ${port} exited (${describeExit(child)}) before answering PING`, output());
+      throw new RedisStartError(
+        `redis-server on port ${port} exited (${describeExit(child)}) before answering PING`,
+        output(),
+      );
     }
     if (await answersPing(port)) return;
     await sleep(READY_POLL_MS);
@@ -339,7 +351,6 @@ function pidOf(child: ChildProcess): number {
   if (child.pid === undefined) throw new Error('redis-server has no pid (it never spawned)');
   return child.pid;
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Cluster
@@ -402,14 +413,19 @@ function stateLine(info: string): string {
 function runRedisCli(args: string[], timeoutMs: number): Promise<string> {
   const binary = requireBinary('redis-cli');
   return new Promise((resolve, reject) => {
-    execFile(binary, args, { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) {
-        const output = `${stdout}${stderr}`.trim();
-        reject(new Error(`redis-cli ${args.join(' ')} failed: ${error.message}\n${output}`, { cause: error }));
-        return;
-      }
-      resolve(stdout);
-    });
+    execFile(
+      binary,
+      args,
+      { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) {
+          const output = `${stdout}${stderr}`.trim();
+          reject(new Error(`redis-cli ${args.join(' ')} failed: ${error.message}\n${output}`, { cause: error }));
+          return;
+        }
+        resolve(stdout);
+      },
+    );
   });
 }
 

@@ -17,7 +17,12 @@ export interface PurchaseEventIntake {
  */
 export function createPurchaseEventIntake(
   config: PurchaseEventsConfig | undefined,
-  parts: { readonly purchases: PurchaseRecorder; readonly items: ItemCheck; readonly telemetry: PurchaseEventTelemetry; readonly logger: Logger },
+  parts: {
+    readonly purchases: PurchaseRecorder;
+    readonly items: ItemCheck;
+    readonly telemetry: PurchaseEventTelemetry;
+    readonly logger: Logger;
+  },
 ): PurchaseEventIntake | undefined {
   if (config === undefined) return undefined;
   const handler = createPurchaseEventHandler({

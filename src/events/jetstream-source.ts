@@ -1,4 +1,12 @@
-import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { connect, headers, nanos } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -143,7 +151,12 @@ export class JetStreamPurchaseEventSource implements PurchaseEventSource {
       await jsm.streams.info(stream);
     } catch (error) {
       if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound) throw error;
-      await jsm.streams.add({ name: stream, subjects: [subject], storage: StorageType.File, max_age: nanos(STREAM_MAX_AGE_MS) });
+      await jsm.streams.add({
+        name: stream,
+        subjects: [subject],
+        storage: StorageType.File,
+        max_age: nanos(STREAM_MAX_AGE_MS),
+      });
       this.#options.logger.info({ stream, subject }, 'created the purchase event stream');
     }
     await jsm.consumers.add(stream, {
@@ -183,7 +196,12 @@ export class JetStreamPurchaseEventSource implements PurchaseEventSource {
   /** Missed heartbeats mean the pull is not being served (JetStream down or consumer gone): not connected. */
   async #watchConsumer(messages: ConsumerMessages): Promise<void> {
     for await (const status of messages.status()) {
-      if (status.type === 'heartbeats_missed' || status.type === 'consumer_not_found' || status.type === 'stream_not_found' || status.type === 'consumer_deleted') {
+      if (
+        status.type === 'heartbeats_missed' ||
+        status.type === 'consumer_not_found' ||
+        status.type === 'stream_not_found' ||
+        status.type === 'consumer_deleted'
+      ) {
         this.#setState({ bound: false });
       } else if (status.type === 'heartbeat' || status.type === 'next') {
         this.#setState({ bound: true });
@@ -194,10 +212,18 @@ export class JetStreamPurchaseEventSource implements PurchaseEventSource {
   async #process(message: JsMsg, handler: PurchaseEventHandler): Promise<void> {
     let disposition: Disposition;
     try {
-      disposition = await handler({ data: message.data, attempt: message.info.deliveryCount, id: `${this.#options.stream}#${message.seq}` });
+      disposition = await handler({
+        data: message.data,
+        attempt: message.info.deliveryCount,
+        id: `${this.#options.stream}#${message.seq}`,
+      });
     } catch (error) {
       // The handler promises never to reject; if it does anyway, the event is kept, not lost.
-      disposition = { kind: 'retry', delayMs: SETUP_RETRY_MAX_MS, reason: error instanceof Error ? error.message : String(error) };
+      disposition = {
+        kind: 'retry',
+        delayMs: SETUP_RETRY_MAX_MS,
+        reason: error instanceof Error ? error.message : String(error),
+      };
     }
     switch (disposition.kind) {
       case 'ack':
@@ -225,7 +251,10 @@ export class JetStreamPurchaseEventSource implements PurchaseEventSource {
       meta.set('Recs-Source-Subject', message.subject);
       this.#nc?.publish(this.#options.deadLetterSubject, message.data, { headers: meta });
     } catch (error) {
-      this.#options.logger.warn({ err: error, eventId: `${this.#options.stream}#${message.seq}` }, 'could not publish a rejected purchase event to the dead-letter subject');
+      this.#options.logger.warn(
+        { err: error, eventId: `${this.#options.stream}#${message.seq}` },
+        'could not publish a rejected purchase event to the dead-letter subject',
+      );
     }
   }
 

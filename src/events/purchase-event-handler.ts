@@ -52,7 +52,10 @@ export function createPurchaseEventHandler(options: PurchaseEventHandlerOptions)
     const parsed = parsePurchaseEvent(delivery.data);
     if (!parsed.ok) {
       telemetry.purchaseEvent('malformed');
-      logger.warn({ eventId: delivery.id, attempt: delivery.attempt, bytes: delivery.data.byteLength, reason: parsed.reason }, 'malformed purchase event set aside');
+      logger.warn(
+        { eventId: delivery.id, attempt: delivery.attempt, bytes: delivery.data.byteLength, reason: parsed.reason },
+        'malformed purchase event set aside',
+      );
       return { kind: 'reject', outcome: 'malformed', reason: parsed.reason };
     }
     const { orderId, userId, itemId, occurredAt } = parsed.event;
@@ -66,7 +69,10 @@ export function createPurchaseEventHandler(options: PurchaseEventHandlerOptions)
       const result = await withDeadline(purchases.record(userId, itemId, orderId), deadlineMs);
       const outcome = result.duplicate ? 'duplicate' : 'applied';
       telemetry.purchaseEvent(outcome);
-      logger.debug({ eventId: delivery.id, orderId, outcome, lagMs: Date.now() - occurredAt.getTime() }, 'purchase event applied');
+      logger.debug(
+        { eventId: delivery.id, orderId, outcome, lagMs: Date.now() - occurredAt.getTime() },
+        'purchase event applied',
+      );
       return { kind: 'ack', outcome };
     } catch (error) {
       if (isConflict(error)) {
@@ -77,7 +83,10 @@ export function createPurchaseEventHandler(options: PurchaseEventHandlerOptions)
       }
       telemetry.purchaseEvent('redelivered');
       const delayMs = retryDelay(delivery.attempt, firstRetryMs, maxRetryMs, retryAfterMs(error));
-      retryLog({ err: error, eventId: delivery.id, orderId, attempt: delivery.attempt, delayMs }, 'purchase event not applied; redelivering it later');
+      retryLog(
+        { err: error, eventId: delivery.id, orderId, attempt: delivery.attempt, delayMs },
+        'purchase event not applied; redelivering it later',
+      );
       return { kind: 'retry', delayMs, reason: error instanceof Error ? error.message : String(error) };
     }
   };
@@ -92,7 +101,9 @@ export function retryDelay(attempt: number, firstMs: number, maxMs: number, hint
 // Private: error classification and helpers.
 
 function isConflict(error: unknown): boolean {
-  return error instanceof ConflictError || (error instanceof GraphQLError && error.extensions.code === ErrorCode.CONFLICT);
+  return (
+    error instanceof ConflictError || (error instanceof GraphQLError && error.extensions.code === ErrorCode.CONFLICT)
+  );
 }
 
 /** A retryable domain error may say when to come back (`extensions.retryAfterSeconds`); honour it. */

@@ -22,7 +22,8 @@ export interface PurchaseEvent {
 /** Larger than any honest event (four short fields) by far, small enough that a flood of junk costs nothing. */
 export const MAX_EVENT_BYTES = 4096;
 
-export type ParsedEvent = { readonly ok: true; readonly event: PurchaseEvent } | { readonly ok: false; readonly reason: string };
+export type ParsedEvent =
+  { readonly ok: true; readonly event: PurchaseEvent } | { readonly ok: false; readonly reason: string };
 
 // RFC 3339 date-time: the offset is required, so a producer's local time can never be read as UTC.
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -57,7 +58,10 @@ export function parsePurchaseEvent(data: Uint8Array): ParsedEvent {
   const occurredAt = fields.occurredAt;
   const time = typeof occurredAt === 'string' && RFC3339.test(occurredAt) ? new Date(occurredAt) : undefined;
   if (time === undefined || Number.isNaN(time.getTime())) {
-    return { ok: false, reason: 'occurredAt must be an RFC 3339 date-time with a time zone, e.g. 2026-11-29T14:05:00Z' };
+    return {
+      ok: false,
+      reason: 'occurredAt must be an RFC 3339 date-time with a time zone, e.g. 2026-11-29T14:05:00Z',
+    };
   }
   const [orderId, userId, itemId] = ids as [string, string, string];
   return { ok: true, event: { orderId, userId, itemId, occurredAt: time } };

@@ -54,12 +54,21 @@ export class DriftTracker {
   ): RecomputeVerdict {
     const drift = this.#observe(previous, modelVersion, items, now);
     const { policy, tuning } = this.#options;
-    const freshMs = tuning ? driftTunedTtlMs(policy, state, drift, now, random) : freshTtlMs(policy, state, now, random);
-    const graceMs = tuning ? driftBoundedGraceMs(freshMs, this.#options.graceMs, drift, policy.staleLimit) : this.#options.graceMs;
+    const freshMs = tuning
+      ? driftTunedTtlMs(policy, state, drift, now, random)
+      : freshTtlMs(policy, state, now, random);
+    const graceMs = tuning
+      ? driftBoundedGraceMs(freshMs, this.#options.graceMs, drift, policy.staleLimit)
+      : this.#options.graceMs;
     return { drift, freshMs, graceMs };
   }
 
-  #observe(previous: CacheEntry | undefined, modelVersion: string, items: readonly RankedItem[], now: number): DriftEstimate | undefined {
+  #observe(
+    previous: CacheEntry | undefined,
+    modelVersion: string,
+    items: readonly RankedItem[],
+    now: number,
+  ): DriftEstimate | undefined {
     // Lists of another version differ because the model was retrained, not because the user moved.
     if (previous === undefined || previous.modelVersion !== modelVersion) return undefined;
     const before = previous.items.slice(0, MEASURE_DEPTH).map((item) => item.itemId);

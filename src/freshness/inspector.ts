@@ -62,7 +62,9 @@ export class FreshnessInspector implements ServedListSampler {
 
   constructor(options: FreshnessInspectorOptions) {
     if (!(options.perSecond >= 0) || !Number.isFinite(options.perSecond)) {
-      throw new RangeError(`the inspector's budget must be a finite number of computes per second of at least 0, but got: ${options.perSecond}`);
+      throw new RangeError(
+        `the inspector's budget must be a finite number of computes per second of at least 0, but got: ${options.perSecond}`,
+      );
     }
     this.#options = options;
     this.#capacity = Math.max(1, options.perSecond);
@@ -128,7 +130,10 @@ export class FreshnessInspector implements ServedListSampler {
     const { model, telemetry, logger, target } = this.#options;
     let lists;
     try {
-      lists = await model.scoreAndRank(batch.map((sample) => sample.userId), MEASURE_DEPTH);
+      lists = await model.scoreAndRank(
+        batch.map((sample) => sample.userId),
+        MEASURE_DEPTH,
+      );
     } catch (error) {
       telemetry.inspectionFailed(batch.length);
       logger.debug({ err: error, users: batch.length }, 'freshness inspection failed');

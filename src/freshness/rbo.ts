@@ -64,7 +64,12 @@ export function rboMin(first: readonly string[], second: readonly string[], p: n
 }
 
 /** `1 - RBO_ext` over the top `depth` of each list: 0 for the same ranking, 1 for rankings with nothing in common. */
-export function rboDistance(first: readonly string[], second: readonly string[], depth: number, p: number = DEFAULT_RBO_P): number {
+export function rboDistance(
+  first: readonly string[],
+  second: readonly string[],
+  depth: number,
+  p: number = DEFAULT_RBO_P,
+): number {
   return 1 - rboExt(first.slice(0, depth), second.slice(0, depth), p);
 }
 

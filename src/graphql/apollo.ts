@@ -2,7 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { ApolloServer } from '@apollo/server';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import type { GatewayContext } from './context.js';
 import { createResolvers } from './resolvers.js';
 import { createJitGateway } from './jit-executor.js';
@@ -38,10 +41,16 @@ export interface ApolloOptions {
 export async function createApolloServer(options: ApolloOptions): Promise<ApolloServer<GatewayContext>> {
   const typeDefs = await readFile(options.schemaPath, 'utf8');
   const first = defaultFirst(options.maxFirst);
-  const schema = buildExecutableSchema(withFirstDefault(typeDefs, first), createResolvers({ maxFirst: options.maxFirst, defaultFirst: first }));
+  const schema = buildExecutableSchema(
+    withFirstDefault(typeDefs, first),
+    createResolvers({ maxFirst: options.maxFirst, defaultFirst: first }),
+  );
   // The compiled executor enters through Apollo's one supported execution hook, the gateway interface; everything
   // before execution (parse, document cache, validation, plugins) is Apollo's in both modes (jit-executor.ts).
-  const source = (options.executor ?? 'jit') === 'jit' ? { gateway: createJitGateway(schema, { known: options.known }) } : { schema };
+  const source =
+    (options.executor ?? 'jit') === 'jit'
+      ? { gateway: createJitGateway(schema, { known: options.known }) }
+      : { schema };
   return new ApolloServer<GatewayContext>({
     ...source,
     // Apollo's landing pages load from a CDN; the gateway serves its own offline IDE instead (http/ide.ts).

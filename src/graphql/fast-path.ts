@@ -78,7 +78,10 @@ export function createFastPath(options: FastPathOptions): FastPath {
 
   return {
     async serve(request) {
-      const body = request.method === 'GET' ? plainGetBody(request.contentType, request.body) : plainPostBody(request.contentType, request.body);
+      const body =
+        request.method === 'GET'
+          ? plainGetBody(request.contentType, request.body)
+          : plainPostBody(request.contentType, request.body);
       if (body === undefined) return passed();
       const mediaType = chooseMediaType(request.accept);
       if (mediaType === null) return passed();
@@ -110,7 +113,13 @@ export function createFastPath(options: FastPathOptions): FastPath {
       // Only queries become known operations.
       context.record.operationType = 'query';
       noteOperation(telemetry, context.record, operation.operationName ?? ANONYMOUS_OPERATION, 'success');
-      tracing?.end({ type: 'query', name: operation.operationName ?? undefined, outcome: 'success', errorCodes: [], fastPath: true });
+      tracing?.end({
+        type: 'query',
+        name: operation.operationName ?? undefined,
+        outcome: 'success',
+        errorCodes: [],
+        fastPath: true,
+      });
       // In the order Apollo's plugins set them: no-store, response-media-type, then cache-signals.
       const headers: Array<readonly [string, string]> = [
         ['cache-control', NO_STORE],

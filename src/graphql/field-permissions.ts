@@ -23,7 +23,10 @@ export function assertCanReadList(principal: Principal, userId: string): void {
 export function assertCanRecordPurchase(
   principal: Principal,
   userId: string,
-  selection: { readonly fieldNodes: readonly FieldNode[]; readonly fragments: Readonly<Record<string, FragmentDefinitionNode>> },
+  selection: {
+    readonly fieldNodes: readonly FieldNode[];
+    readonly fragments: Readonly<Record<string, FragmentDefinitionNode>>;
+  },
 ): void {
   if (!canRecordPurchase(principal)) throw new ForbiddenError('record purchases');
   if (selectsField(selection.fieldNodes, selection.fragments, 'recommendations')) assertCanReadList(principal, userId);

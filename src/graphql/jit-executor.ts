@@ -57,7 +57,9 @@ const REFERENCE = Symbol('reference executor');
  */
 export function createJitGateway(schema: GraphQLSchema, options: JitGatewayOptions = {}): JitGateway {
   const known = options.known;
-  const compiled = new LRUCache<string, CompiledQuery | typeof REFERENCE>({ max: options.maxCompiled ?? DEFAULT_MAX_COMPILED });
+  const compiled = new LRUCache<string, CompiledQuery | typeof REFERENCE>({
+    max: options.maxCompiled ?? DEFAULT_MAX_COMPILED,
+  });
   const reference = (request: GatewayRequestContext): Promise<ExecutionResult> | ExecutionResult =>
     execute({
       schema,
@@ -88,13 +90,22 @@ export function createJitGateway(schema: GraphQLSchema, options: JitGatewayOptio
     if (query === REFERENCE) return reference(request);
     // Apollo has parsed, validated and resolved this text and name: the fast path may run it from now on. Checked on
     // every request Apollo runs, not only at compile time, so an operation the registry dropped comes back.
-    if (known !== undefined && request.operation.operation === OperationTypeNode.QUERY && request.source !== undefined) {
+    if (
+      known !== undefined &&
+      request.operation.operation === OperationTypeNode.QUERY &&
+      request.source !== undefined
+    ) {
       if (known.find(request.source, request.request.operationName) === undefined) {
-        known.remember(request.source, request.request.operationName, { compiled: query, operationName: request.operationName });
+        known.remember(request.source, request.request.operationName, {
+          compiled: query,
+          operationName: request.operationName,
+        });
       }
     }
     // A result the fast path computed for this very request (it had errors, so Apollo answers): not run twice.
-    const result = known?.takeOver((request.context as GatewayContext).record) ?? (await query.query(undefined, request.context, request.request.variables));
+    const result =
+      known?.takeOver((request.context as GatewayContext).record) ??
+      (await query.query(undefined, request.context, request.request.variables));
     if (result.errors === undefined || result.errors.length === 0) return result;
     if (result.data === undefined) return referenceVariableErrors(schema, request) ?? reference(request);
     return { ...result, errors: result.errors.map(withExtensions) };
@@ -128,7 +139,10 @@ export function createJitGateway(schema: GraphQLSchema, options: JitGatewayOptio
  */
 function withExtensions(error: GraphQLError): GraphQLError {
   if (error.extensions !== undefined) return error;
-  const rebuilt = new GraphQLError(error.message, { path: error.path, originalError: error.originalError ?? undefined });
+  const rebuilt = new GraphQLError(error.message, {
+    path: error.path,
+    originalError: error.originalError ?? undefined,
+  });
   return Object.assign(rebuilt, { locations: error.locations });
 }
 

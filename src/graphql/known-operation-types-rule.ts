@@ -12,7 +12,9 @@ export function knownOperationTypesRule(context: ValidationContext): ASTVisitor 
   return {
     OperationDefinition(node) {
       if (schema.getRootType(node.operation) === undefined) {
-        context.reportError(new GraphQLError(`The ${node.operation} operation is not supported by the schema.`, { nodes: node }));
+        context.reportError(
+          new GraphQLError(`The ${node.operation} operation is not supported by the schema.`, { nodes: node }),
+        );
       }
     },
   };

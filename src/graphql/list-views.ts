@@ -40,7 +40,11 @@ export function listView(list: ServedList, first: number, catalog: CatalogLookup
   const items = new Array<RecommendedItemView>(count);
   for (let index = 0; index < count; index++) {
     const served = list.items[index] as ServedItem;
-    items[index] = { rank: served.rank, score: served.score, item: catalog.get(served.itemId) ?? missingItem(served.itemId) };
+    items[index] = {
+      rank: served.rank,
+      score: served.score,
+      item: catalog.get(served.itemId) ?? missingItem(served.itemId),
+    };
   }
   return { ...list, id: listViewId(list.userId, first), items };
 }

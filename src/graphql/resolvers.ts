@@ -38,11 +38,20 @@ export function createResolvers(options: ResolverOptions): Resolvers {
         // purchase, and its BAD_USER_INPUT would then hide a recorded purchase behind an error that says "do not retry".
         for (const list of selectedFields(info.fieldNodes, info.fragments, 'recommendations')) {
           const first = list.arguments?.find((argument) => argument.name.value === 'first');
-          validFirst(first === undefined ? undefined : (valueFromAST(first.value, GraphQLInt, info.variableValues) as number | null | undefined), options.maxFirst, options.defaultFirst);
+          validFirst(
+            first === undefined
+              ? undefined
+              : (valueFromAST(first.value, GraphQLInt, info.variableValues) as number | null | undefined),
+            options.maxFirst,
+            options.defaultFirst,
+          );
         }
         // After the permission check, so the catalogue is not probed by callers who may not buy.
         if (!context.items.accepts(itemId)) {
-          throw new BadUserInputError(`input.itemId is not an item in the catalogue, but got: ${JSON.stringify(itemId)}`, 'input.itemId');
+          throw new BadUserInputError(
+            `input.itemId is not an item in the catalogue, but got: ${JSON.stringify(itemId)}`,
+            'input.itemId',
+          );
         }
         await context.limits.takePurchase(context.clientId);
         const result = await context.purchases.record(userId, itemId, orderId);
@@ -53,7 +62,10 @@ export function createResolvers(options: ResolverOptions): Resolvers {
       async purgeModelVersion(_parent, { modelVersion }, context) {
         assertCanPurge(context.principal);
         if (!/^[A-Za-z0-9._-]{1,64}$/.test(modelVersion)) {
-          throw new BadUserInputError('modelVersion must be 1-64 characters of letters, digits, ".", "_" or "-"', 'modelVersion');
+          throw new BadUserInputError(
+            'modelVersion must be 1-64 characters of letters, digits, ".", "_" or "-"',
+            'modelVersion',
+          );
         }
         return { modelVersion, removed: await context.admin.purgeModelVersion(modelVersion) };
       },

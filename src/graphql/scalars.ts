@@ -12,7 +12,8 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   specifiedByURL: DATE_TIME_SPEC,
   serialize(value) {
     const date = value instanceof Date ? value : new Date(String(value));
-    if (Number.isNaN(date.getTime())) throw new GraphQLError(`DateTime cannot represent an invalid date: ${String(value)}`);
+    if (Number.isNaN(date.getTime()))
+      throw new GraphQLError(`DateTime cannot represent an invalid date: ${String(value)}`);
     return date.toISOString();
   },
   parseValue(value) {

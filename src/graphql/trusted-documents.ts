@@ -48,13 +48,17 @@ export async function loadTrustedDocuments(path: string): Promise<TrustedDocumen
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`TRUSTED_DOCUMENTS_MANIFEST must name a readable file, but got: ${JSON.stringify(path)} (${(error as Error).message})`);
+    throw new ConfigError(
+      `TRUSTED_DOCUMENTS_MANIFEST must name a readable file, but got: ${JSON.stringify(path)} (${(error as Error).message})`,
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`TRUSTED_DOCUMENTS_MANIFEST must be JSON, but ${JSON.stringify(path)} is not: ${(error as Error).message}`);
+    throw new ConfigError(
+      `TRUSTED_DOCUMENTS_MANIFEST must be JSON, but ${JSON.stringify(path)} is not: ${(error as Error).message}`,
+    );
   }
   return parseTrustedDocuments(json, path);
 }
@@ -66,7 +70,9 @@ export function parseTrustedDocuments(json: unknown, source: string): TrustedDoc
   const byId = new Map<string, string>();
   const add = (id: unknown, body: unknown, where: string): void => {
     if (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH) {
-      throw new ConfigError(`${source}: ${where} must have an id of 1-${MAX_ID_LENGTH} characters, but got: ${JSON.stringify(id)}`);
+      throw new ConfigError(
+        `${source}: ${where} must have an id of 1-${MAX_ID_LENGTH} characters, but got: ${JSON.stringify(id)}`,
+      );
     }
     if (typeof body !== 'string' || body.trim() === '') {
       throw new ConfigError(`${source}: ${where} must have a non-empty document, but got: ${JSON.stringify(body)}`);
@@ -74,11 +80,15 @@ export function parseTrustedDocuments(json: unknown, source: string): TrustedDoc
     byId.set(id, body);
   };
   if (!isRecord(json)) {
-    throw new ConfigError(`${source} must be a JSON object ({"<hash>": "<document>"} or an Apollo persisted query manifest), but got: ${describe(json)}`);
+    throw new ConfigError(
+      `${source} must be a JSON object ({"<hash>": "<document>"} or an Apollo persisted query manifest), but got: ${describe(json)}`,
+    );
   }
   if (json.format === 'apollo-persisted-query-manifest') {
     if (json.version !== 1 || !Array.isArray(json.operations)) {
-      throw new ConfigError(`${source}: an Apollo persisted query manifest must have "version": 1 and an "operations" array`);
+      throw new ConfigError(
+        `${source}: an Apollo persisted query manifest must have "version": 1 and an "operations" array`,
+      );
     }
     json.operations.forEach((operation: unknown, index: number) => {
       const entry = isRecord(operation) ? operation : {};
@@ -124,7 +134,12 @@ const APQ_PREFIX = 'apq:';
  * parameter) when that text is not a trusted document, so it can be refused before Apollo parses it; undefined when
  * the request may go on (a trusted text, a request by hash only, or no text at all, which Apollo answers itself).
  */
-export function untrustedQueryText(trusted: TrustedDocuments, method: string, body: unknown, query: unknown): string | undefined {
+export function untrustedQueryText(
+  trusted: TrustedDocuments,
+  method: string,
+  body: unknown,
+  query: unknown,
+): string | undefined {
   const source = method === 'GET' ? query : body;
   if (!isRecord(source) || typeof source.query !== 'string') return undefined;
   return trusted.trusts(sha256(source.query)) ? undefined : source.query;

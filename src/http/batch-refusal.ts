@@ -27,7 +27,9 @@ export function refuseBatch(operations: number, accept: string | undefined): Bat
   const graphqlResponse = accept === undefined || accept.includes('application/graphql-response+json');
   return {
     status: 400,
-    contentType: graphqlResponse ? 'application/graphql-response+json; charset=utf-8' : 'application/json; charset=utf-8',
+    contentType: graphqlResponse
+      ? 'application/graphql-response+json; charset=utf-8'
+      : 'application/json; charset=utf-8',
     body: `${JSON.stringify(body)}\n`,
   };
 }

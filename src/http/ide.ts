@@ -29,7 +29,8 @@ export interface IdeSettings {
 }
 
 /** The answer to a browser when the IDE is switched off (GRAPHQL_IDE=false, the production default). */
-export const IDE_OFF_MESSAGE = 'Not found: the GraphQL IDE is off on this gateway (operators enable it with GRAPHQL_IDE=true).\n';
+export const IDE_OFF_MESSAGE =
+  'Not found: the GraphQL IDE is off on this gateway (operators enable it with GRAPHQL_IDE=true).\n';
 
 const require = createRequire(import.meta.url);
 
@@ -82,7 +83,11 @@ async function loadAssets(): Promise<Map<string, Asset>> {
   const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
   const files: Array<[string, string, string]> = [
     ['react.production.min.js', join(packageDir('react'), 'umd', 'react.production.min.js'), 'text/javascript'],
-    ['react-dom.production.min.js', join(packageDir('react-dom'), 'umd', 'react-dom.production.min.js'), 'text/javascript'],
+    [
+      'react-dom.production.min.js',
+      join(packageDir('react-dom'), 'umd', 'react-dom.production.min.js'),
+      'text/javascript',
+    ],
     ['graphiql.min.js', join(packageDir('graphiql'), 'graphiql.min.js'), 'text/javascript'],
     ['graphiql.min.css', join(packageDir('graphiql'), 'graphiql.min.css'), 'text/css'],
   ];

@@ -79,9 +79,14 @@ export class Readiness {
       probe(async () => model.ping?.(), timeoutMs),
     ]);
     const report = {
-      store: this.#options.storeBreaker === undefined ? { kind: store.kind, ...storeReport } : { kind: store.kind, ...storeReport, breaker: this.#options.storeBreaker() },
+      store:
+        this.#options.storeBreaker === undefined
+          ? { kind: store.kind, ...storeReport }
+          : { kind: store.kind, ...storeReport, breaker: this.#options.storeBreaker() },
       model: { version: model.currentVersion(), ...modelReport },
-      ...(this.#events === undefined ? {} : { purchaseEvents: { source: this.#events.kind, connected: this.#events.connected() } }),
+      ...(this.#events === undefined
+        ? {}
+        : { purchaseEvents: { source: this.#events.kind, connected: this.#events.connected() } }),
     };
     if (this.#phase !== 'serving') return { ready: false, status: this.#phase, ...report };
     if (storeReport.up && modelReport.up) return { ready: true, status: 'ready', ...report };

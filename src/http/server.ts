@@ -99,7 +99,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     // passes such requests to Apollo, so this covers them too, and adds nothing to the fast path's own answers.
     context: (request, reply) =>
       contextOf(request).catch((error: unknown) => {
-        for (const [name, value] of refusalHeaders(error, request.headers.authorization)) void reply.header(name, value);
+        for (const [name, value] of refusalHeaders(error, request.headers.authorization))
+          void reply.header(name, value);
         throw error;
       }),
   });
@@ -107,7 +108,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   const trustedOnly = options.trustedOnly;
   // The refusal as Apollo would format it: one error, no `data` (a request error).
   const refusal = new QueryNotInSafelistError();
-  const safelistRefusal = JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.extensions.code } }] });
+  const safelistRefusal = JSON.stringify({
+    errors: [{ message: refusal.message, extensions: { code: refusal.extensions.code } }],
+  });
 
   app.route({
     method: ['GET', 'POST'],
@@ -119,10 +122,21 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
       }
       if (request.method === 'POST' && Array.isArray(request.body)) {
         const refusal = refuseBatch(request.body.length, request.headers.accept);
-        return reply.code(refusal.status).header('cache-control', 'no-store').type(refusal.contentType).send(refusal.body);
+        return reply
+          .code(refusal.status)
+          .header('cache-control', 'no-store')
+          .type(refusal.contentType)
+          .send(refusal.body);
       }
-      if (trustedOnly !== undefined && untrustedQueryText(trustedOnly, request.method, request.body, request.query) !== undefined) {
-        return reply.code(400).type('application/json; charset=utf-8').header('cache-control', 'no-store').send(`${safelistRefusal}\n`);
+      if (
+        trustedOnly !== undefined &&
+        untrustedQueryText(trustedOnly, request.method, request.body, request.query) !== undefined
+      ) {
+        return reply
+          .code(400)
+          .type('application/json; charset=utf-8')
+          .header('cache-control', 'no-store')
+          .send(`${safelistRefusal}\n`);
       }
       if (fastPath !== undefined && (request.method === 'POST' || request.method === 'GET')) {
         const answer = await fastPath.serve({
@@ -141,7 +155,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     },
   });
 
-  app.get('/metrics', async (_request, reply) => reply.type(options.metrics.contentType).send(await options.metrics.render()));
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(options.metrics.contentType).send(await options.metrics.render()),
+  );
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const report = await options.readiness.check();

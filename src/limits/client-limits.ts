@@ -114,7 +114,13 @@ interface Budget {
 /** After Redis timed out once, how long budgets count in-process before asking it again. */
 const STALL_BACKOFF_MS = 5_000;
 
-function budget(shared: SharedBudgets | undefined, stall: { until: number }, name: string, points: number, durationSeconds: number): Budget {
+function budget(
+  shared: SharedBudgets | undefined,
+  stall: { until: number },
+  name: string,
+  points: number,
+  durationSeconds: number,
+): Budget {
   const local = new RateLimiterMemory({ points, duration: durationSeconds });
   if (shared === undefined) return { limiter: local, fallback: undefined, timeoutMs: 0, stall };
   const limiter = new RateLimiterRedis({
@@ -131,7 +137,11 @@ function budget(shared: SharedBudgets | undefined, stall: { until: number }, nam
 }
 
 /** Consumes points; resolves with the limiter's verdict (RateLimiterRes) either way, rejects only on real errors. */
-async function consume(budget: Budget, key: string, points: number): Promise<{ allowed: boolean; res: RateLimiterRes }> {
+async function consume(
+  budget: Budget,
+  key: string,
+  points: number,
+): Promise<{ allowed: boolean; res: RateLimiterRes }> {
   const attempt = async (limiter: RateLimiterAbstract) => {
     try {
       return { allowed: true, res: await limiter.consume(key, points) };

@@ -93,7 +93,13 @@ export function inProcessRanker(weights: VersionWeights): Ranker {
       return requests.map((request) => {
         // One user's failure must not fail the batch: the Model contract returns an Error in that user's slot.
         try {
-          return rankForUser({ userId: request.userId, weights, purchasedIndices: request.purchasedIndices, limit, atMs: request.atMs });
+          return rankForUser({
+            userId: request.userId,
+            weights,
+            purchasedIndices: request.purchasedIndices,
+            limit,
+            atMs: request.atMs,
+          });
         } catch (error) {
           return error instanceof Error ? error : new Error(String(error));
         }
@@ -152,7 +158,12 @@ export function deriveUserTaste(
   return taste;
 }
 
-function tasteWithoutTrend(userId: string, weights: VersionWeights, purchasedIndices: readonly number[], atMs: number | undefined): Float64Array {
+function tasteWithoutTrend(
+  userId: string,
+  weights: VersionWeights,
+  purchasedIndices: readonly number[],
+  atMs: number | undefined,
+): Float64Array {
   const { dims, itemFactors, itemCount } = weights;
   const random = createRandom(`taste:${userId}`);
   let prior = new Float64Array(dims);

@@ -86,7 +86,10 @@ export class CircuitBreaker {
     this.#consecutiveFailures += 1;
     // A failed probe reopens at once; a closed breaker opens at the threshold. Failures reported while open (attempts
     // that were already in flight when it opened) leave the cool-down where it is.
-    if (this.#state === 'half-open' || (this.#state === 'closed' && this.#consecutiveFailures >= this.failureThreshold)) {
+    if (
+      this.#state === 'half-open' ||
+      (this.#state === 'closed' && this.#consecutiveFailures >= this.failureThreshold)
+    ) {
       this.#state = 'open';
       this.#openedAt = this.#now();
       this.#probeSince = undefined;

@@ -25,7 +25,13 @@ export async function createModel(
     // MODEL_WORKERS > 0 (default: one per core): scoring runs in worker threads, off the event loop that serves hits.
     const ranker = config.modelWorkers > 0 ? createScoringPool({ threads: config.modelWorkers }) : undefined;
     const drift = config.modelDrift ? { clock: Date.now } : undefined;
-    const builtin = new BuiltinModel({ version: config.modelVersion, catalog: parts.catalog, listSize: config.listSize, ranker, drift });
+    const builtin = new BuiltinModel({
+      version: config.modelVersion,
+      catalog: parts.catalog,
+      listSize: config.listSize,
+      ranker,
+      drift,
+    });
     // Workers load before the gateway serves, so the first miss does not wait for a thread to start.
     try {
       await builtin.ready();

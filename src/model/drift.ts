@@ -58,7 +58,8 @@ export function driftedPrior(userId: string, core: Float64Array, atMs: number, o
     const angle = pace * GOLDEN ** plane * hours + 2 * Math.PI * random.next();
     const cos = Math.cos(angle) * scale;
     const sin = Math.sin(angle) * scale;
-    for (let d = 0; d < dims; d++) out[d] = (out[d] ?? 0) + cos * (2 * random.next() - 1) + sin * (2 * random.next() - 1);
+    for (let d = 0; d < dims; d++)
+      out[d] = (out[d] ?? 0) + cos * (2 * random.next() - 1) + sin * (2 * random.next() - 1);
   }
   let squares = 0;
   for (let d = 0; d < dims; d++) squares += (out[d] ?? 0) ** 2;

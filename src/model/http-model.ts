@@ -5,7 +5,15 @@ import type { Logger, Telemetry } from '../telemetry/events.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { BreakerState } from './circuit-breaker.js';
 import type { Model, RankedList } from './model.js';
-import { PURCHASES_PATH, ProtocolError, RANK_PATH, REQUEST_ID_HEADER, VERSION_PATH, parseRankResponse, parseVersionResponse } from './protocol.js';
+import {
+  PURCHASES_PATH,
+  ProtocolError,
+  RANK_PATH,
+  REQUEST_ID_HEADER,
+  VERSION_PATH,
+  parseRankResponse,
+  parseVersionResponse,
+} from './protocol.js';
 import { withClientSpan } from '../telemetry/tracing/client-spans.js';
 import { currentRequestId } from '../telemetry/tracing/request-context.js';
 
@@ -182,14 +190,22 @@ export class HttpModel implements Model {
     const firstFailure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     // Every chunk failed: the call failed (the service counts it as one failed model call). Otherwise only the users
     // of the failed chunks get an Error in their slot, as the Model contract allows.
-    if (firstFailure !== undefined && settled.every((result) => result.status === 'rejected')) throw firstFailure.reason;
+    if (firstFailure !== undefined && settled.every((result) => result.status === 'rejected'))
+      throw firstFailure.reason;
     return settled.flatMap((result, index) =>
       result.status === 'fulfilled' ? result.value : (chunks[index] ?? []).map(() => asError(result.reason)),
     );
   }
 
   async recordPurchase(userId: string, itemId: string): Promise<void> {
-    await this.#call('POST', PURCHASES_PATH, { userId, itemId }, undefined, DEFAULT_POLICY, this.#requestIdFor([userId]));
+    await this.#call(
+      'POST',
+      PURCHASES_PATH,
+      { userId, itemId },
+      undefined,
+      DEFAULT_POLICY,
+      this.#requestIdFor([userId]),
+    );
   }
 
   async close(): Promise<void> {
@@ -199,7 +215,14 @@ export class HttpModel implements Model {
   }
 
   async #rankChunk(userIds: readonly string[], limit: number): Promise<Array<RankedList | Error>> {
-    const { value, seq } = await this.#call('POST', RANK_PATH, { userIds, limit }, (body) => parseRankResponse(body, userIds), DEFAULT_POLICY, this.#requestIdFor(userIds));
+    const { value, seq } = await this.#call(
+      'POST',
+      RANK_PATH,
+      { userIds, limit },
+      (body) => parseRankResponse(body, userIds),
+      DEFAULT_POLICY,
+      this.#requestIdFor(userIds),
+    );
     this.#observeVersion(value.modelVersion, seq);
     return value.lists.map((list) =>
       'error' in list ? new Error(`model service could not rank user ${list.userId}: ${list.error}`) : list,
@@ -216,7 +239,10 @@ export class HttpModel implements Model {
     if (seq < this.#versionSeq) return;
     this.#versionSeq = seq;
     if (version === this.#version) return;
-    this.#logger.info({ from: this.#version, to: version }, 'model version changed; reads and writes move to its namespace');
+    this.#logger.info(
+      { from: this.#version, to: version },
+      'model version changed; reads and writes move to its namespace',
+    );
     this.#version = version;
   }
 
@@ -234,12 +260,19 @@ export class HttpModel implements Model {
     for (let attempt = 0; ; attempt += 1) {
       if (policy.gated && !this.#breaker.tryAcquire()) {
         this.#noteBreaker();
-        throw new ModelServiceError('circuit-open', `${method} ${path} refused: the circuit breaker is open after repeated failures`);
+        throw new ModelServiceError(
+          'circuit-open',
+          `${method} ${path} refused: the circuit breaker is open after repeated failures`,
+        );
       }
       const seq = (this.#nextSeq += 1);
       const remaining = deadline - this.#now();
       try {
-        if (remaining <= 0) throw new ModelServiceError('timeout', `${method} ${path} had no time left of its ${this.#options.timeoutMs} ms budget`);
+        if (remaining <= 0)
+          throw new ModelServiceError(
+            'timeout',
+            `${method} ${path} had no time left of its ${this.#options.timeoutMs} ms budget`,
+          );
         const value = await this.#attempt(method, path, payload, parse, remaining, requestId);
         this.#breaker.onSuccess();
         this.#noteBreaker();
@@ -270,10 +303,16 @@ export class HttpModel implements Model {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), budgetMs);
     const headers: Record<string, string> =
-      payload === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' };
+      payload === undefined
+        ? { accept: 'application/json' }
+        : { accept: 'application/json', 'content-type': 'application/json' };
     if (requestId !== undefined) headers[REQUEST_ID_HEADER] = requestId;
     const batchSize = path === RANK_PATH ? rankBatchSize(payload) : undefined;
-    const attributes = { 'http.request.method': method, 'url.path': path, ...(batchSize === undefined ? {} : { 'recs.model.batch_size': batchSize }) };
+    const attributes = {
+      'http.request.method': method,
+      'url.path': path,
+      ...(batchSize === undefined ? {} : { 'recs.model.batch_size': batchSize }),
+    };
     try {
       // A span per attempt (retries show as siblings), and traceparent and x-request-id passed to the service.
       const { statusCode, text } = await withClientSpan(`${method} ${path}`, attributes, headers, async (span) => {
@@ -297,12 +336,20 @@ export class HttpModel implements Model {
       try {
         body = JSON.parse(text);
       } catch (error) {
-        throw new ModelServiceError('bad-response', `${method} ${path} answered a body that is not JSON: ${text.slice(0, 80)}`, { cause: error });
+        throw new ModelServiceError(
+          'bad-response',
+          `${method} ${path} answered a body that is not JSON: ${text.slice(0, 80)}`,
+          { cause: error },
+        );
       }
       return parse(body);
     } catch (error) {
       if (controller.signal.aborted) {
-        throw new ModelServiceError('timeout', `${method} ${path} got no complete answer within ${Math.round(budgetMs)} ms`, { cause: error });
+        throw new ModelServiceError(
+          'timeout',
+          `${method} ${path} got no complete answer within ${Math.round(budgetMs)} ms`,
+          { cause: error },
+        );
       }
       throw error;
     } finally {
@@ -318,7 +365,10 @@ export class HttpModel implements Model {
     this.#lastBreakerState = state;
     this.#options.telemetry?.breakerState(state);
     if (state === 'open') {
-      this.#logger.warn({ url: this.#options.url, failures: this.#breaker.consecutiveFailures }, 'model circuit breaker opened; failing model calls fast');
+      this.#logger.warn(
+        { url: this.#options.url, failures: this.#breaker.consecutiveFailures },
+        'model circuit breaker opened; failing model calls fast',
+      );
     } else if (state === 'closed' && previous !== 'closed') {
       this.#logger.info({ url: this.#options.url }, 'model circuit breaker closed; model service answering again');
     }
@@ -329,7 +379,8 @@ export class HttpModel implements Model {
 
 function asModelServiceError(error: unknown, method: Method, path: string): ModelServiceError {
   if (error instanceof ModelServiceError) return error;
-  if (error instanceof ProtocolError) return new ModelServiceError('bad-response', `${method} ${path}: ${error.message}`, { cause: error });
+  if (error instanceof ProtocolError)
+    return new ModelServiceError('bad-response', `${method} ${path}: ${error.message}`, { cause: error });
   const message = error instanceof Error ? error.message : String(error);
   return new ModelServiceError('unreachable', `${method} ${path}: ${message}`, { cause: error });
 }
@@ -356,7 +407,9 @@ function getValidUrl(raw: string): URL {
   try {
     url = new URL(raw);
   } catch {
-    throw new TypeError(`HttpModel needs an absolute http(s) URL such as http://127.0.0.1:4100, but got: ${JSON.stringify(raw)}`);
+    throw new TypeError(
+      `HttpModel needs an absolute http(s) URL such as http://127.0.0.1:4100, but got: ${JSON.stringify(raw)}`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new TypeError(`HttpModel needs an http:// or https:// URL, but got: ${JSON.stringify(raw)}`);

@@ -64,7 +64,11 @@ export interface PurchaseRequest {
 /** A body that breaks the protocol; `path` points at the offending field, e.g. `lists[3].items[0].score`. */
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
-  constructor(readonly path: string, expected: string, got: unknown) {
+  constructor(
+    readonly path: string,
+    expected: string,
+    got: unknown,
+  ) {
     super(`${path} must be ${expected}, but got: ${describe(got)}`);
   }
 }
@@ -78,7 +82,11 @@ export function parseRankResponse(body: unknown, userIds: readonly string[]): Ra
   const rawLists = object.lists;
   if (!Array.isArray(rawLists)) throw new ProtocolError('lists', 'an array', rawLists);
   if (rawLists.length !== userIds.length) {
-    throw new ProtocolError('lists', `an array of ${userIds.length} entries, one per requested user`, `${rawLists.length} entries`);
+    throw new ProtocolError(
+      'lists',
+      `an array of ${userIds.length} entries, one per requested user`,
+      `${rawLists.length} entries`,
+    );
   }
   const lists = rawLists.map((raw: unknown, index): WireList => {
     const path = `lists[${index}]`;
@@ -91,7 +99,11 @@ export function parseRankResponse(body: unknown, userIds: readonly string[]): Ra
       if (typeof entry.error !== 'string') throw new ProtocolError(`${path}.error`, 'a string', entry.error);
       return { userId, error: entry.error };
     }
-    return { userId, modelVersion: expectVersion(entry.modelVersion, `${path}.modelVersion`), items: expectItems(entry.items, `${path}.items`) };
+    return {
+      userId,
+      modelVersion: expectVersion(entry.modelVersion, `${path}.modelVersion`),
+      items: expectItems(entry.items, `${path}.items`),
+    };
   });
   return { modelVersion, lists };
 }
@@ -129,7 +141,8 @@ export function parsePurchaseRequest(body: unknown): PurchaseRequest {
 // Private: field checks.
 
 function expectObject(value: unknown, path: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ProtocolError(path, 'a JSON object', value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ProtocolError(path, 'a JSON object', value);
   return value as Record<string, unknown>;
 }
 

@@ -16,7 +16,10 @@ export interface ScoringPoolOptions {
  * Runs from TypeScript sources (tsx, vitest) load the worker through a bootstrap that registers tsx in the worker
  * thread; a compiled build loads the compiled worker beside this file.
  */
-const WORKER_FILE = new URL(import.meta.url.endsWith('.ts') ? './scoring-worker-tsx.mjs' : './scoring-worker.js', import.meta.url).href;
+const WORKER_FILE = new URL(
+  import.meta.url.endsWith('.ts') ? './scoring-worker-tsx.mjs' : './scoring-worker.js',
+  import.meta.url,
+).href;
 
 /**
  * A ranker for BuiltinModel that scores in a pool of worker threads (piscina), off the event loop.
@@ -70,10 +73,17 @@ export function createScoringPool(options: ScoringPoolOptions): (weights: Versio
 
 // Private helpers.
 
-async function runSlice(pool: Piscina<ScoringTask, ScoredUser[]>, users: readonly RankRequest[], limit: number): Promise<Array<RankedIndices | Error>> {
+async function runSlice(
+  pool: Piscina<ScoringTask, ScoredUser[]>,
+  users: readonly RankRequest[],
+  limit: number,
+): Promise<Array<RankedIndices | Error>> {
   let scored: ScoredUser[];
   try {
-    scored = await pool.run({ users: users.map(({ userId, purchasedIndices, atMs }) => ({ userId, purchasedIndices, atMs })), limit });
+    scored = await pool.run({
+      users: users.map(({ userId, purchasedIndices, atMs }) => ({ userId, purchasedIndices, atMs })),
+      limit,
+    });
   } catch (error) {
     // A worker that died takes its slice with it; the other slices and the pool (which replaces it) carry on.
     const failure = error instanceof Error ? error : new Error(String(error));

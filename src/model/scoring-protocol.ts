@@ -11,8 +11,13 @@ export interface ScoringWorkerData {
 
 export interface ScoringTask {
   /** `atMs`: the clock reading the user's taste drifts to (built-in model drift); absent without drift. */
-  readonly users: ReadonlyArray<{ readonly userId: string; readonly purchasedIndices: readonly number[]; readonly atMs?: number }>;
+  readonly users: ReadonlyArray<{
+    readonly userId: string;
+    readonly purchasedIndices: readonly number[];
+    readonly atMs?: number;
+  }>;
   readonly limit: number;
 }
 
-export type ScoredUser = { readonly itemIndices: Int32Array; readonly scores: Float64Array } | { readonly error: string };
+export type ScoredUser =
+  { readonly itemIndices: Int32Array; readonly scores: Float64Array } | { readonly error: string };

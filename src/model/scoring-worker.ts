@@ -20,7 +20,13 @@ const weights: VersionWeights = {
 export default function score(task: ScoringTask): ScoredUser[] {
   return task.users.map((user) => {
     try {
-      const ranked = rankForUser({ userId: user.userId, weights, purchasedIndices: user.purchasedIndices, limit: task.limit, atMs: user.atMs });
+      const ranked = rankForUser({
+        userId: user.userId,
+        weights,
+        purchasedIndices: user.purchasedIndices,
+        limit: task.limit,
+        atMs: user.atMs,
+      });
       return { itemIndices: ranked.itemIndices, scores: ranked.scores };
     } catch (error) {
       return { error: error instanceof Error ? error.message : String(error) };

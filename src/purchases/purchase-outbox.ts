@@ -53,7 +53,10 @@ export class PurchaseOutbox implements PurchaseHolder {
   hold(order: PurchaseOrder): void {
     if (this.#orders.has(order.orderId) || this.#closed) return;
     if (this.#orders.size >= this.#options.maxSize) {
-      this.#options.logger.error({ orderId: order.orderId, held: this.#orders.size }, 'purchase outbox full: this purchase is not held; checkout must retry it');
+      this.#options.logger.error(
+        { orderId: order.orderId, held: this.#orders.size },
+        'purchase outbox full: this purchase is not held; checkout must retry it',
+      );
       return;
     }
     this.#orders.set(order.orderId, order);
@@ -69,7 +72,9 @@ export class PurchaseOutbox implements PurchaseHolder {
     const order = this.#orders.get(orderId);
     if (order === undefined) return;
     this.#orders.delete(orderId);
-    const items = (this.#itemsByUser.get(order.userId) ?? []).filter((itemId, index, all) => itemId !== order.itemId || all.indexOf(itemId) !== index);
+    const items = (this.#itemsByUser.get(order.userId) ?? []).filter(
+      (itemId, index, all) => itemId !== order.itemId || all.indexOf(itemId) !== index,
+    );
     if (items.length === 0) this.#itemsByUser.delete(order.userId);
     else this.#itemsByUser.set(order.userId, items);
   }
@@ -94,7 +99,10 @@ export class PurchaseOutbox implements PurchaseHolder {
     this.#timer = undefined;
     await this.drain();
     if (this.#orders.size > 0) {
-      this.#options.logger.error({ orderIds: [...this.#orders.keys()] }, 'closing with purchases the store never took; checkout was told to retry them');
+      this.#options.logger.error(
+        { orderIds: [...this.#orders.keys()] },
+        'closing with purchases the store never took; checkout was told to retry them',
+      );
     }
   }
 
@@ -110,7 +118,10 @@ export class PurchaseOutbox implements PurchaseHolder {
         // Not the store's doing: a conflict (another user or item already holds the orderId) never succeeds.
         this.release(order.orderId);
         const level = error instanceof ConflictError ? 'warn' : 'error';
-        this.#options.logger[level]({ err: error, orderId: order.orderId }, 'held purchase dropped: it cannot be applied');
+        this.#options.logger[level](
+          { err: error, orderId: order.orderId },
+          'held purchase dropped: it cannot be applied',
+        );
       }
     }
   }

@@ -99,7 +99,8 @@ export class PurchaseService {
       // redo its work at once (each redo bumps the user's generation and calls the model again; measured: up to 12
       // bumps for one order under 12 concurrent retries). Only an attempt that stays pending (crashed, or failed on
       // the store) is redone; one this process holds itself is known to have failed, so it is redone at once.
-      if (existing.status === 'pending' && !(this.#holder?.holds(orderId) ?? false)) existing = await this.#awaitDone(key, pending, existing);
+      if (existing.status === 'pending' && !(this.#holder?.holds(orderId) ?? false))
+        existing = await this.#awaitDone(key, pending, existing);
       if (existing.status === 'done' && existing.invalidated) {
         return { userId, itemId, orderId, invalidated: true, duplicate: true };
       }

@@ -5,7 +5,10 @@ import { ActivityRecorder, MemoryActiveUsers } from './active-users.js';
 import type { ActiveUsersLog } from './active-users.js';
 
 /** The recorder the read path touches, over the log that matches the store: Redis when configured, else memory. */
-export function createActivityRecorder(config: GatewayConfig, logger: Logger): { readonly recorder: ActivityRecorder; close(): Promise<void> } {
+export function createActivityRecorder(
+  config: GatewayConfig,
+  logger: Logger,
+): { readonly recorder: ActivityRecorder; close(): Promise<void> } {
   const log: ActiveUsersLog =
     config.redisUrl === undefined && config.redisClusterUrls.length === 0
       ? new MemoryActiveUsers()

@@ -155,12 +155,14 @@ export class RecommendationService {
     let hits = 0;
     let stale = 0;
     snapshots.forEach((snapshot, index) => {
-      const entry = snapshot.entry?.modelVersion === version && pending[index] === undefined ? snapshot.entry : undefined;
+      const entry =
+        snapshot.entry?.modelVersion === version && pending[index] === undefined ? snapshot.entry : undefined;
       switch (classify(entry, now)) {
         case 'fresh':
           hits += 1;
           results[index] = { entry: entry as CacheEntry, source: 'CACHE' };
-          if (shouldRefreshEarly(entry as CacheEntry, now, this.#options.earlyRefreshBeta, this.#random)) toRefresh.push(index);
+          if (shouldRefreshEarly(entry as CacheEntry, now, this.#options.earlyRefreshBeta, this.#random))
+            toRefresh.push(index);
           break;
         case 'stale':
           stale += 1;
@@ -178,7 +180,10 @@ export class RecommendationService {
 
     if (toRefresh.length > 0) {
       // Freshness hook: the recompute compares its list with the one it replaces (drift measured for free).
-      const replaced = this.#options.freshness === undefined ? [] : toRefresh.map((index) => this.#remember(keys[index] as UserKeys, results[index]?.entry));
+      const replaced =
+        this.#options.freshness === undefined
+          ? []
+          : toRefresh.map((index) => this.#remember(keys[index] as UserKeys, results[index]?.entry));
       // Stale-while-revalidate: the reader already has its answer; the recompute runs off the request path.
       const refresh = this.#recompute(
         toRefresh.map((index) => userIds[index] as string),
@@ -215,7 +220,12 @@ export class RecommendationService {
       if (refused === undefined) admitted.push(index);
     }
     // Freshness hook: a list past a drift-bounded grace is still stored; its recompute compares with it too.
-    const expired = this.#options.freshness === undefined ? [] : admitted.map((index) => this.#remember(keys[index] as UserKeys, sameVersion(snapshots[index]?.entry, version)));
+    const expired =
+      this.#options.freshness === undefined
+        ? []
+        : admitted.map((index) =>
+            this.#remember(keys[index] as UserKeys, sameVersion(snapshots[index]?.entry, version)),
+          );
     let computed: Outcome[];
     try {
       computed = await this.#recompute(
@@ -235,7 +245,8 @@ export class RecommendationService {
     const computedByIndex = new Map<number, Outcome | undefined>(toCompute.map((index) => [index, refused]));
     admitted.forEach((index, position) => computedByIndex.set(index, computed[position]));
     return userIds.map((userId, index) => {
-      if (overCap.has(index)) return new ModelUnavailableError(new Error('too many computes while the store is unavailable'));
+      if (overCap.has(index))
+        return new ModelUnavailableError(new Error('too many computes while the store is unavailable'));
       const outcome = results[index] ?? computedByIndex.get(index);
       if (outcome === refused && refused !== undefined) return refused;
       if (outcome === undefined || outcome instanceof Error) return new ModelUnavailableError(outcome);
@@ -243,7 +254,8 @@ export class RecommendationService {
       const served = serve(userId, outcome, state, servedAt);
       telemetry.served(served.source, served.modelVersion, served.ageSeconds);
       // Freshness hook: a cached list may be sampled for a shadow recompute, later and off this request's path.
-      if (served.source !== 'MODEL') this.#options.freshness?.sampler?.offer(userId, outcome.entry, served.source, servedAt);
+      if (served.source !== 'MODEL')
+        this.#options.freshness?.sampler?.offer(userId, outcome.entry, served.source, servedAt);
       return served;
     });
   }
@@ -256,7 +268,10 @@ export class RecommendationService {
     try {
       await this.#options.model.recordPurchase(userId, itemId);
     } catch (error) {
-      this.#options.logger.error({ err: error, userId }, 'model did not record the purchase; the cache still invalidates and filters it');
+      this.#options.logger.error(
+        { err: error, userId },
+        'model did not record the purchase; the cache still invalidates and filters it',
+      );
     }
   }
 
@@ -300,12 +315,16 @@ export class RecommendationService {
   }
 
   /** The snapshots, or empty ones when the store failed (`failed`: every miss of this read is the store's doing). */
-  async #read(keys: readonly UserKeys[], budget: StoreBudget): Promise<{ snapshots: readonly UserSnapshot[]; failed: boolean }> {
+  async #read(
+    keys: readonly UserKeys[],
+    budget: StoreBudget,
+  ): Promise<{ snapshots: readonly UserSnapshot[]; failed: boolean }> {
     try {
       return { snapshots: await budget.run('read', () => this.#options.store.readMany(keys)), failed: false };
     } catch (error) {
       this.#options.telemetry.storeError('read');
-      if (!(error instanceof StoreNotAttemptedError)) this.#options.logger.warn({ err: error }, 'cache read failed; answering from the model');
+      if (!(error instanceof StoreNotAttemptedError))
+        this.#options.logger.warn({ err: error }, 'cache read failed; answering from the model');
       return { snapshots: keys.map(() => ({ entry: undefined, state: EMPTY_USER_STATE })), failed: true };
     }
   }
@@ -398,7 +417,11 @@ export class RecommendationService {
         return;
       }
       // Someone else is computing these users: wait for their write rather than computing the same lists again.
-      const waited = await this.#awaitOthers(losers.map((index) => keys[index] as UserKeys), version, budget);
+      const waited = await this.#awaitOthers(
+        losers.map((index) => keys[index] as UserKeys),
+        version,
+        budget,
+      );
       const stillMissing = losers.filter((_, position) => waited[position] === undefined);
       losers.forEach((index, position) => {
         const entry = waited[position];
@@ -424,7 +447,8 @@ export class RecommendationService {
     } catch (error) {
       // No store, no coordination: every replica computes for itself, which is still correct, only costlier.
       this.#options.telemetry.storeError('lease');
-      if (!(error instanceof StoreNotAttemptedError)) this.#options.logger.warn({ err: error }, 'lease unavailable; computing without coordination');
+      if (!(error instanceof StoreNotAttemptedError))
+        this.#options.logger.warn({ err: error }, 'lease unavailable; computing without coordination');
       return keys.map(() => true);
     }
   }
@@ -439,15 +463,25 @@ export class RecommendationService {
     }
   }
 
-  async #awaitOthers(keys: readonly UserKeys[], version: string, budget: StoreBudget): Promise<Array<CacheEntry | undefined>> {
+  async #awaitOthers(
+    keys: readonly UserKeys[],
+    version: string,
+    budget: StoreBudget,
+  ): Promise<Array<CacheEntry | undefined>> {
     const found: Array<CacheEntry | undefined> = keys.map(() => undefined);
     // Counted in polls rather than clock time, so the bound holds whatever clock the service was given.
     const polls = Math.max(1, Math.ceil(this.#leaseWaitMs / LEASE_POLL_MS));
     for (let poll = 0; poll < polls; poll += 1) {
       await delay(LEASE_POLL_MS);
-      const missing = indicesWhere(found.map((entry) => entry !== undefined), false);
+      const missing = indicesWhere(
+        found.map((entry) => entry !== undefined),
+        false,
+      );
       if (missing.length === 0) break;
-      const read = await this.#read(missing.map((index) => keys[index] as UserKeys), budget);
+      const read = await this.#read(
+        missing.map((index) => keys[index] as UserKeys),
+        budget,
+      );
       // A store that cannot answer cannot show the other replica's write either: stop waiting for it.
       if (read.failed) break;
       const snapshots = read.snapshots;
@@ -490,7 +524,14 @@ export class RecommendationService {
       const state = states[index] as UserState;
       const items = quantiseItems(list.items);
       // Freshness hook: the drift seen against the replaced list, and the TTL it tunes (else the purchase-adaptive TTL).
-      const verdict = this.#options.freshness?.drift.onRecompute(this.#take((keys[index] as UserKeys).entry), list.modelVersion, items, state, finished, this.#random);
+      const verdict = this.#options.freshness?.drift.onRecompute(
+        this.#take((keys[index] as UserKeys).entry),
+        list.modelVersion,
+        items,
+        state,
+        finished,
+        this.#random,
+      );
       const freshMs = verdict?.freshMs ?? freshTtlMs(this.#options.ttl, state, finished, this.#random);
       const entry: CacheEntry = {
         modelVersion: list.modelVersion,
@@ -502,8 +543,17 @@ export class RecommendationService {
         ...(verdict?.drift === undefined ? {} : { drift: verdict.drift }),
       };
       // The list is stored under the version that computed it, never the one we asked for.
-      const target = list.modelVersion === expectedVersion ? (keys[index] as UserKeys) : userKeys(this.#options.keyPrefix, list.userId, list.modelVersion);
-      writes.push({ keys: target, entry, ttlMs: freshMs + this.#options.graceMs, expectedGeneration: state.generation, leaseToken });
+      const target =
+        list.modelVersion === expectedVersion
+          ? (keys[index] as UserKeys)
+          : userKeys(this.#options.keyPrefix, list.userId, list.modelVersion);
+      writes.push({
+        keys: target,
+        entry,
+        ttlMs: freshMs + this.#options.graceMs,
+        expectedGeneration: state.generation,
+        leaseToken,
+      });
       return { entry, source: 'MODEL' };
     });
 
@@ -516,7 +566,8 @@ export class RecommendationService {
       if (refused > 0) telemetry.writeRefused(refused);
     } catch (error) {
       telemetry.storeError('write');
-      if (!(error instanceof StoreNotAttemptedError)) logger.warn({ err: error }, 'cache write failed; lists served uncached');
+      if (!(error instanceof StoreNotAttemptedError))
+        logger.warn({ err: error }, 'cache write failed; lists served uncached');
     }
     return outcomes;
   }

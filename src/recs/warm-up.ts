@@ -79,7 +79,15 @@ export async function warmUp(options: WarmUpOptions): Promise<WarmUpProgress> {
   const version = options.model.currentVersion();
   const userIds = await options.activeUsers.mostRecent(options.users);
   let progress: WarmUpProgress = {
-    version, total: userIds.length, done: 0, written: 0, alreadyWarm: 0, refused: 0, failed: 0, otherVersion: 0, elapsedMs: 0,
+    version,
+    total: userIds.length,
+    done: 0,
+    written: 0,
+    alreadyWarm: 0,
+    refused: 0,
+    failed: 0,
+    otherVersion: 0,
+    elapsedMs: 0,
   };
   options.telemetry?.warmupProgress(0, userIds.length);
 
@@ -145,7 +153,10 @@ async function warmBatch(
   let lists: Array<RankedList | Error>;
   const modelStarted = now();
   try {
-    lists = await options.model.scoreAndRank(todo.map((index) => batch[index] as string), options.listSize);
+    lists = await options.model.scoreAndRank(
+      todo.map((index) => batch[index] as string),
+      options.listSize,
+    );
   } catch {
     counts.failed += todo.length;
     return counts;
@@ -173,7 +184,13 @@ async function warmBatch(
       computeMs: Math.max(1, finished - modelStarted),
       items: quantiseItems(list.items),
     };
-    writes.push({ keys: keys[index] as UserKeys, entry, ttlMs: freshMs + options.graceMs, expectedGeneration: state.generation, leaseToken: undefined });
+    writes.push({
+      keys: keys[index] as UserKeys,
+      entry,
+      ttlMs: freshMs + options.graceMs,
+      expectedGeneration: state.generation,
+      leaseToken: undefined,
+    });
   });
   try {
     const written = await options.store.writeMany(writes);

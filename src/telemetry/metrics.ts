@@ -87,14 +87,27 @@ export class PrometheusTelemetry implements Telemetry {
   readonly #versions = new Set<string>();
   readonly #operations = new Set<string>();
 
-  constructor(options: { readonly ttlSeconds: number; readonly graceSeconds?: number; readonly defaultMetrics?: boolean; readonly freshnessTarget?: number }) {
+  constructor(options: {
+    readonly ttlSeconds: number;
+    readonly graceSeconds?: number;
+    readonly defaultMetrics?: boolean;
+    readonly freshnessTarget?: number;
+  }) {
     const registers = [this.registry];
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
     // The configured freshness as series of their own, so an alert can compare served age with the TTL the replica
     // actually runs with instead of a number copied into the rule.
-    new Gauge({ name: METRIC_NAMES.ttl, help: 'Configured fresh TTL of cached lists (CACHE_TTL_SECONDS).', registers }).set(options.ttlSeconds);
+    new Gauge({
+      name: METRIC_NAMES.ttl,
+      help: 'Configured fresh TTL of cached lists (CACHE_TTL_SECONDS).',
+      registers,
+    }).set(options.ttlSeconds);
     if (options.graceSeconds !== undefined) {
-      new Gauge({ name: METRIC_NAMES.grace, help: 'Configured grace past the TTL (CACHE_GRACE_SECONDS).', registers }).set(options.graceSeconds);
+      new Gauge({
+        name: METRIC_NAMES.grace,
+        help: 'Configured grace past the TTL (CACHE_GRACE_SECONDS).',
+        registers,
+      }).set(options.graceSeconds);
     }
     this.#cacheReads = new Counter({
       name: METRIC_NAMES.cacheReads,
@@ -172,7 +185,11 @@ export class PrometheusTelemetry implements Telemetry {
       labelNames: ['outcome'],
       registers,
     });
-    this.#fastPath = { served: fastPath.labels('served'), handed_over: fastPath.labels('handed_over'), passed: fastPath.labels('passed') };
+    this.#fastPath = {
+      served: fastPath.labels('served'),
+      handed_over: fastPath.labels('handed_over'),
+      passed: fastPath.labels('passed'),
+    };
     // The gauges below are hooks: they exist (at their idle value) before the feature that moves them does, so
     // dashboards and alerts can be written against them now.
     this.#breakerState = new Gauge({
@@ -208,11 +225,17 @@ export class PrometheusTelemetry implements Telemetry {
     });
     // Freshness (freshness/): how far served lists are from the model's answer now, as an RBO distance.
     const target = options.freshnessTarget ?? DEFAULT_FRESHNESS_TARGET;
-    new Gauge({ name: METRIC_NAMES.freshnessTarget, help: 'Configured freshness target: the RBO distance a served list may reach (FRESHNESS_TARGET).', registers }).set(target);
-    const divergenceBuckets = [...new Set([0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, target])].sort((a, b) => a - b);
+    new Gauge({
+      name: METRIC_NAMES.freshnessTarget,
+      help: 'Configured freshness target: the RBO distance a served list may reach (FRESHNESS_TARGET).',
+      registers,
+    }).set(target);
+    const divergenceBuckets = [...new Set([0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, target])].sort(
+      (a, b) => a - b,
+    );
     this.#servedDivergence = new Histogram({
       name: METRIC_NAMES.servedDivergence,
-      help: 'RBO distance (top 20, p 0.9) between sampled lists served from cache and the model\'s answer at serve time, by source and age bucket.',
+      help: "RBO distance (top 20, p 0.9) between sampled lists served from cache and the model's answer at serve time, by source and age bucket.",
       labelNames: ['source', 'age_bucket'],
       buckets: divergenceBuckets,
       registers,
@@ -236,7 +259,7 @@ export class PrometheusTelemetry implements Telemetry {
     });
     this.#recomputeTopOverlap = new Histogram({
       name: METRIC_NAMES.recomputeTopOverlap,
-      help: 'Share of the replaced list\'s top 10 still in the recomputed top 10.',
+      help: "Share of the replaced list's top 10 still in the recomputed top 10.",
       buckets: [0, 0.2, 0.4, 0.6, 0.8, 0.9, 1],
       registers,
     });

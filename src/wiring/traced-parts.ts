@@ -15,16 +15,32 @@ import { currentOperationSlot, parentContext } from '../telemetry/tracing/reques
 export function tracedStore(store: CacheStore, tracer: Tracer): CacheStore {
   const traced: Partial<CacheStore> = {
     readMany: (keys: readonly UserKeys[]) =>
-      inSpan(tracer, 'cache read', { 'recs.store': store.kind, 'recs.cache.users': keys.length }, () => store.readMany(keys), (span, snapshots) =>
-        span.setAttributes(readAttributes(snapshots, Date.now())),
+      inSpan(
+        tracer,
+        'cache read',
+        { 'recs.store': store.kind, 'recs.cache.users': keys.length },
+        () => store.readMany(keys),
+        (span, snapshots) => span.setAttributes(readAttributes(snapshots, Date.now())),
       ),
     writeMany: (writes: readonly EntryWrite[]) =>
-      inSpan(tracer, 'cache write', { 'recs.store': store.kind, 'recs.cache.users': writes.length }, () => store.writeMany(writes), (span, written) =>
-        span.setAttributes({ 'recs.cache.written': written.filter(Boolean).length, 'recs.cache.refused': written.filter((ok) => !ok).length }),
+      inSpan(
+        tracer,
+        'cache write',
+        { 'recs.store': store.kind, 'recs.cache.users': writes.length },
+        () => store.writeMany(writes),
+        (span, written) =>
+          span.setAttributes({
+            'recs.cache.written': written.filter(Boolean).length,
+            'recs.cache.refused': written.filter((ok) => !ok).length,
+          }),
       ),
     acquireLeases: (keys: readonly UserKeys[], token: string, ttlMs: number) =>
-      inSpan(tracer, 'cache lease', { 'recs.store': store.kind, 'recs.cache.users': keys.length }, () => store.acquireLeases(keys, token, ttlMs), (span, taken) =>
-        span.setAttribute('recs.cache.leases_taken', taken.filter(Boolean).length),
+      inSpan(
+        tracer,
+        'cache lease',
+        { 'recs.store': store.kind, 'recs.cache.users': keys.length },
+        () => store.acquireLeases(keys, token, ttlMs),
+        (span, taken) => span.setAttribute('recs.cache.leases_taken', taken.filter(Boolean).length),
       ),
   };
   return overlay(store, traced);
@@ -40,7 +56,14 @@ export function tracedModel(model: Model, tracer: Tracer): Model {
         () => model.scoreAndRank(userIds, limit),
         (span, lists) => span.setAttributes(rankAttributes(lists)),
       ),
-    recordPurchase: (userId: string, itemId: string) => inSpan(tracer, 'model purchase', {}, () => model.recordPurchase(userId, itemId), () => {}),
+    recordPurchase: (userId: string, itemId: string) =>
+      inSpan(
+        tracer,
+        'model purchase',
+        {},
+        () => model.recordPurchase(userId, itemId),
+        () => {},
+      ),
   };
   return overlay(model, traced);
 }
@@ -65,7 +88,13 @@ export function tracedTelemetry<T extends Telemetry>(telemetry: T): T {
 // Private helpers.
 
 /** Runs `work` in a child span of the current operation (or request), in that span's context, and ends it. */
-async function inSpan<T>(tracer: Tracer, name: string, attributes: Attributes, work: () => Promise<T>, describe: (span: Span, value: T) => void): Promise<T> {
+async function inSpan<T>(
+  tracer: Tracer,
+  name: string,
+  attributes: Attributes,
+  work: () => Promise<T>,
+  describe: (span: Span, value: T) => void,
+): Promise<T> {
   const parent = parentContext();
   const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parent);
   try {

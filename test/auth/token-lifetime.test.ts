@@ -46,7 +46,14 @@ describe('withinLifetime', () => {
 });
 
 describe('createAuthenticator', () => {
-  const config = { mode: 'jwt', secret: SECRET, jwksUrl: undefined, issuer: undefined, audience: undefined, maxTokenLifetimeSeconds: DAY } as const;
+  const config = {
+    mode: 'jwt',
+    secret: SECRET,
+    jwksUrl: undefined,
+    issuer: undefined,
+    audience: undefined,
+    maxTokenLifetimeSeconds: DAY,
+  } as const;
   const authenticate = createAuthenticator(config, () => T0);
 
   it('refuses a token without exp with the generic reason', async () => {
@@ -65,7 +72,9 @@ describe('createAuthenticator', () => {
 
   it('AUTH_MAX_TOKEN_LIFETIME_SECONDS moves the bound', async () => {
     const strict = createAuthenticator({ ...config, maxTokenLifetimeSeconds: 600 }, () => T0);
-    await expect(strict(`Bearer ${await sign({ iat: NOW, exp: NOW + HOUR })}`)).rejects.toMatchObject({ extensions: { code: ErrorCode.UNAUTHENTICATED } });
+    await expect(strict(`Bearer ${await sign({ iat: NOW, exp: NOW + HOUR })}`)).rejects.toMatchObject({
+      extensions: { code: ErrorCode.UNAUTHENTICATED },
+    });
     expect((await strict(`Bearer ${await sign({ iat: NOW, exp: NOW + 600 })}`)).subject).toBe('u1');
   });
 });
@@ -82,20 +91,28 @@ describe('AUTH_MAX_TOKEN_LIFETIME_SECONDS', () => {
     for (const bad of ['0', '59', '2592001', 'forever', '-1']) {
       expect(() => loadConfig({ ...base, AUTH_MAX_TOKEN_LIFETIME_SECONDS: bad })).toThrow(ConfigError);
     }
-    expect(() => loadConfig({ ...base, AUTH_MAX_TOKEN_LIFETIME_SECONDS: '0' })).toThrow(/AUTH_MAX_TOKEN_LIFETIME_SECONDS must be a whole number from 60 to 2592000/);
+    expect(() => loadConfig({ ...base, AUTH_MAX_TOKEN_LIFETIME_SECONDS: '0' })).toThrow(
+      /AUTH_MAX_TOKEN_LIFETIME_SECONDS must be a whole number from 60 to 2592000/,
+    );
   });
 });
 
 describe('npm run token', () => {
   const cli = fileURLToPath(new URL('../../src/cli/token.ts', import.meta.url));
   const run = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { env: { ...process.env, AUTH_JWT_SECRET: SECRET, ...env }, encoding: 'utf8', timeout: 60_000 });
+    spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+      env: { ...process.env, AUTH_JWT_SECRET: SECRET, ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
 
   it('refuses to mint a token the gateway would refuse as too long-lived', () => {
     const refused = run(['--sub', 'u1', '--ttl', String(DAY + 1)]);
     expect(refused.status).toBe(2);
     expect(refused.stdout).toBe('');
-    expect(refused.stderr).toContain(`--ttl must be at most AUTH_MAX_TOKEN_LIFETIME_SECONDS (${DAY}), but got: ${DAY + 1}`);
+    expect(refused.stderr).toContain(
+      `--ttl must be at most AUTH_MAX_TOKEN_LIFETIME_SECONDS (${DAY}), but got: ${DAY + 1}`,
+    );
     expect(run(['--sub', 'u1', '--ttl', '7200'], { AUTH_MAX_TOKEN_LIFETIME_SECONDS: '3600' }).status).toBe(2);
     const minted = run(['--sub', 'u1', '--ttl', String(DAY)]);
     expect(minted.status).toBe(0);

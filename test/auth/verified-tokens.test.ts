@@ -64,7 +64,14 @@ describe('VerifiedTokens', () => {
 });
 
 describe('createAuthenticator with remembered verifications', () => {
-  const config = { mode: 'jwt', secret: SECRET, jwksUrl: undefined, issuer: undefined, audience: undefined, maxTokenLifetimeSeconds: 86_400 } as const;
+  const config = {
+    mode: 'jwt',
+    secret: SECRET,
+    jwksUrl: undefined,
+    issuer: undefined,
+    audience: undefined,
+    maxTokenLifetimeSeconds: 86_400,
+  } as const;
 
   it('answers a repeated token from memory with the same principal', async () => {
     const authenticate = createAuthenticator(config, () => T0);
@@ -83,7 +90,9 @@ describe('createAuthenticator with remembered verifications', () => {
     now = T0 + 34_000;
     expect((await authenticate(`Bearer ${token}`)).subject).toBe('short-lived');
     now = T0 + 36_000;
-    await expect(authenticate(`Bearer ${token}`)).rejects.toMatchObject({ extensions: { code: ErrorCode.UNAUTHENTICATED } });
+    await expect(authenticate(`Bearer ${token}`)).rejects.toMatchObject({
+      extensions: { code: ErrorCode.UNAUTHENTICATED },
+    });
   });
 
   it('never remembers a failure, and verifies a token differing in one character afresh', async () => {
@@ -93,8 +102,12 @@ describe('createAuthenticator with remembered verifications', () => {
     // A character inside the signature (the last one may carry only padding bits).
     const at = token.length - 6;
     const tampered = `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`;
-    await expect(authenticate(`Bearer ${tampered}`)).rejects.toMatchObject({ extensions: { code: ErrorCode.UNAUTHENTICATED } });
-    await expect(authenticate(`Bearer ${tampered}`)).rejects.toMatchObject({ extensions: { code: ErrorCode.UNAUTHENTICATED } });
+    await expect(authenticate(`Bearer ${tampered}`)).rejects.toMatchObject({
+      extensions: { code: ErrorCode.UNAUTHENTICATED },
+    });
+    await expect(authenticate(`Bearer ${tampered}`)).rejects.toMatchObject({
+      extensions: { code: ErrorCode.UNAUTHENTICATED },
+    });
     expect((await authenticate(`Bearer ${token}`)).subject).toBe('svc');
   });
 });

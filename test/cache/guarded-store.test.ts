@@ -28,7 +28,12 @@ function setUp() {
   const clock = { now: 1_000 };
   const changes: string[] = [];
   const { store, state } = chaos(new MemoryStore(64_000_000));
-  const guarded = new GuardedStore(store, { failureThreshold: 2, coolDownMs: 500, now: () => clock.now, onChange: (change) => changes.push(change) });
+  const guarded = new GuardedStore(store, {
+    failureThreshold: 2,
+    coolDownMs: 500,
+    now: () => clock.now,
+    onChange: (change) => changes.push(change),
+  });
   return { clock, changes, state, guarded };
 }
 
@@ -42,7 +47,8 @@ describe('GuardedStore', () => {
     expect(guarded.breakerState).toBe('open');
     expect(changes).toEqual(['open']);
 
-    for (let index = 0; index < 10; index += 1) await expect(guarded.readMany(keys)).rejects.toBeInstanceOf(StoreNotAttemptedError);
+    for (let index = 0; index < 10; index += 1)
+      await expect(guarded.readMany(keys)).rejects.toBeInstanceOf(StoreNotAttemptedError);
     expect(state.reads).toBe(2);
 
     state.sick = false;
@@ -67,7 +73,9 @@ describe('GuardedStore', () => {
 
   it('errors that are not the store failing (a bad argument) do not count against it', async () => {
     const broken = new GuardedStore(
-      Object.assign(Object.create(new MemoryStore(64_000_000)) as CacheStore, { ping: async () => Promise.reject(new TypeError('bug')) }),
+      Object.assign(Object.create(new MemoryStore(64_000_000)) as CacheStore, {
+        ping: async () => Promise.reject(new TypeError('bug')),
+      }),
       { failureThreshold: 1, coolDownMs: 500 },
     );
     await expect(broken.ping()).rejects.toBeInstanceOf(TypeError);

@@ -17,7 +17,10 @@ const SMALLER_THAN_A_LIST = 400;
 
 /** A default-sized list as the built-in model makes it: catalogue ids, scores to six decimals, descending. */
 function catalogueItems(seed: number): RankedItem[] {
-  return Array.from({ length: 100 }, (_, index) => ({ itemId: `i${(seed * 7919 + index * 104_729) % 50_000}`, score: Math.round((1 - index / 100) * 1e6) / 1e6 }));
+  return Array.from({ length: 100 }, (_, index) => ({
+    itemId: `i${(seed * 7919 + index * 104_729) % 50_000}`,
+    score: Math.round((1 - index / 100) * 1e6) / 1e6,
+  }));
 }
 
 registerStoreContract('memory', {
@@ -50,7 +53,13 @@ describe('MemoryStore specifics', () => {
     for (const user of ['u3', 'u4']) await store.writeMany([makeWrite(keysOf(user), list(user))]);
 
     const snapshots = await store.readMany(['u0', 'u1', 'u2', 'u3', 'u4'].map(keysOf));
-    expect(snapshots.map((snapshot) => snapshot.entry?.items[0]?.itemId)).toEqual(['u0-0', undefined, undefined, 'u3-0', 'u4-0']);
+    expect(snapshots.map((snapshot) => snapshot.entry?.items[0]?.itemId)).toEqual([
+      'u0-0',
+      undefined,
+      undefined,
+      'u3-0',
+      'u4-0',
+    ]);
     expect(store.size.entries).toBe(3);
     expect(store.size.bytes).toBe(perList * 3);
     expect(store.size.bytes).toBeLessThanOrEqual(maxBytes);
@@ -59,7 +68,9 @@ describe('MemoryStore specifics', () => {
   it('does not keep a list larger than its whole bound: the write ends, the read is a miss', async () => {
     const store = new MemoryStore(SMALLER_THAN_A_LIST);
     const keys = userKeys('', 'big', 'v1');
-    await expect(store.writeMany([makeWrite(keys, makeEntry({ items: hundredItems('big') }))])).resolves.toEqual([true]);
+    await expect(store.writeMany([makeWrite(keys, makeEntry({ items: hundredItems('big') }))])).resolves.toEqual([
+      true,
+    ]);
     const [snapshot] = await store.readMany([keys]);
     expect(snapshot?.entry).toBeUndefined();
     expect(store.size).toEqual({ bytes: 0, entries: 0 });
@@ -69,9 +80,24 @@ describe('MemoryStore specifics', () => {
     const store = new MemoryStore(64_000_000);
     const entries: CacheEntry[] = [
       // Catalogue ids, scores in millionths, whole-millisecond times, a drift estimate: the most compact form.
-      makeEntry({ items: [{ itemId: 'i7', score: 0.912345 }, { itemId: 'i12345', score: -0.5 }], drift: { ratePerHour: 0.0123, samples: 4 } }),
+      makeEntry({
+        items: [
+          { itemId: 'i7', score: 0.912345 },
+          { itemId: 'i12345', score: -0.5 },
+        ],
+        drift: { ratePerHour: 0.0123, samples: 4 },
+      }),
       // Free-form ids, scores with every digit, fractional times: the general form.
-      makeEntry({ items: [{ itemId: 'sku-ü-1', score: Math.PI }, { itemId: '', score: 1e-9 }], generatedAt: 1.5, freshUntil: 2.25, staleUntil: 3.125, computeMs: 0.1 }),
+      makeEntry({
+        items: [
+          { itemId: 'sku-ü-1', score: Math.PI },
+          { itemId: '', score: 1e-9 },
+        ],
+        generatedAt: 1.5,
+        freshUntil: 2.25,
+        staleUntil: 3.125,
+        computeMs: 0.1,
+      }),
       makeEntry({ items: [] }),
     ];
     const keys = entries.map((_, index) => userKeys('', `u${index}`, 'v1'));
@@ -96,7 +122,10 @@ describe('MemoryStore specifics', () => {
     const hot = userKeys('', 'hot', 'v1');
     const others = Array.from({ length: 5_000 }, (_, index) => userKeys('', `other-${index}`, 'v1'));
     // Distinct lists: the memo is keyed by the bytes, and identical lists would share one memoised value.
-    await store.writeMany([makeWrite(hot, makeEntry({ label: 'hot' })), ...others.map((keys, index) => makeWrite(keys, makeEntry({ label: `o${index}` })))]);
+    await store.writeMany([
+      makeWrite(hot, makeEntry({ label: 'hot' })),
+      ...others.map((keys, index) => makeWrite(keys, makeEntry({ label: `o${index}` }))),
+    ]);
 
     // Read twice in a row: memoised from the second read on (the same frozen value each time).
     await store.readMany([hot]);
@@ -118,7 +147,9 @@ describe('MemoryStore specifics', () => {
     const store = new MemoryStore(64_000_000);
     const users = Array.from({ length: 200 }, (_, index) => `user-${index}`);
     for (const user of users) {
-      await store.writeMany([makeWrite(userKeys('', user, 'v1'), makeEntry({ items: catalogueItems(user.length + users.indexOf(user)) }))]);
+      await store.writeMany([
+        makeWrite(userKeys('', user, 'v1'), makeEntry({ items: catalogueItems(user.length + users.indexOf(user)) })),
+      ]);
     }
     expect(store.size.entries).toBe(200);
     expect(store.size.bytes / 200).toBeLessThan(1_500);

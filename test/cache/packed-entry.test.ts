@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheEntry } from '../../src/cache/cache-entry.js';
 import { decodeStored, encodeEntry, encodeEntryV1 } from '../../src/cache/entry-codec.js';
 import { userKeys } from '../../src/cache/key-scheme.js';
-import { PACKED_PREFIX, decodePackedEntry, encodePackedEntry, quantiseItems, quantiseScore } from '../../src/cache/packed-entry.js';
+import {
+  PACKED_PREFIX,
+  decodePackedEntry,
+  encodePackedEntry,
+  quantiseItems,
+  quantiseScore,
+} from '../../src/cache/packed-entry.js';
 import { RedisStore } from '../../src/cache/redis-store.js';
 import { BuiltinModel } from '../../src/model/builtin-model.js';
 import type { RankedItem } from '../../src/model/model.js';
@@ -63,9 +69,20 @@ describe('format e2: packed entries', () => {
   });
 
   it('mixes compact forms independently: catalogue ids with raw scores, and quantised scores with other ids', () => {
-    const catalogueIds = makeEntry({ items: [{ itemId: 'i0', score: Math.PI }, { itemId: 'i9999999999', score: 1 / 3 }] });
+    const catalogueIds = makeEntry({
+      items: [
+        { itemId: 'i0', score: Math.PI },
+        { itemId: 'i9999999999', score: 1 / 3 },
+      ],
+    });
     expect(decodePackedEntry(encodePackedEntry(catalogueIds))).toEqual(catalogueIds);
-    const otherIds = makeEntry({ items: [{ itemId: 'sku-1', score: 2.5 }, { itemId: 'sku-2', score: -2.000001 }, { itemId: 'sku-3', score: 7 }] });
+    const otherIds = makeEntry({
+      items: [
+        { itemId: 'sku-1', score: 2.5 },
+        { itemId: 'sku-2', score: -2.000001 },
+        { itemId: 'sku-3', score: 7 },
+      ],
+    });
     expect(decodePackedEntry(encodePackedEntry(otherIds))).toEqual(otherIds);
   });
 
@@ -78,10 +95,18 @@ describe('format e2: packed entries', () => {
   });
 
   describe('anything that does not decode exactly is a miss (undefined), never an error', () => {
-    const good = encodePackedEntry(makeEntry({ items: [{ itemId: 'i1', score: 0.5 }, { itemId: 'i2', score: 0.25 }] }));
+    const good = encodePackedEntry(
+      makeEntry({
+        items: [
+          { itemId: 'i1', score: 0.5 },
+          { itemId: 'i2', score: 0.25 },
+        ],
+      }),
+    );
     const payload = good.slice(PACKED_PREFIX.length);
     const bytes = Buffer.from(payload, 'base64url');
-    const withBytes = (edit: (copy: Buffer) => Buffer): string => PACKED_PREFIX + edit(Buffer.from(bytes)).toString('base64url');
+    const withBytes = (edit: (copy: Buffer) => Buffer): string =>
+      PACKED_PREFIX + edit(Buffer.from(bytes)).toString('base64url');
 
     it.each([
       ['only the prefix', PACKED_PREFIX],
@@ -91,10 +116,28 @@ describe('format e2: packed entries', () => {
       ['characters outside base64url', `${good.slice(0, 10)}+/=${good.slice(10)}`],
       ['white space inside', `${good.slice(0, 10)} ${good.slice(10)}`],
       ['an unknown flag', withBytes((copy) => ((copy[0] = (copy[0] as number) | 0x80), copy))],
-      ['a huge item count', PACKED_PREFIX + Buffer.from([0x07, 0x02, 0x76, 0x31, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f]).toString('base64url')],
-      ['an endless varint', PACKED_PREFIX + Buffer.from([0x07, 0x02, 0x76, 0x31, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]).toString('base64url')],
-      ['invalid UTF-8 in the model version', PACKED_PREFIX + Buffer.from([0x07, 0x02, 0xc3, 0x28, 0, 0, 0, 0, 0]).toString('base64url')],
-      ['non-finite raw times', PACKED_PREFIX + Buffer.concat([Buffer.from([0x00, 0x01, 0x76]), Buffer.alloc(32, 0xff), Buffer.from([0])]).toString('base64url')],
+      [
+        'a huge item count',
+        PACKED_PREFIX + Buffer.from([0x07, 0x02, 0x76, 0x31, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f]).toString('base64url'),
+      ],
+      [
+        'an endless varint',
+        PACKED_PREFIX +
+          Buffer.from([0x07, 0x02, 0x76, 0x31, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]).toString(
+            'base64url',
+          ),
+      ],
+      [
+        'invalid UTF-8 in the model version',
+        PACKED_PREFIX + Buffer.from([0x07, 0x02, 0xc3, 0x28, 0, 0, 0, 0, 0]).toString('base64url'),
+      ],
+      [
+        'non-finite raw times',
+        PACKED_PREFIX +
+          Buffer.concat([Buffer.from([0x00, 0x01, 0x76]), Buffer.alloc(32, 0xff), Buffer.from([0])]).toString(
+            'base64url',
+          ),
+      ],
     ])('%s', (_, raw) => {
       expect(decodeStored(raw)).toBeUndefined();
     });
@@ -146,13 +189,21 @@ describe('format e2 in Redis (a real redis-server, never the one on 6379)', () =
 
   it('the user state the Lua scripts write (JSON) still works beside packed entries: purchase, then a refused write', async () => {
     const keys = userKeys('', 'buyer', 'v1');
-    await store.writeMany([makeWrite(keys, makeEntry({ items: [{ itemId: 'i5', score: 0.5 }] }), { expectedGeneration: 0 })]);
+    await store.writeMany([
+      makeWrite(keys, makeEntry({ items: [{ itemId: 'i5', score: 0.5 }] }), { expectedGeneration: 0 }),
+    ]);
     expect(await store.recordPurchase(keys, purchase('i5', T0), LIMITS)).toBe(true);
     expect(JSON.parse(await redisCli(server.port, 'GET', keys.state))).toEqual({ gen: 1, bought: [['i5', T0]] });
     // A recompute that began before the purchase (generation 0) is refused; one that read generation 1 is written.
     const stale: RankedItem[] = [{ itemId: 'i5', score: 0.5 }];
-    expect(await store.writeMany([makeWrite(keys, makeEntry({ items: stale }), { expectedGeneration: 0 })])).toEqual([false]);
-    expect(await store.writeMany([makeWrite(keys, makeEntry({ items: [{ itemId: 'i6', score: 0.4 }] }), { expectedGeneration: 1 })])).toEqual([true]);
+    expect(await store.writeMany([makeWrite(keys, makeEntry({ items: stale }), { expectedGeneration: 0 })])).toEqual([
+      false,
+    ]);
+    expect(
+      await store.writeMany([
+        makeWrite(keys, makeEntry({ items: [{ itemId: 'i6', score: 0.4 }] }), { expectedGeneration: 1 }),
+      ]),
+    ).toEqual([true]);
     const [snapshot] = await store.readMany([keys]);
     expect(snapshot?.state.generation).toBe(1);
     expect(snapshot?.entry?.items).toEqual([{ itemId: 'i6', score: 0.4 }]);

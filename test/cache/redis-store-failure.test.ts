@@ -86,7 +86,8 @@ async function pollUntilReadable(target: RedisStore, withinMs: number): Promise<
       return Date.now() - started;
     } catch (error) {
       expect(error).toBeInstanceOf(StoreUnavailableError);
-      if (Date.now() - started > withinMs) throw new Error(`store did not recover within ${withinMs} ms`, { cause: error });
+      if (Date.now() - started > withinMs)
+        throw new Error(`store did not recover within ${withinMs} ms`, { cause: error });
       await sleep(100);
     }
   }
@@ -100,7 +101,9 @@ describe('RedisStore with Redis down from the start', () => {
     expect(elapsed).toBeLessThan(HANG_GUARD_MS);
     // The connection errors went to the listener (nothing was thrown at the process).
     expect(errors.length).toBeGreaterThan(0);
-    expect(errors.some((error) => /ECONNREFUSED/.test(`${error.message} ${String((error as { code?: unknown }).code)}`))).toBe(true);
+    expect(
+      errors.some((error) => /ECONNREFUSED/.test(`${error.message} ${String((error as { code?: unknown }).code)}`)),
+    ).toBe(true);
   });
 
   it('rejects every operation with StoreUnavailableError, each within the bound', async () => {
@@ -116,7 +119,11 @@ describe('RedisStore with Redis down from the start', () => {
     const port = await freePort();
     const { store: late } = store(`redis://127.0.0.1:${port}`);
     const started = Date.now();
-    const results = await Promise.allSettled([late.readMany([keys]), late.ping(), late.acquireLeases([keys], 't', 1_000)]);
+    const results = await Promise.allSettled([
+      late.readMany([keys]),
+      late.ping(),
+      late.acquireLeases([keys], 't', 1_000),
+    ]);
     expect(Date.now() - started).toBeLessThan(HANG_GUARD_MS);
     expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected', 'rejected']);
 
@@ -161,7 +168,11 @@ describe('RedisStore when Redis dies mid-run', () => {
     const server = await redis();
     const { store: live } = store(server.url);
     await live.ping();
-    const inFlight = Promise.allSettled([live.readMany([keys]), live.writeMany([makeWrite(keys, makeEntry())]), live.ping()]);
+    const inFlight = Promise.allSettled([
+      live.readMany([keys]),
+      live.writeMany([makeWrite(keys, makeEntry())]),
+      live.ping(),
+    ]);
     await server.kill();
     const started = Date.now();
     const results = await inFlight;

@@ -160,11 +160,18 @@ describe('RedisStore on a single redis-server', () => {
       // The same stored bytes: the very same decoded object (and so lists ranked once per cached entry), frozen,
       // since users whose lists are byte-identical share it.
       expect(b?.entry).toBe(a?.entry);
-      expect(Object.isFrozen(a?.entry) && Object.isFrozen(a?.entry?.items) && Object.isFrozen(a?.entry?.items[0])).toBe(true);
+      expect(Object.isFrozen(a?.entry) && Object.isFrozen(a?.entry?.items) && Object.isFrozen(a?.entry?.items[0])).toBe(
+        true,
+      );
 
       // Replaced behind the store's back (another replica's write): the new bytes are read, never the memo.
       const second = makeEntry({ label: 'second' });
-      await redisCli(server.port, 'SET', 'recs:{42}:v2', (await redisCli(server.port, 'GET', 'recs:{42}:v2')).replace(/^e2:/, 'x'));
+      await redisCli(
+        server.port,
+        'SET',
+        'recs:{42}:v2',
+        (await redisCli(server.port, 'GET', 'recs:{42}:v2')).replace(/^e2:/, 'x'),
+      );
       expect((await store.readMany([keys]))[0]?.entry).toBeUndefined();
       await redisCli(server.port, 'DEL', 'recs:{42}:v2');
       expect((await store.readMany([keys]))[0]?.entry).toBeUndefined();
@@ -183,7 +190,12 @@ describe('RedisStore on a single redis-server', () => {
       await store.writeMany([makeWrite(keys[3] as UserKeys, makeEntry({ label: 'd' }))]);
 
       const snapshots = await store.readMany(keys);
-      expect(snapshots.map((snapshot) => snapshot.entry?.items[0]?.itemId)).toEqual([undefined, undefined, undefined, 'd-1']);
+      expect(snapshots.map((snapshot) => snapshot.entry?.items[0]?.itemId)).toEqual([
+        undefined,
+        undefined,
+        undefined,
+        'd-1',
+      ]);
     });
 
     it('reads a state in an unknown format as generation 0, and the scripts agree', async () => {
@@ -272,7 +284,9 @@ describe('RedisStore on a 3-master Redis Cluster', () => {
 
     it('serves a burst of concurrent first calls on a fresh store (slot map loaded before use)', async () => {
       const keys = Array.from({ length: 8 }, (_, index) => userKeys('', `burst${index}`, 'v2'));
-      const results = await Promise.all(keys.map(async (userKey) => store.recordPurchase(userKey, purchase('p1'), LIMITS)));
+      const results = await Promise.all(
+        keys.map(async (userKey) => store.recordPurchase(userKey, purchase('p1'), LIMITS)),
+      );
       expect(results).toEqual(keys.map(() => false));
       const snapshots = await store.readMany(keys);
       expect(snapshots.map((snapshot) => snapshot.state.generation)).toEqual(keys.map(() => 1));
@@ -281,26 +295,40 @@ describe('RedisStore on a 3-master Redis Cluster', () => {
     it('reads users in different slots and on different masters in one call (no CROSSSLOT)', async () => {
       const users = Array.from({ length: 12 }, (_, index) => `user${index}`);
       const keys = users.map((user) => userKeys('', user, 'v2'));
-      const slots = await Promise.all(keys.map(async (userKey) => Number(await redisCli(cluster.nodes[0]!.port, 'CLUSTER', 'KEYSLOT', userKey.entry))));
+      const slots = await Promise.all(
+        keys.map(async (userKey) =>
+          Number(await redisCli(cluster.nodes[0]!.port, 'CLUSTER', 'KEYSLOT', userKey.entry)),
+        ),
+      );
       expect(new Set(slots).size).toBe(users.length);
 
       // Every second user gets a list, every third a purchase.
-      await Promise.all(keys.map(async (userKey, index) => (index % 3 === 0 ? store.recordPurchase(userKey, purchase(`p${index}`), LIMITS) : false)));
+      await Promise.all(
+        keys.map(async (userKey, index) =>
+          index % 3 === 0 ? store.recordPurchase(userKey, purchase(`p${index}`), LIMITS) : false,
+        ),
+      );
       const written = await store.writeMany(
         keys.flatMap((userKey, index) =>
-          index % 2 === 0 ? [makeWrite(userKey, makeEntry({ label: users[index] }), { expectedGeneration: index % 3 === 0 ? 1 : 0 })] : [],
+          index % 2 === 0
+            ? [makeWrite(userKey, makeEntry({ label: users[index] }), { expectedGeneration: index % 3 === 0 ? 1 : 0 })]
+            : [],
         ),
       );
       expect(written.every(Boolean)).toBe(true);
 
-      const owners = new Set(await Promise.all(keys.filter((_, index) => index % 2 === 0).map(async (userKey) => ownerOf(userKey.entry))));
+      const owners = new Set(
+        await Promise.all(keys.filter((_, index) => index % 2 === 0).map(async (userKey) => ownerOf(userKey.entry))),
+      );
       expect(owners.size).toBeGreaterThan(1);
 
       const snapshots = await store.readMany(keys);
       expect(snapshots.map((snapshot) => snapshot.entry?.items[0]?.itemId)).toEqual(
         users.map((user, index) => (index % 2 === 0 ? `${user}-1` : undefined)),
       );
-      expect(snapshots.map((snapshot) => snapshot.state.generation)).toEqual(users.map((_, index) => (index % 3 === 0 ? 1 : 0)));
+      expect(snapshots.map((snapshot) => snapshot.state.generation)).toEqual(
+        users.map((_, index) => (index % 3 === 0 ? 1 : 0)),
+      );
     });
 
     it('writes the exact key on the owning master', async () => {

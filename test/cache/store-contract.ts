@@ -44,10 +44,9 @@ export function registerStoreContract(name: string, setup: StoreContractSetup): 
         const aliceEntry = makeEntry({ label: 'alice' });
         const bobEntry = makeEntry({ label: 'bob', computeMs: 99 });
         expect(await store.recordPurchase(bob, purchase('x1', T0 + 1), LIMITS)).toBe(false);
-        expect(await store.writeMany([makeWrite(alice, aliceEntry), makeWrite(bob, bobEntry, { expectedGeneration: 1 })])).toEqual([
-          true,
-          true,
-        ]);
+        expect(
+          await store.writeMany([makeWrite(alice, aliceEntry), makeWrite(bob, bobEntry, { expectedGeneration: 1 })]),
+        ).toEqual([true, true]);
 
         const snapshots = await store.readMany([bob, nobody, alice, bob]);
 
@@ -251,9 +250,9 @@ export function registerStoreContract(name: string, setup: StoreContractSetup): 
         await store.recordPurchase(keys, purchase('p1'), LIMITS);
         expect(await store.acquireLeases([keys], 'token-1', 10_000)).toEqual([true]);
         expect(await store.acquireLeases([keys], 'token-2', 10_000)).toEqual([false]);
-        expect(await store.writeMany([makeWrite(keys, makeEntry(), { expectedGeneration: 0, leaseToken: 'token-1' })])).toEqual([
-          false,
-        ]);
+        expect(
+          await store.writeMany([makeWrite(keys, makeEntry(), { expectedGeneration: 0, leaseToken: 'token-1' })]),
+        ).toEqual([false]);
         expect(await store.acquireLeases([keys], 'token-2', 10_000)).toEqual([true]);
       });
 
@@ -262,7 +261,9 @@ export function registerStoreContract(name: string, setup: StoreContractSetup): 
         await store.recordPurchase(keys, purchase('p1'), LIMITS);
         expect(await store.acquireLeases([keys], 'token-1', 10_000)).toEqual([true]);
         const stale = { expectedGeneration: 0 };
-        expect(await store.writeMany([makeWrite(keys, makeEntry(), { ...stale, leaseToken: 'someone-else' })])).toEqual([false]);
+        expect(await store.writeMany([makeWrite(keys, makeEntry(), { ...stale, leaseToken: 'someone-else' })])).toEqual(
+          [false],
+        );
         expect(await store.writeMany([makeWrite(keys, makeEntry(), stale)])).toEqual([false]);
         expect(await store.acquireLeases([keys], 'token-2', 10_000)).toEqual([false]);
       });
@@ -294,7 +295,10 @@ export function registerStoreContract(name: string, setup: StoreContractSetup): 
       it('makes a written entry disappear after its ttlMs', async () => {
         const short = keysOf('short');
         const long = keysOf('long');
-        await store.writeMany([makeWrite(short, makeEntry(), { ttlMs: 150 }), makeWrite(long, makeEntry(), { ttlMs: 60_000 })]);
+        await store.writeMany([
+          makeWrite(short, makeEntry(), { ttlMs: 150 }),
+          makeWrite(long, makeEntry(), { ttlMs: 60_000 }),
+        ]);
         const [shortBefore] = await store.readMany([short]);
         expect(shortBefore?.entry).toBeDefined();
         await sleep(400);
@@ -310,8 +314,12 @@ export function registerStoreContract(name: string, setup: StoreContractSetup): 
         await store.recordPurchase(keysOf('p1', 'v1'), purchase('bought'), LIMITS);
         await store.writeMany(
           users.flatMap((user) => [
-            makeWrite(keysOf(user, 'v1'), makeEntry({ label: `${user}-v1` }), { expectedGeneration: user === 'p1' ? 1 : 0 }),
-            makeWrite(keysOf(user, 'v2'), makeEntry({ label: `${user}-v2` }), { expectedGeneration: user === 'p1' ? 1 : 0 }),
+            makeWrite(keysOf(user, 'v1'), makeEntry({ label: `${user}-v1` }), {
+              expectedGeneration: user === 'p1' ? 1 : 0,
+            }),
+            makeWrite(keysOf(user, 'v2'), makeEntry({ label: `${user}-v2` }), {
+              expectedGeneration: user === 'p1' ? 1 : 0,
+            }),
           ]),
         );
         await store.acquireLeases([keysOf('p1', 'v1'), keysOf('p2', 'v1')], 'token', 60_000);
@@ -329,11 +337,9 @@ export function registerStoreContract(name: string, setup: StoreContractSetup): 
         expect(v2[0]?.state).toEqual({ generation: 1, bought: [purchase('bought')] });
 
         // v1 leases are gone, the v2 lease is still held.
-        expect(await store.acquireLeases([keysOf('p1', 'v1'), keysOf('p2', 'v1'), keysOf('p3', 'v2')], 'other', 60_000)).toEqual([
-          true,
-          true,
-          false,
-        ]);
+        expect(
+          await store.acquireLeases([keysOf('p1', 'v1'), keysOf('p2', 'v1'), keysOf('p3', 'v2')], 'other', 60_000),
+        ).toEqual([true, true, false]);
       });
 
       it('resolves 0 when nothing matches', async () => {
@@ -355,7 +361,10 @@ export function registerStoreContract(name: string, setup: StoreContractSetup): 
       it('keeps keys of different users apart', async () => {
         const alice = keysOf('alice');
         const bob = keysOf('bob');
-        await store.writeMany([makeWrite(alice, makeEntry({ label: 'alice' })), makeWrite(bob, makeEntry({ label: 'bob' }))]);
+        await store.writeMany([
+          makeWrite(alice, makeEntry({ label: 'alice' })),
+          makeWrite(bob, makeEntry({ label: 'bob' })),
+        ]);
         expect(await store.recordPurchase(alice, purchase('p1'), LIMITS)).toBe(true);
         expect(await store.acquireLeases([alice], 'token-1', 10_000)).toEqual([true]);
 
@@ -366,7 +375,9 @@ export function registerStoreContract(name: string, setup: StoreContractSetup): 
         expect(bobSnapshot?.state).toEqual(EMPTY_USER_STATE);
         // Alice's lease does not block Bob, and Bob's generation is still 0.
         expect(await store.acquireLeases([bob], 'token-1', 10_000)).toEqual([true]);
-        expect(await store.writeMany([makeWrite(bob, makeEntry({ label: 'bob2' }), { expectedGeneration: 0 })])).toEqual([true]);
+        expect(
+          await store.writeMany([makeWrite(bob, makeEntry({ label: 'bob2' }), { expectedGeneration: 0 })]),
+        ).toEqual([true]);
       });
 
       it('does not confuse users whose ids share a prefix', async () => {

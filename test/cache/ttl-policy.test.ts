@@ -4,7 +4,13 @@ import type { DriftTtlPolicy, TtlPolicy } from '../../src/cache/ttl-policy.js';
 import { T0, makeState, purchase } from './fixtures.js';
 
 const HOUR = 3_600_000;
-const policy: TtlPolicy = { baseTtlMs: 600_000, minTtlMs: 60_000, maxTtlMs: 900_000, jitter: 0.1, activityWindowMs: HOUR };
+const policy: TtlPolicy = {
+  baseTtlMs: 600_000,
+  minTtlMs: 60_000,
+  maxTtlMs: 900_000,
+  jitter: 0.1,
+  activityWindowMs: HOUR,
+};
 const noJitter = (): number => 0.5;
 const now = T0 + 10 * HOUR;
 
@@ -80,8 +86,12 @@ describe('driftTunedTtlMs', () => {
 
   it('gives a user without an estimate exactly the purchase-adaptive TTL', () => {
     for (const random of [0, 0.5, 1]) {
-      expect(driftTunedTtlMs(drift, makeState(0), undefined, now, () => random)).toBe(freshTtlMs(drift, makeState(0), now, () => random));
-      expect(driftTunedTtlMs(drift, buyer(2), undefined, now, () => random)).toBe(freshTtlMs(drift, buyer(2), now, () => random));
+      expect(driftTunedTtlMs(drift, makeState(0), undefined, now, () => random)).toBe(
+        freshTtlMs(drift, makeState(0), now, () => random),
+      );
+      expect(driftTunedTtlMs(drift, buyer(2), undefined, now, () => random)).toBe(
+        freshTtlMs(drift, buyer(2), now, () => random),
+      );
     }
   });
 
@@ -127,7 +137,9 @@ describe('driftBoundedGraceMs', () => {
 
   it('ends grace where the expected divergence reaches the limit, counted from when the list was computed', () => {
     // rate 2/h, limit 0.3: -ln(0.7) / 2 h ≈ 642 s after the compute, so 582 s past a 60 s TTL.
-    expect(driftBoundedGraceMs(60_000, grace, { ratePerHour: 2 }, 0.3)).toBe(Math.round((-Math.log(0.7) / 2) * HOUR - 60_000));
+    expect(driftBoundedGraceMs(60_000, grace, { ratePerHour: 2 }, 0.3)).toBe(
+      Math.round((-Math.log(0.7) / 2) * HOUR - 60_000),
+    );
   });
 
   it('never goes below 0 (a list already past the limit when fresh ends) nor above the configured grace', () => {

@@ -50,7 +50,13 @@ describe('npm run purge', () => {
   });
 
   it('refuses to run without Redis or without a version, with a usage message', async () => {
-    await expect(purge({ REDIS_URL: '' }, '--version', 'v1')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('REDIS_URL') as unknown });
-    await expect(purge({ REDIS_URL: redis.url })).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('usage') as unknown });
+    await expect(purge({ REDIS_URL: '' }, '--version', 'v1')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('REDIS_URL') as unknown,
+    });
+    await expect(purge({ REDIS_URL: redis.url })).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('usage') as unknown,
+    });
   });
 });

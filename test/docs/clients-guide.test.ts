@@ -20,7 +20,13 @@ function markedBlocks(markdown: string): MarkedBlock[] {
   for (const match of markdown.matchAll(pattern)) {
     const [, path, body] = match;
     if (path === undefined || body === undefined) continue;
-    blocks.push({ path, lines: body.split('\n').map((line) => line.trim()).filter((line) => line !== '' && line !== '// ...') });
+    blocks.push({
+      path,
+      lines: body
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && line !== '// ...'),
+    });
   }
   return blocks;
 }
@@ -42,11 +48,21 @@ describe('docs/clients.md', () => {
   it('shows exactly the code the examples run', async () => {
     const guide = await readFile(`${ROOT}docs/clients.md`, 'utf8');
     const blocks = markedBlocks(guide);
-    expect(blocks.map((block) => block.path)).toEqual(['examples/apollo-client.ts', 'examples/apollo-client.ts', 'examples/urql.ts', 'codegen.yml']);
+    expect(blocks.map((block) => block.path)).toEqual([
+      'examples/apollo-client.ts',
+      'examples/apollo-client.ts',
+      'examples/urql.ts',
+      'codegen.yml',
+    ]);
     for (const block of blocks) {
       expect(missingLines(block.lines, await readFile(`${ROOT}${block.path}`, 'utf8')), block.path).toEqual([]);
     }
     // The check finds a drifted line.
-    expect(missingLines(['cache: new InMemoryCache({ typePolicies: {} }),'], await readFile(`${ROOT}examples/apollo-client.ts`, 'utf8'))).toHaveLength(1);
+    expect(
+      missingLines(
+        ['cache: new InMemoryCache({ typePolicies: {} }),'],
+        await readFile(`${ROOT}examples/apollo-client.ts`, 'utf8'),
+      ),
+    ).toHaveLength(1);
   });
 });

@@ -279,7 +279,8 @@ describe('Apollo Client 4 against a real gateway', () => {
       } catch (error) {
         mutationError = error;
       }
-      if (!CombinedGraphQLErrors.is(mutationError)) throw new Error(`expected CombinedGraphQLErrors, got ${String(mutationError)}`);
+      if (!CombinedGraphQLErrors.is(mutationError))
+        throw new Error(`expected CombinedGraphQLErrors, got ${String(mutationError)}`);
       expect(mutationError.errors[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
       expect(mutationError.errors[0]?.extensions?.['argumentName']).toBe('input.userId');
     } finally {

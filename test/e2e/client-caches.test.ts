@@ -4,7 +4,12 @@
  * Real clients over real HTTP against a real gateway (in-memory store, built-in model).
  */
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { createApolloClient, readRecommendations, recordPurchase, recordPurchaseEvictingOtherViews } from '../../examples/apollo-client.js';
+import {
+  createApolloClient,
+  readRecommendations,
+  recordPurchase,
+  recordPurchaseEvictingOtherViews,
+} from '../../examples/apollo-client.js';
 import { createPersistedQueryClient } from '../../examples/persisted-queries.js';
 import { RecommendationsDocument } from '../../examples/generated/graphql.js';
 import { fastPathOutcomes, startGateway } from '../support/gateway.js';
@@ -59,7 +64,11 @@ describe('Apollo Client 4, InMemoryCache and cache-first (the defaults)', () => 
       const top5After = await readRecommendations(client, userId, 5);
       const allAfter = await readRecommendations(client, userId, 20);
       const defaultAfter = await readRecommendations(client, userId);
-      for (const [view, size] of [[top5After, 5], [allAfter, 20], [defaultAfter, 20]] as const) {
+      for (const [view, size] of [
+        [top5After, 5],
+        [allAfter, 20],
+        [defaultAfter, 20],
+      ] as const) {
         expect(ids(view)).not.toContain(bought);
         expect(view.items).toHaveLength(size);
         expect(view.source).toBe('MODEL');
@@ -94,7 +103,7 @@ describe('Apollo Client 4, InMemoryCache and cache-first (the defaults)', () => 
     }
   });
 
-  it('a view the purchase does not return (first: 10) is evicted by the guide\'s update function and read again', async () => {
+  it("a view the purchase does not return (first: 10) is evicted by the guide's update function and read again", async () => {
     const client = createApolloClient(gateway.url);
     const userId = 'apollo-cache-u3';
     try {
@@ -103,7 +112,11 @@ describe('Apollo Client 4, InMemoryCache and cache-first (the defaults)', () => 
       await readRecommendations(client, userId);
       const other = await readRecommendations(client, 'apollo-cache-bystander', 10);
       const bought = ten.items[0]?.item.id ?? '';
-      const payload = await recordPurchaseEvictingOtherViews(client, { userId, itemId: bought, orderId: 'apollo-cache-order-3' });
+      const payload = await recordPurchaseEvictingOtherViews(client, {
+        userId,
+        itemId: bought,
+        orderId: 'apollo-cache-order-3',
+      });
 
       const tenAfter = await readRecommendations(client, userId, 10);
       expect(ids(tenAfter)).not.toContain(bought);

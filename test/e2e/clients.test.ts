@@ -10,7 +10,11 @@ import { BatchHttpLink } from '@apollo/client/link/batch-http';
 import { ClientError } from 'graphql-request';
 import { createGraphQLClient, readRecommendations as readWithGraphQLRequest } from '../../examples/graphql-request.js';
 import { getTop } from '../../examples/plain-get.js';
-import { createUrqlClient, readRecommendations as readWithUrql, recordPurchase as buyWithUrql } from '../../examples/urql.js';
+import {
+  createUrqlClient,
+  readRecommendations as readWithUrql,
+  recordPurchase as buyWithUrql,
+} from '../../examples/urql.js';
 import { RecommendationsDocument } from '../../examples/generated/graphql.js';
 import { BATCH_REFUSED_MESSAGE } from '../../src/http/batch-refusal.js';
 import { fastPathOutcomes, startGateway } from '../support/gateway.js';
@@ -90,7 +94,9 @@ describe('clients with their defaults (auth off)', () => {
     expect(viaPost.items).toHaveLength(5);
     expect(viaGet).toEqual({ ...viaPost, source: 'CACHE', freshUntil: viaGet.freshUntil });
     // An error reaches the caller as graphql-request's ClientError, with the gateway's code.
-    const failure = await readWithGraphQLRequest(createGraphQLClient(gateway.url, { method: 'GET' }), 'gr-u1', 0).catch((error: unknown) => error);
+    const failure = await readWithGraphQLRequest(createGraphQLClient(gateway.url, { method: 'GET' }), 'gr-u1', 0).catch(
+      (error: unknown) => error,
+    );
     expect(failure).toBeInstanceOf(ClientError);
     expect((failure as ClientError).response.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
   });
@@ -103,7 +109,10 @@ describe('clients with their defaults (auth off)', () => {
     expect(answer.data?.recommendations.id).toBe('get-u1/3');
 
     const mutation = new URL(gateway.url);
-    mutation.searchParams.set('query', 'mutation { recordPurchase(input: { userId: "get-u1", itemId: "i1", orderId: "get-o1" }) { invalidated } }');
+    mutation.searchParams.set(
+      'query',
+      'mutation { recordPurchase(input: { userId: "get-u1", itemId: "i1", orderId: "get-o1" }) { invalidated } }',
+    );
     const refused = await fetch(mutation);
     expect(refused.status).toBe(405);
     const body = (await refused.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
@@ -112,13 +121,24 @@ describe('clients with their defaults (auth off)', () => {
   });
 
   it('what a cross-site form can send runs nothing: text/plain, form-encoded and multipart POSTs are refused', async () => {
-    const mutation = JSON.stringify({ query: 'mutation { recordPurchase(input: { userId: "csrf-u1", itemId: "i1", orderId: "csrf-o1" }) { invalidated } }' });
+    const mutation = JSON.stringify({
+      query:
+        'mutation { recordPurchase(input: { userId: "csrf-u1", itemId: "i1", orderId: "csrf-o1" }) { invalidated } }',
+    });
     for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
-      const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': contentType }, body: mutation });
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body: mutation,
+      });
       expect(response.status, contentType).toBe(contentType === 'text/plain' ? 400 : 415);
     }
     // Nothing was recorded: the same order sent as JSON (what only a same-origin or CORS-allowed page can send) is new.
-    const json = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: mutation.replace('{ invalidated }', '{ duplicate }') });
+    const json = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: mutation.replace('{ invalidated }', '{ duplicate }'),
+    });
     expect(await json.json()).toEqual({ data: { recordPurchase: { duplicate: false } } });
   });
 
@@ -126,7 +146,9 @@ describe('clients with their defaults (auth off)', () => {
     const client = new ApolloClient({ link: new BatchHttpLink({ uri: gateway.url }), cache: new InMemoryCache() });
     try {
       const results = await Promise.allSettled(
-        ['batch-u1', 'batch-u2', 'batch-u3'].map((userId) => client.query({ query: RecommendationsDocument, variables: { userId, first: 2 } })),
+        ['batch-u1', 'batch-u2', 'batch-u3'].map((userId) =>
+          client.query({ query: RecommendationsDocument, variables: { userId, first: 2 } }),
+        ),
       );
       expect(results).toHaveLength(3);
       for (const result of results) {
@@ -149,7 +171,9 @@ describe('clients with their defaults (auth off)', () => {
     expect(huge.status).toBe(400);
     const text = await huge.text();
     expect(text.length).toBeLessThan(500);
-    expect(JSON.parse(text)).toEqual({ errors: [{ message: BATCH_REFUSED_MESSAGE, extensions: { code: 'BAD_REQUEST' } }] });
+    expect(JSON.parse(text)).toEqual({
+      errors: [{ message: BATCH_REFUSED_MESSAGE, extensions: { code: 'BAD_REQUEST' } }],
+    });
   });
 });
 
@@ -167,7 +191,9 @@ describe('clients with auth on: the token travels in the Authorization header on
   it('urql, graphql-request GET and a plain GET work with the token, and get 401 without it', async () => {
     const token = await hsToken({ secret: SECRET, sub: 'auth-u1', issuer: '', audience: '' });
     expect((await readWithUrql(createUrqlClient(gateway.url, token), 'auth-u1', 3)).items).toHaveLength(3);
-    expect((await readWithGraphQLRequest(createGraphQLClient(gateway.url, { token, method: 'GET' }), 'auth-u1', 3)).items).toHaveLength(3);
+    expect(
+      (await readWithGraphQLRequest(createGraphQLClient(gateway.url, { token, method: 'GET' }), 'auth-u1', 3)).items,
+    ).toHaveLength(3);
     expect((await getTop(gateway.url, 'auth-u1', 3, token)).status).toBe(200);
 
     // What a cross-site page can make a browser send: the same GET without the header.

@@ -17,7 +17,8 @@ import { redisCli, startRedis } from '../support/redis-server.js';
 import type { RedisProcess } from '../support/redis-server.js';
 import { Cleanups, keysOn, sleep } from '../gateway/helpers.js';
 
-const QUERY = 'query ($u: ID!) { recommendations(userId: $u, first: 20) { modelVersion source items { item { id } } } }';
+const QUERY =
+  'query ($u: ID!) { recommendations(userId: $u, first: 20) { modelVersion source items { item { id } } } }';
 const USERS = Array.from({ length: 120 }, (_, index) => `cut-${index}`);
 
 interface Sample {
@@ -95,7 +96,8 @@ describe('model cutover under load: two gateways, model server restarted as v2',
         let error: string | undefined;
         try {
           const { body } = await postGraphQL(url, QUERY, { u: userId });
-          const list = body.data?.recommendations as { modelVersion: string; items: Array<{ item: { id: string } }> } | undefined;
+          const list = body.data?.recommendations as
+            { modelVersion: string; items: Array<{ item: { id: string } }> } | undefined;
           if (body.errors !== undefined || list === undefined) error = JSON.stringify(body.errors ?? body);
           version = list?.modelVersion;
           ids = list?.items.map((item) => item.item.id) ?? [];
@@ -142,7 +144,9 @@ describe('model cutover under load: two gateways, model server restarted as v2',
     expect(before.length).toBeGreaterThanOrEqual(80);
     expect(new Set(before.map((sample) => sample.version))).toEqual(new Set(['v1']));
     for (const gateway of [0, 1]) {
-      expect(samples.filter((sample) => sample.gateway === gateway && sample.version === 'v2').length).toBeGreaterThanOrEqual(30);
+      expect(
+        samples.filter((sample) => sample.gateway === gateway && sample.version === 'v2').length,
+      ).toBeGreaterThanOrEqual(30);
     }
   });
 
@@ -160,7 +164,9 @@ describe('model cutover under load: two gateways, model server restarted as v2',
     const answered = samples.filter((sample) => sample.version !== undefined);
     expect(answered.length).toBeGreaterThan(100);
     for (const sample of answered) {
-      expect(sample.ids, `${sample.userId} labelled ${sample.version}`).toEqual(await expected.ids(sample.version as string, sample.userId, 20));
+      expect(sample.ids, `${sample.userId} labelled ${sample.version}`).toEqual(
+        await expected.ids(sample.version as string, sample.userId, 20),
+      );
     }
   });
 
@@ -179,7 +185,10 @@ describe('model cutover under load: two gateways, model server restarted as v2',
           expect(stored?.kind, key).toBe('entry');
           if (stored?.kind !== 'entry') continue;
           expect(stored.entry.modelVersion, key).toBe(version);
-          expect(stored.entry.items.map((item) => item.itemId), key).toEqual(await expected.ids(version, userId));
+          expect(
+            stored.entry.items.map((item) => item.itemId),
+            key,
+          ).toEqual(await expected.ids(version, userId));
         }
       }
     }

@@ -90,7 +90,9 @@ describe('gateways on a 3-master Redis Cluster', () => {
 
     // The lists landed on all three masters, so the reads below really span slots and nodes.
     const perMaster = await keysPerMaster('recs:{cl-*}:v1');
-    expect(perMaster.map((keys) => keys.filter((key) => !key.endsWith(':lease')).length).every((count) => count > 0)).toBe(true);
+    expect(
+      perMaster.map((keys) => keys.filter((key) => !key.endsWith(':lease')).length).every((count) => count > 0),
+    ).toBe(true);
     expect(perMaster.flat().filter((key) => !key.endsWith(':lease'))).toHaveLength(50);
 
     const second = await readBatch(b.url, USERS);

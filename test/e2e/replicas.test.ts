@@ -20,7 +20,9 @@ describe('two gateway processes over one Redis', () => {
     gateways = await Promise.all([0, 1].map(() => startGatewayProcess({ REDIS_URL: redis.url, LOG_LEVEL: 'warn' })));
     // Warm both processes up (JIT, connections) so the stampede below measures coordination, not a cold start.
     for (let round = 0; round < 20; round += 1) {
-      await Promise.all(gateways.map((gateway, index) => postGraphQL(gateway.url, QUERY, { u: `warm-${index}-${round % 5}` })));
+      await Promise.all(
+        gateways.map((gateway, index) => postGraphQL(gateway.url, QUERY, { u: `warm-${index}-${round % 5}` })),
+      );
     }
   });
   afterAll(async () => {
@@ -29,9 +31,13 @@ describe('two gateway processes over one Redis', () => {
   });
 
   it('computes a cold user once for 500 concurrent requests spread over both', async () => {
-    const computedBefore = await Promise.all(gateways.map((gateway) => metric(gateway.origin, 'recs_model_users_total')));
+    const computedBefore = await Promise.all(
+      gateways.map((gateway) => metric(gateway.origin, 'recs_model_users_total')),
+    );
     const responses = await Promise.all(
-      Array.from({ length: 500 }, (_, index) => postGraphQL((gateways[index % 2] as GatewayProcess).url, QUERY, { u: 'stampede' })),
+      Array.from({ length: 500 }, (_, index) =>
+        postGraphQL((gateways[index % 2] as GatewayProcess).url, QUERY, { u: 'stampede' }),
+      ),
     );
     const lists = responses.map((response) => {
       expect(response.body.errors).toBeUndefined();
@@ -54,7 +60,9 @@ describe('two gateway processes over one Redis', () => {
     );
     expect(purchase.body.data?.recordPurchase).toEqual({ invalidated: true });
     const after = await postGraphQL(b.url, QUERY, { u: 'buyer' });
-    const afterIds = (after.body.data?.recommendations as { items: Array<{ item: { id: string } }> }).items.map((item) => item.item.id);
+    const afterIds = (after.body.data?.recommendations as { items: Array<{ item: { id: string } }> }).items.map(
+      (item) => item.item.id,
+    );
     expect(afterIds).not.toContain(bought);
     expect(afterIds.length).toBe(20);
   });

@@ -26,9 +26,19 @@ describe('the freshness inspector with tracing and a remote model (real processe
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
-    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' };
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    };
     model = await startModelServerProcess({ version: 'v7', env });
-    gateway = await startGatewayProcess({ MODEL_URL: model.url, MODEL_VERSION_POLL_SECONDS: '0', LOG_LEVEL: 'warn', FRESHNESS_INSPECTOR_PER_SECOND: '100', ...env });
+    gateway = await startGatewayProcess({
+      MODEL_URL: model.url,
+      MODEL_VERSION_POLL_SECONDS: '0',
+      LOG_LEVEL: 'warn',
+      FRESHNESS_INSPECTOR_PER_SECOND: '100',
+      ...env,
+    });
   }, PROCESS_TEST_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -37,31 +47,49 @@ describe('the freshness inspector with tracing and a remote model (real processe
     await receiver?.close();
   });
 
-  it('a sampled hit\'s trace holds only the hit: the shadow recompute is not a model call of that request', async () => {
-    expect((await postGraphQL(gateway.url, QUERY, { userId: 'seam-shadow-1' })).body.errors).toBeUndefined();
-    const traceId = randomBytes(16).toString('hex');
-    const hit = await postGraphQL(gateway.url, QUERY, { userId: 'seam-shadow-1' }, { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
-    expect(hit.body.data?.recommendations).toEqual({ userId: 'seam-shadow-1', source: 'CACHE' });
+  it(
+    "a sampled hit's trace holds only the hit: the shadow recompute is not a model call of that request",
+    async () => {
+      expect((await postGraphQL(gateway.url, QUERY, { userId: 'seam-shadow-1' })).body.errors).toBeUndefined();
+      const traceId = randomBytes(16).toString('hex');
+      const hit = await postGraphQL(
+        gateway.url,
+        QUERY,
+        { userId: 'seam-shadow-1' },
+        { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+      );
+      expect(hit.body.data?.recommendations).toEqual({ userId: 'seam-shadow-1', source: 'CACHE' });
 
-    // The shadow recompute ran (its divergence is reported) and its spans were exported.
-    const divergences = async () =>
-      parseSamples(await (await fetch(`${gateway.origin}/metrics`)).text()).find((sample) => sample.name === 'recs_served_divergence_count')?.value ?? 0;
-    for (let tries = 0; (await divergences()) < 1; tries += 1) {
-      expect(tries, 'the shadow recompute to be reported').toBeLessThan(100);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const spans = await receiver.waitFor((all) => all.filter((span) => span.name === 'model rank').length >= 2);
-    const requestId = spans.find((span) => span.traceId === traceId && span.name === 'POST /graphql')?.attributes['recs.request_id'];
-    expect(requestId).toBeDefined();
+      // The shadow recompute ran (its divergence is reported) and its spans were exported.
+      const divergences = async () =>
+        parseSamples(await (await fetch(`${gateway.origin}/metrics`)).text()).find(
+          (sample) => sample.name === 'recs_served_divergence_count',
+        )?.value ?? 0;
+      for (let tries = 0; (await divergences()) < 1; tries += 1) {
+        expect(tries, 'the shadow recompute to be reported').toBeLessThan(100);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const spans = await receiver.waitFor((all) => all.filter((span) => span.name === 'model rank').length >= 2);
+      const requestId = spans.find((span) => span.traceId === traceId && span.name === 'POST /graphql')?.attributes[
+        'recs.request_id'
+      ];
+      expect(requestId).toBeDefined();
 
-    expect(spans.filter((span) => span.traceId === traceId).map((span) => `${span.service}:${span.name}`).sort()).toEqual([
-      'recs-gateway:POST /graphql',
-      'recs-gateway:cache read',
-      'recs-gateway:query',
-    ]);
-    // Nor does the model service log the shadow call under the client's request id.
-    expect(spans.filter((span) => span.service === 'recs-model-server' && span.attributes['recs.request_id'] === requestId)).toEqual([]);
-  }, PROCESS_TEST_TIMEOUT_MS);
+      expect(
+        spans
+          .filter((span) => span.traceId === traceId)
+          .map((span) => `${span.service}:${span.name}`)
+          .sort(),
+      ).toEqual(['recs-gateway:POST /graphql', 'recs-gateway:cache read', 'recs-gateway:query']);
+      // Nor does the model service log the shadow call under the client's request id.
+      expect(
+        spans.filter(
+          (span) => span.service === 'recs-model-server' && span.attributes['recs.request_id'] === requestId,
+        ),
+      ).toEqual([]);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 });
 
 describe('a purchase whose payload list asks for a `first` out of range', () => {
@@ -81,7 +109,11 @@ describe('a purchase whose payload list asks for a `first` out of range', () => 
       ['seam-first-0', 'recommendations(first: 0) { items { rank } }', undefined],
       ['seam-first-big', 'recommendations(first: 5000) { items { rank } }', undefined],
       ['seam-first-var', 'recommendations(first: $first) { items { rank } }', { first: -1 }],
-      ['seam-first-alias', 'ok: recommendations(first: 2) { items { rank } } ... on RecordPurchasePayload { bad: recommendations(first: 101) { items { rank } } }', undefined],
+      [
+        'seam-first-alias',
+        'ok: recommendations(first: 2) { items { rank } } ... on RecordPurchasePayload { bad: recommendations(first: 101) { items { rank } } }',
+        undefined,
+      ],
     ];
     for (const [orderId, selection, variables] of refusals) {
       const refused = await gql(gateway.url, buy(orderId, selection), variables, { token });
@@ -91,9 +123,16 @@ describe('a purchase whose payload list asks for a `first` out of range', () => 
     }
     expect(model.purchases).toEqual([]);
     // Nothing was claimed either: the same orderId with a valid list is a first purchase.
-    const accepted = await gql(gateway.url, buy('seam-first-0', 'recommendations(first: $first) { items { rank } }'), { first: 3 }, { token });
+    const accepted = await gql(
+      gateway.url,
+      buy('seam-first-0', 'recommendations(first: $first) { items { rank } }'),
+      { first: 3 },
+      { token },
+    );
     expect(accepted.errors).toEqual([]);
-    expect(accepted.data).toEqual({ recordPurchase: { duplicate: false, recommendations: { items: [{ rank: 1 }, { rank: 2 }, { rank: 3 }] } } });
+    expect(accepted.data).toEqual({
+      recordPurchase: { duplicate: false, recommendations: { items: [{ rank: 1 }, { rank: 2 }, { rank: 3 }] } },
+    });
     expect(model.purchases).toEqual([{ userId: 'seam-buyer', itemId: 'i5' }]);
   });
 });

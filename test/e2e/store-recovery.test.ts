@@ -61,8 +61,13 @@ async function read(gateway: InProcessGateway, userId: string): Promise<string[]
   return (body.data?.recommendations as RecList).items.map((item) => item.item.id);
 }
 
-async function purchase(gateway: InProcessGateway, input: { userId: string; itemId: string; orderId: string }): Promise<GraphQLBody> {
-  return (await postGraphQL(gateway.url, PURCHASE_MUTATION.replace('invalidated }', 'invalidated duplicate }'), { input })).body;
+async function purchase(
+  gateway: InProcessGateway,
+  input: { userId: string; itemId: string; orderId: string },
+): Promise<GraphQLBody> {
+  return (
+    await postGraphQL(gateway.url, PURCHASE_MUTATION.replace('invalidated }', 'invalidated duplicate }'), { input })
+  ).body;
 }
 
 describe('after a store fault, no replica serves a bought item for long', () => {
@@ -77,7 +82,10 @@ describe('after a store fault, no replica serves a bought item for long', () => 
       const redis = await startRedis({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
       cleanups.add(() => redis.stop());
       const start = async () => {
-        const gateway = await startGateway({ REDIS_URL: redis.url, REDIS_TIMEOUT_MS: String(REDIS_TIMEOUT_MS) }, { model: CountingModel.builtin('v1') });
+        const gateway = await startGateway(
+          { REDIS_URL: redis.url, REDIS_TIMEOUT_MS: String(REDIS_TIMEOUT_MS) },
+          { model: CountingModel.builtin('v1') },
+        );
         cleanups.add(() => gateway.close());
         return gateway;
       };
@@ -98,19 +106,30 @@ describe('after a store fault, no replica serves a bought item for long', () => 
       const answeredAt = performance.now();
       const late: Array<{ replica: string; afterMs: number }> = [];
       while (performance.now() - answeredAt < WATCH_MS) {
-        for (const [replica, gateway] of [['A', a], ['B', b]] as const) {
+        for (const [replica, gateway] of [
+          ['A', a],
+          ['B', b],
+        ] as const) {
           const items = await read(gateway, userId);
           if (items.includes(bought)) late.push({ replica, afterMs: Math.round(performance.now() - answeredAt) });
         }
         await sleep(10);
       }
       expect(late.filter((served) => served.replica === 'A')).toEqual([]);
-      expect(late.filter((served) => served.afterMs > RECOVERY_BOUND_MS), JSON.stringify(late)).toEqual([]);
+      expect(
+        late.filter((served) => served.afterMs > RECOVERY_BOUND_MS),
+        JSON.stringify(late),
+      ).toEqual([]);
 
       // Applied by A on its own: the store remembers the item, the order is done, A holds nothing any more.
-      const state = JSON.parse(await redisCli(redis.port, 'GET', `recs:{${userId}}:state`)) as { bought: Array<[string, number]> };
+      const state = JSON.parse(await redisCli(redis.port, 'GET', `recs:{${userId}}:state`)) as {
+        bought: Array<[string, number]>;
+      };
       expect(state.bought.map(([itemId]) => itemId)).toContain(bought);
-      expect(JSON.parse(await redisCli(redis.port, 'GET', 'recs:order:order-recovery'))).toMatchObject({ s: 'done', v: true });
+      expect(JSON.parse(await redisCli(redis.port, 'GET', 'recs:order:order-recovery'))).toMatchObject({
+        s: 'done',
+        v: true,
+      });
       expect(sumOf(await scrape(a.origin), 'recs_purchase_outbox_size')).toBe(0);
 
       // A late retry from checkout is a duplicate of the applied order.

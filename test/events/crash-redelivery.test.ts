@@ -63,31 +63,44 @@ describe('a gateway killed with unacknowledged purchase events', () => {
     await cleanups.run();
   });
 
-  it('hands them to the next gateway, which applies them (redelivery after the ack wait)', { timeout: 90_000 }, async () => {
-    // A long Redis timeout keeps the first gateway inside record() for as long as Redis is frozen.
-    const first = await startGatewayProcess({ REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '20000', LOG_LEVEL: 'warn', ...eventsEnv(natsUrl, 2) });
-    cleanups.add(() => first.stop('SIGKILL'));
-    await waitFor('the first gateway to connect its consumer', () => eventsConnected(first));
+  it(
+    'hands them to the next gateway, which applies them (redelivery after the ack wait)',
+    { timeout: 90_000 },
+    async () => {
+      // A long Redis timeout keeps the first gateway inside record() for as long as Redis is frozen.
+      const first = await startGatewayProcess({
+        REDIS_URL: redis.url,
+        REDIS_TIMEOUT_MS: '20000',
+        LOG_LEVEL: 'warn',
+        ...eventsEnv(natsUrl, 2),
+      });
+      cleanups.add(() => first.stop('SIGKILL'));
+      await waitFor('the first gateway to connect its consumer', () => eventsConnected(first));
 
-    const users = ['crash-0', 'crash-1', 'crash-2'];
-    const bought = new Map<string, string>();
-    for (const user of users) bought.set(user, (await itemsOf(first, user))[0] as string);
+      const users = ['crash-0', 'crash-1', 'crash-2'];
+      const bought = new Map<string, string>();
+      for (const user of users) bought.set(user, (await itemsOf(first, user))[0] as string);
 
-    process.kill(redis.pid, 'SIGSTOP');
-    for (const user of users) await checkout.purchase({ orderId: `crash-order-${user}`, userId: user, itemId: bought.get(user) as string });
-    await waitFor('all three to be delivered and left unacknowledged', async () => (await checkout.consumer()).num_ack_pending === 3);
+      process.kill(redis.pid, 'SIGSTOP');
+      for (const user of users)
+        await checkout.purchase({ orderId: `crash-order-${user}`, userId: user, itemId: bought.get(user) as string });
+      await waitFor(
+        'all three to be delivered and left unacknowledged',
+        async () => (await checkout.consumer()).num_ack_pending === 3,
+      );
 
-    expect(await first.stop('SIGKILL')).toBeNull();
-    process.kill(redis.pid, 'SIGCONT');
-    expect((await checkout.consumer()).num_ack_pending).toBe(3);
+      expect(await first.stop('SIGKILL')).toBeNull();
+      process.kill(redis.pid, 'SIGCONT');
+      expect((await checkout.consumer()).num_ack_pending).toBe(3);
 
-    const second = await startGatewayProcess({ REDIS_URL: redis.url, LOG_LEVEL: 'warn', ...eventsEnv(natsUrl, 2) });
-    cleanups.add(() => second.stop());
-    await waitFor('the second gateway to settle all three', async () => (await settledEvents(second)) === 3, 30_000);
-    await waitFor('nothing left unacknowledged', async () => {
-      const info = await checkout.consumer();
-      return info.num_ack_pending === 0 && info.num_pending === 0;
-    });
-    for (const user of users) expect(await itemsOf(second, user)).not.toContain(bought.get(user));
-  });
+      const second = await startGatewayProcess({ REDIS_URL: redis.url, LOG_LEVEL: 'warn', ...eventsEnv(natsUrl, 2) });
+      cleanups.add(() => second.stop());
+      await waitFor('the second gateway to settle all three', async () => (await settledEvents(second)) === 3, 30_000);
+      await waitFor('nothing left unacknowledged', async () => {
+        const info = await checkout.consumer();
+        return info.num_ack_pending === 0 && info.num_pending === 0;
+      });
+      for (const user of users) expect(await itemsOf(second, user)).not.toContain(bought.get(user));
+    },
+  );
 });

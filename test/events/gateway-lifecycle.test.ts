@@ -22,29 +22,44 @@ describe('a gateway with purchase events configured', () => {
     await cleanups.run();
   });
 
-  it('serves reads while the broker is missing, connects when it appears, and exits cleanly on SIGTERM', { timeout: 60_000 }, async () => {
-    const natsPort = await freePort();
-    const gateway = await startGatewayProcess({ LOG_LEVEL: 'warn', ...eventsEnv(`nats://127.0.0.1:${natsPort}`) });
-    cleanups.add(() => gateway.stop('SIGKILL'));
-    const readyz = async () => (await (await fetch(`${gateway.origin}/readyz`)).json()) as Readyz;
+  it(
+    'serves reads while the broker is missing, connects when it appears, and exits cleanly on SIGTERM',
+    { timeout: 60_000 },
+    async () => {
+      const natsPort = await freePort();
+      const gateway = await startGatewayProcess({ LOG_LEVEL: 'warn', ...eventsEnv(`nats://127.0.0.1:${natsPort}`) });
+      cleanups.add(() => gateway.stop('SIGKILL'));
+      const readyz = async () => (await (await fetch(`${gateway.origin}/readyz`)).json()) as Readyz;
 
-    expect(await readyz()).toMatchObject({ ready: true, status: 'ready', purchaseEvents: { source: 'jetstream', connected: false } });
-    const read = await postGraphQL(gateway.url, 'query { recommendations(userId: "lifecycle-1", first: 3) { items { rank } } }');
-    expect(read.body.errors).toBeUndefined();
-    expect(read.body.data?.recommendations).toEqual({ items: [{ rank: 1 }, { rank: 2 }, { rank: 3 }] });
-    const metrics = await (await fetch(`${gateway.origin}/metrics`)).text();
-    expect(metrics).toMatch(/^recs_purchase_events_connected 0$/m);
+      expect(await readyz()).toMatchObject({
+        ready: true,
+        status: 'ready',
+        purchaseEvents: { source: 'jetstream', connected: false },
+      });
+      const read = await postGraphQL(
+        gateway.url,
+        'query { recommendations(userId: "lifecycle-1", first: 3) { items { rank } } }',
+      );
+      expect(read.body.errors).toBeUndefined();
+      expect(read.body.data?.recommendations).toEqual({ items: [{ rank: 1 }, { rank: 2 }, { rank: 3 }] });
+      const metrics = await (await fetch(`${gateway.origin}/metrics`)).text();
+      expect(metrics).toMatch(/^recs_purchase_events_connected 0$/m);
 
-    const nats = await startNats({ port: natsPort });
-    cleanups.add(() => nats.stop());
-    await waitFor('the consumer to connect to the late broker', async () => (await readyz()).purchaseEvents?.connected === true, 20_000);
+      const nats = await startNats({ port: natsPort });
+      cleanups.add(() => nats.stop());
+      await waitFor(
+        'the consumer to connect to the late broker',
+        async () => (await readyz()).purchaseEvents?.connected === true,
+        20_000,
+      );
 
-    const started = Date.now();
-    expect(await gateway.stop('SIGTERM')).toBe(0);
-    // Bounded by the drain and the 2 s dependency close, not by the consumer's reconnect loop.
-    expect(Date.now() - started).toBeLessThan(8_000);
-    expect(gateway.output()).not.toMatch(/"level":50/);
-  });
+      const started = Date.now();
+      expect(await gateway.stop('SIGTERM')).toBe(0);
+      // Bounded by the drain and the 2 s dependency close, not by the consumer's reconnect loop.
+      expect(Date.now() - started).toBeLessThan(8_000);
+      expect(gateway.output()).not.toMatch(/"level":50/);
+    },
+  );
 
   it('leaves the consumer out of /readyz when no broker is configured', { timeout: 60_000 }, async () => {
     const gateway = await startGatewayProcess({ LOG_LEVEL: 'warn' });

@@ -81,7 +81,13 @@ export function collectDeadLetters(nc: NatsConnection): Msg[] {
 /** `recs_purchase_events_total` of an in-process gateway, by outcome; absent outcomes are 0. */
 export async function eventOutcomes(gateway: InProcessGateway): Promise<Record<PurchaseEventOutcome, number>> {
   const metric = await gateway.app.telemetry.registry.getSingleMetric('recs_purchase_events_total')?.get();
-  const counts: Record<PurchaseEventOutcome, number> = { applied: 0, duplicate: 0, redelivered: 0, malformed: 0, conflict: 0 };
+  const counts: Record<PurchaseEventOutcome, number> = {
+    applied: 0,
+    duplicate: 0,
+    redelivered: 0,
+    malformed: 0,
+    conflict: 0,
+  };
   for (const value of metric?.values ?? []) {
     const outcome = value.labels.outcome as PurchaseEventOutcome;
     counts[outcome] = value.value;

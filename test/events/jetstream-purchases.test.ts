@@ -10,7 +10,16 @@ import { startNats } from '../support/nats-server.js';
 import type { NatsProcess } from '../support/nats-server.js';
 import { startRedis } from '../support/redis-server.js';
 import { Cleanups, CountingModel, itemIds, readRecs } from '../gateway/helpers.js';
-import { CONSUMER, DEAD_LETTER, SUBJECT, collectDeadLetters, eventOutcomes, eventsEnv, startCheckout, waitFor } from './helpers.js';
+import {
+  CONSUMER,
+  DEAD_LETTER,
+  SUBJECT,
+  collectDeadLetters,
+  eventOutcomes,
+  eventsEnv,
+  startCheckout,
+  waitFor,
+} from './helpers.js';
 import type { Checkout } from './helpers.js';
 
 describe('purchase events from JetStream', () => {
@@ -53,7 +62,11 @@ describe('purchase events from JetStream', () => {
     const response = await fetch(`${gateway.origin}/readyz`);
     expect(response.status).toBe(200);
     const body = (await response.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ ready: true, status: 'ready', purchaseEvents: { source: 'jetstream', connected: true } });
+    expect(body).toMatchObject({
+      ready: true,
+      status: 'ready',
+      purchaseEvents: { source: 'jetstream', connected: true },
+    });
     const metrics = await (await fetch(`${gateway.origin}/metrics`)).text();
     expect(metrics).toMatch(/^recs_purchase_events_connected 1$/m);
     const info = await checkout.consumer();
@@ -62,7 +75,7 @@ describe('purchase events from JetStream', () => {
     expect(info.config.durable_name).toBe(CONSUMER);
   });
 
-  it('an event invalidates the buyer\'s list: the next GraphQL read no longer shows the bought item', async () => {
+  it("an event invalidates the buyer's list: the next GraphQL read no longer shows the bought item", async () => {
     const bought = await cachedTopItem('ev-buyer-1');
     const applied = await appliedCount();
 
@@ -105,17 +118,32 @@ describe('purchase events from JetStream', () => {
     const before = await eventOutcomes(gateway);
 
     await checkout.publishRaw('this is not json');
-    await checkout.publishRaw(JSON.stringify({ orderId: 'ev-bad-1', userId: 'u{1}', itemId: 'i-1', occurredAt: new Date().toISOString() }));
+    await checkout.publishRaw(
+      JSON.stringify({ orderId: 'ev-bad-1', userId: 'u{1}', itemId: 'i-1', occurredAt: new Date().toISOString() }),
+    );
     await checkout.publishRaw(JSON.stringify({ orderId: 'ev-bad-2', userId: 'u-1', itemId: 'i-1' }));
-    await checkout.publishRaw(JSON.stringify({ orderId: 'ev-bad-3', userId: 'u-1', itemId: 'i-1', occurredAt: '2026-11-29 14:00' }));
-    await checkout.publishRaw(JSON.stringify({ orderId: 'ev-bad-4', userId: 'u-1', itemId: 'i-1', occurredAt: new Date().toISOString(), pad: 'x'.repeat(5000) }));
+    await checkout.publishRaw(
+      JSON.stringify({ orderId: 'ev-bad-3', userId: 'u-1', itemId: 'i-1', occurredAt: '2026-11-29 14:00' }),
+    );
+    await checkout.publishRaw(
+      JSON.stringify({
+        orderId: 'ev-bad-4',
+        userId: 'u-1',
+        itemId: 'i-1',
+        occurredAt: new Date().toISOString(),
+        pad: 'x'.repeat(5000),
+      }),
+    );
     await checkout.publishRaw(JSON.stringify([1, 2, 3]));
     // Same orderId as an earlier, applied purchase, for another user: a conflict, never applied.
     await checkout.purchase({ orderId: 'ev-order-1', userId: 'ev-someone-else', itemId: bought });
     // A good event behind all of them still flows.
     await checkout.purchase({ orderId: 'ev-order-3', userId: 'ev-buyer-3', itemId: bought });
 
-    await waitFor('the good event behind the bad ones to be applied', async () => (await eventOutcomes(gateway)).applied === before.applied + 1);
+    await waitFor(
+      'the good event behind the bad ones to be applied',
+      async () => (await eventOutcomes(gateway)).applied === before.applied + 1,
+    );
     await waitFor('every bad event to be counted', async () => {
       const now = await eventOutcomes(gateway);
       return now.malformed === before.malformed + 6 && now.conflict === before.conflict + 1;
@@ -130,7 +158,15 @@ describe('purchase events from JetStream', () => {
     });
     await waitFor('the dead letters to arrive', () => deadLetters.length === 7, 5_000);
     const outcomes = deadLetters.map((message) => message.headers?.get('Recs-Rejected-Outcome')).sort();
-    expect(outcomes).toEqual(['conflict', 'malformed', 'malformed', 'malformed', 'malformed', 'malformed', 'malformed']);
+    expect(outcomes).toEqual([
+      'conflict',
+      'malformed',
+      'malformed',
+      'malformed',
+      'malformed',
+      'malformed',
+      'malformed',
+    ]);
     const notJson = deadLetters.find((message) => message.string() === 'this is not json');
     expect(notJson?.headers?.get('Recs-Rejected-Reason')).toBe('event is not UTF-8 JSON');
     expect(notJson?.headers?.get('Recs-Source-Subject')).toBe(SUBJECT);
@@ -145,7 +181,10 @@ describe('purchase events from JetStream', () => {
 
     await checkout.purchase({ orderId: 'ev-order-4', userId: 'ev-buyer-4', itemId: 'no-such-item' });
 
-    await waitFor('the event to be counted', async () => (await eventOutcomes(gateway)).malformed === before.malformed + 1);
+    await waitFor(
+      'the event to be counted',
+      async () => (await eventOutcomes(gateway)).malformed === before.malformed + 1,
+    );
     const after = await eventOutcomes(gateway);
     expect(after.applied).toBe(before.applied);
     expect(model.purchases).not.toContainEqual({ userId: 'ev-buyer-4', itemId: 'no-such-item' });
@@ -163,14 +202,20 @@ describe('purchase events from JetStream', () => {
     for (const user of users) bought.set(user, await cachedTopItem(user));
     const before = await eventOutcomes(gateway);
 
-    for (const user of users.slice(0, 3)) await checkout.purchase({ orderId: `ev-r-${user}`, userId: user, itemId: bought.get(user) as string });
+    for (const user of users.slice(0, 3))
+      await checkout.purchase({ orderId: `ev-r-${user}`, userId: user, itemId: bought.get(user) as string });
     await nats.restart();
-    for (const user of users.slice(3)) await checkout.purchase({ orderId: `ev-r-${user}`, userId: user, itemId: bought.get(user) as string });
+    for (const user of users.slice(3))
+      await checkout.purchase({ orderId: `ev-r-${user}`, userId: user, itemId: bought.get(user) as string });
 
-    await waitFor('all six events to be applied', async () => {
-      const now = await eventOutcomes(gateway);
-      return now.applied + now.duplicate - before.applied - before.duplicate === 6;
-    }, 30_000);
+    await waitFor(
+      'all six events to be applied',
+      async () => {
+        const now = await eventOutcomes(gateway);
+        return now.applied + now.duplicate - before.applied - before.duplicate === 6;
+      },
+      30_000,
+    );
     await waitFor('the consumer to report connected again', () => gateway.app.purchaseEvents?.connected() === true);
     for (const user of users) expect(itemIds(await readRecs(gateway.url, user, 50))).not.toContain(bought.get(user));
     for (const user of users) expect(model.purchases).toContainEqual({ userId: user, itemId: bought.get(user) });

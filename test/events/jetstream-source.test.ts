@@ -27,7 +27,8 @@ function source(url: string, maxInFlight: number, ackWaitMs = 5_000): JetStreamP
   });
 }
 
-const orderOf = (delivery: EventDelivery) => (JSON.parse(new TextDecoder().decode(delivery.data)) as { orderId: string }).orderId;
+const orderOf = (delivery: EventDelivery) =>
+  (JSON.parse(new TextDecoder().decode(delivery.data)) as { orderId: string }).orderId;
 
 describe('JetStreamPurchaseEventSource', () => {
   const cleanups = new Cleanups();
@@ -43,7 +44,9 @@ describe('JetStreamPurchaseEventSource', () => {
     const seen: Array<{ attempt: number; at: number }> = [];
     const handler: PurchaseEventHandler = async (delivery) => {
       seen.push({ attempt: delivery.attempt, at: Date.now() });
-      return delivery.attempt < 3 ? { kind: 'retry', delayMs: 300, reason: 'store down (test)' } : { kind: 'ack', outcome: 'applied' };
+      return delivery.attempt < 3
+        ? { kind: 'retry', delayMs: 300, reason: 'store down (test)' }
+        : { kind: 'ack', outcome: 'applied' };
     };
     const events = source(nats.url, 4);
     cleanups.add(() => events.stop());
@@ -75,7 +78,8 @@ describe('JetStreamPurchaseEventSource', () => {
       done.add(orderOf(delivery));
       return { kind: 'ack', outcome: 'applied' };
     };
-    for (let index = 0; index < 40; index += 1) await checkout.purchase({ orderId: `bulk-${index}`, userId: 'u-1', itemId: 'i-1' });
+    for (let index = 0; index < 40; index += 1)
+      await checkout.purchase({ orderId: `bulk-${index}`, userId: 'u-1', itemId: 'i-1' });
     const events = source(nats.url, 3);
     cleanups.add(() => events.stop());
     events.start(handler);
@@ -105,7 +109,8 @@ describe('JetStreamPurchaseEventSource', () => {
     const checkout = await startCheckout(nats.url);
     cleanups.add(() => checkout.close());
     await waitFor('the source to connect', () => events.connected());
-    for (let index = 0; index < 2; index += 1) await checkout.purchase({ orderId: `drain-${index}`, userId: 'u-1', itemId: 'i-1' });
+    for (let index = 0; index < 2; index += 1)
+      await checkout.purchase({ orderId: `drain-${index}`, userId: 'u-1', itemId: 'i-1' });
     await waitFor('both events in flight', () => seen.length === 2);
 
     const stopped = events.stop();

@@ -37,7 +37,11 @@ describe('parsePurchaseEvent', () => {
     ['an itemId with a brace', { ...GOOD, itemId: 'a{b}' }, 'itemId must be 1-128 characters'],
     ['an id of 129 characters', { ...GOOD, orderId: 'o'.repeat(129) }, 'orderId must be 1-128 characters'],
     ['no occurredAt', { ...GOOD, occurredAt: undefined }, 'occurredAt must be an RFC 3339 date-time'],
-    ['a time without a zone', { ...GOOD, occurredAt: '2026-11-29T14:05:00' }, 'occurredAt must be an RFC 3339 date-time'],
+    [
+      'a time without a zone',
+      { ...GOOD, occurredAt: '2026-11-29T14:05:00' },
+      'occurredAt must be an RFC 3339 date-time',
+    ],
     ['an impossible date', { ...GOOD, occurredAt: '2026-13-45T14:05:00Z' }, 'occurredAt must be an RFC 3339 date-time'],
   ])('rejects %s, saying which contract it broke', (_name, input, reason) => {
     const parsed = parsePurchaseEvent(input instanceof Uint8Array ? input : bytes(input));
@@ -47,7 +51,10 @@ describe('parsePurchaseEvent', () => {
 
   it('rejects an event over the size limit before parsing it', () => {
     const large = bytes({ ...GOOD, pad: 'x'.repeat(MAX_EVENT_BYTES) });
-    expect(parsePurchaseEvent(large)).toEqual({ ok: false, reason: `event is ${large.byteLength} bytes, more than the ${MAX_EVENT_BYTES} allowed` });
+    expect(parsePurchaseEvent(large)).toEqual({
+      ok: false,
+      reason: `event is ${large.byteLength} bytes, more than the ${MAX_EVENT_BYTES} allowed`,
+    });
   });
 });
 
@@ -65,9 +72,17 @@ function scriptedRecorder(script: Array<PurchaseResult | Error | 'hang'>): Purch
   };
 }
 
-function counting(): { counts: Partial<Record<PurchaseEventOutcome, number>>; purchaseEvent(o: PurchaseEventOutcome): void; purchaseEventsConnected(): void } {
+function counting(): {
+  counts: Partial<Record<PurchaseEventOutcome, number>>;
+  purchaseEvent(o: PurchaseEventOutcome): void;
+  purchaseEventsConnected(): void;
+} {
   const counts: Partial<Record<PurchaseEventOutcome, number>> = {};
-  return { counts, purchaseEvent: (outcome) => (counts[outcome] = (counts[outcome] ?? 0) + 1), purchaseEventsConnected: () => {} };
+  return {
+    counts,
+    purchaseEvent: (outcome) => (counts[outcome] = (counts[outcome] ?? 0) + 1),
+    purchaseEventsConnected: () => {},
+  };
 }
 
 const RESULT: PurchaseResult = { userId: '', itemId: '', orderId: '', invalidated: true, duplicate: false };
@@ -79,15 +94,23 @@ describe('the purchase event handler', () => {
   it('acknowledges an applied purchase and a duplicate, counting each', async () => {
     const telemetry = counting();
     const purchases = scriptedRecorder([RESULT, { ...RESULT, duplicate: true, invalidated: false }]);
-    const handle = createPurchaseEventHandler({ purchases, items: ANY_ITEM, telemetry, logger: silentLogger, deadlineMs: 1000 });
+    const handle = createPurchaseEventHandler({
+      purchases,
+      items: ANY_ITEM,
+      telemetry,
+      logger: silentLogger,
+      deadlineMs: 1000,
+    });
     expect(await handle(delivery())).toEqual({ kind: 'ack', outcome: 'applied' });
     expect(await handle(delivery())).toEqual({ kind: 'ack', outcome: 'duplicate' });
     expect(telemetry.counts).toEqual({ applied: 1, duplicate: 1 });
   });
 
-  it('retries a store failure with backoff by attempt, honouring the error\'s retryAfterSeconds', async () => {
+  it("retries a store failure with backoff by attempt, honouring the error's retryAfterSeconds", async () => {
     const telemetry = counting();
-    const storeDown = new GraphQLError('not recorded yet', { extensions: { code: 'STORE_UNAVAILABLE', retryable: true, retryAfterSeconds: 2 } });
+    const storeDown = new GraphQLError('not recorded yet', {
+      extensions: { code: 'STORE_UNAVAILABLE', retryable: true, retryAfterSeconds: 2 },
+    });
     const handle = createPurchaseEventHandler({
       purchases: scriptedRecorder([new Error('socket closed'), storeDown]),
       items: ANY_ITEM,
@@ -103,7 +126,13 @@ describe('the purchase event handler', () => {
   });
 
   it('retries a record() that does not settle within the deadline instead of holding the delivery', async () => {
-    const handle = createPurchaseEventHandler({ purchases: scriptedRecorder(['hang']), items: ANY_ITEM, telemetry: counting(), logger: silentLogger, deadlineMs: 50 });
+    const handle = createPurchaseEventHandler({
+      purchases: scriptedRecorder(['hang']),
+      items: ANY_ITEM,
+      telemetry: counting(),
+      logger: silentLogger,
+      deadlineMs: 50,
+    });
     const started = Date.now();
     expect(await handle(delivery())).toMatchObject({ kind: 'retry', reason: 'purchase not applied within 50 ms' });
     expect(Date.now() - started).toBeLessThan(1000);
@@ -113,7 +142,13 @@ describe('the purchase event handler', () => {
     const telemetry = counting();
     const coded = new GraphQLError('taken', { extensions: { code: ErrorCode.CONFLICT } });
     const purchases = scriptedRecorder([new ConflictError('orderId o-1 was already recorded'), coded]);
-    const handle = createPurchaseEventHandler({ purchases, items: ANY_ITEM, telemetry, logger: silentLogger, deadlineMs: 1000 });
+    const handle = createPurchaseEventHandler({
+      purchases,
+      items: ANY_ITEM,
+      telemetry,
+      logger: silentLogger,
+      deadlineMs: 1000,
+    });
     expect(await handle(delivery())).toMatchObject({ kind: 'reject', outcome: 'conflict' });
     expect(await handle(delivery())).toMatchObject({ kind: 'reject', outcome: 'conflict' });
     expect(telemetry.counts).toEqual({ conflict: 2 });
@@ -122,14 +157,26 @@ describe('the purchase event handler', () => {
   it('sets a malformed event aside without calling record()', async () => {
     const telemetry = counting();
     const purchases = scriptedRecorder([RESULT]);
-    const handle = createPurchaseEventHandler({ purchases, items: ANY_ITEM, telemetry, logger: silentLogger, deadlineMs: 1000 });
-    expect(await handle(delivery(1, bytes('{')))).toEqual({ kind: 'reject', outcome: 'malformed', reason: 'event is not UTF-8 JSON' });
+    const handle = createPurchaseEventHandler({
+      purchases,
+      items: ANY_ITEM,
+      telemetry,
+      logger: silentLogger,
+      deadlineMs: 1000,
+    });
+    expect(await handle(delivery(1, bytes('{')))).toEqual({
+      kind: 'reject',
+      outcome: 'malformed',
+      reason: 'event is not UTF-8 JSON',
+    });
     expect(purchases.calls).toBe(0);
     expect(telemetry.counts).toEqual({ malformed: 1 });
   });
 
   it('caps the backoff', () => {
-    expect([1, 2, 3, 4, 5, 6, 7, 100].map((attempt) => retryDelay(attempt, 500, 15_000))).toEqual([500, 1000, 2000, 4000, 8000, 15_000, 15_000, 15_000]);
+    expect([1, 2, 3, 4, 5, 6, 7, 100].map((attempt) => retryDelay(attempt, 500, 15_000))).toEqual([
+      500, 1000, 2000, 4000, 8000, 15_000, 15_000, 15_000,
+    ]);
     expect(retryDelay(1, 500, 15_000, 60_000)).toBe(15_000);
   });
 });
@@ -179,10 +226,19 @@ describe('PURCHASE_EVENTS_* configuration', () => {
     [{ PURCHASE_EVENTS_STREAM: 'a.b' }, 'PURCHASE_EVENTS_STREAM must be 1-64 characters'],
     [{ PURCHASE_EVENTS_CONSUMER: 'c*' }, 'PURCHASE_EVENTS_CONSUMER must be 1-64 characters'],
     [{ PURCHASE_EVENTS_SUBJECT: 'a..b' }, 'PURCHASE_EVENTS_SUBJECT must be a NATS subject'],
-    [{ PURCHASE_EVENTS_DEAD_LETTER_SUBJECT: 'dead.*' }, 'PURCHASE_EVENTS_DEAD_LETTER_SUBJECT must be a NATS subject without wildcards'],
-    [{ PURCHASE_EVENTS_SUBJECT: 'purchases.>' }, 'PURCHASE_EVENTS_DEAD_LETTER_SUBJECT must not match PURCHASE_EVENTS_SUBJECT'],
+    [
+      { PURCHASE_EVENTS_DEAD_LETTER_SUBJECT: 'dead.*' },
+      'PURCHASE_EVENTS_DEAD_LETTER_SUBJECT must be a NATS subject without wildcards',
+    ],
+    [
+      { PURCHASE_EVENTS_SUBJECT: 'purchases.>' },
+      'PURCHASE_EVENTS_DEAD_LETTER_SUBJECT must not match PURCHASE_EVENTS_SUBJECT',
+    ],
     [{ PURCHASE_EVENTS_MAX_IN_FLIGHT: '0' }, 'PURCHASE_EVENTS_MAX_IN_FLIGHT must be a whole number from 1 to 1000'],
-    [{ PURCHASE_EVENTS_ACK_WAIT_SECONDS: '0' }, 'PURCHASE_EVENTS_ACK_WAIT_SECONDS must be a whole number from 1 to 3600'],
+    [
+      { PURCHASE_EVENTS_ACK_WAIT_SECONDS: '0' },
+      'PURCHASE_EVENTS_ACK_WAIT_SECONDS must be a whole number from 1 to 3600',
+    ],
   ])('refuses %o at start-up', (env, message) => {
     expect(() => loadConfig({ PURCHASE_EVENTS_URL: 'nats://127.0.0.1:4222', ...env })).toThrow(message);
   });

@@ -30,7 +30,10 @@ describe('purchase events while the store is down', () => {
     cleanups.add(() => nats.stop());
     checkout = await startCheckout(nats.url);
     cleanups.add(() => checkout.close());
-    gateway = await startGateway({ REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '300', ...eventsEnv(nats.url) }, { model: CountingModel.builtin('v1') });
+    gateway = await startGateway(
+      { REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '300', ...eventsEnv(nats.url) },
+      { model: CountingModel.builtin('v1') },
+    );
     cleanups.add(() => gateway.close());
     await waitFor('the consumer to connect', () => gateway.app.purchaseEvents?.connected() === true);
   });
@@ -52,17 +55,28 @@ describe('purchase events while the store is down', () => {
     }
 
     await redis.kill();
-    for (const user of users) await checkout.purchase({ orderId: `outage-order-${user}`, userId: user, itemId: bought.get(user) as string });
-    await waitFor('each event to be handed back at least twice', async () => (await eventOutcomes(gateway)).redelivered >= 4, 20_000, outcomes);
+    for (const user of users)
+      await checkout.purchase({ orderId: `outage-order-${user}`, userId: user, itemId: bought.get(user) as string });
+    await waitFor(
+      'each event to be handed back at least twice',
+      async () => (await eventOutcomes(gateway)).redelivered >= 4,
+      20_000,
+      outcomes,
+    );
     const during = await eventOutcomes(gateway);
     expect(during.applied + during.duplicate).toBe(0);
     expect((await checkout.consumer()).num_ack_pending).toBe(2);
 
     await redis.restart();
-    await waitFor('both events to be applied once the store is back', async () => {
-      const now = await eventOutcomes(gateway);
-      return now.applied + now.duplicate === 2;
-    }, 30_000, outcomes);
+    await waitFor(
+      'both events to be applied once the store is back',
+      async () => {
+        const now = await eventOutcomes(gateway);
+        return now.applied + now.duplicate === 2;
+      },
+      30_000,
+      outcomes,
+    );
     await waitFor('nothing left unacknowledged', async () => {
       const info = await checkout.consumer();
       return info.num_ack_pending === 0 && info.num_pending === 0;

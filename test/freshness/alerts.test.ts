@@ -67,8 +67,12 @@ describe('freshness alert rules', () => {
     const rules = await readFile(RULES, 'utf8');
     const exprs = [...rules.matchAll(/expr: \|\n((?: {10}.*\n)+)/g)].map((match) => match[1] as string);
     expect(exprs).toHaveLength(2);
-    const families = declaredFamilies(await new PrometheusTelemetry({ ttlSeconds: 600, defaultMetrics: false }).registry.metrics());
-    for (const name of exprs.flatMap((expr) => [...expr.matchAll(/\b(recs_[a-z0-9_]+)\b/g)].map((match) => match[1] as string))) {
+    const families = declaredFamilies(
+      await new PrometheusTelemetry({ ttlSeconds: 600, defaultMetrics: false }).registry.metrics(),
+    );
+    for (const name of exprs.flatMap((expr) =>
+      [...expr.matchAll(/\b(recs_[a-z0-9_]+)\b/g)].map((match) => match[1] as string),
+    )) {
       const base = name.replace(/_(bucket|sum|count)$/, '');
       expect(families.has(name) || families.get(base) === 'histogram', name).toBe(true);
     }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { MEMORY, ageAtDivergence, expectedDivergence, observeDrift, observedRate } from '../../src/cache/drift-estimator.js';
+import {
+  MEMORY,
+  ageAtDivergence,
+  expectedDivergence,
+  observeDrift,
+  observedRate,
+} from '../../src/cache/drift-estimator.js';
 import type { DriftEstimate } from '../../src/cache/drift-estimator.js';
 
 const MINUTE = 60_000;
@@ -35,9 +41,16 @@ describe('drift estimator', () => {
   });
 
   it('follows a user whose pace changes within a few recomputes, and forgets the old pace', () => {
-    const slow = replay(0.1, Array.from({ length: 40 }, () => 30 * MINUTE));
+    const slow = replay(
+      0.1,
+      Array.from({ length: 40 }, () => 30 * MINUTE),
+    );
     const after3 = replay(2, [10 * MINUTE, 10 * MINUTE, 10 * MINUTE], slow) as DriftEstimate;
-    const after30 = replay(2, Array.from({ length: 30 }, () => 10 * MINUTE), slow) as DriftEstimate;
+    const after30 = replay(
+      2,
+      Array.from({ length: 30 }, () => 10 * MINUTE),
+      slow,
+    ) as DriftEstimate;
     expect(after3.ratePerHour).toBeGreaterThan(0.5);
     expect(after30.ratePerHour).toBeGreaterThan(1.9);
     expect(after30.ratePerHour).toBeLessThanOrEqual(2);

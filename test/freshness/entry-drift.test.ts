@@ -16,7 +16,13 @@ const catalogueEntry = makeEntry({
 describe('drift estimate in the packed entry', () => {
   it('round-trips every estimate the estimator produces, exactly', () => {
     let estimate: DriftEstimate | undefined;
-    for (const [divergence, ageMs] of [[0.05, 600_000], [0.31, 120_000], [0.99, 1], [0, 3_600_000], [0.2, 7_777]] as const) {
+    for (const [divergence, ageMs] of [
+      [0.05, 600_000],
+      [0.31, 120_000],
+      [0.99, 1],
+      [0, 3_600_000],
+      [0.2, 7_777],
+    ] as const) {
       estimate = observeDrift(estimate, divergence, ageMs);
       const entry = { ...catalogueEntry, drift: estimate };
       expect(decodeStored(encodeEntry(entry))).toEqual({ kind: 'entry', entry });

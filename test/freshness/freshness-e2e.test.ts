@@ -38,11 +38,19 @@ describe('drift-tuned TTL on the read path', () => {
     expect(slowUser).toBeDefined();
     const clock = new ManualClock();
     const store = new MemoryStore(64_000_000, clock.now);
-    const model = new CountingModel(new BuiltinModel({ version: 'v1', catalog: catalog(), listSize: 20, drift: { clock: clock.now } }));
+    const model = new CountingModel(
+      new BuiltinModel({ version: 'v1', catalog: catalog(), listSize: 20, drift: { clock: clock.now } }),
+    );
     const drift = new DriftTracker({
       policy: {
-        baseTtlMs: TTL_MS, minTtlMs: MINUTE, maxTtlMs: TTL_MS, jitter: 0, activityWindowMs: 24 * HOUR,
-        targetDivergence: 0.1, minDriftTtlMs: MINUTE, maxDriftTtlMs: 6 * HOUR,
+        baseTtlMs: TTL_MS,
+        minTtlMs: MINUTE,
+        maxTtlMs: TTL_MS,
+        jitter: 0,
+        activityWindowMs: 24 * HOUR,
+        targetDivergence: 0.1,
+        minDriftTtlMs: MINUTE,
+        maxDriftTtlMs: 6 * HOUR,
       },
       tuning: true,
       graceMs: GRACE_MS,
@@ -63,19 +71,29 @@ describe('drift-tuned TTL on the read path', () => {
     expect(computes(slowUser)).toBeLessThan(8);
 
     const [fast, slow] = await store.readMany([userKeys('', fastUser, 'v1'), userKeys('', slowUser, 'v1')]);
-    const ttlOf = (entry: { freshUntil: number; generatedAt: number } | undefined): number => (entry ? entry.freshUntil - entry.generatedAt : Number.NaN);
+    const ttlOf = (entry: { freshUntil: number; generatedAt: number } | undefined): number =>
+      entry ? entry.freshUntil - entry.generatedAt : Number.NaN;
     expect(ttlOf(fast?.entry)).toBeLessThan(5 * MINUTE);
     expect(ttlOf(slow?.entry)).toBeGreaterThan(TTL_MS);
     expect(fast?.entry?.drift?.samples).toBeGreaterThan(10);
     expect(fast?.entry?.drift?.ratePerHour).toBeGreaterThan(20 * (slow?.entry?.drift?.ratePerHour ?? Infinity));
   });
 
-  it('gives a user whose list lapsed today\'s TTL again: the estimate lives in the entry', async () => {
+  it("gives a user whose list lapsed today's TTL again: the estimate lives in the entry", async () => {
     const clock = new ManualClock();
     const store = new MemoryStore(64_000_000, clock.now);
     const model = new BuiltinModel({ version: 'v1', catalog: catalog(), listSize: 20, drift: { clock: clock.now } });
     const drift = new DriftTracker({
-      policy: { baseTtlMs: TTL_MS, minTtlMs: MINUTE, maxTtlMs: TTL_MS, jitter: 0, activityWindowMs: 24 * HOUR, targetDivergence: 0.1, minDriftTtlMs: MINUTE, maxDriftTtlMs: 6 * HOUR },
+      policy: {
+        baseTtlMs: TTL_MS,
+        minTtlMs: MINUTE,
+        maxTtlMs: TTL_MS,
+        jitter: 0,
+        activityWindowMs: 24 * HOUR,
+        targetDivergence: 0.1,
+        minDriftTtlMs: MINUTE,
+        maxDriftTtlMs: 6 * HOUR,
+      },
       tuning: true,
       graceMs: GRACE_MS,
     });
@@ -96,12 +114,26 @@ describe('drift-tuned TTL on the read path', () => {
 });
 
 describe('drift-bounded grace on the read path', () => {
-  it('computes a fast user\'s list before answering once its expected divergence passes the stale limit, keeping the estimate', async () => {
+  it("computes a fast user's list before answering once its expected divergence passes the stale limit, keeping the estimate", async () => {
     const clock = new ManualClock();
     const store = new MemoryStore(64_000_000, clock.now);
     const model = new BuiltinModel({ version: 'v1', catalog: catalog(), listSize: 20, drift: { clock: clock.now } });
-    const policy = { baseTtlMs: TTL_MS, minTtlMs: MINUTE, maxTtlMs: TTL_MS, jitter: 0, activityWindowMs: 24 * HOUR, targetDivergence: 0.1, minDriftTtlMs: MINUTE, maxDriftTtlMs: 6 * HOUR };
-    const bounded = createService(store, model, { now: clock.now, freshness: { drift: new DriftTracker({ policy: { ...policy, staleLimit: 0.3 }, tuning: true, graceMs: GRACE_MS }) } });
+    const policy = {
+      baseTtlMs: TTL_MS,
+      minTtlMs: MINUTE,
+      maxTtlMs: TTL_MS,
+      jitter: 0,
+      activityWindowMs: 24 * HOUR,
+      targetDivergence: 0.1,
+      minDriftTtlMs: MINUTE,
+      maxDriftTtlMs: 6 * HOUR,
+    };
+    const bounded = createService(store, model, {
+      now: clock.now,
+      freshness: {
+        drift: new DriftTracker({ policy: { ...policy, staleLimit: 0.3 }, tuning: true, graceMs: GRACE_MS }),
+      },
+    });
     // Learn the fast user's pace: a miss, then a stale read whose background recompute compares the two lists.
     await bounded.loadMany([fastUser]);
     clock.advance(TTL_MS + MINUTE);
@@ -134,7 +166,20 @@ describe('freshness inspector on the read path', () => {
       telemetry: { servedDivergence: (_source, _age, divergence) => seen.push(divergence), inspectionFailed: () => {} },
       logger: silentLogger,
     });
-    const drift = new DriftTracker({ policy: { baseTtlMs: TTL_MS, minTtlMs: MINUTE, maxTtlMs: TTL_MS, jitter: 0, activityWindowMs: HOUR, targetDivergence: 0.1, minDriftTtlMs: MINUTE, maxDriftTtlMs: HOUR }, tuning: true, graceMs: GRACE_MS });
+    const drift = new DriftTracker({
+      policy: {
+        baseTtlMs: TTL_MS,
+        minTtlMs: MINUTE,
+        maxTtlMs: TTL_MS,
+        jitter: 0,
+        activityWindowMs: HOUR,
+        targetDivergence: 0.1,
+        minDriftTtlMs: MINUTE,
+        maxDriftTtlMs: HOUR,
+      },
+      tuning: true,
+      graceMs: GRACE_MS,
+    });
     const service = createService(store, model, { now: clock.now, freshness: { drift, sampler: inspector } });
     await service.loadMany(['held-user']);
     model.held = true;
@@ -199,9 +244,12 @@ describe('freshness inspector through the gateway', () => {
     expect(sumOf(samples, 'recs_freshness_target')).toBe(0.1);
   });
 
-  it('never charges a client\'s compute budget: shadow recomputes leave the budget to the client\'s own misses', async () => {
+  it("never charges a client's compute budget: shadow recomputes leave the budget to the client's own misses", async () => {
     const model = new CountingModel(new BuiltinModel({ version: 'v1' }));
-    gateway = await startGateway({ FRESHNESS_INSPECTOR_PER_SECOND: '100', RATE_LIMIT_COMPUTES_PER_MINUTE: '2' }, { model });
+    gateway = await startGateway(
+      { FRESHNESS_INSPECTOR_PER_SECOND: '100', RATE_LIMIT_COMPUTES_PER_MINUTE: '2' },
+      { model },
+    );
     await readRecs(gateway.url, 'budget-a');
     for (let read = 0; read < 5; read++) expect((await readRecs(gateway.url, 'budget-a')).source).toBe('CACHE');
     const deadline = Date.now() + 5_000;

@@ -53,7 +53,10 @@ describe('rank-biased overlap (Webber, Moffat and Zobel, TOIS 2010)', () => {
     ];
     for (const p of [0.5, 0.9, 0.95]) {
       for (const [first, second] of cases) {
-        expect(rboExt(letters(first), letters(second), p)).toBeCloseTo(rboByDefinition(letters(first), letters(second), p), 9);
+        expect(rboExt(letters(first), letters(second), p)).toBeCloseTo(
+          rboByDefinition(letters(first), letters(second), p),
+          9,
+        );
       }
     }
   });
@@ -65,7 +68,11 @@ describe('rank-biased overlap (Webber, Moffat and Zobel, TOIS 2010)', () => {
   });
 
   it('keeps RBO_ext between RBO_min and 1, and RBO_min at its closed form for disjoint prefixes (0)', () => {
-    const pairs: Array<[string, string]> = [['abcdefghij', 'bacdefghij'], ['abcdefghij', 'abcdeklmno'], ['abcdefghij', 'klmnoabcde']];
+    const pairs: Array<[string, string]> = [
+      ['abcdefghij', 'bacdefghij'],
+      ['abcdefghij', 'abcdeklmno'],
+      ['abcdefghij', 'klmnoabcde'],
+    ];
     for (const [first, second] of pairs) {
       const min = rboMin(letters(first), letters(second), 0.9);
       const ext = rboExt(letters(first), letters(second), 0.9);
@@ -81,7 +88,10 @@ describe('rank-biased overlap (Webber, Moffat and Zobel, TOIS 2010)', () => {
     // Equation 30 by hand for S = [a, b], L = [c, a, d], p = 0.5: X = 0, 1, 1 and X_s = 1.
     const p = 0.5;
     const sum = (0 / 1) * p + (1 / 2) * p ** 2 + (1 / 3) * p ** 3 + ((1 * (3 - 2)) / (2 * 3)) * p ** 3;
-    expect(rboExt(['a', 'b'], ['c', 'a', 'd'], p)).toBeCloseTo(((1 - p) / p) * sum + ((1 - 1) / 3 + 1 / 2) * p ** 3, 12);
+    expect(rboExt(['a', 'b'], ['c', 'a', 'd'], p)).toBeCloseTo(
+      ((1 - p) / p) * sum + ((1 - 1) / 3 + 1 / 2) * p ** 3,
+      12,
+    );
     expect(rboExt(['c', 'a', 'd'], ['a', 'b'], p)).toBeCloseTo(rboExt(['a', 'b'], ['c', 'a', 'd'], p), 12);
   });
 

@@ -16,7 +16,10 @@ const USERS = 50;
 
 /** One operation with one aliased `recommendations` field per user id (ids may repeat). */
 function aliasedQuery(userIds: readonly string[]): string {
-  const fields = userIds.map((userId, index) => `u${index}: recommendations(userId: "${userId}", first: 3) { userId modelVersion source items { rank item { id } } }`);
+  const fields = userIds.map(
+    (userId, index) =>
+      `u${index}: recommendations(userId: "${userId}", first: 3) { userId modelVersion source items { rank item { id } } }`,
+  );
   return `query Many {\n  ${fields.join('\n  ')}\n}`;
 }
 
@@ -84,7 +87,9 @@ describe('batching: one request, many users', () => {
     await runAliased(gateway.url, users);
     const stats = await redisCli(redis.port, 'INFO', 'commandstats');
     expect(commandCalls(stats, 'evalsha')).toBe(users.length);
-    expect(Number(await redisCli(redis.port, 'EXISTS', ...users.map((user) => `recs:{${user}}:v1`)))).toBe(users.length);
+    expect(Number(await redisCli(redis.port, 'EXISTS', ...users.map((user) => `recs:{${user}}:v1`)))).toBe(
+      users.length,
+    );
   });
 
   it('duplicate aliases for the same user: the model sees that user once, and every alias gets the same list', async () => {

@@ -32,8 +32,14 @@ function entries(text: string): Entry[] {
 
 /** Every variable src/config.ts reads: `readX(env, 'NAME', ...)`, `env.NAME` and `env['NAME']`. */
 function configVariables(source: string): string[] {
-  const patterns = [/\(\s*env\s*,\s*'([A-Z][A-Z0-9_]*)'/g, /\benv\.([A-Z][A-Z0-9_]*)\b/g, /\benv\[\s*['"]([A-Z][A-Z0-9_]*)['"]\s*\]/g];
-  return [...new Set(patterns.flatMap((pattern) => [...source.matchAll(pattern)].map((match) => match[1] as string)))].sort();
+  const patterns = [
+    /\(\s*env\s*,\s*'([A-Z][A-Z0-9_]*)'/g,
+    /\benv\.([A-Z][A-Z0-9_]*)\b/g,
+    /\benv\[\s*['"]([A-Z][A-Z0-9_]*)['"]\s*\]/g,
+  ];
+  return [
+    ...new Set(patterns.flatMap((pattern) => [...source.matchAll(pattern)].map((match) => match[1] as string))),
+  ].sort();
 }
 
 describe('.env.example', () => {
@@ -42,13 +48,18 @@ describe('.env.example', () => {
   const read = configVariables(CONFIG_SOURCE);
 
   it('finds the variables src/config.ts reads (the extraction itself works)', () => {
-    expect(read).toEqual(expect.arrayContaining(['PORT', 'REDIS_URL', 'AUTH_JWT_SECRET', 'AUTH_JWKS_URL', 'SHUTDOWN_DRAIN_MS']));
+    expect(read).toEqual(
+      expect.arrayContaining(['PORT', 'REDIS_URL', 'AUTH_JWT_SECRET', 'AUTH_JWKS_URL', 'SHUTDOWN_DRAIN_MS']),
+    );
     expect(read.length).toBeGreaterThanOrEqual(25);
   });
 
   it('lists every variable of src/config.ts and of the tracing settings', () => {
     const missing = [...read, ...TRACING_VARIABLES].filter((name) => !names.has(name));
-    expect(missing, `add these to .env.example, each with a one-line meaning above it and its default: ${missing.join(', ')}`).toEqual([]);
+    expect(
+      missing,
+      `add these to .env.example, each with a one-line meaning above it and its default: ${missing.join(', ')}`,
+    ).toEqual([]);
   });
 
   it('lists nothing the gateway does not read, and nothing twice', () => {

@@ -73,7 +73,9 @@ export async function buy(
   input: { userId: string; itemId: string; orderId: string },
   withList = false,
 ): Promise<PurchasePayload> {
-  const { status, body } = await postGraphQL(url, withList ? PURCHASE_WITH_LIST_MUTATION : PURCHASE_MUTATION, { input });
+  const { status, body } = await postGraphQL(url, withList ? PURCHASE_WITH_LIST_MUTATION : PURCHASE_MUTATION, {
+    input,
+  });
   expect(body.errors, describeBody(body)).toBeUndefined();
   expect(status).toBe(200);
   return body.data?.recordPurchase as PurchasePayload;
@@ -111,12 +113,18 @@ export function classifyKeys(keys: readonly string[]): { entries: string[]; leas
  * The list entries in `keys` are exactly `entries`; every lease is the lease of one of them; every shared key is
  * `recs:active` under one of the `prefixes` (default: no prefix).
  */
-export function expectEntryKeys(keys: readonly string[], entries: readonly string[], prefixes: readonly string[] = ['']): void {
+export function expectEntryKeys(
+  keys: readonly string[],
+  entries: readonly string[],
+  prefixes: readonly string[] = [''],
+): void {
   const sorted = classifyKeys(keys);
   expect(sorted.entries).toEqual([...entries].sort());
   for (const lease of sorted.leases) expect(entries).toContain(lease.slice(0, -':lease'.length));
   for (const shared of sorted.shared) {
-    const name = /recs:limits:/.test(shared) ? shared.slice(0, shared.indexOf('recs:limits:')) : shared.slice(0, -'recs:active'.length);
+    const name = /recs:limits:/.test(shared)
+      ? shared.slice(0, shared.indexOf('recs:limits:'))
+      : shared.slice(0, -'recs:active'.length);
     expect(prefixes, shared).toContain(name);
   }
 }
@@ -149,7 +157,9 @@ export class Cleanups {
  * A redis-server of its own and one in-process gateway on it, with a counting built-in model (v1): the set-up of
  * the tests that count what reaches Redis and the model. Both are stopped by `cleanups`, the gateway first.
  */
-export async function startRedisGateway(cleanups: Cleanups): Promise<{ redis: RedisProcess; gateway: InProcessGateway; model: CountingModel }> {
+export async function startRedisGateway(
+  cleanups: Cleanups,
+): Promise<{ redis: RedisProcess; gateway: InProcessGateway; model: CountingModel }> {
   const redis = await startRedis();
   cleanups.add(() => redis.stop());
   const model = CountingModel.builtin('v1');

@@ -38,7 +38,10 @@ describe('leases fit the TTL', () => {
     await cleanups.run();
   });
 
-  async function setUp(env: Record<string, string>, model: Model = new SlowModel(0)): Promise<{ redis: RedisProcess; gateway: InProcessGateway }> {
+  async function setUp(
+    env: Record<string, string>,
+    model: Model = new SlowModel(0),
+  ): Promise<{ redis: RedisProcess; gateway: InProcessGateway }> {
     const redis = await startRedis();
     cleanups.add(() => redis.stop());
     const gateway = await startGateway({ REDIS_URL: redis.url, ...env }, { model });

@@ -61,7 +61,10 @@ describe('purchases while the store fails', () => {
   async function setUp(env: Record<string, string> = {}): Promise<{ redis: RedisProcess; gateway: InProcessGateway }> {
     const redis = await startRedis({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
     cleanups.add(() => redis.stop());
-    const gateway = await startGateway({ REDIS_URL: redis.url, REDIS_TIMEOUT_MS: String(REDIS_TIMEOUT_MS), ...env }, { model: CountingModel.builtin('v1') });
+    const gateway = await startGateway(
+      { REDIS_URL: redis.url, REDIS_TIMEOUT_MS: String(REDIS_TIMEOUT_MS), ...env },
+      { model: CountingModel.builtin('v1') },
+    );
     cleanups.add(() => gateway.close());
     return { redis, gateway };
   }
@@ -79,10 +82,14 @@ describe('purchases while the store fails', () => {
     const top = await cachedTop(gateway, 'killed-1');
     await redis.kill();
 
-    const refused = await postGraphQL(gateway.url, PURCHASE_FIELDS_MUTATION, { input: { userId: 'killed-1', itemId: top, orderId: 'order-killed-1' } });
+    const refused = await postGraphQL(gateway.url, PURCHASE_FIELDS_MUTATION, {
+      input: { userId: 'killed-1', itemId: top, orderId: 'order-killed-1' },
+    });
     expectNotApplied(refused.body);
     // The wait is in the header too, for HTTP retry middlewares that never read a GraphQL body.
-    expect(refused.headers.get('retry-after')).toBe(String(Math.ceil(Number(refused.body.errors?.[0]?.extensions?.retryAfterSeconds))));
+    expect(refused.headers.get('retry-after')).toBe(
+      String(Math.ceil(Number(refused.body.errors?.[0]?.extensions?.retryAfterSeconds))),
+    );
 
     await redis.restart();
     // The old list came back with the AOF; the retry with the same orderId must apply the purchase whatever the
@@ -100,7 +107,9 @@ describe('purchases while the store fails', () => {
     expect(itemIds(await readRecs(gateway.url, 'killed-1', 20))).not.toContain(top);
 
     // And a further retry is a duplicate of an applied order.
-    expect(applied(await purchase(gateway.url, { userId: 'killed-1', itemId: top, orderId: 'order-killed-1' })).duplicate).toBe(true);
+    expect(
+      applied(await purchase(gateway.url, { userId: 'killed-1', itemId: top, orderId: 'order-killed-1' })).duplicate,
+    ).toBe(true);
   });
 
   it('Redis paused past the timeout: not applied is said as such, and a retry is never a duplicate of an unapplied order', async () => {
@@ -122,7 +131,12 @@ describe('purchases while the store fails', () => {
   it('an order marked done by an older gateway without its invalidation is applied by the retry, not answered as a duplicate', async () => {
     const { redis, gateway } = await setUp();
     const top = await cachedTop(gateway, 'legacy-1');
-    await redisCli(redis.port, 'SET', 'recs:order:order-legacy-1', JSON.stringify({ u: 'legacy-1', i: top, s: 'done', v: false }));
+    await redisCli(
+      redis.port,
+      'SET',
+      'recs:order:order-legacy-1',
+      JSON.stringify({ u: 'legacy-1', i: top, s: 'done', v: false }),
+    );
 
     applied(await purchase(gateway.url, { userId: 'legacy-1', itemId: top, orderId: 'order-legacy-1' }));
     expect(await boughtOf(redis, 'legacy-1')).toContain(top);

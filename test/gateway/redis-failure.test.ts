@@ -75,7 +75,11 @@ describe('Redis down', () => {
     const started = performance.now();
     const results = await within(
       HANG_GUARD_MS * 3,
-      Promise.all(Array.from({ length: 10 }, (_, index) => postGraphQL(gateway.url, READ_QUERY, { userId: `burst-${index}`, first: 3 }))),
+      Promise.all(
+        Array.from({ length: 10 }, (_, index) =>
+          postGraphQL(gateway.url, READ_QUERY, { userId: `burst-${index}`, first: 3 }),
+        ),
+      ),
       'burst of reads',
     );
     for (const { status, body } of results) {

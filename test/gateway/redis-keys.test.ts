@@ -89,7 +89,9 @@ describe('Redis keys written by a read', () => {
     const url = await gateway({ MODEL_VERSION: 'v2' });
     const users = Array.from({ length: 8 }, (_, index) => `jit-${index}`);
     for (const user of users) await readRecs(url, user);
-    const pttls = await Promise.all(users.map(async (user) => Number(await redisCli(redis.port, 'PTTL', `recs:{${user}}:v2`))));
+    const pttls = await Promise.all(
+      users.map(async (user) => Number(await redisCli(redis.port, 'PTTL', `recs:{${user}}:v2`))),
+    );
     for (const pttl of pttls) {
       expect(pttl).toBeGreaterThanOrEqual(TTL_SECONDS * 1000 * (1 - JITTER) + GRACE_SECONDS * 1000 - PROBE_SLACK_MS);
       expect(pttl).toBeLessThanOrEqual(TTL_SECONDS * 1000 * (1 + JITTER) + GRACE_SECONDS * 1000);

@@ -33,7 +33,12 @@ async function breakerGauge(gateway: InProcessGateway): Promise<number> {
 }
 
 /** Reads `count` users at `perSecond`, concurrently; resolves with each read's latency, failing on any error. */
-async function readsAtRate(url: string, users: readonly string[], perSecond: number, durationMs: number): Promise<number[]> {
+async function readsAtRate(
+  url: string,
+  users: readonly string[],
+  perSecond: number,
+  durationMs: number,
+): Promise<number[]> {
   const reads: Array<Promise<number>> = [];
   const started = performance.now();
   for (let sent = 0; performance.now() - started < durationMs; sent += 1) {
@@ -65,7 +70,9 @@ describe('the store breaker and the per-request store budget', () => {
     await cleanups.run();
   });
 
-  async function setUp(env: Record<string, string> = {}): Promise<{ redis: RedisProcess; gateway: InProcessGateway; model: CountingModel }> {
+  async function setUp(
+    env: Record<string, string> = {},
+  ): Promise<{ redis: RedisProcess; gateway: InProcessGateway; model: CountingModel }> {
     const redis = await startRedis();
     cleanups.add(() => redis.stop());
     const model = CountingModel.builtin('v1');
@@ -90,7 +97,9 @@ describe('the store breaker and the per-request store budget', () => {
     // Stale (expired) and cold users alike: every read needs the store for its read, lease and write.
     const latencies = await readsAtRate(gateway.url, [...users, ...users.map((userId) => `${userId}-cold`)], 40, 2_500);
     expect(latencies.length).toBeGreaterThan(60);
-    expect(Math.max(...latencies), `p99 ${percentile(latencies, 99)} ms`).toBeLessThan(REDIS_TIMEOUT_MS + MODEL_AND_HTTP_MS);
+    expect(Math.max(...latencies), `p99 ${percentile(latencies, 99)} ms`).toBeLessThan(
+      REDIS_TIMEOUT_MS + MODEL_AND_HTTP_MS,
+    );
     // Once open, most reads do not wait on Redis at all.
     expect(percentile(latencies, 50)).toBeLessThan(REDIS_TIMEOUT_MS / 2);
 
@@ -124,7 +133,8 @@ describe('the store breaker and the per-request store budget', () => {
     for (let index = 0; index < 3; index += 1) await readRecs(gateway.url, `opening-${index}`, 5);
     expect((await readyz(gateway)).store.breaker).toBe('open');
     const started = performance.now();
-    for (let index = 0; index < 30; index += 1) expect((await readRecs(gateway.url, `open-${index}`, 5)).source).toBe('MODEL');
+    for (let index = 0; index < 30; index += 1)
+      expect((await readRecs(gateway.url, `open-${index}`, 5)).source).toBe('MODEL');
     expect((performance.now() - started) / 30).toBeLessThan(REDIS_TIMEOUT_MS / 3);
 
     expect(performance.now()).toBeLessThan(pausedUntil);
@@ -134,18 +144,27 @@ describe('the store breaker and the per-request store budget', () => {
     // before writing it, that read's lease SET); the thirty after them sent nothing: had they, these would be ≥ 30.
     expect(commandCalls(stats, 'mget'), stats).toBeGreaterThanOrEqual(1);
     expect(commandCalls(stats, 'mget'), stats).toBeLessThanOrEqual(3);
-    expect(commandCalls(stats, 'set') + commandCalls(stats, 'evalsha') + commandCalls(stats, 'eval'), stats).toBeLessThanOrEqual(3);
+    expect(
+      commandCalls(stats, 'set') + commandCalls(stats, 'evalsha') + commandCalls(stats, 'eval'),
+      stats,
+    ).toBeLessThanOrEqual(3);
   });
 
   it('a store outage is not charged to the client: 40 users in one request are served with a budget of 5', async () => {
     const { redis, gateway } = await setUp({ RATE_LIMIT_COMPUTES_PER_MINUTE: '5' });
     // Control: with the store up, 40 cold users are over the budget of 5.
-    const control = await postGraphQL(gateway.url, aliasedReads(Array.from({ length: 40 }, (_, index) => `up-${index}`)));
+    const control = await postGraphQL(
+      gateway.url,
+      aliasedReads(Array.from({ length: 40 }, (_, index) => `up-${index}`)),
+    );
     expect(control.body.errors?.some((error) => error.extensions?.code === 'RATE_LIMITED')).toBe(true);
 
     await redis.kill();
     for (let round = 0; round < 3; round += 1) {
-      const { body } = await postGraphQL(gateway.url, aliasedReads(Array.from({ length: 40 }, (_, index) => `down-${round}-${index}`)));
+      const { body } = await postGraphQL(
+        gateway.url,
+        aliasedReads(Array.from({ length: 40 }, (_, index) => `down-${round}-${index}`)),
+      );
       expect(body.errors, describeBody(body)).toBeUndefined();
       expect(Object.values(body.data ?? {})).toHaveLength(40);
     }
@@ -154,7 +173,10 @@ describe('the store breaker and the per-request store budget', () => {
   it('the model stays protected: uncharged computes are capped per process (MODEL_UNAVAILABLE past the cap)', async () => {
     const { redis, gateway, model } = await setUp({ UNCHARGED_COMPUTE_LIMIT: '10' });
     await redis.kill();
-    const { body } = await postGraphQL(gateway.url, aliasedReads(Array.from({ length: 25 }, (_, index) => `capped-${index}`)));
+    const { body } = await postGraphQL(
+      gateway.url,
+      aliasedReads(Array.from({ length: 25 }, (_, index) => `capped-${index}`)),
+    );
     // Ten computed, fifteen refused (each field is non-null, so a refusal nulls the whole answer).
     expect(model.scoreCalls.flat()).toHaveLength(10);
     expect(body.data ?? null).toBeNull();

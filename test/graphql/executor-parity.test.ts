@@ -34,10 +34,25 @@ interface Operation {
 
 /** In order: later operations read what earlier ones cached (hits) or changed (purchases). */
 const OPERATIONS: readonly Operation[] = [
-  { name: 'miss', query: `query Read($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { ${LIST} } }`, variables: { userId: 'p1', first: 5 } },
-  { name: 'hit', query: `query Read($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { ${LIST} } }`, variables: { userId: 'p1', first: 5 } },
-  { name: 'hit, default first (20)', query: `query Read($userId: ID!) { recommendations(userId: $userId) { ${LIST} } }`, variables: { userId: 'p1' } },
-  { name: 'literal arguments, no variables', query: `{ recommendations(userId: "p2", first: 3) { userId source items { rank item { id } } } }` },
+  {
+    name: 'miss',
+    query: `query Read($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { ${LIST} } }`,
+    variables: { userId: 'p1', first: 5 },
+  },
+  {
+    name: 'hit',
+    query: `query Read($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { ${LIST} } }`,
+    variables: { userId: 'p1', first: 5 },
+  },
+  {
+    name: 'hit, default first (20)',
+    query: `query Read($userId: ID!) { recommendations(userId: $userId) { ${LIST} } }`,
+    variables: { userId: 'p1' },
+  },
+  {
+    name: 'literal arguments, no variables',
+    query: `{ recommendations(userId: "p2", first: 3) { userId source items { rank item { id } } } }`,
+  },
   {
     name: 'aliases: several users in one request, one batch',
     query: `query Many { a: recommendations(userId: "p1", first: 2) { userId source items { rank score } } b: recommendations(userId: "p3", first: 2) { who: userId items { position: rank item { name: title } } } c: recommendations(userId: "p1", first: 1) { userId } }`,
@@ -55,7 +70,10 @@ const OPERATIONS: readonly Operation[] = [
     variables: { u: 'p4', withItems: true },
   },
   { name: '__typename at the root', query: '{ __typename }' },
-  { name: 'identity and freshness fields', query: `{ recommendations(userId: "p2", first: 3) { id userId freshForSeconds freshUntil generatedAt } d: recommendations(userId: "p2") { id } }` },
+  {
+    name: 'identity and freshness fields',
+    query: `{ recommendations(userId: "p2", first: 3) { id userId freshForSeconds freshUntil generatedAt } d: recommendations(userId: "p2") { id } }`,
+  },
   {
     name: 'the example operations (client guide)',
     query: `query Recommendations($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { ...RecommendationListFields } }
@@ -63,44 +81,116 @@ const OPERATIONS: readonly Operation[] = [
     variables: { userId: 'p3', first: 5 },
   },
   // graphql-jit 0.8 ignores defaults of non-null variables; such operations must still answer as graphql-js does.
-  { name: 'a non-null variable with a default, left out', query: `query Dflt($userId: ID! = "p2", $first: Int = 2) { recommendations(userId: $userId, first: $first) { userId items { rank } } }`, variables: {} },
-  { name: 'a non-null variable with a default, given', query: `query Dflt($userId: ID! = "p2", $first: Int = 2) { recommendations(userId: $userId, first: $first) { userId items { rank } } }`, variables: { userId: 'p1' } },
+  {
+    name: 'a non-null variable with a default, left out',
+    query: `query Dflt($userId: ID! = "p2", $first: Int = 2) { recommendations(userId: $userId, first: $first) { userId items { rank } } }`,
+    variables: {},
+  },
+  {
+    name: 'a non-null variable with a default, given',
+    query: `query Dflt($userId: ID! = "p2", $first: Int = 2) { recommendations(userId: $userId, first: $first) { userId items { rank } } }`,
+    variables: { userId: 'p1' },
+  },
   {
     name: 'operationName picks one of several operations',
     query: `query A { recommendations(userId: "p1", first: 1) { userId } } query B { recommendations(userId: "p2", first: 1) { source } }`,
     operationName: 'B',
   },
-  { name: 'unknown operationName', query: `query A { recommendations(userId: "p1", first: 1) { userId } }`, operationName: 'Nope' },
+  {
+    name: 'unknown operationName',
+    query: `query A { recommendations(userId: "p1", first: 1) { userId } }`,
+    operationName: 'Nope',
+  },
   // graphql-jit reads "" as no name and would run the only operation; Apollo and graphql-js call it unknown.
-  { name: 'empty operationName', query: `query A { recommendations(userId: "p1", first: 1) { userId } }`, operationName: '' },
-  { name: 'empty operationName, anonymous operation', query: `{ recommendations(userId: "p1", first: 1) { userId } }`, operationName: '' },
+  {
+    name: 'empty operationName',
+    query: `query A { recommendations(userId: "p1", first: 1) { userId } }`,
+    operationName: '',
+  },
+  {
+    name: 'empty operationName, anonymous operation',
+    query: `{ recommendations(userId: "p1", first: 1) { userId } }`,
+    operationName: '',
+  },
   { name: 'several operations, no operationName', query: `query A { __typename } query B { __typename }` },
   // Bad input in arguments (resolver-level BAD_USER_INPUT) and in variables (coercion, HTTP 400).
-  { name: 'bad userId', query: `query Read($userId: ID!) { recommendations(userId: $userId) { userId } }`, variables: { userId: 'a b' } },
-  { name: 'first out of range', query: `query Read($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { userId } }`, variables: { userId: 'p1', first: 1000 } },
-  { name: 'variable of the wrong type', query: `query Read($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { userId } }`, variables: { userId: 'p1', first: 'many' } },
-  { name: 'required variable missing', query: `query Read($userId: ID!) { recommendations(userId: $userId) { userId } }`, variables: {} },
-  { name: 'required variable null', query: `query Read($userId: ID!) { recommendations(userId: $userId) { userId } }`, variables: { userId: null } },
-  { name: 'float for an Int variable', query: `query Read($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { userId } }`, variables: { userId: 'p1', first: 2.5 } },
-  { name: 'input object variable with a missing field', query: `mutation Buy($input: RecordPurchaseInput!) { recordPurchase(input: $input) { userId } }`, variables: { input: { userId: 'p1', itemId: 'i1' } }, as: 'purchaser' },
+  {
+    name: 'bad userId',
+    query: `query Read($userId: ID!) { recommendations(userId: $userId) { userId } }`,
+    variables: { userId: 'a b' },
+  },
+  {
+    name: 'first out of range',
+    query: `query Read($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { userId } }`,
+    variables: { userId: 'p1', first: 1000 },
+  },
+  {
+    name: 'variable of the wrong type',
+    query: `query Read($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { userId } }`,
+    variables: { userId: 'p1', first: 'many' },
+  },
+  {
+    name: 'required variable missing',
+    query: `query Read($userId: ID!) { recommendations(userId: $userId) { userId } }`,
+    variables: {},
+  },
+  {
+    name: 'required variable null',
+    query: `query Read($userId: ID!) { recommendations(userId: $userId) { userId } }`,
+    variables: { userId: null },
+  },
+  {
+    name: 'float for an Int variable',
+    query: `query Read($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { userId } }`,
+    variables: { userId: 'p1', first: 2.5 },
+  },
+  {
+    name: 'input object variable with a missing field',
+    query: `mutation Buy($input: RecordPurchaseInput!) { recordPurchase(input: $input) { userId } }`,
+    variables: { input: { userId: 'p1', itemId: 'i1' } },
+    as: 'purchaser',
+  },
   // Errors from resolvers and the model, and how nulls propagate.
-  { name: 'forbidden: a user token reading another user', query: `{ recommendations(userId: "p1") { userId } }`, as: 'user-u1' },
-  { name: 'a user token reading its own list', query: `{ recommendations(userId: "u1", first: 2) { userId source items { rank } } }`, as: 'user-u1' },
+  {
+    name: 'forbidden: a user token reading another user',
+    query: `{ recommendations(userId: "p1") { userId } }`,
+    as: 'user-u1',
+  },
+  {
+    name: 'a user token reading its own list',
+    query: `{ recommendations(userId: "u1", first: 2) { userId source items { rank } } }`,
+    as: 'user-u1',
+  },
   { name: 'unauthenticated', query: `{ recommendations(userId: "p1") { userId } }`, as: 'nobody' },
   { name: 'model down: MODEL_UNAVAILABLE, data null', query: `{ recommendations(userId: "down-1") { userId } }` },
   {
     name: 'one failing alias nulls the whole data (non-null root field)',
     query: `{ ok: recommendations(userId: "p1", first: 1) { userId } bad: recommendations(userId: "down-2") { userId } }`,
   },
-  { name: 'unknown catalogue item: field error propagates nulls', query: `{ recommendations(userId: "ghost-1", first: 3) { userId items { rank item { id title } } } }` },
-  { name: 'unknown catalogue item, the item not selected', query: `{ recommendations(userId: "ghost-1", first: 3) { userId items { rank score } } }` },
+  {
+    name: 'unknown catalogue item: field error propagates nulls',
+    query: `{ recommendations(userId: "ghost-1", first: 3) { userId items { rank item { id title } } } }`,
+  },
+  {
+    name: 'unknown catalogue item, the item not selected',
+    query: `{ recommendations(userId: "ghost-1", first: 3) { userId items { rank score } } }`,
+  },
   // Validation and parsing stay Apollo's in both modes; included to pin that down.
   { name: 'unknown field', query: `{ recommendations(userId: "p1") { nope } }` },
   { name: 'syntax error', query: `{ recommendations(userId: "p1") { userId }` },
-  { name: 'deep introspection (graphql-armor counts no introspection fields; the introspection switch decides)', query: `{ a: __schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }` },
+  {
+    name: 'deep introspection (graphql-armor counts no introspection fields; the introspection switch decides)',
+    query: `{ a: __schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }`,
+  },
   // Introspection (a validation error where it is off).
-  { name: 'introspection: __type', query: `{ __type(name: "RecommendationList") { name kind fields { name type { kind name ofType { name } } } } }` },
-  { name: 'introspection: __schema', query: `{ __schema { queryType { name } mutationType { name } types { name kind } } }` },
+  {
+    name: 'introspection: __type',
+    query: `{ __type(name: "RecommendationList") { name kind fields { name type { kind name ofType { name } } } } }`,
+  },
+  {
+    name: 'introspection: __schema',
+    query: `{ __schema { queryType { name } mutationType { name } types { name kind } } }`,
+  },
   // Mutations, and reads after them.
   {
     name: 'purchase with the new list',
@@ -126,10 +216,24 @@ const OPERATIONS: readonly Operation[] = [
     variables: { input: { userId: 'p1', itemId: 'i2', orderId: 'order-1' } },
     as: 'purchaser',
   },
-  { name: 'purchase without the scope (FORBIDDEN)', query: `mutation { recordPurchase(input: { userId: "p1", itemId: "i3", orderId: "o-2" }) { userId } }` },
-  { name: 'read after the purchase', query: `{ recommendations(userId: "p1", first: 5) { userId source items { rank item { id } } } }` },
-  { name: 'purge: bad version', query: `mutation { purgeModelVersion(modelVersion: "no spaces") { removed } }`, as: 'admin' },
-  { name: 'purge v0 (nothing there)', query: `mutation { purgeModelVersion(modelVersion: "v0") { modelVersion removed } }`, as: 'admin' },
+  {
+    name: 'purchase without the scope (FORBIDDEN)',
+    query: `mutation { recordPurchase(input: { userId: "p1", itemId: "i3", orderId: "o-2" }) { userId } }`,
+  },
+  {
+    name: 'read after the purchase',
+    query: `{ recommendations(userId: "p1", first: 5) { userId source items { rank item { id } } } }`,
+  },
+  {
+    name: 'purge: bad version',
+    query: `mutation { purgeModelVersion(modelVersion: "no spaces") { removed } }`,
+    as: 'admin',
+  },
+  {
+    name: 'purge v0 (nothing there)',
+    query: `mutation { purgeModelVersion(modelVersion: "v0") { modelVersion removed } }`,
+    as: 'admin',
+  },
 ];
 
 type Normalised = { status: number; headers: Record<string, string | null>; body: unknown };
@@ -138,18 +242,31 @@ const PASSES = ['first pass', 'second pass'] as const;
 
 const HEADERS = ['content-type', 'cache-control', 'cache-status', 'age'] as const;
 
-async function run(gateway: InProcessGateway, operation: Operation, tokens: Record<string, string>): Promise<Normalised> {
+async function run(
+  gateway: InProcessGateway,
+  operation: Operation,
+  tokens: Record<string, string>,
+): Promise<Normalised> {
   const who = operation.as ?? 'reader';
   const headers: Record<string, string> = who === 'nobody' ? {} : { authorization: tokens[who] as string };
   const response = await fetch(gateway.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
-    body: JSON.stringify({ query: operation.query, variables: operation.variables, operationName: operation.operationName }),
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      ...headers,
+    },
+    body: JSON.stringify({
+      query: operation.query,
+      variables: operation.variables,
+      operationName: operation.operationName,
+    }),
   });
   const text = await response.text();
   const picked: Record<string, string | null> = {};
   for (const name of HEADERS) picked[name] = response.headers.get(name);
-  if (picked['cache-status'] !== null) picked['cache-status'] = (picked['cache-status'] as string).replace(/ttl=-?\d+/, 'ttl=<n>');
+  if (picked['cache-status'] !== null)
+    picked['cache-status'] = (picked['cache-status'] as string).replace(/ttl=-?\d+/, 'ttl=<n>');
   if (picked.age !== null) picked.age = '<n>';
   return { status: response.status, headers: picked, body: normaliseValue(JSON.parse(text) as unknown) };
 }
@@ -164,7 +281,12 @@ for (const mode of ['development', 'production'] as const) {
     const secondPassOutcomes = new Map<string, string>();
 
     beforeAll(async () => {
-      const env = { AUTH_JWT_SECRET: SECRET, NODE_ENV: mode, GRAPHQL_INTROSPECTION: mode === 'development' ? 'true' : 'false', MODEL_WORKERS: '0' };
+      const env = {
+        AUTH_JWT_SECRET: SECRET,
+        NODE_ENV: mode,
+        GRAPHQL_INTROSPECTION: mode === 'development' ? 'true' : 'false',
+        MODEL_WORKERS: '0',
+      };
       [jit, reference] = await Promise.all([
         startGateway({ ...env, GRAPHQL_EXECUTOR: 'jit' }, { model: new PartlyBrokenModel() }),
         startGateway({ ...env, GRAPHQL_EXECUTOR: 'reference' }, { model: new PartlyBrokenModel() }),
@@ -181,7 +303,8 @@ for (const mode of ['development', 'production'] as const) {
           const fromReference = await run(reference, operation, tokens);
           responses.set(`${pass}: ${operation.name}`, { jit: fromJit, reference: fromReference });
           const after = await fastPathOutcomes(jit);
-          const outcome = (Object.keys(after) as Array<keyof typeof after>).find((key) => after[key] !== before[key]) ?? 'not seen';
+          const outcome =
+            (Object.keys(after) as Array<keyof typeof after>).find((key) => after[key] !== before[key]) ?? 'not seen';
           if (pass === 'second pass') secondPassOutcomes.set(operation.name, outcome);
         }
       }
@@ -204,31 +327,69 @@ for (const mode of ['development', 'production'] as const) {
     it('the second pass went through the fast path: answered alone without errors, handed over with them', () => {
       const outcomes = Object.fromEntries(secondPassOutcomes);
       // Known query documents without errors: answered without Apollo.
-      for (const name of ['hit', 'literal arguments, no variables', 'aliases: several users in one request, one batch', 'named fragments and inline fragments', 'operationName picks one of several operations', 'a user token reading its own list', 'read after the purchase']) {
+      for (const name of [
+        'hit',
+        'literal arguments, no variables',
+        'aliases: several users in one request, one batch',
+        'named fragments and inline fragments',
+        'operationName picks one of several operations',
+        'a user token reading its own list',
+        'read after the purchase',
+      ]) {
         expect(outcomes[name], name).toBe('served');
       }
       // Known query documents whose run had errors (resolver errors, variables that do not coerce): Apollo answered.
-      for (const name of ['bad userId', 'first out of range', 'variable of the wrong type', 'required variable missing', 'forbidden: a user token reading another user', 'model down: MODEL_UNAVAILABLE, data null', 'one failing alias nulls the whole data (non-null root field)', 'unknown catalogue item: field error propagates nulls']) {
+      for (const name of [
+        'bad userId',
+        'first out of range',
+        'variable of the wrong type',
+        'required variable missing',
+        'forbidden: a user token reading another user',
+        'model down: MODEL_UNAVAILABLE, data null',
+        'one failing alias nulls the whole data (non-null root field)',
+        'unknown catalogue item: field error propagates nulls',
+      ]) {
         expect(outcomes[name], name).toBe('handed_over');
       }
       // Never the fast path's: refused contexts, documents Apollo rejects or runs on graphql-js, mutations.
-      for (const name of ['unauthenticated', 'unknown operationName', 'syntax error', 'unknown field', 'a non-null variable with a default, given', 'purchase with the new list', 'purge v0 (nothing there)']) {
+      for (const name of [
+        'unauthenticated',
+        'unknown operationName',
+        'syntax error',
+        'unknown field',
+        'a non-null variable with a default, given',
+        'purchase with the new list',
+        'purge v0 (nothing there)',
+      ]) {
         expect(outcomes[name], name).toBe('passed');
       }
     });
 
     it('the suite covers what it claims: hits, misses, nulls, coded errors, 400s, introspection', () => {
       const body = (name: string): GraphQLBody => responses.get(`first pass: ${name}`)?.reference.body as GraphQLBody;
-      const codes = new Set([...responses.values()].flatMap((pair) => ((pair.reference.body as GraphQLBody).errors ?? []).map((error) => error.extensions?.code)));
+      const codes = new Set(
+        [...responses.values()].flatMap((pair) =>
+          ((pair.reference.body as GraphQLBody).errors ?? []).map((error) => error.extensions?.code),
+        ),
+      );
       expect((body('miss').data?.recommendations as { source: string }).source).toBe('MODEL');
       expect((body('hit').data?.recommendations as { source: string }).source).toBe('CACHE');
       expect(body('one failing alias nulls the whole data (non-null root field)').data).toBeNull();
       expect(responses.get('first pass: variable of the wrong type')?.reference.status).toBe(400);
-      for (const code of ['BAD_USER_INPUT', 'FORBIDDEN', 'UNAUTHENTICATED', 'MODEL_UNAVAILABLE', 'CONFLICT', 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED']) {
+      for (const code of [
+        'BAD_USER_INPUT',
+        'FORBIDDEN',
+        'UNAUTHENTICATED',
+        'MODEL_UNAVAILABLE',
+        'CONFLICT',
+        'GRAPHQL_VALIDATION_FAILED',
+        'GRAPHQL_PARSE_FAILED',
+      ]) {
         expect(codes, code).toContain(code);
       }
       const introspected = body('introspection: __type');
-      if (mode === 'development') expect((introspected.data?.__type as { name: string }).name).toBe('RecommendationList');
+      if (mode === 'development')
+        expect((introspected.data?.__type as { name: string }).name).toBe('RecommendationList');
       else expect(introspected.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     });
 

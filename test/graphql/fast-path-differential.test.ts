@@ -23,7 +23,8 @@ const LIST = 'userId modelVersion generatedAt ageSeconds source items { rank sco
 /** The query documents the sweep sends; each is primed once (with the operation name given here). */
 const READ = `query Read($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { ${LIST} } }`;
 const ANON = '{ recommendations(userId: "p2", first: 3) { userId source items { rank item { id } } } }';
-const TWO = 'query A { recommendations(userId: "p3", first: 1) { userId } } query B { recommendations(userId: "p4", first: 2) { source } }';
+const TWO =
+  'query A { recommendations(userId: "p3", first: 1) { userId } } query B { recommendations(userId: "p4", first: 2) { source } }';
 const TYPENAME = '{ __typename }';
 const SKIP = 'query S($skip: Boolean!) { __typename @skip(if: $skip) }';
 const MIXED = 'query Q { __typename } mutation M { purgeModelVersion(modelVersion: "v0") { removed } }';
@@ -69,15 +70,27 @@ const DEFAULT_HEADERS: Readonly<Record<string, string>> = {
 /** A query string with each parameter once, as GET clients send it. */
 const getSearch = (parameters: Record<string, string>): string => `?${new URLSearchParams(parameters).toString()}`;
 
-const read = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ query: READ, variables: { userId: 'p1', first: 5 }, ...extra });
+const read = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  query: READ,
+  variables: { userId: 'p1', first: 5 },
+  ...extra,
+});
 
 const CASES: readonly Case[] = [
   // Controls: plain known requests (served by the fast path), and a known one with errors (handed over).
   { name: 'control: known named query', body: read(), fast: ['served', 'served'] },
   { name: 'control: known anonymous query', body: { query: ANON }, fast: ['served', 'served'] },
   { name: 'control: known __typename', body: { query: TYPENAME }, fast: ['served', 'served'] },
-  { name: 'control: known query, another user (miss then hit)', body: read({ variables: { userId: 'q9', first: 2 } }), fast: ['served', 'served'] },
-  { name: 'control: known query with a resolver error (bad userId)', body: read({ variables: { userId: 'a b' } }), fast: ['handed_over', 'handed_over'] },
+  {
+    name: 'control: known query, another user (miss then hit)',
+    body: read({ variables: { userId: 'q9', first: 2 } }),
+    fast: ['served', 'served'],
+  },
+  {
+    name: 'control: known query with a resolver error (bad userId)',
+    body: read({ variables: { userId: 'a b' } }),
+    fast: ['handed_over', 'handed_over'],
+  },
 
   // operationName
   { name: 'operationName ""', body: read({ operationName: '' }), fast: ['passed', 'passed'] },
@@ -85,7 +98,11 @@ const CASES: readonly Case[] = [
   { name: 'operationName "" on a two-operation document', body: { query: TWO, operationName: '' } },
   { name: 'operationName null', body: read({ operationName: null }), fast: ['served', 'served'] },
   { name: 'operationName null on a two-operation document', body: { query: TWO, operationName: null } },
-  { name: 'operationName matching the only operation', body: read({ operationName: 'Read' }), fast: ['passed', 'served'] },
+  {
+    name: 'operationName matching the only operation',
+    body: read({ operationName: 'Read' }),
+    fast: ['passed', 'served'],
+  },
   { name: 'operationName non-matching', body: read({ operationName: 'Nope' }), fast: ['passed', 'passed'] },
   { name: 'operationName non-matching on an anonymous document', body: { query: ANON, operationName: 'Read' } },
   { name: 'operationName with a hyphen', body: read({ operationName: 'Re-ad' }) },
@@ -103,32 +120,66 @@ const CASES: readonly Case[] = [
   { name: 'operationName as an array', body: { query: TWO, operationName: ['A'] } },
   { name: 'operationName as an object', body: { query: TWO, operationName: { name: 'A' } } },
   { name: 'operationName B of two', body: { query: TWO, operationName: 'B' }, fast: ['served', 'served'] },
-  { name: 'operationName of the query in a query + mutation document', body: { query: MIXED, operationName: 'Q' }, fast: ['served', 'served'] },
-  { name: 'operationName of the mutation in a query + mutation document', body: { query: MIXED, operationName: 'M' }, fast: ['passed', 'passed'] },
-  { name: 'operationName null on a query + mutation document', body: { query: MIXED, operationName: null }, fast: ['passed', 'passed'] },
+  {
+    name: 'operationName of the query in a query + mutation document',
+    body: { query: MIXED, operationName: 'Q' },
+    fast: ['served', 'served'],
+  },
+  {
+    name: 'operationName of the mutation in a query + mutation document',
+    body: { query: MIXED, operationName: 'M' },
+    fast: ['passed', 'passed'],
+  },
+  {
+    name: 'operationName null on a query + mutation document',
+    body: { query: MIXED, operationName: null },
+    fast: ['passed', 'passed'],
+  },
   { name: 'operationName lowercase b of two', body: { query: TWO, operationName: 'b' } },
 
   // variables
-  { name: 'variables as a JSON string', body: { query: READ, variables: JSON.stringify({ userId: 'p1', first: 5 }) }, fast: ['passed', 'passed'] },
+  {
+    name: 'variables as a JSON string',
+    body: { query: READ, variables: JSON.stringify({ userId: 'p1', first: 5 }) },
+    fast: ['passed', 'passed'],
+  },
   { name: 'variables as an empty string', body: { query: READ, variables: '' } },
   { name: 'variables as an array', body: { query: READ, variables: ['p1', 5] }, fast: ['passed', 'passed'] },
   { name: 'variables as an empty array', body: { query: TYPENAME, variables: [] } },
   { name: 'variables as a number', body: { query: READ, variables: 5 } },
   { name: 'variables as false', body: { query: TYPENAME, variables: false } },
   { name: 'variables as 0', body: { query: TYPENAME, variables: 0 } },
-  { name: 'variables null (required variable)', body: { query: READ, variables: null }, fast: ['handed_over', 'handed_over'] },
-  { name: 'variables null (no variables declared)', body: { query: ANON, variables: null }, fast: ['served', 'served'] },
+  {
+    name: 'variables null (required variable)',
+    body: { query: READ, variables: null },
+    fast: ['handed_over', 'handed_over'],
+  },
+  {
+    name: 'variables null (no variables declared)',
+    body: { query: ANON, variables: null },
+    fast: ['served', 'served'],
+  },
   { name: 'variables absent (required variable)', body: { query: READ } },
   { name: 'variables {} (required variable)', body: { query: READ, variables: {} } },
-  { name: 'variables with extra unknown variables', body: read({ variables: { userId: 'p1', first: 5, extra: 1, nested: { a: [1, 2] } } }) },
+  {
+    name: 'variables with extra unknown variables',
+    body: read({ variables: { userId: 'p1', first: 5, extra: 1, nested: { a: [1, 2] } } }),
+  },
   { name: 'variables on a document that declares none', body: { query: ANON, variables: { userId: 'p9' } } },
-  { name: 'variables: first as a string', body: read({ variables: { userId: 'p1', first: 'many' } }), fast: ['handed_over', 'handed_over'] },
+  {
+    name: 'variables: first as a string',
+    body: read({ variables: { userId: 'p1', first: 'many' } }),
+    fast: ['handed_over', 'handed_over'],
+  },
   { name: 'variables: first as a numeric string', body: read({ variables: { userId: 'p1', first: '5' } }) },
   { name: 'variables: first as a float', body: read({ variables: { userId: 'p1', first: 2.5 } }) },
   { name: 'variables: first as 2.0', raw: `{"query":${JSON.stringify(READ)},"variables":{"userId":"p1","first":2.0}}` },
   { name: 'variables: first as 1e1', raw: `{"query":${JSON.stringify(READ)},"variables":{"userId":"p1","first":1e1}}` },
   { name: 'variables: first beyond 32 bits', body: read({ variables: { userId: 'p1', first: 2147483648 } }) },
-  { name: 'variables: first beyond 53 bits', raw: `{"query":${JSON.stringify(READ)},"variables":{"userId":"p1","first":123456789012345678901234567890}}` },
+  {
+    name: 'variables: first beyond 53 bits',
+    raw: `{"query":${JSON.stringify(READ)},"variables":{"userId":"p1","first":123456789012345678901234567890}}`,
+  },
   { name: 'variables: first negative', body: read({ variables: { userId: 'p1', first: -1 } }) },
   { name: 'variables: first as true', body: read({ variables: { userId: 'p1', first: true } }) },
   { name: 'variables: first as an array', body: read({ variables: { userId: 'p1', first: [5] } }) },
@@ -143,24 +194,75 @@ const CASES: readonly Case[] = [
   { name: 'variables: userId very long', body: read({ variables: { userId: 'p'.repeat(3000) } }) },
   { name: 'variables: userId with a NUL', body: read({ variables: { userId: 'p1\u0000' } }) },
   { name: 'variables: userId with unicode', body: read({ variables: { userId: 'ü1' } }) },
-  { name: 'variables: deeply nested extra variable', raw: `{"query":${JSON.stringify(READ)},"variables":{"userId":"p1","deep":${'['.repeat(5000)}${']'.repeat(5000)}}}` },
-  { name: 'variables: deeply nested userId', raw: `{"query":${JSON.stringify(READ)},"variables":{"userId":${'['.repeat(5000)}${']'.repeat(5000)}}}` },
-  { name: 'variables: __proto__ key', raw: `{"query":${JSON.stringify(READ)},"variables":{"userId":"p1","__proto__":{"first":1}}}` },
-  { name: 'variables: __proto__ as the only key', raw: `{"query":${JSON.stringify(ANON)},"variables":{"__proto__":null}}` },
-  { name: 'variables: constructor.prototype', raw: `{"query":${JSON.stringify(READ)},"variables":{"userId":"p1","constructor":{"prototype":{"first":1}}}}` },
-  { name: 'variables: constructor as a string', body: read({ variables: { userId: 'p1', first: 1, constructor: 'x' } }) },
-  { name: 'variables: hasOwnProperty as a number', body: read({ variables: { userId: 'p1', first: 1, hasOwnProperty: 1 } }) },
-  { name: 'variables: toString and valueOf', body: read({ variables: { userId: 'p1', first: 1, toString: 1, valueOf: 'x' } }) },
-  { name: 'variables: Boolean! for @skip given true', body: { query: SKIP, variables: { skip: true } }, fast: ['served', 'served'] },
-  { name: 'variables: Boolean! for @skip given "true"', body: { query: SKIP, variables: { skip: 'true' } }, fast: ['handed_over', 'handed_over'] },
+  {
+    name: 'variables: deeply nested extra variable',
+    raw: `{"query":${JSON.stringify(READ)},"variables":{"userId":"p1","deep":${'['.repeat(5000)}${']'.repeat(5000)}}}`,
+  },
+  {
+    name: 'variables: deeply nested userId',
+    raw: `{"query":${JSON.stringify(READ)},"variables":{"userId":${'['.repeat(5000)}${']'.repeat(5000)}}}`,
+  },
+  {
+    name: 'variables: __proto__ key',
+    raw: `{"query":${JSON.stringify(READ)},"variables":{"userId":"p1","__proto__":{"first":1}}}`,
+  },
+  {
+    name: 'variables: __proto__ as the only key',
+    raw: `{"query":${JSON.stringify(ANON)},"variables":{"__proto__":null}}`,
+  },
+  {
+    name: 'variables: constructor.prototype',
+    raw: `{"query":${JSON.stringify(READ)},"variables":{"userId":"p1","constructor":{"prototype":{"first":1}}}}`,
+  },
+  {
+    name: 'variables: constructor as a string',
+    body: read({ variables: { userId: 'p1', first: 1, constructor: 'x' } }),
+  },
+  {
+    name: 'variables: hasOwnProperty as a number',
+    body: read({ variables: { userId: 'p1', first: 1, hasOwnProperty: 1 } }),
+  },
+  {
+    name: 'variables: toString and valueOf',
+    body: read({ variables: { userId: 'p1', first: 1, toString: 1, valueOf: 'x' } }),
+  },
+  {
+    name: 'variables: Boolean! for @skip given true',
+    body: { query: SKIP, variables: { skip: true } },
+    fast: ['served', 'served'],
+  },
+  {
+    name: 'variables: Boolean! for @skip given "true"',
+    body: { query: SKIP, variables: { skip: 'true' } },
+    fast: ['handed_over', 'handed_over'],
+  },
   { name: 'variables: Boolean! for @skip given 1', body: { query: SKIP, variables: { skip: 1 } } },
   { name: 'variables: Boolean! for @skip given null', body: { query: SKIP, variables: { skip: null } } },
   { name: 'variables: Boolean! for @skip given [true]', body: { query: SKIP, variables: { skip: [true] } } },
   { name: 'variables: Boolean! for @skip missing', body: { query: SKIP } },
-  { name: 'variables: huge, under the body limit', body: read({ variables: { userId: 'p1', first: 1, pad: 'x'.repeat(60_000) } }), fast: ['served', 'served'] },
-  { name: 'variables: huge, over the body limit', body: read({ variables: { userId: 'p1', first: 1, pad: 'x'.repeat(70_000) } }), fast: ['not seen', 'not seen'] },
-  { name: 'variables: many keys', body: read({ variables: Object.fromEntries([['userId', 'p1'], ...Array.from({ length: 3000 }, (_, index) => [`v${index}`, index])]) }) },
-  { name: 'duplicate variables key (last wins)', raw: `{"query":${JSON.stringify(READ)},"variables":{"userId":"nope nope","userId":"p1"}}` },
+  {
+    name: 'variables: huge, under the body limit',
+    body: read({ variables: { userId: 'p1', first: 1, pad: 'x'.repeat(60_000) } }),
+    fast: ['served', 'served'],
+  },
+  {
+    name: 'variables: huge, over the body limit',
+    body: read({ variables: { userId: 'p1', first: 1, pad: 'x'.repeat(70_000) } }),
+    fast: ['not seen', 'not seen'],
+  },
+  {
+    name: 'variables: many keys',
+    body: read({
+      variables: Object.fromEntries([
+        ['userId', 'p1'],
+        ...Array.from({ length: 3000 }, (_, index) => [`v${index}`, index]),
+      ]),
+    }),
+  },
+  {
+    name: 'duplicate variables key (last wins)',
+    raw: `{"query":${JSON.stringify(READ)},"variables":{"userId":"nope nope","userId":"p1"}}`,
+  },
 
   // extensions
   { name: 'extensions {}', body: read({ extensions: {} }), fast: ['passed', 'passed'] },
@@ -170,13 +272,40 @@ const CASES: readonly Case[] = [
   { name: 'extensions as a number', body: read({ extensions: 0 }) },
   { name: 'extensions as false', body: read({ extensions: false }) },
   { name: 'extensions with an unknown key', body: read({ extensions: { foo: 1 } }) },
-  { name: 'extensions clientLibrary (Apollo Client 4)', body: read({ extensions: { clientLibrary: { name: '@apollo/client', version: '4.3.8' } } }), fast: ['served', 'served'] },
-  { name: 'extensions clientLibrary with another key', body: read({ extensions: { clientLibrary: { name: 'x' }, foo: 1 } }), fast: ['passed', 'passed'] },
-  { name: 'extensions clientLibrary with a persisted query', body: { query: ANON, extensions: { clientLibrary: { name: 'x' }, persistedQuery: { version: 1, sha256Hash: sha256(ANON) } } }, fast: ['passed', 'passed'] },
-  { name: 'extensions persistedQuery with a wrong hash', body: read({ extensions: { persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } } }) },
-  { name: 'extensions persistedQuery with the right hash', body: { query: ANON, extensions: { persistedQuery: { version: 1, sha256Hash: sha256(ANON) } } } },
-  { name: 'extensions persistedQuery hash only', body: { extensions: { persistedQuery: { version: 1, sha256Hash: sha256(ANON) } } } },
-  { name: 'extensions persistedQuery version 2', body: { query: ANON, extensions: { persistedQuery: { version: 2, sha256Hash: sha256(ANON) } } } },
+  {
+    name: 'extensions clientLibrary (Apollo Client 4)',
+    body: read({ extensions: { clientLibrary: { name: '@apollo/client', version: '4.3.8' } } }),
+    fast: ['served', 'served'],
+  },
+  {
+    name: 'extensions clientLibrary with another key',
+    body: read({ extensions: { clientLibrary: { name: 'x' }, foo: 1 } }),
+    fast: ['passed', 'passed'],
+  },
+  {
+    name: 'extensions clientLibrary with a persisted query',
+    body: {
+      query: ANON,
+      extensions: { clientLibrary: { name: 'x' }, persistedQuery: { version: 1, sha256Hash: sha256(ANON) } },
+    },
+    fast: ['passed', 'passed'],
+  },
+  {
+    name: 'extensions persistedQuery with a wrong hash',
+    body: read({ extensions: { persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } } }),
+  },
+  {
+    name: 'extensions persistedQuery with the right hash',
+    body: { query: ANON, extensions: { persistedQuery: { version: 1, sha256Hash: sha256(ANON) } } },
+  },
+  {
+    name: 'extensions persistedQuery hash only',
+    body: { extensions: { persistedQuery: { version: 1, sha256Hash: sha256(ANON) } } },
+  },
+  {
+    name: 'extensions persistedQuery version 2',
+    body: { query: ANON, extensions: { persistedQuery: { version: 2, sha256Hash: sha256(ANON) } } },
+  },
   { name: 'extensions persistedQuery null', body: { query: ANON, extensions: { persistedQuery: null } } },
 
   // The body's shape
@@ -195,7 +324,10 @@ const CASES: readonly Case[] = [
   { name: 'body: trailing garbage', raw: `${JSON.stringify(read())}x` },
   { name: 'body: with a BOM', raw: `\uFEFF${JSON.stringify(read())}` },
   { name: 'body: extra top-level keys', body: read({ id: 'x', foo: [1], documentId: 'abc' }) },
-  { name: 'body: __proto__ at the top level', raw: `{"query":${JSON.stringify(ANON)},"__proto__":{"operationName":"Nope"}}` },
+  {
+    name: 'body: __proto__ at the top level',
+    raw: `{"query":${JSON.stringify(ANON)},"__proto__":{"operationName":"Nope"}}`,
+  },
   { name: 'body: duplicate query key (last wins)', raw: `{"query":"{ nope }","query":${JSON.stringify(ANON)}}` },
 
   // query
@@ -214,25 +346,82 @@ const CASES: readonly Case[] = [
   { name: 'query with a comment', body: { query: `${ANON} # hi` } },
   { name: 'query with a NUL appended', body: { query: `${ANON}\u0000` } },
   { name: 'query upper-cased keyword (invalid)', body: { query: ANON.replace('{', 'QUERY {') } },
-  { name: 'query: a mutation sent to the fast path', body: { query: 'mutation { purgeModelVersion(modelVersion: "v0") { removed } }' } },
+  {
+    name: 'query: a mutation sent to the fast path',
+    body: { query: 'mutation { purgeModelVersion(modelVersion: "v0") { removed } }' },
+  },
   { name: 'query: introspection (off in production)', body: { query: '{ __schema { queryType { name } } }' } },
 
   // Content-Type
-  { name: 'content-type text/plain', headers: { 'content-type': 'text/plain' }, body: read(), fast: ['passed', 'passed'] },
-  { name: 'content-type text/plain with apollo-require-preflight', headers: { 'content-type': 'text/plain', 'apollo-require-preflight': 'true' }, body: read() },
-  { name: 'content-type application/json; charset=utf-8', headers: { 'content-type': 'application/json; charset=utf-8' }, body: read() },
-  { name: 'content-type application/json;charset=UTF-8', headers: { 'content-type': 'application/json;charset=UTF-8' }, body: read() },
-  { name: 'content-type application/json; charset=latin1', headers: { 'content-type': 'application/json; charset=latin1' }, body: read() },
-  { name: 'content-type application/json; charset=utf-16', headers: { 'content-type': 'application/json; charset=utf-16' }, body: read() },
-  { name: 'content-type APPLICATION/JSON', headers: { 'content-type': 'APPLICATION/JSON' }, body: read(), fast: ['served', 'served'] },
-  { name: 'content-type Application/Json with spaces', headers: { 'content-type': ' Application/Json ; charset=utf-8' }, body: read() },
-  { name: 'content-type application/json with a trailing semicolon', headers: { 'content-type': 'application/json;' }, body: read() },
-  { name: 'content-type application/graphql-response+json', headers: { 'content-type': 'application/graphql-response+json' }, body: read() },
+  {
+    name: 'content-type text/plain',
+    headers: { 'content-type': 'text/plain' },
+    body: read(),
+    fast: ['passed', 'passed'],
+  },
+  {
+    name: 'content-type text/plain with apollo-require-preflight',
+    headers: { 'content-type': 'text/plain', 'apollo-require-preflight': 'true' },
+    body: read(),
+  },
+  {
+    name: 'content-type application/json; charset=utf-8',
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: read(),
+  },
+  {
+    name: 'content-type application/json;charset=UTF-8',
+    headers: { 'content-type': 'application/json;charset=UTF-8' },
+    body: read(),
+  },
+  {
+    name: 'content-type application/json; charset=latin1',
+    headers: { 'content-type': 'application/json; charset=latin1' },
+    body: read(),
+  },
+  {
+    name: 'content-type application/json; charset=utf-16',
+    headers: { 'content-type': 'application/json; charset=utf-16' },
+    body: read(),
+  },
+  {
+    name: 'content-type APPLICATION/JSON',
+    headers: { 'content-type': 'APPLICATION/JSON' },
+    body: read(),
+    fast: ['served', 'served'],
+  },
+  {
+    name: 'content-type Application/Json with spaces',
+    headers: { 'content-type': ' Application/Json ; charset=utf-8' },
+    body: read(),
+  },
+  {
+    name: 'content-type application/json with a trailing semicolon',
+    headers: { 'content-type': 'application/json;' },
+    body: read(),
+  },
+  {
+    name: 'content-type application/graphql-response+json',
+    headers: { 'content-type': 'application/graphql-response+json' },
+    body: read(),
+  },
   { name: 'content-type application/graphql', headers: { 'content-type': 'application/graphql' }, raw: ANON },
   { name: 'content-type application/jsonx', headers: { 'content-type': 'application/jsonx' }, body: read() },
-  { name: 'content-type application/json, text/plain', headers: { 'content-type': 'application/json, text/plain' }, body: read() },
-  { name: 'content-type application/x-www-form-urlencoded', headers: { 'content-type': 'application/x-www-form-urlencoded' }, raw: `query=${encodeURIComponent(ANON)}` },
-  { name: 'content-type multipart/form-data', headers: { 'content-type': 'multipart/form-data; boundary=x' }, raw: '--x--' },
+  {
+    name: 'content-type application/json, text/plain',
+    headers: { 'content-type': 'application/json, text/plain' },
+    body: read(),
+  },
+  {
+    name: 'content-type application/x-www-form-urlencoded',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    raw: `query=${encodeURIComponent(ANON)}`,
+  },
+  {
+    name: 'content-type multipart/form-data',
+    headers: { 'content-type': 'multipart/form-data; boundary=x' },
+    raw: '--x--',
+  },
   { name: 'content-type missing', headers: { 'content-type': null }, body: read() },
 
   // Accept
@@ -240,61 +429,245 @@ const CASES: readonly Case[] = [
   { name: 'accept: empty', headers: { accept: '' }, body: read() },
   { name: 'accept: */*', headers: { accept: '*/*' }, body: read() },
   { name: 'accept: application/*', headers: { accept: 'application/*' }, body: read() },
-  { name: 'accept: application/graphql-response+json', headers: { accept: 'application/graphql-response+json' }, body: read() },
+  {
+    name: 'accept: application/graphql-response+json',
+    headers: { accept: 'application/graphql-response+json' },
+    body: read(),
+  },
   { name: 'accept: application/json', headers: { accept: 'application/json' }, body: read() },
-  { name: 'accept: application/json;q=0', headers: { accept: 'application/json;q=0' }, body: read(), fast: ['passed', 'passed'] },
+  {
+    name: 'accept: application/json;q=0',
+    headers: { accept: 'application/json;q=0' },
+    body: read(),
+    fast: ['passed', 'passed'],
+  },
   { name: 'accept: application/json;q=0, */*', headers: { accept: 'application/json;q=0, */*' }, body: read() },
-  { name: 'accept: graphql-response+json;q=0, application/json', headers: { accept: 'application/graphql-response+json;q=0, application/json' }, body: read() },
-  { name: 'accept: application/json; callbackSpec=1.0', headers: { accept: 'application/json; callbackSpec=1.0' }, body: read() },
+  {
+    name: 'accept: graphql-response+json;q=0, application/json',
+    headers: { accept: 'application/graphql-response+json;q=0, application/json' },
+    body: read(),
+  },
+  {
+    name: 'accept: application/json; callbackSpec=1.0',
+    headers: { accept: 'application/json; callbackSpec=1.0' },
+    body: read(),
+  },
   { name: 'accept: text/html', headers: { accept: 'text/html' }, body: read() },
   { name: 'accept: text/html, */*;q=0.1', headers: { accept: 'text/html, */*;q=0.1' }, body: read() },
   { name: 'accept: image/png', headers: { accept: 'image/png' }, body: read(), fast: ['passed', 'passed'] },
-  { name: 'accept: image/png with a resolver error', headers: { accept: 'image/png' }, body: read({ variables: { userId: 'a b' } }) },
+  {
+    name: 'accept: image/png with a resolver error',
+    headers: { accept: 'image/png' },
+    body: read({ variables: { userId: 'a b' } }),
+  },
   { name: 'accept: multipart/mixed', headers: { accept: 'multipart/mixed' }, body: read() },
   { name: 'accept: garbage', headers: { accept: ';;;,,,==' }, body: read() },
   { name: 'accept: upper case', headers: { accept: 'APPLICATION/JSON' }, body: read() },
   { name: 'accept: application/json with a bad q', headers: { accept: 'application/json;q=abc' }, body: read() },
-  { name: 'accept: graphql-response+json with a variable error', headers: { accept: 'application/graphql-response+json' }, body: read({ variables: { userId: 'p1', first: 'many' } }) },
-  { name: 'accept: application/json with a variable error', headers: { accept: 'application/json' }, body: read({ variables: { userId: 'p1', first: 'many' } }) },
+  {
+    name: 'accept: graphql-response+json with a variable error',
+    headers: { accept: 'application/graphql-response+json' },
+    body: read({ variables: { userId: 'p1', first: 'many' } }),
+  },
+  {
+    name: 'accept: application/json with a variable error',
+    headers: { accept: 'application/json' },
+    body: read({ variables: { userId: 'p1', first: 'many' } }),
+  },
 
   // Authorization
   { name: 'auth: missing', as: 'none', body: read(), fast: ['passed', 'passed'] },
   { name: 'auth: invalid token', as: 'invalid', body: read(), fast: ['passed', 'passed'] },
   { name: 'auth: not a bearer header', as: 'malformed', body: read() },
   { name: 'auth: lower-case bearer scheme', as: 'lowercase-scheme', body: read() },
-  { name: 'auth: a user token reading another user', as: 'user-u1', body: read(), fast: ['handed_over', 'handed_over'] },
-  { name: 'auth: a user token reading its own list', as: 'user-u1', body: read({ variables: { userId: 'u1', first: 2 } }), fast: ['served', 'served'] },
+  {
+    name: 'auth: a user token reading another user',
+    as: 'user-u1',
+    body: read(),
+    fast: ['handed_over', 'handed_over'],
+  },
+  {
+    name: 'auth: a user token reading its own list',
+    as: 'user-u1',
+    body: read({ variables: { userId: 'u1', first: 2 } }),
+    fast: ['served', 'served'],
+  },
   { name: 'auth: a user token on the known anonymous document (another user)', as: 'user-u1', body: { query: ANON } },
   { name: 'auth: missing, with an unacceptable accept', as: 'none', headers: { accept: 'image/png' }, body: read() },
 
   // Other headers and methods
   { name: 'x-request-id sent by the client', headers: { 'x-request-id': 'client-id-123' }, body: read() },
   { name: 'x-request-id insane', headers: { 'x-request-id': 'a b <c>' }, body: read() },
-  { name: 'POST with a query string', search: `?query=${encodeURIComponent('{ nope }')}&operationName=Nope`, body: read() },
-  { name: 'GET of a known document', method: 'GET', search: `?query=${encodeURIComponent(ANON)}`, headers: { 'content-type': null, 'apollo-require-preflight': 'true' }, fast: ['served', 'served'] },
-  { name: 'GET of a known document without a preflight header', method: 'GET', search: `?query=${encodeURIComponent(ANON)}`, headers: { 'content-type': null }, fast: ['served', 'served'] },
+  {
+    name: 'POST with a query string',
+    search: `?query=${encodeURIComponent('{ nope }')}&operationName=Nope`,
+    body: read(),
+  },
+  {
+    name: 'GET of a known document',
+    method: 'GET',
+    search: `?query=${encodeURIComponent(ANON)}`,
+    headers: { 'content-type': null, 'apollo-require-preflight': 'true' },
+    fast: ['served', 'served'],
+  },
+  {
+    name: 'GET of a known document without a preflight header',
+    method: 'GET',
+    search: `?query=${encodeURIComponent(ANON)}`,
+    headers: { 'content-type': null },
+    fast: ['served', 'served'],
+  },
   // GETs (urql's default, graphql-request GET, curl, CDNs): served only in the plain form, with no content type.
-  { name: 'GET known named query with variables', method: 'GET', search: getSearch({ query: READ, variables: '{"userId":"p1","first":5}' }), headers: { 'content-type': null }, fast: ['served', 'served'] },
-  { name: 'GET known named query with its operationName', method: 'GET', search: getSearch({ query: TWO, operationName: 'B' }), headers: { 'content-type': null }, fast: ['served', 'served'] },
-  { name: 'GET known query, unknown operationName', method: 'GET', search: getSearch({ query: TWO, operationName: 'C' }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
-  { name: 'GET known query, empty operationName', method: 'GET', search: getSearch({ query: TWO, operationName: '' }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
-  { name: 'GET known query with a variable error', method: 'GET', search: getSearch({ query: READ, variables: '{"userId":"p1","first":"many"}' }), headers: { 'content-type': null }, fast: ['handed_over', 'handed_over'] },
-  { name: 'GET known query for a user it may not read', method: 'GET', as: 'user-u1', search: getSearch({ query: READ, variables: '{"userId":"p1","first":5}' }), headers: { 'content-type': null }, fast: ['handed_over', 'handed_over'] },
-  { name: 'GET known query without a token', method: 'GET', as: 'none', search: getSearch({ query: READ, variables: '{"userId":"p1","first":5}' }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
-  { name: 'GET known query with malformed variables JSON', method: 'GET', search: getSearch({ query: READ, variables: '{"userId":' }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
-  { name: 'GET known query with variables as a JSON array', method: 'GET', search: getSearch({ query: READ, variables: '[1]' }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
-  { name: 'GET known query with variables null', method: 'GET', search: getSearch({ query: TYPENAME, variables: 'null' }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
-  { name: 'GET known query with the query parameter twice', method: 'GET', search: `${getSearch({ query: TYPENAME })}&query=${encodeURIComponent(TYPENAME)}`, headers: { 'content-type': null }, fast: ['passed', 'passed'] },
-  { name: 'GET known query with an extensions parameter', method: 'GET', search: getSearch({ query: TYPENAME, extensions: '{}' }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
-  { name: 'GET known query with a persisted-query hash', method: 'GET', search: getSearch({ query: ANON, extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash: sha256(ANON) } }) }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
-  { name: 'GET known query with an unknown parameter', method: 'GET', search: getSearch({ query: TYPENAME, cacheBuster: '1' }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
-  { name: 'GET known query with a JSON content type', method: 'GET', search: getSearch({ query: TYPENAME }), headers: { 'content-type': 'application/json' }, fast: ['passed', 'passed'] },
-  { name: 'GET known query with a text/plain content type', method: 'GET', search: getSearch({ query: TYPENAME }), headers: { 'content-type': 'text/plain' } },
-  { name: 'GET known query, Accept: application/json only', method: 'GET', search: getSearch({ query: TYPENAME }), headers: { 'content-type': null, accept: 'application/json' }, fast: ['served', 'served'] },
-  { name: 'GET known query, Accept: image/png', method: 'GET', search: getSearch({ query: TYPENAME }), headers: { 'content-type': null, accept: 'image/png' }, fast: ['passed', 'passed'] },
-  { name: 'GET of the mutation in a known mixed document', method: 'GET', search: getSearch({ query: MIXED, operationName: 'M' }), headers: { 'content-type': null }, fast: ['passed', 'passed'] },
-  { name: 'GET of the query in a known mixed document', method: 'GET', search: getSearch({ query: MIXED, operationName: 'Q' }), headers: { 'content-type': null }, fast: ['served', 'served'] },
-  { name: 'HEAD of a known document', method: 'HEAD', search: getSearch({ query: TYPENAME }), headers: { 'content-type': null } },
+  {
+    name: 'GET known named query with variables',
+    method: 'GET',
+    search: getSearch({ query: READ, variables: '{"userId":"p1","first":5}' }),
+    headers: { 'content-type': null },
+    fast: ['served', 'served'],
+  },
+  {
+    name: 'GET known named query with its operationName',
+    method: 'GET',
+    search: getSearch({ query: TWO, operationName: 'B' }),
+    headers: { 'content-type': null },
+    fast: ['served', 'served'],
+  },
+  {
+    name: 'GET known query, unknown operationName',
+    method: 'GET',
+    search: getSearch({ query: TWO, operationName: 'C' }),
+    headers: { 'content-type': null },
+    fast: ['passed', 'passed'],
+  },
+  {
+    name: 'GET known query, empty operationName',
+    method: 'GET',
+    search: getSearch({ query: TWO, operationName: '' }),
+    headers: { 'content-type': null },
+    fast: ['passed', 'passed'],
+  },
+  {
+    name: 'GET known query with a variable error',
+    method: 'GET',
+    search: getSearch({ query: READ, variables: '{"userId":"p1","first":"many"}' }),
+    headers: { 'content-type': null },
+    fast: ['handed_over', 'handed_over'],
+  },
+  {
+    name: 'GET known query for a user it may not read',
+    method: 'GET',
+    as: 'user-u1',
+    search: getSearch({ query: READ, variables: '{"userId":"p1","first":5}' }),
+    headers: { 'content-type': null },
+    fast: ['handed_over', 'handed_over'],
+  },
+  {
+    name: 'GET known query without a token',
+    method: 'GET',
+    as: 'none',
+    search: getSearch({ query: READ, variables: '{"userId":"p1","first":5}' }),
+    headers: { 'content-type': null },
+    fast: ['passed', 'passed'],
+  },
+  {
+    name: 'GET known query with malformed variables JSON',
+    method: 'GET',
+    search: getSearch({ query: READ, variables: '{"userId":' }),
+    headers: { 'content-type': null },
+    fast: ['passed', 'passed'],
+  },
+  {
+    name: 'GET known query with variables as a JSON array',
+    method: 'GET',
+    search: getSearch({ query: READ, variables: '[1]' }),
+    headers: { 'content-type': null },
+    fast: ['passed', 'passed'],
+  },
+  {
+    name: 'GET known query with variables null',
+    method: 'GET',
+    search: getSearch({ query: TYPENAME, variables: 'null' }),
+    headers: { 'content-type': null },
+    fast: ['passed', 'passed'],
+  },
+  {
+    name: 'GET known query with the query parameter twice',
+    method: 'GET',
+    search: `${getSearch({ query: TYPENAME })}&query=${encodeURIComponent(TYPENAME)}`,
+    headers: { 'content-type': null },
+    fast: ['passed', 'passed'],
+  },
+  {
+    name: 'GET known query with an extensions parameter',
+    method: 'GET',
+    search: getSearch({ query: TYPENAME, extensions: '{}' }),
+    headers: { 'content-type': null },
+    fast: ['passed', 'passed'],
+  },
+  {
+    name: 'GET known query with a persisted-query hash',
+    method: 'GET',
+    search: getSearch({
+      query: ANON,
+      extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash: sha256(ANON) } }),
+    }),
+    headers: { 'content-type': null },
+    fast: ['passed', 'passed'],
+  },
+  {
+    name: 'GET known query with an unknown parameter',
+    method: 'GET',
+    search: getSearch({ query: TYPENAME, cacheBuster: '1' }),
+    headers: { 'content-type': null },
+    fast: ['passed', 'passed'],
+  },
+  {
+    name: 'GET known query with a JSON content type',
+    method: 'GET',
+    search: getSearch({ query: TYPENAME }),
+    headers: { 'content-type': 'application/json' },
+    fast: ['passed', 'passed'],
+  },
+  {
+    name: 'GET known query with a text/plain content type',
+    method: 'GET',
+    search: getSearch({ query: TYPENAME }),
+    headers: { 'content-type': 'text/plain' },
+  },
+  {
+    name: 'GET known query, Accept: application/json only',
+    method: 'GET',
+    search: getSearch({ query: TYPENAME }),
+    headers: { 'content-type': null, accept: 'application/json' },
+    fast: ['served', 'served'],
+  },
+  {
+    name: 'GET known query, Accept: image/png',
+    method: 'GET',
+    search: getSearch({ query: TYPENAME }),
+    headers: { 'content-type': null, accept: 'image/png' },
+    fast: ['passed', 'passed'],
+  },
+  {
+    name: 'GET of the mutation in a known mixed document',
+    method: 'GET',
+    search: getSearch({ query: MIXED, operationName: 'M' }),
+    headers: { 'content-type': null },
+    fast: ['passed', 'passed'],
+  },
+  {
+    name: 'GET of the query in a known mixed document',
+    method: 'GET',
+    search: getSearch({ query: MIXED, operationName: 'Q' }),
+    headers: { 'content-type': null },
+    fast: ['served', 'served'],
+  },
+  {
+    name: 'HEAD of a known document',
+    method: 'HEAD',
+    search: getSearch({ query: TYPENAME }),
+    headers: { 'content-type': null },
+  },
 
   // Closing controls: still served alike after the sweep.
   { name: 'control again: known named query', body: read() },
@@ -312,15 +685,23 @@ const HEADERS = ['content-type', 'cache-control', 'cache-status', 'age', 'vary',
 /** Headers whose presence may legitimately vary per response (transport), excluded from the name comparison. */
 const TRANSPORT = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
 
-
-async function send(gateway: InProcessGateway, test: Case, tokens: Record<string, string>): Promise<Normalised & { names: string[] }> {
+async function send(
+  gateway: InProcessGateway,
+  test: Case,
+  tokens: Record<string, string>,
+): Promise<Normalised & { names: string[] }> {
   const who = test.as ?? 'reader';
-  const merged: Record<string, string | null> = { ...DEFAULT_HEADERS, ...(who === 'none' ? {} : { authorization: tokens[who] as string }), ...test.headers };
+  const merged: Record<string, string | null> = {
+    ...DEFAULT_HEADERS,
+    ...(who === 'none' ? {} : { authorization: tokens[who] as string }),
+    ...test.headers,
+  };
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(merged)) if (value !== null) headers[name] = value;
   const method = test.method ?? 'POST';
   const url = `${gateway.url}${test.search ?? ''}`;
-  const payload = method === 'GET' ? undefined : test.raw ?? (test.body === undefined ? undefined : JSON.stringify(test.body));
+  const payload =
+    method === 'GET' ? undefined : (test.raw ?? (test.body === undefined ? undefined : JSON.stringify(test.body)));
   let status: number;
   let text: string;
   let get: (name: string) => string | null;
@@ -344,7 +725,8 @@ async function send(gateway: InProcessGateway, test: Case, tokens: Record<string
   }
   const picked: Record<string, string | null> = {};
   for (const name of HEADERS) picked[name] = get(name);
-  if (picked['cache-status'] !== null) picked['cache-status'] = (picked['cache-status'] as string).replace(/ttl=-?\d+/, 'ttl=<n>');
+  if (picked['cache-status'] !== null)
+    picked['cache-status'] = (picked['cache-status'] as string).replace(/ttl=-?\d+/, 'ttl=<n>');
   if (picked.age !== null) picked.age = '<n>';
   let body: unknown;
   try {
@@ -357,11 +739,17 @@ async function send(gateway: InProcessGateway, test: Case, tokens: Record<string
     headers: picked,
     requestId: get('x-request-id'),
     body,
-    names: names.map((name) => name.toLowerCase()).filter((name) => !TRANSPORT.has(name)).sort(),
+    names: names
+      .map((name) => name.toLowerCase())
+      .filter((name) => !TRANSPORT.has(name))
+      .sort(),
   };
 }
 
-async function outcomeOf(gateway: InProcessGateway, before: Awaited<ReturnType<typeof fastPathOutcomes>>): Promise<string> {
+async function outcomeOf(
+  gateway: InProcessGateway,
+  before: Awaited<ReturnType<typeof fastPathOutcomes>>,
+): Promise<string> {
   const after = await fastPathOutcomes(gateway);
   return (Object.keys(after) as Array<keyof typeof after>).find((key) => after[key] !== before[key]) ?? 'not seen';
 }
@@ -406,7 +794,12 @@ describe('fast path differential (production): GRAPHQL_FAST_PATH true and false 
     expect(fast.app.config.graphqlFastPath).toBe(true);
     expect(reference.app.config.graphqlFastPath).toBe(false);
     const before = await fastPathOutcomes(fast);
-    const response = await fetch(fast.url, { method: 'POST', headers: { ...DEFAULT_HEADERS, authorization: tokens.reader as string }, body: JSON.stringify({ query: TYPENAME }), signal: AbortSignal.timeout(5000) });
+    const response = await fetch(fast.url, {
+      method: 'POST',
+      headers: { ...DEFAULT_HEADERS, authorization: tokens.reader as string },
+      body: JSON.stringify({ query: TYPENAME }),
+      signal: AbortSignal.timeout(5000),
+    });
     expect(response.status).toBe(200);
     await response.text();
     expect(await outcomeOf(fast, before)).toBe('served');
@@ -422,8 +815,12 @@ describe('fast path differential (production): GRAPHQL_FAST_PATH true and false 
         totals[outcome] = (totals[outcome] ?? 0) + 1;
         const fromReference = await send(reference, test, tokens);
         const label = `round ${round} (fast path: ${outcome})`;
-        if (test.fast !== undefined) expect(outcome, `round ${round}: what the fast path did`).toBe(test.fast[round - 1]);
-        expect({ ...fromFast, requestId: fromFast.requestId !== null }, label).toEqual({ ...fromReference, requestId: fromReference.requestId !== null });
+        if (test.fast !== undefined)
+          expect(outcome, `round ${round}: what the fast path did`).toBe(test.fast[round - 1]);
+        expect({ ...fromFast, requestId: fromFast.requestId !== null }, label).toEqual({
+          ...fromReference,
+          requestId: fromReference.requestId !== null,
+        });
         expect(fromFast.status, `${label}: no 5xx with the fast path`).toBeLessThan(500);
         if (test.headers?.['x-request-id'] === 'client-id-123') expect(fromFast.requestId).toBe('client-id-123');
       }

@@ -20,7 +20,11 @@ async function outcomeOf(gateway: InProcessGateway, send: () => Promise<unknown>
   const before = await fastPathOutcomes(gateway);
   await send();
   const after = await fastPathOutcomes(gateway);
-  return { served: after.served - before.served, handed_over: after.handed_over - before.handed_over, passed: after.passed - before.passed };
+  return {
+    served: after.served - before.served,
+    handed_over: after.handed_over - before.handed_over,
+    passed: after.passed - before.passed,
+  };
 }
 
 describe('fast path (development gateway, memory store)', () => {
@@ -42,8 +46,15 @@ describe('fast path (development gateway, memory store)', () => {
     let viaApollo: Awaited<ReturnType<typeof postGraphQL>> | undefined;
     let viaFastPath: Awaited<ReturnType<typeof postGraphQL>> | undefined;
     // Both reads are hits of the same list; only the route differs.
-    expect(await outcomeOf(gateway, async () => (viaApollo = await postGraphQL(gateway.url, readQuery('Other'), { userId: 'fp-1' })))).toEqual({ served: 0, handed_over: 0, passed: 1 });
-    expect(await outcomeOf(gateway, async () => (viaFastPath = await postGraphQL(gateway.url, query, { userId: 'fp-1' })))).toEqual({ served: 1, handed_over: 0, passed: 0 });
+    expect(
+      await outcomeOf(
+        gateway,
+        async () => (viaApollo = await postGraphQL(gateway.url, readQuery('Other'), { userId: 'fp-1' })),
+      ),
+    ).toEqual({ served: 0, handed_over: 0, passed: 1 });
+    expect(
+      await outcomeOf(gateway, async () => (viaFastPath = await postGraphQL(gateway.url, query, { userId: 'fp-1' }))),
+    ).toEqual({ served: 1, handed_over: 0, passed: 0 });
     expect(viaFastPath?.status).toBe(200);
     expect(viaFastPath?.body.data).toEqual(viaApollo?.body.data);
     expect(viaFastPath?.headers.get('cache-status')).toMatch(/^recs-gateway; hit; ttl=\d+$/);
@@ -62,7 +73,9 @@ describe('fast path (development gateway, memory store)', () => {
     // Known now: the fast path runs it, meets the error and hands the result over; the model is not asked again.
     calls = model.calls;
     let second: Awaited<ReturnType<typeof postGraphQL>> | undefined;
-    expect(await outcomeOf(gateway, async () => (second = await postGraphQL(gateway.url, query, { userId: 'down-2' })))).toEqual({ served: 0, handed_over: 1, passed: 0 });
+    expect(
+      await outcomeOf(gateway, async () => (second = await postGraphQL(gateway.url, query, { userId: 'down-2' }))),
+    ).toEqual({ served: 0, handed_over: 1, passed: 0 });
     expect(model.calls - calls).toBe(callsViaApollo);
     expect(second?.body.errors?.[0]?.extensions?.code).toBe('MODEL_UNAVAILABLE');
     expect(second?.body.errors?.[0]?.path).toEqual(['recommendations']);
@@ -97,8 +110,13 @@ for (const [label, env] of [
     it('Apollo answers every request, the repeated ones too', async () => {
       const query = readQuery('Off');
       const responses = [];
-      for (let index = 0; index < 3; index++) responses.push(await postGraphQL(gateway.url, query, { userId: 'fp-off' }));
-      expect(responses.map((response) => (response.body.data?.recommendations as { source: string }).source)).toEqual(['MODEL', 'CACHE', 'CACHE']);
+      for (let index = 0; index < 3; index++)
+        responses.push(await postGraphQL(gateway.url, query, { userId: 'fp-off' }));
+      expect(responses.map((response) => (response.body.data?.recommendations as { source: string }).source)).toEqual([
+        'MODEL',
+        'CACHE',
+        'CACHE',
+      ]);
       expect(responses[2]?.headers.get('cache-status')).toMatch(/^recs-gateway; hit; ttl=\d+$/);
       expect(await fastPathOutcomes(gateway)).toEqual({ served: 0, handed_over: 0, passed: 0 });
     });

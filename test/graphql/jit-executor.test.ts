@@ -13,11 +13,15 @@ import { KnownOperations } from '../../src/graphql/known-operations.js';
 import type { GatewayInterface } from '../../src/graphql/jit-executor.js';
 import { buildExecutableSchema } from '../../src/graphql/schema.js';
 
-const schema = buildExecutableSchema(`type Query { greet(name: String!, times: Int): String!, boom: String } type Mutation { touch: Int }`, {});
+const schema = buildExecutableSchema(
+  `type Query { greet(name: String!, times: Int): String!, boom: String } type Mutation { touch: Int }`,
+  {},
+);
 // Resolvers attached by hand: the generated Resolvers type only knows the gateway's own schema.
 const fields = schema.getQueryType()?.getFields();
 if (fields?.greet === undefined || fields.boom === undefined) throw new Error('schema without fields');
-fields.greet.resolve = (_root: unknown, args: { name: string; times?: number | null }) => `hi ${args.name}`.repeat(args.times ?? 1);
+fields.greet.resolve = (_root: unknown, args: { name: string; times?: number | null }) =>
+  `hi ${args.name}`.repeat(args.times ?? 1);
 fields.boom.resolve = () => {
   throw new Error('boom');
 };
@@ -39,7 +43,11 @@ async function executorOf(gateway: GatewayInterface): Promise<Executor> {
   return loaded.executor;
 }
 
-function request(query: string, variables: Record<string, unknown> = {}, operationName?: string): Parameters<Executor>[0] {
+function request(
+  query: string,
+  variables: Record<string, unknown> = {},
+  operationName?: string,
+): Parameters<Executor>[0] {
   const document = parse(query);
   // As Apollo does: no operation when the name matches none.
   const operation = getOperationAST(document, operationName) ?? undefined;
@@ -54,7 +62,11 @@ function request(query: string, variables: Record<string, unknown> = {}, operati
   } as unknown as Parameters<Executor>[0];
 }
 
-async function reference(query: string, variables: Record<string, unknown> = {}, operationName?: string): Promise<ExecutionResult> {
+async function reference(
+  query: string,
+  variables: Record<string, unknown> = {},
+  operationName?: string,
+): Promise<ExecutionResult> {
   return execute({ schema, document: parse(query), variableValues: variables, operationName });
 }
 
@@ -106,7 +118,11 @@ describe('createJitGateway', () => {
   it('reports an operation name the document lacks as graphql-js does, the empty name included, running nothing', async () => {
     const run = await executorOf(createJitGateway(schema, { known: new KnownOperations() }));
     const before = greetings;
-    for (const [query, name] of [['{ greet(name: "x") }', ''], ['query A { greet(name: "x") }', ''], ['query A { greet(name: "x") }', 'B']] as const) {
+    for (const [query, name] of [
+      ['{ greet(name: "x") }', ''],
+      ['query A { greet(name: "x") }', ''],
+      ['query A { greet(name: "x") }', 'B'],
+    ] as const) {
       const result = await run(request(query, {}, name));
       expect(result).toEqual(await reference(query, {}, name));
       expect(result.errors?.[0]?.message).toBe(`Unknown operation named "${name}".`);
@@ -134,7 +150,9 @@ describe('createJitGateway', () => {
       await run(request(query, { n: 'x' }, 'A'));
       const published = known.find(query, 'A');
       expect(published?.operationName).toBe('A');
-      expect(await published?.compiled.query(undefined, {}, { n: 'y' })).toEqual(await reference(query, { n: 'y' }, 'A'));
+      expect(await published?.compiled.query(undefined, {}, { n: 'y' })).toEqual(
+        await reference(query, { n: 'y' }, 'A'),
+      );
       // Another name, no name, other text: not published by that run.
       expect(known.find(query, 'B')).toBeUndefined();
       expect(known.find(query, undefined)).toBeUndefined();
@@ -182,7 +200,11 @@ describe('createJitGateway', () => {
 
     it('hands over through Apollo Server itself, which runs the executor with a copy of the context', async () => {
       const known = new KnownOperations();
-      const apollo = new ApolloServer<{ record: object }>({ gateway: createJitGateway(schema, { known }) as unknown as ApolloServerOptionsWithGateway<{ record: object }>['gateway'] });
+      const apollo = new ApolloServer<{ record: object }>({
+        gateway: createJitGateway(schema, { known }) as unknown as ApolloServerOptionsWithGateway<{
+          record: object;
+        }>['gateway'],
+      });
       await apollo.start();
       try {
         const query = 'query Through { greet(name: "apollo") }';

@@ -23,7 +23,11 @@ function witness(seen: Array<string | undefined>): ApolloServerPlugin<BaseContex
   };
 }
 
-async function post(server: ApolloServer, accept: string | undefined, query = '{ hello }'): Promise<{ status: number; type: string | undefined }> {
+async function post(
+  server: ApolloServer,
+  accept: string | undefined,
+  query = '{ hello }',
+): Promise<{ status: number; type: string | undefined }> {
   const headers = new HeaderMap([['content-type', 'application/json']]);
   if (accept !== undefined) headers.set('accept', accept);
   const response = await server.executeHTTPGraphQLRequest({

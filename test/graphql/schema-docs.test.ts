@@ -27,7 +27,11 @@ function undocumented(schema: GraphQLSchema): string[] {
     for (const arg of args) check(`${path}(${arg.name}:)`, arg.description);
   };
   for (const type of Object.values(schema.getTypeMap())) {
-    if (isIntrospectionType(type) || (isScalarType(type) && ['String', 'Int', 'Float', 'Boolean', 'ID'].includes(type.name))) continue;
+    if (
+      isIntrospectionType(type) ||
+      (isScalarType(type) && ['String', 'Int', 'Float', 'Boolean', 'ID'].includes(type.name))
+    )
+      continue;
     check(type.name, type.description);
     if (isObjectType(type)) {
       for (const field of Object.values(type.getFields())) {
@@ -71,7 +75,10 @@ describe('the schema documents itself', () => {
     expect(defaultFirst(100)).toBe(20);
     expect(defaultFirst(20)).toBe(20);
     expect(defaultFirst(7)).toBe(7);
-    for (const [listSize, expected] of [[100, 20], [7, 7]] as const) {
+    for (const [listSize, expected] of [
+      [100, 20],
+      [7, 7],
+    ] as const) {
       const schema = await servedSchema(listSize);
       expect(firstDefault(schema, 'Query')).toBe(expected);
       expect(firstDefault(schema, 'RecordPurchasePayload')).toBe(expected);

@@ -40,7 +40,11 @@ describe('Cache-Status, Age and extensions.recsCache', () => {
 
   beforeAll(async () => {
     // A 2 s TTL with a long grace: a list turns STALE within the test, and is still served.
-    gateway = await startGateway({ CACHE_TTL_SECONDS: String(TTL_SECONDS), CACHE_GRACE_SECONDS: '600', MODEL_VERSION: 'sig-v1' });
+    gateway = await startGateway({
+      CACHE_TTL_SECONDS: String(TTL_SECONDS),
+      CACHE_GRACE_SECONDS: '600',
+      MODEL_VERSION: 'sig-v1',
+    });
   });
 
   afterAll(async () => {
@@ -89,7 +93,12 @@ describe('Cache-Status, Age and extensions.recsCache', () => {
     expect(Number(status.params.ttl)).toBeLessThan(TTL_SECONDS);
     expect(response.headers.get('age')).toBe(String(Math.floor(list.ageSeconds)));
     expect(Number(response.headers.get('age'))).toBeGreaterThanOrEqual(1);
-    expect(signal).toMatchObject({ userId: 'sig-2', source: 'CACHE', ageSeconds: list.ageSeconds, generatedAt: list.generatedAt });
+    expect(signal).toMatchObject({
+      userId: 'sig-2',
+      source: 'CACHE',
+      ageSeconds: list.ageSeconds,
+      generatedAt: list.generatedAt,
+    });
   });
 
   it('past the TTL: fwd=stale with a negative ttl, and Age past the TTL', async () => {

@@ -99,7 +99,13 @@ describe('CORS_ORIGINS validation', () => {
   it('accepts exact origins and refuses paths, wildcards and non-http schemes, naming the bad value', () => {
     expect(loadConfig({ CORS_ORIGINS: `${ALLOWED},${ALSO_ALLOWED}` }).corsOrigins).toEqual([ALLOWED, ALSO_ALLOWED]);
     expect(loadConfig({}).corsOrigins).toEqual([]);
-    for (const bad of ['https://shop.example.com/', 'https://shop.example.com/app', '*', 'ftp://files.example.com', 'shop.example.com']) {
+    for (const bad of [
+      'https://shop.example.com/',
+      'https://shop.example.com/app',
+      '*',
+      'ftp://files.example.com',
+      'shop.example.com',
+    ]) {
       expect(() => loadConfig({ CORS_ORIGINS: bad })).toThrow(ConfigError);
       expect(() => loadConfig({ CORS_ORIGINS: bad })).toThrow(JSON.stringify(bad));
     }

@@ -31,12 +31,17 @@ interface RawAnswer {
 }
 
 /** One request with node:http, which (unlike fetch) neither adds `Accept-Encoding` nor decodes the body. */
-function send(url: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<RawAnswer> {
+function send(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const request = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, raw: Buffer.concat(chunks) }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, raw: Buffer.concat(chunks) }),
+      );
       response.on('error', reject);
     });
     request.on('error', reject);
@@ -44,10 +49,19 @@ function send(url: string, options: { method?: string; headers?: Record<string, 
   });
 }
 
-function postJson(url: string, query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}): Promise<RawAnswer> {
+function postJson(
+  url: string,
+  query: string,
+  variables: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<RawAnswer> {
   return send(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      ...headers,
+    },
     body: JSON.stringify({ query, variables }),
   });
 }
@@ -94,9 +108,13 @@ describe('WWW-Authenticate on 401 (auth on)', () => {
     for (const authorization of [`Bearer ${expired}`, `Bearer ${tampered}`, 'Bearer not a token', 'bearer x.y.z']) {
       const post = await postJson(gateway.url, READ_QUERY, { userId: 'u42', first: 1 }, { authorization });
       expect(post.status, authorization).toBe(401);
-      expect(post.headers['www-authenticate'], authorization).toBe('Bearer realm="recs-gateway", error="invalid_token"');
+      expect(post.headers['www-authenticate'], authorization).toBe(
+        'Bearer realm="recs-gateway", error="invalid_token"',
+      );
       const query = encodeURIComponent('{ recommendations(userId: "u42", first: 1) { userId } }');
-      const get = await send(`${gateway.url}?query=${query}`, { headers: { authorization, 'apollo-require-preflight': 'true' } });
+      const get = await send(`${gateway.url}?query=${query}`, {
+        headers: { authorization, 'apollo-require-preflight': 'true' },
+      });
       expect(get.status, authorization).toBe(401);
       expect(get.headers['www-authenticate'], authorization).toBe('Bearer realm="recs-gateway", error="invalid_token"');
     }
@@ -104,15 +122,30 @@ describe('WWW-Authenticate on 401 (auth on)', () => {
 
   it('a document the fast path knows, sent with a bad token, is still a 401 with the challenge; good answers carry none', async () => {
     const token = await hsToken({ sub: 'u42' });
-    const good = await postJson(gateway.url, READ_QUERY, { userId: 'u42', first: 2 }, { authorization: `Bearer ${token}` });
+    const good = await postJson(
+      gateway.url,
+      READ_QUERY,
+      { userId: 'u42', first: 2 },
+      { authorization: `Bearer ${token}` },
+    );
     expect(good.status).toBe(200);
     expect(good.headers['www-authenticate']).toBeUndefined();
     const before = await fastPathOutcomes(gateway);
-    const again = await postJson(gateway.url, READ_QUERY, { userId: 'u42', first: 2 }, { authorization: `Bearer ${token}` });
+    const again = await postJson(
+      gateway.url,
+      READ_QUERY,
+      { userId: 'u42', first: 2 },
+      { authorization: `Bearer ${token}` },
+    );
     expect(again.status).toBe(200);
     expect(again.headers['www-authenticate']).toBeUndefined();
     expect((await fastPathOutcomes(gateway)).served).toBe(before.served + 1);
-    const refused = await postJson(gateway.url, READ_QUERY, { userId: 'u42', first: 2 }, { authorization: 'Bearer x.y.z' });
+    const refused = await postJson(
+      gateway.url,
+      READ_QUERY,
+      { userId: 'u42', first: 2 },
+      { authorization: 'Bearer x.y.z' },
+    );
     expect(refused.status).toBe(401);
     expect(refused.headers['www-authenticate']).toBe('Bearer realm="recs-gateway", error="invalid_token"');
   });
@@ -144,11 +177,21 @@ describe('Retry-After on RATE_LIMITED', () => {
 
   it('an over-budget purchase: Retry-After equals extensions.retryAfterSeconds; the accepted one has none', async () => {
     const authorization = `Bearer ${await hsToken({ sub: 'checkout', scope: 'purchases:write' })}`;
-    const first = await postJson(gateway.url, PURCHASE_MUTATION, { input: { userId: 'b1', itemId: 'i1', orderId: 'ra-1' } }, { authorization });
+    const first = await postJson(
+      gateway.url,
+      PURCHASE_MUTATION,
+      { input: { userId: 'b1', itemId: 'i1', orderId: 'ra-1' } },
+      { authorization },
+    );
     expect(first.status).toBe(200);
     expect((JSON.parse(decoded(first)) as Partial<ErrorsBody>).errors).toBeUndefined();
     expect(first.headers['retry-after']).toBeUndefined();
-    const second = await postJson(gateway.url, PURCHASE_MUTATION, { input: { userId: 'b1', itemId: 'i2', orderId: 'ra-2' } }, { authorization });
+    const second = await postJson(
+      gateway.url,
+      PURCHASE_MUTATION,
+      { input: { userId: 'b1', itemId: 'i2', orderId: 'ra-2' } },
+      { authorization },
+    );
     const body = JSON.parse(decoded(second)) as ErrorsBody;
     expect(second.status).toBe(200);
     expect(body.errors[0]?.extensions.code).toBe('RATE_LIMITED');
@@ -167,7 +210,10 @@ describe('Retry-After on RATE_LIMITED', () => {
   });
 
   it('several rate-limited errors: the longest wait; other errors or none: no header', () => {
-    const limited = (seconds: unknown) => ({ message: 'x', extensions: { code: 'RATE_LIMITED', retryAfterSeconds: seconds } });
+    const limited = (seconds: unknown) => ({
+      message: 'x',
+      extensions: { code: 'RATE_LIMITED', retryAfterSeconds: seconds },
+    });
     expect(retryAfterSeconds([limited(3), limited(17), { message: 'y', extensions: { code: 'FORBIDDEN' } }])).toBe(17);
     expect(retryAfterSeconds([limited(2.2)])).toBe(3);
     expect(retryAfterSeconds([limited(undefined)])).toBe(1);
@@ -328,6 +374,8 @@ describe('refusals while the context is built (Apollo runs no plugin for them)',
   it('the rule on its own: nothing for errors that are neither', () => {
     expect(refusalHeaders(new Error('boom'), undefined)).toEqual([]);
     expect(refusalHeaders(new GraphQLError('no', { extensions: { code: 'FORBIDDEN' } }), undefined)).toEqual([]);
-    expect(refusalHeaders(new UnauthenticatedError('a bearer token is required'), undefined)).toEqual([['www-authenticate', 'Bearer realm="recs-gateway"']]);
+    expect(refusalHeaders(new UnauthenticatedError('a bearer token is required'), undefined)).toEqual([
+      ['www-authenticate', 'Bearer realm="recs-gateway"'],
+    ]);
   });
 });

@@ -39,7 +39,9 @@ describe('GRAPHQL_IDE', () => {
   it('HTTP_COMPRESSION_MIN_BYTES: 4096 unless set, a whole number of bytes', () => {
     expect(loadConfig({}).compressionMinBytes).toBe(4096);
     expect(loadConfig({ HTTP_COMPRESSION_MIN_BYTES: '1024' }).compressionMinBytes).toBe(1024);
-    expect(() => loadConfig({ HTTP_COMPRESSION_MIN_BYTES: '4k' })).toThrow(/HTTP_COMPRESSION_MIN_BYTES must be a whole number/);
+    expect(() => loadConfig({ HTTP_COMPRESSION_MIN_BYTES: '4k' })).toThrow(
+      /HTTP_COMPRESSION_MIN_BYTES must be a whole number/,
+    );
   });
 
   it('off (the production default): the page and its assets are 404s; GraphQL GETs and POSTs work as before', async () => {
@@ -102,7 +104,9 @@ describe('introspection off', () => {
         body: JSON.stringify({ query }),
       });
       expect(response.status, query).toBe(400);
-      const body = (await response.json()) as { errors: Array<{ message: string; extensions: Record<string, unknown> }> };
+      const body = (await response.json()) as {
+        errors: Array<{ message: string; extensions: Record<string, unknown> }>;
+      };
       expect(body.errors).toHaveLength(1);
       expect(body.errors[0]?.message).toContain('GRAPHQL_INTROSPECTION=true');
       expect(body.errors[0]?.message).not.toMatch(/ApolloServer/);

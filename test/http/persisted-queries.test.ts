@@ -10,7 +10,8 @@ import { startRedis, redisCli } from '../support/redis-server.js';
 import type { RedisProcess } from '../support/redis-server.js';
 import { Cleanups } from '../gateway/helpers.js';
 
-const QUERY = 'query ApqRead($userId: ID!) { recommendations(userId: $userId, first: 3) { userId source items { rank } } }';
+const QUERY =
+  'query ApqRead($userId: ID!) { recommendations(userId: $userId, first: 3) { userId source items { rank } } }';
 const HASH = createHash('sha256').update(QUERY).digest('hex');
 
 interface Reply {

@@ -29,10 +29,13 @@ const IN_FLIGHT = 6;
 function documentedCommand(): string[] {
   const section = OPERATIONS.split(/^## /m).find((part) => part.startsWith('Production start'));
   if (section === undefined) throw new Error('docs/operations.md has no "## Production start" section');
-  const command = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => (match[1] as string).trim()).find((text) => text.startsWith('node '));
+  const command = [...section.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .map((match) => (match[1] as string).trim())
+    .find((text) => text.startsWith('node '));
   if (command === undefined) throw new Error('the "Production start" section has no ```sh block starting with `node `');
   // Run without a shell, as a container runtime runs an exec-form CMD: no expansion, no wrapper process.
-  if (/[|&;<>()$`"'\\\n]/.test(command)) throw new Error(`the production command must be a plain argument list, but is: ${command}`);
+  if (/[|&;<>()$`"'\\\n]/.test(command))
+    throw new Error(`the production command must be a plain argument list, but is: ${command}`);
   return command.split(/\s+/);
 }
 
@@ -61,10 +64,24 @@ describe('the documented production start command', () => {
     const port = await freePort();
     writeFileSync(
       join(workdir, '.env'),
-      [`PORT=${port}`, 'HOST=127.0.0.1', 'NODE_ENV=test', 'LOG_LEVEL=info', `MODEL_URL=${model.url}`, 'MODEL_VERSION_POLL_SECONDS=0', 'MODEL_TIMEOUT_MS=10000', 'SHUTDOWN_DRAIN_MS=10000', ''].join('\n'),
+      [
+        `PORT=${port}`,
+        'HOST=127.0.0.1',
+        'NODE_ENV=test',
+        'LOG_LEVEL=info',
+        `MODEL_URL=${model.url}`,
+        'MODEL_VERSION_POLL_SECONDS=0',
+        'MODEL_TIMEOUT_MS=10000',
+        'SHUTDOWN_DRAIN_MS=10000',
+        '',
+      ].join('\n'),
     );
     // Nothing of the test's own environment that .env sets: the values must come from the file.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !['PORT', 'HOST', 'MODEL_URL', 'NODE_ENV', 'LOG_LEVEL'].includes(name)));
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([name]) => !['PORT', 'HOST', 'MODEL_URL', 'NODE_ENV', 'LOG_LEVEL'].includes(name),
+      ),
+    );
     const child = spawn(process.execPath, argv.slice(1), { cwd: workdir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -75,12 +92,17 @@ describe('the documented production start command', () => {
       const deadline = Date.now() + 30_000;
       for (;;) {
         if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}:\n${output}`);
-        const ready = await fetch(`${origin}/readyz`).then((response) => response.ok, () => false);
+        const ready = await fetch(`${origin}/readyz`).then(
+          (response) => response.ok,
+          () => false,
+        );
         if (ready) break;
         if (Date.now() > deadline) throw new Error(`not ready on the port .env named within 30 s:\n${output}`);
         await sleep(100);
       }
-      const started = JSON.parse(output.split('\n').find((line) => line.includes('"recs-gateway listening"')) ?? '{}') as Record<string, unknown>;
+      const started = JSON.parse(
+        output.split('\n').find((line) => line.includes('"recs-gateway listening"')) ?? '{}',
+      ) as Record<string, unknown>;
       expect(started.modelVersion).toBe('v5'); // MODEL_URL came from .env
 
       const reads = Array.from({ length: IN_FLIGHT }, (_, index) =>
@@ -92,7 +114,10 @@ describe('the documented production start command', () => {
       // Every read has reached the model server (one rank call per request) and waits on it: all are in flight.
       const inFlightBy = Date.now() + MODEL_LATENCY_MS / 2;
       while ((model.requests.get('/v1/rank') ?? 0) < IN_FLIGHT) {
-        if (Date.now() > inFlightBy) throw new Error(`only ${model.requests.get('/v1/rank') ?? 0} of ${IN_FLIGHT} reads reached the model in time`);
+        if (Date.now() > inFlightBy)
+          throw new Error(
+            `only ${model.requests.get('/v1/rank') ?? 0} of ${IN_FLIGHT} reads reached the model in time`,
+          );
         await sleep(10);
       }
       const sigtermAt = Date.now();
@@ -104,7 +129,9 @@ describe('the documented production start command', () => {
       for (const [index, read] of finished.entries()) {
         expect(read.answer?.status, JSON.stringify(read)).toBe(200);
         expect(read.answer?.body.errors).toBeUndefined();
-        expect((read.answer?.body.data?.recommendations as { userId: string } | undefined)?.userId).toBe(`prod-${index}`);
+        expect((read.answer?.body.data?.recommendations as { userId: string } | undefined)?.userId).toBe(
+          `prod-${index}`,
+        );
         expect(read.at).toBeGreaterThan(sigtermAt);
       }
       const closed = output.split('\n').find((line) => line.includes('"gateway closed"'));

@@ -57,27 +57,47 @@ describe('/readyz', () => {
 
     expect(await readyz(gateway.origin)).toEqual({
       status: 200,
-      body: { ready: true, status: 'ready', store: { kind: 'redis', up: true, breaker: 'closed' }, model: { version: 'ready-v1', up: true } },
+      body: {
+        ready: true,
+        status: 'ready',
+        store: { kind: 'redis', up: true, breaker: 'closed' },
+        model: { version: 'ready-v1', up: true },
+      },
     });
     expect(model.pings).toBeGreaterThan(0);
 
     model.health = 'down';
     expect(await readyz(gateway.origin)).toEqual({
       status: 200,
-      body: { ready: true, status: 'degraded', store: { kind: 'redis', up: true, breaker: 'closed' }, model: { version: 'ready-v1', up: false } },
+      body: {
+        ready: true,
+        status: 'degraded',
+        store: { kind: 'redis', up: true, breaker: 'closed' },
+        model: { version: 'ready-v1', up: false },
+      },
     });
 
     model.health = 'up';
     await redis.kill();
     expect(await readyz(gateway.origin)).toEqual({
       status: 200,
-      body: { ready: true, status: 'degraded', store: { kind: 'redis', up: false, breaker: ANY_BREAKER_STATE }, model: { version: 'ready-v1', up: true } },
+      body: {
+        ready: true,
+        status: 'degraded',
+        store: { kind: 'redis', up: false, breaker: ANY_BREAKER_STATE },
+        model: { version: 'ready-v1', up: true },
+      },
     });
 
     model.health = 'down';
     expect(await readyz(gateway.origin)).toEqual({
       status: 503,
-      body: { ready: false, status: 'unavailable', store: { kind: 'redis', up: false, breaker: ANY_BREAKER_STATE }, model: { version: 'ready-v1', up: false } },
+      body: {
+        ready: false,
+        status: 'unavailable',
+        store: { kind: 'redis', up: false, breaker: ANY_BREAKER_STATE },
+        model: { version: 'ready-v1', up: false },
+      },
     });
 
     model.health = 'up';
@@ -101,7 +121,12 @@ describe('/readyz', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(report).toEqual({
       status: 200,
-      body: { ready: true, status: 'degraded', store: { kind: 'memory', up: true }, model: { version: 'ready-v1', up: false } },
+      body: {
+        ready: true,
+        status: 'degraded',
+        store: { kind: 'memory', up: true },
+        model: { version: 'ready-v1', up: false },
+      },
     });
   });
 
@@ -110,7 +135,12 @@ describe('/readyz', () => {
     cleanups.add(() => gateway.close());
     expect(await readyz(gateway.origin)).toEqual({
       status: 200,
-      body: { ready: true, status: 'ready', store: { kind: 'memory', up: true }, model: { version: 'plain-v1', up: true } },
+      body: {
+        ready: true,
+        status: 'ready',
+        store: { kind: 'memory', up: true },
+        model: { version: 'plain-v1', up: true },
+      },
     });
   });
 });

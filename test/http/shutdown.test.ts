@@ -89,7 +89,9 @@ describe('SIGTERM with requests in flight (real process, real Redis)', () => {
     await cleanups.run();
   });
 
-  async function start(env: Record<string, string>): Promise<{ redis: RedisProcess; gateway: GatewayProcess; port: number }> {
+  async function start(
+    env: Record<string, string>,
+  ): Promise<{ redis: RedisProcess; gateway: GatewayProcess; port: number }> {
     const redis = await startRedis({ args: ['--enable-debug-command', 'yes'] });
     cleanups.add(() => redis.stop());
     const gateway = await startGatewayProcess({ REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '10000', ...env });
@@ -101,57 +103,71 @@ describe('SIGTERM with requests in flight (real process, real Redis)', () => {
     return { redis, gateway, port: Number(new URL(gateway.origin).port) };
   }
 
-  it('drains: no request is dropped, new connections are refused at once, Redis and model are closed, exit code 0', async () => {
-    const { redis, gateway, port } = await start({ SHUTDOWN_DRAIN_MS: '10000' });
-    const { woke } = await sleepRedis(redis, 2);
+  it(
+    'drains: no request is dropped, new connections are refused at once, Redis and model are closed, exit code 0',
+    async () => {
+      const { redis, gateway, port } = await start({ SHUTDOWN_DRAIN_MS: '10000' });
+      const { woke } = await sleepRedis(redis, 2);
 
-    const reads = Array.from({ length: IN_FLIGHT }, (_, index) => timedRead(gateway.url, `drain-user-${index}`));
-    await sleep(300); // the requests reach the gateway and wait on Redis
-    const exited = gateway.stop('SIGTERM');
-    const sigtermAt = Date.now();
+      const reads = Array.from({ length: IN_FLIGHT }, (_, index) => timedRead(gateway.url, `drain-user-${index}`));
+      await sleep(300); // the requests reach the gateway and wait on Redis
+      const exited = gateway.stop('SIGTERM');
+      const sigtermAt = Date.now();
 
-    const refused = await refusedAt(port, 1_500);
-    const finished = await Promise.all(reads);
-    const wokeAt = await woke;
-    const code = await exited;
+      const refused = await refusedAt(port, 1_500);
+      const finished = await Promise.all(reads);
+      const wokeAt = await woke;
+      const code = await exited;
 
-    // New connections were refused while every request was still waiting on Redis.
-    expect(refused).toBeLessThan(wokeAt);
-    expect(refused).toBeLessThan(Math.min(...finished.map((read) => read.at)));
-    // Every in-flight request finished after SIGTERM, with its answer.
-    for (const [index, read] of finished.entries()) {
-      expect(read.failure).toBeUndefined();
-      expect(read.status).toBe(200);
-      expect(read.errors).toBeUndefined();
-      expect(read.userId).toBe(`drain-user-${index}`);
-      expect(read.at).toBeGreaterThan(sigtermAt);
-    }
-    expect(code).toBe(0);
-    const closed = gateway.output().split('\n').find((line) => line.includes('"gateway closed"'));
-    expect(closed).toBeDefined();
-    expect(JSON.parse(closed as string)).toMatchObject({ drained: true, dependenciesClosed: true });
-  }, PROCESS_TEST_TIMEOUT_MS);
+      // New connections were refused while every request was still waiting on Redis.
+      expect(refused).toBeLessThan(wokeAt);
+      expect(refused).toBeLessThan(Math.min(...finished.map((read) => read.at)));
+      // Every in-flight request finished after SIGTERM, with its answer.
+      for (const [index, read] of finished.entries()) {
+        expect(read.failure).toBeUndefined();
+        expect(read.status).toBe(200);
+        expect(read.errors).toBeUndefined();
+        expect(read.userId).toBe(`drain-user-${index}`);
+        expect(read.at).toBeGreaterThan(sigtermAt);
+      }
+      expect(code).toBe(0);
+      const closed = gateway
+        .output()
+        .split('\n')
+        .find((line) => line.includes('"gateway closed"'));
+      expect(closed).toBeDefined();
+      expect(JSON.parse(closed as string)).toMatchObject({ drained: true, dependenciesClosed: true });
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 
-  it('the drain is bounded: after SHUTDOWN_DRAIN_MS the connections still open are cut and the process exits 0', async () => {
-    const { redis, gateway, port } = await start({ SHUTDOWN_DRAIN_MS: '400' });
-    const { woke } = await sleepRedis(redis, 5);
+  it(
+    'the drain is bounded: after SHUTDOWN_DRAIN_MS the connections still open are cut and the process exits 0',
+    async () => {
+      const { redis, gateway, port } = await start({ SHUTDOWN_DRAIN_MS: '400' });
+      const { woke } = await sleepRedis(redis, 5);
 
-    const reads = Array.from({ length: 3 }, (_, index) => timedRead(gateway.url, `stuck-user-${index}`));
-    await sleep(300);
-    const exited = gateway.stop('SIGTERM');
-    const sigtermAt = Date.now();
-    await refusedAt(port, 1_500);
-    const code = await exited;
-    const exitedAfterMs = Date.now() - sigtermAt;
-    const finished = await Promise.all(reads);
+      const reads = Array.from({ length: 3 }, (_, index) => timedRead(gateway.url, `stuck-user-${index}`));
+      await sleep(300);
+      const exited = gateway.stop('SIGTERM');
+      const sigtermAt = Date.now();
+      await refusedAt(port, 1_500);
+      const code = await exited;
+      const exitedAfterMs = Date.now() - sigtermAt;
+      const finished = await Promise.all(reads);
 
-    expect(code).toBe(0);
-    // Drain (0.4 s) plus the bounded close of Redis (2 s): before Redis wakes (5 s after it was put to sleep).
-    expect(exitedAfterMs).toBeGreaterThanOrEqual(400);
-    expect(exitedAfterMs).toBeLessThan(3_500);
-    expect(Date.now()).toBeLessThan(await woke);
-    for (const read of finished) expect(read.failure).toBeDefined();
-    const closed = gateway.output().split('\n').find((line) => line.includes('"gateway closed"'));
-    expect(JSON.parse(closed as string)).toMatchObject({ drained: false });
-  }, PROCESS_TEST_TIMEOUT_MS);
+      expect(code).toBe(0);
+      // Drain (0.4 s) plus the bounded close of Redis (2 s): before Redis wakes (5 s after it was put to sleep).
+      expect(exitedAfterMs).toBeGreaterThanOrEqual(400);
+      expect(exitedAfterMs).toBeLessThan(3_500);
+      expect(Date.now()).toBeLessThan(await woke);
+      for (const read of finished) expect(read.failure).toBeDefined();
+      const closed = gateway
+        .output()
+        .split('\n')
+        .find((line) => line.includes('"gateway closed"'));
+      expect(JSON.parse(closed as string)).toMatchObject({ drained: false });
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 });

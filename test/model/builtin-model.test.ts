@@ -1,11 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { createCatalog } from '../../src/model/catalog.js';
-import {
-  BuiltinModel,
-  deriveUserTaste,
-  deriveVersionWeights,
-  rankForUser,
-} from '../../src/model/builtin-model.js';
+import { BuiltinModel, deriveUserTaste, deriveVersionWeights, rankForUser } from '../../src/model/builtin-model.js';
 import type { RankedList } from '../../src/model/model.js';
 import { FAST_SHARE, userPace } from '../../src/model/drift.js';
 import { rboDistance } from '../../src/freshness/rbo.js';
@@ -142,7 +137,8 @@ describe('BuiltinModel.recordPurchase', () => {
 describe('BuiltinModel drift', () => {
   const T = 1_764_000_000_000;
   const HOUR = 3_600_000;
-  const drifting = (clock: { now: number }, version = 'v1') => new BuiltinModel({ version, catalog, drift: { clock: () => clock.now } });
+  const drifting = (clock: { now: number }, version = 'v1') =>
+    new BuiltinModel({ version, catalog, drift: { clock: () => clock.now } });
   const distance = (a: RankedList, b: RankedList): number => rboDistance(idsOf(a), idsOf(b), 20);
 
   it('is deterministic for a model version, a user and a clock reading, across instances', async () => {

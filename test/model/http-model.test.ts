@@ -23,7 +23,14 @@ afterAll(async () => {
 });
 
 function httpModel(server: { url: string }, options: Partial<HttpModelOptions> = {}): HttpModel {
-  const model = new HttpModel({ url: server.url, timeoutMs: 1_000, maxBatch: 100, versionPollMs: 0, initialVersion: 'v0', ...options });
+  const model = new HttpModel({
+    url: server.url,
+    timeoutMs: 1_000,
+    maxBatch: 100,
+    versionPollMs: 0,
+    initialVersion: 'v0',
+    ...options,
+  });
   cleanups.add(() => model.close());
   return model;
 }
@@ -38,7 +45,9 @@ async function failure(promise: Promise<unknown>): Promise<ModelServiceError> {
 }
 
 function batchQuery(userIds: readonly string[]): string {
-  const fields = userIds.map((userId, index) => `u${index}: recommendations(userId: "${userId}", first: 5) { userId modelVersion source }`);
+  const fields = userIds.map(
+    (userId, index) => `u${index}: recommendations(userId: "${userId}", first: 5) { userId modelVersion source }`,
+  );
   return `{ ${fields.join(' ')} }`;
 }
 
@@ -62,7 +71,11 @@ describe('HttpModel through the gateway (MODEL_URL)', () => {
     expect(first.body.errors, describeBody(first.body)).toBeUndefined();
     expect(server.model.calls - before).toBe(1);
     expect(server.model.scoreCalls.at(-1)?.slice().sort()).toEqual(users.slice().sort());
-    const lists = Object.values(first.body.data ?? {}) as Array<{ userId: string; modelVersion: string; source: string }>;
+    const lists = Object.values(first.body.data ?? {}) as Array<{
+      userId: string;
+      modelVersion: string;
+      source: string;
+    }>;
     expect(lists.map((list) => list.userId)).toEqual(users);
     expect(new Set(lists.map((list) => `${list.modelVersion}/${list.source}`))).toEqual(new Set(['v1/MODEL']));
 
@@ -79,7 +92,10 @@ describe('HttpModel through the gateway (MODEL_URL)', () => {
     const before = server.model.scoreCalls.length;
     const result = await postGraphQL(gateway.url, batchQuery(users));
     expect(result.body.errors, describeBody(result.body)).toBeUndefined();
-    const sizes = server.model.scoreCalls.slice(before).map((batch) => batch.length).sort((a, b) => a - b);
+    const sizes = server.model.scoreCalls
+      .slice(before)
+      .map((batch) => batch.length)
+      .sort((a, b) => a - b);
     expect(sizes).toEqual([10, 20, 20]);
     const lists = Object.values(result.body.data ?? {}) as Array<{ userId: string }>;
     expect(lists.map((list) => list.userId)).toEqual(users);
@@ -168,9 +184,21 @@ describe('HttpModel failures: errors within a bound, never hangs', () => {
 
   it.each([
     ['too few lists', '{"modelVersion":"v1","lists":[]}', 'lists must be an array of 1 entries'],
-    ['another user', '{"modelVersion":"v1","lists":[{"userId":"someone-else","modelVersion":"v1","items":[]}]}', 'lists[0].userId'],
-    ['a version that would forge a key', '{"modelVersion":"v1","lists":[{"userId":"u-shape","modelVersion":"v1}:x","items":[]}]}', 'lists[0].modelVersion'],
-    ['a score that is not a number', '{"modelVersion":"v1","lists":[{"userId":"u-shape","modelVersion":"v1","items":[{"itemId":"i1","score":"high"}]}]}', 'lists[0].items[0].score'],
+    [
+      'another user',
+      '{"modelVersion":"v1","lists":[{"userId":"someone-else","modelVersion":"v1","items":[]}]}',
+      'lists[0].userId',
+    ],
+    [
+      'a version that would forge a key',
+      '{"modelVersion":"v1","lists":[{"userId":"u-shape","modelVersion":"v1}:x","items":[]}]}',
+      'lists[0].modelVersion',
+    ],
+    [
+      'a score that is not a number',
+      '{"modelVersion":"v1","lists":[{"userId":"u-shape","modelVersion":"v1","items":[{"itemId":"i1","score":"high"}]}]}',
+      'lists[0].items[0].score',
+    ],
     ['no version', '{"lists":[{"userId":"u-shape","modelVersion":"v1","items":[]}]}', 'modelVersion must be'],
     ['an array body', '[1,2,3]', 'body must be a JSON object'],
   ])('rejects a wrong shape (%s), naming the field', async (_name, body, expected) => {
@@ -187,7 +215,10 @@ describe('HttpModel failures: errors within a bound, never hangs', () => {
       status: 200,
       body: JSON.stringify({
         modelVersion: 'v1',
-        lists: [{ userId: 'ok-user', modelVersion: 'v1', items: [{ itemId: 'i1', score: 1 }] }, { userId: 'bad-user', error: 'unknown user' }],
+        lists: [
+          { userId: 'ok-user', modelVersion: 'v1', items: [{ itemId: 'i1', score: 1 }] },
+          { userId: 'bad-user', error: 'unknown user' },
+        ],
       }),
     }));
     const model = httpModel(server);
@@ -201,7 +232,11 @@ describe('HttpModel failures: errors within a bound, never hangs', () => {
     const gone = await startModelServer({ version: 'v1' });
     await gone.close();
     // A high threshold, so the breaker (tested below) stays out of the way: each call really tries the network.
-    const model = httpModel(gone, { retries: 2, retryBaseMs: 10, breaker: { failureThreshold: 100, coolDownMs: 1_000 } });
+    const model = httpModel(gone, {
+      retries: 2,
+      retryBaseMs: 10,
+      breaker: { failureThreshold: 100, coolDownMs: 1_000 },
+    });
     const started = performance.now();
     const errors = [
       await failure(model.scoreAndRank(['u-down'], 10)),
@@ -222,7 +257,8 @@ describe('HttpModel failures: errors within a bound, never hangs', () => {
       breaker: { failureThreshold: 3, coolDownMs: 300 },
       telemetry: { breakerState: (state) => states.push(state) },
     });
-    for (let i = 0; i < 3; i += 1) expect((await failure(model.scoreAndRank([`b-${i}`], 10))).reason).toBe('http-status');
+    for (let i = 0; i < 3; i += 1)
+      expect((await failure(model.scoreAndRank([`b-${i}`], 10))).reason).toBe('http-status');
     expect(model.breakerState).toBe('open');
     expect(server.requests.get('/v1/rank')).toBe(3);
 
@@ -258,7 +294,11 @@ describe('the version poll as the breaker probe', () => {
 
   it('goes out once even while the breaker is open, and a good answer closes it before the cool-down ends', async () => {
     server.fault(() => ({ status: 503, body: '' }));
-    const model = httpModel(server, { retries: 2, retryBaseMs: 5, breaker: { failureThreshold: 2, coolDownMs: 60_000 } });
+    const model = httpModel(server, {
+      retries: 2,
+      retryBaseMs: 5,
+      breaker: { failureThreshold: 2, coolDownMs: 60_000 },
+    });
     expect(await model.refreshVersion()).toBe(false);
     // A poll makes one attempt, whatever `retries` says: the next poll is its retry.
     expect(server.requests.get('/v1/version')).toBe(1);
@@ -304,7 +344,11 @@ describe('the gateway degrades as documented when the model service fails', () =
       const stale = await within(1_000, postGraphQL(gateway.url, query, { u: 'graced' }), 'stale read');
       expect(stale.body.data?.recommendations).toEqual({ modelVersion: 'v1', source: 'STALE' });
       const started = performance.now();
-      const missing = await within(2_500, postGraphQL(gateway.url, query, { u: 'never-seen' }), 'miss with the model down');
+      const missing = await within(
+        2_500,
+        postGraphQL(gateway.url, query, { u: 'never-seen' }),
+        'miss with the model down',
+      );
       // The 300 ms budget, not the service's 2 s, bounds it (with slack for a busy machine).
       expect(performance.now() - started).toBeLessThan(1_500);
       expect(missing.body.errors?.[0]?.extensions?.code).toBe('MODEL_UNAVAILABLE');
@@ -331,7 +375,9 @@ describe('versions follow the model service', () => {
     expect(await model.init()).toBe(true);
     expect(model.currentVersion()).toBe('v1');
     server.fault((request) =>
-      request.url === '/v1/rank' ? { status: 200, body: '{"modelVersion":"v7","lists":[{"userId":"x","modelVersion":"v7","items":[]}]}' } : undefined,
+      request.url === '/v1/rank'
+        ? { status: 200, body: '{"modelVersion":"v7","lists":[{"userId":"x","modelVersion":"v7","items":[]}]}' }
+        : undefined,
     );
     await model.scoreAndRank(['x'], 10);
     expect(model.currentVersion()).toBe('v7');
@@ -343,7 +389,11 @@ describe('versions follow the model service', () => {
     // The rank call goes out first and is answered late, by the old version; the poll goes out second, answered by v2.
     server.fault((request) =>
       request.url === '/v1/rank'
-        ? { status: 200, delayMs: 300, body: '{"modelVersion":"v1","lists":[{"userId":"late","modelVersion":"v1","items":[]}]}' }
+        ? {
+            status: 200,
+            delayMs: 300,
+            body: '{"modelVersion":"v1","lists":[{"userId":"late","modelVersion":"v1","items":[]}]}',
+          }
         : { status: 200, body: '{"modelVersion":"v2"}' },
     );
     const late = model.scoreAndRank(['late'], 10);
@@ -356,7 +406,12 @@ describe('versions follow the model service', () => {
   });
 
   it('stores a list under the version that computed it, never the one the gateway expected', async () => {
-    const gateway = await startGateway({ MODEL_URL: server.url, REDIS_URL: redis.url, MODEL_VERSION_POLL_SECONDS: '0', ...NO_LIMITS });
+    const gateway = await startGateway({
+      MODEL_URL: server.url,
+      REDIS_URL: redis.url,
+      MODEL_VERSION_POLL_SECONDS: '0',
+      ...NO_LIMITS,
+    });
     cleanups.add(() => gateway.close());
     expect(gateway.app.model.currentVersion()).toBe('v1');
     // The service has moved on to v2 (its version endpoint says so, and the gateway switches), but this rank answer
@@ -367,7 +422,10 @@ describe('versions follow the model service', () => {
       if (request.url === '/v1/version') return { status: 200, body: '{"modelVersion":"v2"}' };
       if (request.url !== '/v1/rank') return undefined;
       const { userIds, limit } = request.body as { userIds: string[]; limit: number };
-      return { status: 200, body: JSON.stringify({ modelVersion: 'v2', lists: await v1.scoreAndRank(userIds, limit) }) };
+      return {
+        status: 200,
+        body: JSON.stringify({ modelVersion: 'v2', lists: await v1.scoreAndRank(userIds, limit) }),
+      };
     });
     await model.refreshVersion();
     expect(model.currentVersion()).toBe('v2');

@@ -4,14 +4,29 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 
 describe('model service configuration', () => {
   it('defaults to the built-in model and documented bounds', () => {
-    expect(loadConfig({})).toMatchObject({ modelUrl: undefined, modelTimeoutMs: 2000, modelVersionPollSeconds: 10, modelMaxBatch: 100 });
+    expect(loadConfig({})).toMatchObject({
+      modelUrl: undefined,
+      modelTimeoutMs: 2000,
+      modelVersionPollSeconds: 10,
+      modelMaxBatch: 100,
+    });
     expect(loadConfig({ MODEL_URL: '' }).modelUrl).toBeUndefined();
   });
 
   it('reads good values', () => {
     expect(
-      loadConfig({ MODEL_URL: 'http://ranker.internal:4100/base', MODEL_TIMEOUT_MS: '250', MODEL_VERSION_POLL_SECONDS: '0', MODEL_MAX_BATCH: '20' }),
-    ).toMatchObject({ modelUrl: 'http://ranker.internal:4100/base', modelTimeoutMs: 250, modelVersionPollSeconds: 0, modelMaxBatch: 20 });
+      loadConfig({
+        MODEL_URL: 'http://ranker.internal:4100/base',
+        MODEL_TIMEOUT_MS: '250',
+        MODEL_VERSION_POLL_SECONDS: '0',
+        MODEL_MAX_BATCH: '20',
+      }),
+    ).toMatchObject({
+      modelUrl: 'http://ranker.internal:4100/base',
+      modelTimeoutMs: 250,
+      modelVersionPollSeconds: 0,
+      modelMaxBatch: 20,
+    });
   });
 
   it.each([

@@ -31,7 +31,9 @@ describe('reference model server', () => {
     expect(status).toBe(200);
     const parsed = parseRankResponse(json, ['b', 'a']);
     expect(parsed.modelVersion).toBe('v3');
-    expect(parsed.lists.map((list) => ('items' in list ? [list.userId, list.modelVersion, list.items.length] : list))).toEqual([
+    expect(
+      parsed.lists.map((list) => ('items' in list ? [list.userId, list.modelVersion, list.items.length] : list)),
+    ).toEqual([
       ['b', 'v3', 5],
       ['a', 'v3', 5],
     ]);
@@ -40,12 +42,15 @@ describe('reference model server', () => {
   it('answers version, records purchases with 204, and excludes the bought item afterwards', async () => {
     expect(await (await fetch(`${server.url}/v1/version`)).json()).toEqual({ modelVersion: 'v3' });
     const before = parseRankResponse((await post(`${server.url}/v1/rank`, '{"userIds":["p"],"limit":3}')).json, ['p']);
-    const top = before.lists[0] !== undefined && 'items' in before.lists[0] ? before.lists[0].items[0]?.itemId : undefined;
+    const top =
+      before.lists[0] !== undefined && 'items' in before.lists[0] ? before.lists[0].items[0]?.itemId : undefined;
     expect(top).toBeDefined();
     const bought = await post(`${server.url}/v1/purchases`, JSON.stringify({ userId: 'p', itemId: top }));
     expect(bought).toEqual({ status: 204, json: undefined });
     const after = parseRankResponse((await post(`${server.url}/v1/rank`, '{"userIds":["p"],"limit":3}')).json, ['p']);
-    expect(after.lists[0] !== undefined && 'items' in after.lists[0] && after.lists[0].items.map((item) => item.itemId)).not.toContain(top);
+    expect(
+      after.lists[0] !== undefined && 'items' in after.lists[0] && after.lists[0].items.map((item) => item.itemId),
+    ).not.toContain(top);
   });
 
   it.each([
@@ -63,7 +68,12 @@ describe('reference model server', () => {
 
 describe('model server configuration', () => {
   it('defaults to port 4100, v1, no latency; reads the variables it shares with the gateway by the same rules', () => {
-    expect(loadModelServerConfig({})).toMatchObject({ port: 4100, host: '127.0.0.1', modelVersion: 'v1', latencyMs: 0 });
+    expect(loadModelServerConfig({})).toMatchObject({
+      port: 4100,
+      host: '127.0.0.1',
+      modelVersion: 'v1',
+      latencyMs: 0,
+    });
     expect(loadModelServerConfig({ PORT: '5001', MODEL_VERSION: 'v2', MODEL_LATENCY_MS: '50' })).toMatchObject({
       port: 5001,
       modelVersion: 'v2',
@@ -75,7 +85,9 @@ describe('model server configuration', () => {
 
   it('rejects bad values, naming the variable and the value', () => {
     expect(() => loadModelServerConfig({ MODEL_LATENCY_MS: 'slow' })).toThrow(ConfigError);
-    expect(() => loadModelServerConfig({ MODEL_LATENCY_MS: 'slow' })).toThrow('MODEL_LATENCY_MS must be a whole number from 0 to 60000, but got: "slow"');
+    expect(() => loadModelServerConfig({ MODEL_LATENCY_MS: 'slow' })).toThrow(
+      'MODEL_LATENCY_MS must be a whole number from 0 to 60000, but got: "slow"',
+    );
     expect(() => loadModelServerConfig({ MODEL_VERSION: 'v2}' })).toThrow('MODEL_VERSION');
     expect(() => loadModelServerConfig({ PORT: '70000' })).toThrow('PORT');
   });

@@ -10,7 +10,9 @@ describe('RequestIdsByUser', () => {
     });
     expect(seen).toBe('req-a');
     expect(ids.of(['u1'])).toBeUndefined();
-    await expect(ids.during(['u3'], 'req-b', async () => Promise.reject(new Error('model down')))).rejects.toThrow('model down');
+    await expect(ids.during(['u3'], 'req-b', async () => Promise.reject(new Error('model down')))).rejects.toThrow(
+      'model down',
+    );
     expect(ids.size).toBe(0);
   });
 

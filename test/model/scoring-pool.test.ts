@@ -41,7 +41,10 @@ describe('scoring pool', () => {
       await model.recordPurchase('pool-user-3', 'i42');
       await model.recordPurchase('pool-user-3', 'i7');
     }
-    const [fromPool, fromThread] = await Promise.all([pooled.scoreAndRank(users, 50), inProcess.scoreAndRank(users, 50)]);
+    const [fromPool, fromThread] = await Promise.all([
+      pooled.scoreAndRank(users, 50),
+      inProcess.scoreAndRank(users, 50),
+    ]);
     expect(fromPool).toHaveLength(users.length);
     expect(fromPool).toEqual(fromThread);
     const third = fromPool[3];
@@ -52,7 +55,11 @@ describe('scoring pool', () => {
 
   it('drifts exactly as in-process: the clock reading travels with each user to the worker', async () => {
     const clock = { now: 1_764_000_000_000 };
-    const drifting = new BuiltinModel({ version: 'v3', ranker: createScoringPool({ threads: 1 }), drift: { clock: () => clock.now } });
+    const drifting = new BuiltinModel({
+      version: 'v3',
+      ranker: createScoringPool({ threads: 1 }),
+      drift: { clock: () => clock.now },
+    });
     const reference = new BuiltinModel({ version: 'v3', drift: { clock: () => clock.now } });
     try {
       const before = await drifting.scoreAndRank(users.slice(0, 10), 20);
@@ -86,7 +93,13 @@ describe('scoring pool', () => {
   });
 
   it('the in-process ranker puts an Error in the slot of a user whose ranking throws, and ranks the others', async () => {
-    const ranker = inProcessRanker({ version: 'x', itemCount: 1, dims: 1, itemFactors: new Float32Array(1), itemBias: new Float32Array(1) });
+    const ranker = inProcessRanker({
+      version: 'x',
+      itemCount: 1,
+      dims: 1,
+      itemFactors: new Float32Array(1),
+      itemBias: new Float32Array(1),
+    });
     const poisoned = {
       get userId(): string {
         throw new Error('poisoned request');

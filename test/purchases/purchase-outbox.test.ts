@@ -28,7 +28,12 @@ class Store {
 describe('PurchaseOutbox', () => {
   it('holds purchases while the store is down and applies them, in order, once it is up', async () => {
     const store = new Store();
-    const outbox = new PurchaseOutbox({ apply: (held) => store.apply(held), maxSize: 10, retryEveryMs: 10, logger: silentLogger });
+    const outbox = new PurchaseOutbox({
+      apply: (held) => store.apply(held),
+      maxSize: 10,
+      retryEveryMs: 10,
+      logger: silentLogger,
+    });
     outbox.hold(order('o1'));
     outbox.hold(order('o2', 'u2'));
     outbox.hold(order('o1'));
@@ -77,7 +82,12 @@ describe('PurchaseOutbox', () => {
     const store = new Store();
     store.up = true;
     store.conflicts.add('bad');
-    const outbox = new PurchaseOutbox({ apply: (held) => store.apply(held), maxSize: 10, retryEveryMs: 1_000, logger: silentLogger });
+    const outbox = new PurchaseOutbox({
+      apply: (held) => store.apply(held),
+      maxSize: 10,
+      retryEveryMs: 1_000,
+      logger: silentLogger,
+    });
     outbox.hold(order('bad'));
     outbox.hold(order('good'));
     await outbox.drain();
@@ -97,7 +107,12 @@ describe('PurchaseOutbox', () => {
   });
 
   it('release forgets one order and only its item: two held purchases of one user keep the other', async () => {
-    const outbox = new PurchaseOutbox({ apply: async () => {}, maxSize: 10, retryEveryMs: 1_000, logger: silentLogger });
+    const outbox = new PurchaseOutbox({
+      apply: async () => {},
+      maxSize: 10,
+      retryEveryMs: 1_000,
+      logger: silentLogger,
+    });
     outbox.hold(order('o1', 'u1', 'shoe'));
     outbox.hold(order('o2', 'u1', 'hat'));
     outbox.release('o1');

@@ -29,7 +29,13 @@ describe('PurchaseService.record against a real Redis', () => {
     cleanups.add(() => raw.close());
     const store = new GuardedStore(raw, { failureThreshold: 3, coolDownMs: 100 });
     const recommendations = createService(store, builtinModel(), { storeBudgetMs: 300 });
-    const purchases = new PurchaseService({ store, recommendations, keyPrefix: '', orderRetentionMs: 60_000, logger: silentLogger });
+    const purchases = new PurchaseService({
+      store,
+      recommendations,
+      keyPrefix: '',
+      orderRetentionMs: 60_000,
+      logger: silentLogger,
+    });
     return { redis, store, recommendations, purchases };
   }
 
@@ -55,7 +61,11 @@ describe('PurchaseService.record against a real Redis', () => {
     const failure = await purchases.record('buyer', 'item-2', 'order-2').catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(PurchaseNotAppliedError);
     expect((failure as PurchaseNotAppliedError).retryable).toBe(true);
-    expect((failure as PurchaseNotAppliedError).extensions).toMatchObject({ code: ErrorCode.STORE_UNAVAILABLE, retryable: true, retryAfterSeconds: 1 });
+    expect((failure as PurchaseNotAppliedError).extensions).toMatchObject({
+      code: ErrorCode.STORE_UNAVAILABLE,
+      retryable: true,
+      retryAfterSeconds: 1,
+    });
 
     await redis.restart();
     // A consumer redelivers until it resolves: the first resolution is the applied order, never an unapplied duplicate.
@@ -66,10 +76,16 @@ describe('PurchaseService.record against a real Redis', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(redelivered).toMatchObject({ orderId: 'order-2', invalidated: true });
-    const state = JSON.parse(await redisCli(redis.port, 'GET', 'recs:{buyer}:state')) as { gen: number; bought: Array<[string, number]> };
+    const state = JSON.parse(await redisCli(redis.port, 'GET', 'recs:{buyer}:state')) as {
+      gen: number;
+      bought: Array<[string, number]>;
+    };
     expect(state.bought.map(([itemId]) => itemId)).toEqual(['item-2', 'item-1']);
     expect(JSON.parse(await redisCli(redis.port, 'GET', 'recs:order:order-2'))).toMatchObject({ s: 'done', v: true });
-    await expect(purchases.record('buyer', 'item-2', 'order-2')).resolves.toMatchObject({ duplicate: true, invalidated: true });
+    await expect(purchases.record('buyer', 'item-2', 'order-2')).resolves.toMatchObject({
+      duplicate: true,
+      invalidated: true,
+    });
   });
 
   it('the same orderId for another item is a conflict, not retryable', async () => {

@@ -75,7 +75,11 @@ describe('freshness engine (memory store, manual clock)', () => {
     const clock = new ManualClock();
     const model = new CountingModel(builtinModel());
     // random() near 0 makes -ln(random) large: the early-refresh test passes well before expiry.
-    const service = createService(new MemoryStore(64_000_000, clock.now), model, { now: clock.now, earlyRefreshBeta: 1, random: () => 1e-300 });
+    const service = createService(new MemoryStore(64_000_000, clock.now), model, {
+      now: clock.now,
+      earlyRefreshBeta: 1,
+      random: () => 1e-300,
+    });
     await service.loadMany(['u1']);
     clock.advance(TTL_MS - 100);
     const beforeExpiry = served((await service.loadMany(['u1']))[0]);
@@ -86,7 +90,11 @@ describe('freshness engine (memory store, manual clock)', () => {
   it('does not refresh early when the entry is far from expiry and random is typical', async () => {
     const clock = new ManualClock();
     const model = new CountingModel(builtinModel());
-    const service = createService(new MemoryStore(64_000_000, clock.now), model, { now: clock.now, earlyRefreshBeta: 1, random: () => 0.5 });
+    const service = createService(new MemoryStore(64_000_000, clock.now), model, {
+      now: clock.now,
+      earlyRefreshBeta: 1,
+      random: () => 0.5,
+    });
     await service.loadMany(['u1']);
     clock.advance(1000);
     await service.loadMany(['u1']);

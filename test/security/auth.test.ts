@@ -47,7 +47,10 @@ describe('HS256 secret (AUTH_JWT_SECRET, with issuer and audience configured)', 
 
   beforeAll(async () => {
     model = CountingModel.builtin('v1');
-    gateway = await startGateway({ AUTH_JWT_SECRET: SECRET, AUTH_JWT_ISSUER: ISSUER, AUTH_JWT_AUDIENCE: AUDIENCE }, { model });
+    gateway = await startGateway(
+      { AUTH_JWT_SECRET: SECRET, AUTH_JWT_ISSUER: ISSUER, AUTH_JWT_AUDIENCE: AUDIENCE },
+      { model },
+    );
     cleanups.add(() => gateway.close());
   });
 
@@ -64,7 +67,12 @@ describe('HS256 secret (AUTH_JWT_SECRET, with issuer and audience configured)', 
   });
 
   it('a user token reads its own list', async () => {
-    const response = await gql(gateway.url, READ_QUERY, { userId: 'u42', first: 3 }, { token: await hsToken({ sub: 'u42' }) });
+    const response = await gql(
+      gateway.url,
+      READ_QUERY,
+      { userId: 'u42', first: 3 },
+      { token: await hsToken({ sub: 'u42' }) },
+    );
     expect(response.status).toBe(200);
     expect(response.errors).toEqual([]);
     expect(response.data).toMatchObject({ recommendations: { userId: 'u42' } });
@@ -74,7 +82,12 @@ describe('HS256 secret (AUTH_JWT_SECRET, with issuer and audience configured)', 
     const victim = 'victim-8d41c2';
     const neverSeen = 'nobody-5e0f77';
     // The victim has a cached list (read by a trusted back end); `neverSeen` has nothing at all.
-    const primed = await gql(gateway.url, READ_QUERY, { userId: victim }, { token: await hsToken({ sub: 'backend', scope: 'recommendations:read:any' }) });
+    const primed = await gql(
+      gateway.url,
+      READ_QUERY,
+      { userId: victim },
+      { token: await hsToken({ sub: 'backend', scope: 'recommendations:read:any' }) },
+    );
     expect(primed.errors).toEqual([]);
     model.reset();
     const token = await hsToken({ sub: 'u42' });
@@ -104,7 +117,10 @@ describe('HS256 secret (AUTH_JWT_SECRET, with issuer and audience configured)', 
   it('recordPurchase needs purchases:write: a user token (even for itself) is FORBIDDEN and records nothing', async () => {
     model.reset();
     const input = { userId: 'u42', itemId: 'i1', orderId: 'order-auth-1' };
-    for (const token of [await hsToken({ sub: 'u42' }), await hsToken({ sub: 'backend', scope: 'recommendations:read:any' })]) {
+    for (const token of [
+      await hsToken({ sub: 'u42' }),
+      await hsToken({ sub: 'backend', scope: 'recommendations:read:any' }),
+    ]) {
       const refused = await gql(gateway.url, PURCHASE_MUTATION, { input }, { token });
       expect(refused.status).toBe(200);
       expect(refused.code).toBe('FORBIDDEN');
@@ -120,18 +136,33 @@ describe('HS256 secret (AUTH_JWT_SECRET, with issuer and audience configured)', 
 
   it('purgeModelVersion needs admin', async () => {
     for (const scope of [undefined, 'purchases:write recommendations:read:any']) {
-      const refused = await gql(gateway.url, PURGE_MUTATION, { v: 'v0' }, { token: await hsToken({ sub: 'ops', scope }) });
+      const refused = await gql(
+        gateway.url,
+        PURGE_MUTATION,
+        { v: 'v0' },
+        { token: await hsToken({ sub: 'ops', scope }) },
+      );
       expect(refused.code, String(scope)).toBe('FORBIDDEN');
       expect(refused.data).toBeNull();
     }
-    const allowed = await gql(gateway.url, PURGE_MUTATION, { v: 'v0' }, { token: await hsToken({ sub: 'ops', scope: 'admin' }) });
+    const allowed = await gql(
+      gateway.url,
+      PURGE_MUTATION,
+      { v: 'v0' },
+      { token: await hsToken({ sub: 'ops', scope: 'admin' }) },
+    );
     expect(allowed.errors).toEqual([]);
     expect(allowed.data).toEqual({ purgeModelVersion: { modelVersion: 'v0', removed: 0 } });
   });
 
   it('scopes are the space-separated `scope` claim: "admin" inside another word, or in an array claim, grants nothing', async () => {
     for (const extra of [{ scope: 'administrator' }, { scope: ['admin'] }, { scp: 'admin' }, { scope: 'admin:read' }]) {
-      const response = await gql(gateway.url, PURGE_MUTATION, { v: 'v0' }, { token: await hsToken({ sub: 'ops', extra }) });
+      const response = await gql(
+        gateway.url,
+        PURGE_MUTATION,
+        { v: 'v0' },
+        { token: await hsToken({ sub: 'ops', extra }) },
+      );
       expect(response.code, JSON.stringify(extra)).toBe('FORBIDDEN');
     }
   });
@@ -139,16 +170,34 @@ describe('HS256 secret (AUTH_JWT_SECRET, with issuer and audience configured)', 
   describe('tokens and headers that must not authenticate', () => {
     const cases: Array<[string, () => Promise<Record<string, string>>]> = [
       ['an expired token', async () => bearer(await hsToken({ expiresIn: -3600 }))],
-      ['a token without exp (would never expire)', async () => bearer(await hsToken({ noExpiry: true, scope: 'admin' }))],
+      [
+        'a token without exp (would never expire)',
+        async () => bearer(await hsToken({ noExpiry: true, scope: 'admin' })),
+      ],
       ['a token without exp or iat', async () => bearer(await hsToken({ noExpiry: true, noIssuedAt: true }))],
-      ['a token valid for a year (over the 24 h maximum lifetime)', async () => bearer(await hsToken({ expiresIn: 365 * 24 * 3600 }))],
-      ['a token issued two days ago with an hour left (48 h lifetime)', async () => bearer(await hsToken({ issuedAt: -2 * 24 * 3600, expiresIn: 3600 }))],
+      [
+        'a token valid for a year (over the 24 h maximum lifetime)',
+        async () => bearer(await hsToken({ expiresIn: 365 * 24 * 3600 })),
+      ],
+      [
+        'a token issued two days ago with an hour left (48 h lifetime)',
+        async () => bearer(await hsToken({ issuedAt: -2 * 24 * 3600, expiresIn: 3600 })),
+      ],
       ['a token that is not valid yet (nbf in an hour)', async () => bearer(await hsToken({ notBefore: 3600 }))],
       ['a token with its signature changed', async () => bearer(tamperedSignature(await hsToken({ scope: 'admin' })))],
-      ['a token whose payload was swapped (sub and scope forged)', async () => bearer(forgedToken(await hsToken({ sub: 'u42' }), 'ops', 'admin'))],
+      [
+        'a token whose payload was swapped (sub and scope forged)',
+        async () => bearer(forgedToken(await hsToken({ sub: 'u42' }), 'ops', 'admin')),
+      ],
       ['an alg: none token', async () => bearer(unsignedToken('ops', 'admin'))],
-      ['a token signed with a different HS key', async () => bearer(await hsToken({ secret: 'another-secret-that-is-32-bytes-long!!', scope: 'admin' }))],
-      ['an HS512 token signed with the right secret (algorithm not allowed)', async () => bearer(await hsToken({ alg: 'HS512', scope: 'admin' }))],
+      [
+        'a token signed with a different HS key',
+        async () => bearer(await hsToken({ secret: 'another-secret-that-is-32-bytes-long!!', scope: 'admin' })),
+      ],
+      [
+        'an HS512 token signed with the right secret (algorithm not allowed)',
+        async () => bearer(await hsToken({ alg: 'HS512', scope: 'admin' })),
+      ],
       ['a token from another issuer', async () => bearer(await hsToken({ issuer: 'https://evil.example/' }))],
       ['a token for another audience', async () => bearer(await hsToken({ audience: 'another-api' }))],
       ['a token without issuer and audience', async () => bearer(await hsToken({ issuer: '', audience: '' }))],
@@ -226,7 +275,12 @@ describe('JWKS (AUTH_JWKS_URL), served by a local HTTP server', () => {
     await cleanups.run();
   });
 
-  async function signed(alg: 'ES256' | 'RS256', kid: string, key: Parameters<SignJWT['sign']>[0], sub = 'u42'): Promise<string> {
+  async function signed(
+    alg: 'ES256' | 'RS256',
+    kid: string,
+    key: Parameters<SignJWT['sign']>[0],
+    sub = 'u42',
+  ): Promise<string> {
     return new SignJWT({})
       .setProtectedHeader({ alg, kid })
       .setSubject(sub)
@@ -238,8 +292,16 @@ describe('JWKS (AUTH_JWKS_URL), served by a local HTTP server', () => {
   }
 
   it('accepts a valid ES256 token and a valid RS256 token (keys fetched from the JWKS)', async () => {
-    for (const [alg, kid, key] of [['ES256', 'es-1', es.privateKey], ['RS256', 'rs-1', rs.privateKey]] as const) {
-      const response = await gql(gateway.url, READ_QUERY, { userId: 'u42', first: 2 }, { token: await signed(alg, kid, key) });
+    for (const [alg, kid, key] of [
+      ['ES256', 'es-1', es.privateKey],
+      ['RS256', 'rs-1', rs.privateKey],
+    ] as const) {
+      const response = await gql(
+        gateway.url,
+        READ_QUERY,
+        { userId: 'u42', first: 2 },
+        { token: await signed(alg, kid, key) },
+      );
       expect(response.errors, alg).toEqual([]);
       expect(response.data, alg).toMatchObject({ recommendations: { userId: 'u42' } });
     }
@@ -247,13 +309,23 @@ describe('JWKS (AUTH_JWKS_URL), served by a local HTTP server', () => {
   });
 
   it('a user token from the JWKS is still held to its own list', async () => {
-    const response = await gql(gateway.url, READ_QUERY, { userId: 'someone-else' }, { token: await signed('ES256', 'es-1', es.privateKey) });
+    const response = await gql(
+      gateway.url,
+      READ_QUERY,
+      { userId: 'someone-else' },
+      { token: await signed('ES256', 'es-1', es.privateKey) },
+    );
     expect(response.code).toBe('FORBIDDEN');
   });
 
   it('rejects algorithm confusion: HS256 tokens "signed" with the public key (PEM, JWK JSON, raw x) as the secret', async () => {
     const esJwk = await exportJWK(es.publicKey);
-    const secrets = [await exportSPKI(es.publicKey), await exportSPKI(rs.publicKey), JSON.stringify(esJwk), esJwk.x ?? ''];
+    const secrets = [
+      await exportSPKI(es.publicKey),
+      await exportSPKI(rs.publicKey),
+      JSON.stringify(esJwk),
+      esJwk.x ?? '',
+    ];
     for (const [index, secret] of secrets.entries()) {
       for (const kid of ['es-1', 'rs-1', undefined]) {
         const token = await new SignJWT({ scope: 'admin' })
@@ -264,16 +336,38 @@ describe('JWKS (AUTH_JWKS_URL), served by a local HTTP server', () => {
           .setIssuedAt()
           .setExpirationTime('10m')
           .sign(new TextEncoder().encode(secret));
-        expectUnauthenticated(await gql(gateway.url, PURGE_MUTATION, { v: 'v0' }, { token }), `secret #${index}, kid ${String(kid)}`);
+        expectUnauthenticated(
+          await gql(gateway.url, PURGE_MUTATION, { v: 'v0' }, { token }),
+          `secret #${index}, kid ${String(kid)}`,
+        );
       }
     }
   });
 
   it('rejects a token signed by another ES256 key under a published kid, and alg: none', async () => {
     const stranger = await generateKeyPair('ES256');
-    expectUnauthenticated(await gql(gateway.url, READ_QUERY, { userId: 'u42' }, { token: await signed('ES256', 'es-1', stranger.privateKey) }), 'foreign key');
-    expectUnauthenticated(await gql(gateway.url, READ_QUERY, { userId: 'u42' }, { token: await signed('ES256', 'no-such-kid', es.privateKey) }), 'unknown kid');
-    expectUnauthenticated(await gql(gateway.url, READ_QUERY, { userId: 'u42' }, { token: unsignedToken() }), 'alg none');
+    expectUnauthenticated(
+      await gql(
+        gateway.url,
+        READ_QUERY,
+        { userId: 'u42' },
+        { token: await signed('ES256', 'es-1', stranger.privateKey) },
+      ),
+      'foreign key',
+    );
+    expectUnauthenticated(
+      await gql(
+        gateway.url,
+        READ_QUERY,
+        { userId: 'u42' },
+        { token: await signed('ES256', 'no-such-kid', es.privateKey) },
+      ),
+      'unknown kid',
+    );
+    expectUnauthenticated(
+      await gql(gateway.url, READ_QUERY, { userId: 'u42' }, { token: unsignedToken() }),
+      'alg none',
+    );
   });
 });
 
@@ -288,7 +382,11 @@ describe('start-up and mode', () => {
     const env = { NODE_ENV: 'production', AUTH_JWT_SECRET: '', AUTH_JWKS_URL: '' };
     await expect(startGatewayProcess(env)).rejects.toThrow(/exited with 2 before it was ready/);
     // The harness may see the exit before the last output; read it to the end here.
-    const { code, output } = await runToExit(process.execPath, ['--import', 'tsx', MAIN], { ...env, PORT: '0', HOST: '127.0.0.1' });
+    const { code, output } = await runToExit(process.execPath, ['--import', 'tsx', MAIN], {
+      ...env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+    });
     expect(code).toBe(2);
     expect(output).toContain('recs-gateway: invalid configuration: NODE_ENV=production needs authentication');
     expect(output).toMatch(/AUTH_JWT_SECRET/);
@@ -306,7 +404,9 @@ describe('start-up and mode', () => {
     expect(refused.json && 'data' in refused.json).toBe(false);
     expect(refused.text).not.toContain('RecommendationList');
     // __type is introspection too.
-    expect((await gql(off.url, '{ __type(name: "Query") { name } }', undefined, { token })).code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect((await gql(off.url, '{ __type(name: "Query") { name } }', undefined, { token })).code).toBe(
+      'GRAPHQL_VALIDATION_FAILED',
+    );
     // __typename is not introspection and still works.
     expect((await gql(off.url, '{ __typename }', undefined, { token })).data).toEqual({ __typename: 'Query' });
 
@@ -340,7 +440,11 @@ describe('start-up and mode', () => {
   }, 120_000);
 
   it('`npm run token` mints a token the gateway accepts, with the scopes, issuer and audience asked for', async () => {
-    const gateway = await startGateway({ AUTH_JWT_SECRET: SECRET, AUTH_JWT_ISSUER: ISSUER, AUTH_JWT_AUDIENCE: AUDIENCE });
+    const gateway = await startGateway({
+      AUTH_JWT_SECRET: SECRET,
+      AUTH_JWT_ISSUER: ISSUER,
+      AUTH_JWT_AUDIENCE: AUDIENCE,
+    });
     cleanups.add(() => gateway.close());
     const env = { AUTH_JWT_SECRET: SECRET, AUTH_JWT_ISSUER: ISSUER, AUTH_JWT_AUDIENCE: AUDIENCE };
     const user = await mintWithNpm(['--sub', 'u42'], env);
@@ -364,7 +468,11 @@ describe('start-up and mode', () => {
 });
 
 async function mintWithNpm(args: string[], env: Record<string, string>): Promise<string> {
-  const result = await runToExit('npm', ['run', '--silent', 'token', '--', ...args], { AUTH_JWT_ISSUER: '', AUTH_JWT_AUDIENCE: '', ...env });
+  const result = await runToExit('npm', ['run', '--silent', 'token', '--', ...args], {
+    AUTH_JWT_ISSUER: '',
+    AUTH_JWT_AUDIENCE: '',
+    ...env,
+  });
   expect(result.code, result.output).toBe(0);
   const token = result.stdout.trim();
   expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
@@ -372,9 +480,17 @@ async function mintWithNpm(args: string[], env: Record<string, string>): Promise
 }
 
 /** Runs a command to its end (stdio closed), with the test's environment plus `env`. */
-function runToExit(command: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; output: string }> {
+function runToExit(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {

@@ -46,7 +46,11 @@ async function tokenOf(kind: Kind): Promise<string | undefined> {
   }
 }
 
-const UNAUTH: Partial<Record<Kind, Outcome>> = { none: 'UNAUTHENTICATED', expired: 'UNAUTHENTICATED', noExp: 'UNAUTHENTICATED' };
+const UNAUTH: Partial<Record<Kind, Outcome>> = {
+  none: 'UNAUTHENTICATED',
+  expired: 'UNAUTHENTICATED',
+  noExp: 'UNAUTHENTICATED',
+};
 
 interface FieldCase {
   /** The field as docs/security.md names it. */
@@ -61,12 +65,26 @@ interface FieldCase {
 const LIST = `userId modelVersion generatedAt ageSeconds source items { rank score item { id title category } }`;
 const PAYLOAD = 'userId itemId orderId invalidated duplicate';
 const userOnly = (allowed: readonly Kind[]): Record<Kind, Outcome> =>
-  Object.fromEntries(KINDS.map((kind) => [kind, UNAUTH[kind] ?? (allowed.includes(kind) ? 'ok' : 'FORBIDDEN')])) as Record<Kind, Outcome>;
+  Object.fromEntries(
+    KINDS.map((kind) => [kind, UNAUTH[kind] ?? (allowed.includes(kind) ? 'ok' : 'FORBIDDEN')]),
+  ) as Record<Kind, Outcome>;
 
 const FIELDS: readonly FieldCase[] = [
-  { field: 'Query.__typename', query: '{ __typename }', expected: userOnly(['user', 'otherUser', 'purchasesWrite', 'readAny', 'admin']) },
-  { field: 'Query.recommendations (and RecommendationList, RecommendedItem, Item)', query: `{ recommendations(userId: "${OWNER}", first: 2) { ${LIST} } }`, expected: userOnly(['user', 'readAny', 'admin']) },
-  { field: 'Query.recommendations, aliased next to __typename aliases', query: `{ t: __typename a: recommendations(userId: "${OWNER}", first: 1) { userId } }`, expected: userOnly(['user', 'readAny', 'admin']) },
+  {
+    field: 'Query.__typename',
+    query: '{ __typename }',
+    expected: userOnly(['user', 'otherUser', 'purchasesWrite', 'readAny', 'admin']),
+  },
+  {
+    field: 'Query.recommendations (and RecommendationList, RecommendedItem, Item)',
+    query: `{ recommendations(userId: "${OWNER}", first: 2) { ${LIST} } }`,
+    expected: userOnly(['user', 'readAny', 'admin']),
+  },
+  {
+    field: 'Query.recommendations, aliased next to __typename aliases',
+    query: `{ t: __typename a: recommendations(userId: "${OWNER}", first: 1) { userId } }`,
+    expected: userOnly(['user', 'readAny', 'admin']),
+  },
   {
     field: 'Mutation.recordPurchase (RecordPurchasePayload scalars)',
     query: `mutation { recordPurchase(input: {userId: "${OWNER}", itemId: "i1", orderId: "$order"}) { ${PAYLOAD} } }`,
@@ -85,7 +103,11 @@ const FIELDS: readonly FieldCase[] = [
     expected: userOnly(['admin']),
     purchases: true,
   },
-  { field: 'Mutation.purgeModelVersion (PurgeResult)', query: 'mutation { purgeModelVersion(modelVersion: "v0") { modelVersion removed } }', expected: userOnly(['admin']) },
+  {
+    field: 'Mutation.purgeModelVersion (PurgeResult)',
+    query: 'mutation { purgeModelVersion(modelVersion: "v0") { modelVersion removed } }',
+    expected: userOnly(['admin']),
+  },
 ];
 
 describe('field permissions: every field × every kind of token', () => {
@@ -133,7 +155,12 @@ describe('field permissions: every field × every kind of token', () => {
 
   it("replaying a recorded orderId (duplicate: true) does not turn purchases:write into a read of the user's list", async () => {
     const checkout = tokens.get('purchasesWrite');
-    const first = await gql(gateway.url, `mutation { recordPurchase(input: {userId: "victim7", itemId: "i5", orderId: "probe-1"}) { duplicate } }`, undefined, { token: checkout });
+    const first = await gql(
+      gateway.url,
+      `mutation { recordPurchase(input: {userId: "victim7", itemId: "i5", orderId: "probe-1"}) { duplicate } }`,
+      undefined,
+      { token: checkout },
+    );
     expect(first.data).toEqual({ recordPurchase: { duplicate: false } });
     const replay = await gql(
       gateway.url,
@@ -145,30 +172,62 @@ describe('field permissions: every field × every kind of token', () => {
     expect(replay.data).toBeNull();
     expect(replay.text).not.toContain('"items"');
     // The same replay by a token that may read the list is a duplicate with the list.
-    const admin = await gql(gateway.url, `mutation { recordPurchase(input: {userId: "victim7", itemId: "i5", orderId: "probe-1"}) { duplicate recommendations { userId } } }`, undefined, { token: tokens.get('admin') });
+    const admin = await gql(
+      gateway.url,
+      `mutation { recordPurchase(input: {userId: "victim7", itemId: "i5", orderId: "probe-1"}) { duplicate recommendations { userId } } }`,
+      undefined,
+      { token: tokens.get('admin') },
+    );
     expect(admin.data).toEqual({ recordPurchase: { duplicate: true, recommendations: { userId: 'victim7' } } });
   });
 
   it('a token with both purchases:write and recommendations:read:any may buy and read the list in one call', async () => {
-    const token = await hsToken({ sub: 'perm-both', scope: 'purchases:write recommendations:read:any', issuer: '', audience: '' });
-    const response = await gql(gateway.url, `mutation { recordPurchase(input: {userId: "perm-both-user", itemId: "i6", orderId: "both-1"}) { duplicate recommendations { userId } } }`, undefined, { token });
-    expect(response.data).toEqual({ recordPurchase: { duplicate: false, recommendations: { userId: 'perm-both-user' } } });
+    const token = await hsToken({
+      sub: 'perm-both',
+      scope: 'purchases:write recommendations:read:any',
+      issuer: '',
+      audience: '',
+    });
+    const response = await gql(
+      gateway.url,
+      `mutation { recordPurchase(input: {userId: "perm-both-user", itemId: "i6", orderId: "both-1"}) { duplicate recommendations { userId } } }`,
+      undefined,
+      { token },
+    );
+    expect(response.data).toEqual({
+      recordPurchase: { duplicate: false, recommendations: { userId: 'perm-both-user' } },
+    });
   });
 
   it("the payload's list checks its own permission too (resolver called without the mutation's up-front check)", async () => {
     const resolvers = createResolvers({ maxFirst: 100, defaultFirst: 20 });
-    const resolve = (resolvers.RecordPurchasePayload as { recommendations: (parent: PurchaseResult, args: object, context: GatewayContext) => Promise<unknown> }).recommendations;
-    const payload: PurchaseResult = { userId: 'victim7', itemId: 'i5', orderId: 'o', invalidated: true, duplicate: true };
+    const resolve = (
+      resolvers.RecordPurchasePayload as {
+        recommendations: (parent: PurchaseResult, args: object, context: GatewayContext) => Promise<unknown>;
+      }
+    ).recommendations;
+    const payload: PurchaseResult = {
+      userId: 'victim7',
+      itemId: 'i5',
+      orderId: 'o',
+      invalidated: true,
+      duplicate: true,
+    };
     const principal = { subject: 'perm-checkout', scopes: new Set(['purchases:write']), anonymous: false };
     const loads: string[] = [];
-    const context = { principal, loaders: { recommendations: { load: async (userId: string) => loads.push(userId) } } } as unknown as GatewayContext;
+    const context = {
+      principal,
+      loaders: { recommendations: { load: async (userId: string) => loads.push(userId) } },
+    } as unknown as GatewayContext;
     await expect(resolve(payload, {}, context)).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
     expect(loads).toEqual([]);
   });
 });
 
 describe('selectsField (what the up-front check sees)', () => {
-  const selectionOf = (source: string): { fieldNodes: FieldNode[]; fragments: Record<string, FragmentDefinitionNode> } => {
+  const selectionOf = (
+    source: string,
+  ): { fieldNodes: FieldNode[]; fragments: Record<string, FragmentDefinitionNode> } => {
     const document = parse(source);
     const fragments: Record<string, FragmentDefinitionNode> = {};
     let field: FieldNode | undefined;
@@ -183,7 +242,10 @@ describe('selectsField (what the up-front check sees)', () => {
     ['mutation { recordPurchase(input: $i) { recommendations { userId } } }', true],
     ['mutation { recordPurchase(input: $i) { x: recommendations { userId } } }', true],
     ['mutation { recordPurchase(input: $i) { ... on RecordPurchasePayload { recommendations { userId } } } }', true],
-    ['mutation { recordPurchase(input: $i) { ...A } } fragment A on RecordPurchasePayload { ...B } fragment B on RecordPurchasePayload { recommendations { userId } }', true],
+    [
+      'mutation { recordPurchase(input: $i) { ...A } } fragment A on RecordPurchasePayload { ...B } fragment B on RecordPurchasePayload { recommendations { userId } }',
+      true,
+    ],
     ['mutation { recordPurchase(input: $i) { ...A } } fragment A on RecordPurchasePayload { ...A userId }', false],
     ['mutation { recordPurchase(input: $i) { recommendations @skip(if: true) { userId } } }', true],
     ['mutation { recordPurchase(input: $i) { userId recommendationsCount: duplicate } }', false],
@@ -195,7 +257,9 @@ describe('selectsField (what the up-front check sees)', () => {
     });
   }
   it('accepts what graphql-js and graphql-jit pass as resolve info', () => {
-    const info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'> = selectionOf('mutation { recordPurchase(input: $i) { userId } }');
+    const info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'> = selectionOf(
+      'mutation { recordPurchase(input: $i) { userId } }',
+    );
     expect(selectsField(info.fieldNodes, info.fragments, 'recommendations')).toBe(false);
   });
 });

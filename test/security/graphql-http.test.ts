@@ -32,7 +32,9 @@ function tally(results: readonly AuditResult[]): Record<string, number> {
 }
 
 function notOk(results: readonly AuditResult[]): string[] {
-  return results.flatMap((result) => (result.status === 'ok' ? [] : [`${result.status} ${result.id} ${result.name}: ${result.reason}`]));
+  return results.flatMap((result) =>
+    result.status === 'ok' ? [] : [`${result.status} ${result.id} ${result.name}: ${result.reason}`],
+  );
 }
 
 describe('graphql-http server audits', () => {
@@ -75,14 +77,16 @@ describe('graphql-http server audits', () => {
       const plain = await fetch(url, { headers: accept === undefined ? {} : { accept } });
       expect(plain.status).toBe(200);
       expect(((await plain.json()) as { errors?: unknown }).errors).toBeUndefined();
-      const allowed = await fetch(url, { headers: { ...(accept === undefined ? {} : { accept }), 'apollo-require-preflight': 'true' } });
+      const allowed = await fetch(url, {
+        headers: { ...(accept === undefined ? {} : { accept }), 'apollo-require-preflight': 'true' },
+      });
       expect(allowed.status).toBe(200);
       const body = (await allowed.json()) as { errors?: unknown };
       expect(body.errors).toBeUndefined();
     }
   });
 
-  it('the json-status plugin: 200 under application/json, Apollo\'s 400 kept under application/graphql-response+json', async () => {
+  it("the json-status plugin: 200 under application/json, Apollo's 400 kept under application/graphql-response+json", async () => {
     const cases: Array<[string, Record<string, unknown>, string]> = [
       ['{', {}, 'GRAPHQL_PARSE_FAILED'],
       ['{ nope }', {}, 'GRAPHQL_VALIDATION_FAILED'],
@@ -101,7 +105,11 @@ describe('graphql-http server audits', () => {
       ] as const) {
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (accept !== undefined) headers.accept = accept;
-        const response = await fetch(gateway.url, { method: 'POST', headers, body: JSON.stringify({ query, ...extra }) });
+        const response = await fetch(gateway.url, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ query, ...extra }),
+        });
         const label = `${code} with Accept ${String(accept)}`;
         expect(response.status, label).toBe(status);
         expect(response.headers.get('content-type'), label).toMatch(new RegExp(`^${type.replace('+', '\\+')}`));
@@ -136,10 +144,16 @@ describe('graphql-http server audits', () => {
       for (const [name, value] of Object.entries(bearer(token))) headers.set(name, value);
       return fetch(input, { ...init, headers });
     };
-    const introspectable = await startGateway({ NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET, GRAPHQL_INTROSPECTION: 'true' });
+    const introspectable = await startGateway({
+      NODE_ENV: 'production',
+      AUTH_JWT_SECRET: SECRET,
+      GRAPHQL_INTROSPECTION: 'true',
+    });
     cleanups.add(() => introspectable.close());
     const open = await runAudits(introspectable.url, withToken);
-    console.log(`graphql-http audit (production, auth on, GRAPHQL_INTROSPECTION=true): ${open.length} audits, ${JSON.stringify(tally(open))}`);
+    console.log(
+      `graphql-http audit (production, auth on, GRAPHQL_INTROSPECTION=true): ${open.length} audits, ${JSON.stringify(tally(open))}`,
+    );
     expect(tally(open).error, notOk(open).join('\n')).toBe(0);
     expect(tally(open).warn, notOk(open).join('\n')).toBe(0);
     expect(notOk(open)).toEqual([]);
@@ -149,7 +163,9 @@ describe('graphql-http server audits', () => {
     const production = await startGateway({ NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET });
     cleanups.add(() => production.close());
     const closed = await runAudits(production.url, withToken);
-    console.log(`graphql-http audit (production, auth on, introspection off): ${closed.length} audits, ${JSON.stringify(tally(closed))}`);
+    console.log(
+      `graphql-http audit (production, auth on, introspection off): ${closed.length} audits, ${JSON.stringify(tally(closed))}`,
+    );
     for (const line of notOk(closed)) console.log(`  ${line}`);
     const failing = closed.filter((result) => result.status !== 'ok');
     expect(failing.map((result) => `${result.status} ${result.id}`).sort()).toEqual(

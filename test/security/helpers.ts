@@ -10,10 +10,12 @@ export const SECRET = 'security-tests-hs256-secret-7f3a9c1e5b2d4086';
 export const ISSUER = 'https://id.recs.test/';
 export const AUDIENCE = 'recs-gateway';
 
-export const READ_QUERY = 'query Read($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { userId source items { rank item { id } } } }';
+export const READ_QUERY =
+  'query Read($userId: ID!, $first: Int) { recommendations(userId: $userId, first: $first) { userId source items { rank item { id } } } }';
 export const PURCHASE_MUTATION =
   'mutation Buy($input: RecordPurchaseInput!) { recordPurchase(input: $input) { userId itemId orderId invalidated duplicate } }';
-export const PURGE_MUTATION = 'mutation Purge($v: String!) { purgeModelVersion(modelVersion: $v) { modelVersion removed } }';
+export const PURGE_MUTATION =
+  'mutation Purge($v: String!) { purgeModelVersion(modelVersion: $v) { modelVersion removed } }';
 
 export interface TokenOptions {
   readonly sub?: string;
@@ -58,7 +60,13 @@ export async function bearerToken(secret: string, sub: string, scope?: string): 
 
 /** An `alg: none` token (no signature) with otherwise valid claims. */
 export function unsignedToken(sub = 'u42', scope = 'admin'): string {
-  return new UnsecuredJWT({ scope }).setSubject(sub).setIssuer(ISSUER).setAudience(AUDIENCE).setIssuedAt().setExpirationTime('1h').encode();
+  return new UnsecuredJWT({ scope })
+    .setSubject(sub)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .encode();
 }
 
 /** The token with its payload swapped for another (sub changed), keeping the original signature: a forgery. */
@@ -100,7 +108,10 @@ export async function readResponse(response: Response): Promise<RawResponse> {
   let json: Record<string, unknown> | undefined;
   try {
     const parsed: unknown = text === '' ? undefined : JSON.parse(text);
-    json = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+    json =
+      typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+        ? (parsed as Record<string, unknown>)
+        : undefined;
   } catch {
     json = undefined;
   }
@@ -132,7 +143,11 @@ export async function gql(
     ...(options.token === undefined ? {} : bearer(options.token)),
     ...options.headers,
   };
-  const body = JSON.stringify({ query, variables, ...(options.operationName === undefined ? {} : { operationName: options.operationName }) });
+  const body = JSON.stringify({
+    query,
+    variables,
+    ...(options.operationName === undefined ? {} : { operationName: options.operationName }),
+  });
   return readResponse(await fetch(url, { method: 'POST', headers, body }));
 }
 

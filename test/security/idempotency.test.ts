@@ -204,7 +204,14 @@ describe('one gateway on Redis: an order left pending by a crashed attempt', () 
     // The "first attempt" finishes 300 ms into the retry's wait.
     const finish = new Promise<void>((resolve) =>
       setTimeout(() => {
-        void redisCli(redis.port, 'SET', 'recs:order:slow-1', JSON.stringify({ u: userId, i: itemId, s: 'done', v: true }), 'PX', 60_000).then(() => resolve());
+        void redisCli(
+          redis.port,
+          'SET',
+          'recs:order:slow-1',
+          JSON.stringify({ u: userId, i: itemId, s: 'done', v: true }),
+          'PX',
+          60_000,
+        ).then(() => resolve());
       }, 300),
     );
     const started = Date.now();
@@ -226,7 +233,10 @@ describe('two gateway processes on one Redis: concurrent retries of one orderId'
   beforeAll(async () => {
     redis = await startRedis();
     cleanups.add(() => redis.stop());
-    replicas = await Promise.all([startGatewayProcess({ REDIS_URL: redis.url }), startGatewayProcess({ REDIS_URL: redis.url })]);
+    replicas = await Promise.all([
+      startGatewayProcess({ REDIS_URL: redis.url }),
+      startGatewayProcess({ REDIS_URL: redis.url }),
+    ]);
     for (const replica of replicas) cleanups.add(() => replica.stop());
   }, 120_000);
 
@@ -243,10 +253,15 @@ describe('two gateway processes on one Redis: concurrent retries of one orderId'
       const list = await read(a.url, userId);
       const itemId = list.items[0]?.item.id as string;
       const responses = await Promise.all(
-        Array.from({ length: 12 }, (_, attempt) => purchase((attempt % 2 === 0 ? a : b).url, { userId, itemId, orderId })),
+        Array.from({ length: 12 }, (_, attempt) =>
+          purchase((attempt % 2 === 0 ? a : b).url, { userId, itemId, orderId }),
+        ),
       );
       const payloads = responses.map(payloadOf);
-      expect(payloads.filter((payload) => !payload.duplicate), `round ${round}`).toHaveLength(1);
+      expect(
+        payloads.filter((payload) => !payload.duplicate),
+        `round ${round}`,
+      ).toHaveLength(1);
       for (const payload of payloads) expect(payload).toMatchObject({ userId, itemId, orderId });
 
       const state = (await stateOf(redis, userId)).value;
@@ -266,6 +281,8 @@ describe('two gateway processes on one Redis: concurrent retries of one orderId'
       const conflict = await purchase(b.url, { userId, itemId: list.items[1]?.item.id as string, orderId });
       expect(conflict.code).toBe('CONFLICT');
     }
-    console.log(`concurrent retries: generation after each burst of 12 = ${generations.join(', ')} (1 = the purchase was recorded once)`);
+    console.log(
+      `concurrent retries: generation after each burst of 12 = ${generations.join(', ')} (1 = the purchase was recorded once)`,
+    );
   }, 120_000);
 });

@@ -57,7 +57,12 @@ describe('operation shape and argument limits', () => {
     // Named fragments count as a level each, too.
     const named = `query Deep { ...A } fragment A on Query { ...B } fragment B on Query { ...C } fragment C on Query { ...D }
       fragment D on Query { ...E } fragment E on Query { recommendations(userId: "d", first: 1) { items { item { id } } } }`;
-    expectRequestError(await gql(gateway.url, named, undefined, { token }), 'GRAPHQL_VALIDATION_FAILED', 400, /depth limit of 8/);
+    expectRequestError(
+      await gql(gateway.url, named, undefined, { token }),
+      'GRAPHQL_VALIDATION_FAILED',
+      400,
+      /depth limit of 8/,
+    );
   });
 
   it('100 aliases run; 101 → GRAPHQL_VALIDATION_FAILED (also when hidden in fragments), nothing computed', async () => {
@@ -68,36 +73,70 @@ describe('operation shape and argument limits', () => {
     model.reset();
     const refused = await gql(gateway.url, aliasedReads(users), undefined, { token });
     expectRequestError(refused, 'GRAPHQL_VALIDATION_FAILED', 400, /Aliases limit of 100 exceeded, found 101/);
-    const fields = users.slice(0, 51).map((userId, index) => `f${index}: recommendations(userId: "${userId}") { userId }`).join(' ');
+    const fields = users
+      .slice(0, 51)
+      .map((userId, index) => `f${index}: recommendations(userId: "${userId}") { userId }`)
+      .join(' ');
     const viaFragments = `query Twice { ...F ... on Query { ...F } } fragment F on Query { ${fields} }`;
-    expectRequestError(await gql(gateway.url, viaFragments, undefined, { token }), 'GRAPHQL_VALIDATION_FAILED', 400, /Aliases limit of 100 exceeded, found 102/);
+    expectRequestError(
+      await gql(gateway.url, viaFragments, undefined, { token }),
+      'GRAPHQL_VALIDATION_FAILED',
+      400,
+      /Aliases limit of 100 exceeded, found 102/,
+    );
     expect(model.scoreCalls).toEqual([]);
   });
 
   it('__typename aliases count like any alias: 100 run, 101 (alone or mixed with user aliases) → GRAPHQL_VALIDATION_FAILED', async () => {
-    const typenames = (count: number): string => Array.from({ length: count }, (_, index) => `t${index}: __typename`).join(' ');
+    const typenames = (count: number): string =>
+      Array.from({ length: count }, (_, index) => `t${index}: __typename`).join(' ');
     const hundred = await gql(gateway.url, `{ ${typenames(100)} }`, undefined, { token });
     expect(hundred.errors).toEqual([]);
     expect(Object.keys(hundred.data as object)).toHaveLength(100);
-    expectRequestError(await gql(gateway.url, `{ ${typenames(101)} }`, undefined, { token }), 'GRAPHQL_VALIDATION_FAILED', 400, /Aliases limit of 100 exceeded, found 101/);
-    expectRequestError(await gql(gateway.url, `{ ${typenames(1_000)} }`, undefined, { token }), 'GRAPHQL_VALIDATION_FAILED', 400, /Aliases limit of 100 exceeded, found 1000/);
+    expectRequestError(
+      await gql(gateway.url, `{ ${typenames(101)} }`, undefined, { token }),
+      'GRAPHQL_VALIDATION_FAILED',
+      400,
+      /Aliases limit of 100 exceeded, found 101/,
+    );
+    expectRequestError(
+      await gql(gateway.url, `{ ${typenames(1_000)} }`, undefined, { token }),
+      'GRAPHQL_VALIDATION_FAILED',
+      400,
+      /Aliases limit of 100 exceeded, found 1000/,
+    );
     const mixed = `{ ${typenames(51)} ${Array.from({ length: 50 }, (_, index) => `u${index}: recommendations(userId: "mix-${index}", first: 1) { t: __typename }`).join(' ')} }`;
     model.reset();
-    expectRequestError(await gql(gateway.url, mixed, undefined, { token }), 'GRAPHQL_VALIDATION_FAILED', 400, /Aliases limit of 100 exceeded, found 151/);
+    expectRequestError(
+      await gql(gateway.url, mixed, undefined, { token }),
+      'GRAPHQL_VALIDATION_FAILED',
+      400,
+      /Aliases limit of 100 exceeded, found 151/,
+    );
     expect(model.scoreCalls).toEqual([]);
     // Nested in a list's items, too.
     const nested = `{ recommendations(userId: "nested-typename", first: 1) { items { ${typenames(101)} } } }`;
-    expectRequestError(await gql(gateway.url, nested, undefined, { token }), 'GRAPHQL_VALIDATION_FAILED', 400, /found 101/);
+    expectRequestError(
+      await gql(gateway.url, nested, undefined, { token }),
+      'GRAPHQL_VALIDATION_FAILED',
+      400,
+      /found 101/,
+    );
   });
 
   it('the Bearer scheme is case-insensitive (RFC 9110 section 11.1): bearer and BEARER authenticate like Bearer', async () => {
     for (const scheme of ['Bearer', 'bearer', 'BEARER', 'bEaReR']) {
-      const response = await gql(gateway.url, '{ __typename }', undefined, { headers: { authorization: `${scheme} ${token}` } });
+      const response = await gql(gateway.url, '{ __typename }', undefined, {
+        headers: { authorization: `${scheme} ${token}` },
+      });
       expect(response.status, scheme).toBe(200);
       expect(response.data, scheme).toEqual({ __typename: 'Query' });
     }
     for (const malformed of [`Bearer  ${token}`, `Bearer\t${token}`, `Bearer:${token}`, `Token ${token}`]) {
-      expect((await gql(gateway.url, '{ __typename }', undefined, { headers: { authorization: malformed } })).status, malformed).toBe(401);
+      expect(
+        (await gql(gateway.url, '{ __typename }', undefined, { headers: { authorization: malformed } })).status,
+        malformed,
+      ).toBe(401);
     }
   });
 
@@ -115,7 +154,12 @@ describe('operation shape and argument limits', () => {
     const huge = `{${' a'.repeat(10_001)} }`;
     expect(Buffer.byteLength(JSON.stringify({ query: huge }))).toBeLessThan(64 * 1024);
     // `a` is not a field: had the document been parsed, validation would have said so instead.
-    expectRequestError(await gql(gateway.url, huge, undefined, { token }), 'GRAPHQL_PARSE_FAILED', 400, /more that 10000 tokens/);
+    expectRequestError(
+      await gql(gateway.url, huge, undefined, { token }),
+      'GRAPHQL_PARSE_FAILED',
+      400,
+      /more that 10000 tokens/,
+    );
     const underLimit = `{ ${Array.from({ length: 9_000 }, (_, index) => `f${index}`).join(' ')} }`;
     const validated = await gql(gateway.url, underLimit, undefined, { token });
     expectRequestError(validated, 'GRAPHQL_VALIDATION_FAILED', 400, /Cannot query field "f0" on type "Query"/);
@@ -125,12 +169,25 @@ describe('operation shape and argument limits', () => {
 
   it('5,000 identical fields (field-merge blow-up) → GRAPHQL_VALIDATION_FAILED "Validation aborted." (graphql-js budget)', async () => {
     const merged = `{${' __typename'.repeat(5_000)} }`;
-    expectRequestError(await gql(gateway.url, merged, undefined, { token }), 'GRAPHQL_VALIDATION_FAILED', 400, /^Validation aborted\.$/);
+    expectRequestError(
+      await gql(gateway.url, merged, undefined, { token }),
+      'GRAPHQL_VALIDATION_FAILED',
+      400,
+      /^Validation aborted\.$/,
+    );
     // A few hundred are fine.
-    expect((await gql(gateway.url, `{${' __typename'.repeat(300)} }`, undefined, { token })).data).toEqual({ __typename: 'Query' });
+    expect((await gql(gateway.url, `{${' __typename'.repeat(300)} }`, undefined, { token })).data).toEqual({
+      __typename: 'Query',
+    });
   });
 
-  for (const [first, ok] of [[0, false], [1, true], [100, true], [101, false], [-5, false]] as const) {
+  for (const [first, ok] of [
+    [0, false],
+    [1, true],
+    [100, true],
+    [101, false],
+    [-5, false],
+  ] as const) {
     it(`first: ${first} → ${ok ? 'served' : 'BAD_USER_INPUT naming first'}`, async () => {
       const response = await gql(gateway.url, READ_QUERY, { userId: 'first-user', first }, { token });
       expect(response.status).toBe(200);
@@ -153,7 +210,12 @@ describe('operation shape and argument limits', () => {
     expect(long.errors[0]?.extensions?.argumentName).toBe('userId');
     expect(long.errors[0]?.message).toContain('(129 characters)');
     expect(model.scoreCalls).toEqual([]);
-    const order = await gql(gateway.url, PURCHASE_MUTATION, { input: { userId: 'u1', itemId: 'i1', orderId: 'o'.repeat(129) } }, { token });
+    const order = await gql(
+      gateway.url,
+      PURCHASE_MUTATION,
+      { input: { userId: 'u1', itemId: 'i1', orderId: 'o'.repeat(129) } },
+      { token },
+    );
     expect(order.code).toBe('BAD_USER_INPUT');
     expect(order.errors[0]?.extensions?.argumentName).toBe('input.orderId');
     expect(model.purchases).toEqual([]);
@@ -165,7 +227,13 @@ describe('operation shape and argument limits', () => {
       return JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(size - base.length) } });
     };
     const send = async (body: string) =>
-      readResponse(await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(token) }, body }));
+      readResponse(
+        await fetch(gateway.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...bearer(token) },
+          body,
+        }),
+      );
     const exact = bodyOf(64 * 1024);
     expect(Buffer.byteLength(exact)).toBe(65_536);
     const accepted = await send(exact);
@@ -186,7 +254,10 @@ describe('per-client budgets (RATE_LIMIT_PURCHASES_PER_MINUTE=3, RATE_LIMIT_COMP
 
   beforeAll(async () => {
     model = CountingModel.builtin('v1');
-    gateway = await startGateway({ ...AUTH, RATE_LIMIT_PURCHASES_PER_MINUTE: '3', RATE_LIMIT_COMPUTES_PER_MINUTE: '5' }, { model });
+    gateway = await startGateway(
+      { ...AUTH, RATE_LIMIT_PURCHASES_PER_MINUTE: '3', RATE_LIMIT_COMPUTES_PER_MINUTE: '5' },
+      { model },
+    );
     cleanups.add(() => gateway.close());
   });
 
@@ -198,10 +269,20 @@ describe('per-client budgets (RATE_LIMIT_PURCHASES_PER_MINUTE=3, RATE_LIMIT_COMP
     const token = await hsToken({ sub: 'checkout-a', scope: 'purchases:write' });
     model.reset();
     for (let n = 1; n <= 3; n++) {
-      const response = await gql(gateway.url, PURCHASE_MUTATION, { input: { userId: 'buyer', itemId: `i${n}`, orderId: `rl-${n}` } }, { token });
+      const response = await gql(
+        gateway.url,
+        PURCHASE_MUTATION,
+        { input: { userId: 'buyer', itemId: `i${n}`, orderId: `rl-${n}` } },
+        { token },
+      );
       expect(response.errors, `purchase ${n}`).toEqual([]);
     }
-    const fourth = await gql(gateway.url, PURCHASE_MUTATION, { input: { userId: 'buyer', itemId: 'i4', orderId: 'rl-4' } }, { token });
+    const fourth = await gql(
+      gateway.url,
+      PURCHASE_MUTATION,
+      { input: { userId: 'buyer', itemId: 'i4', orderId: 'rl-4' } },
+      { token },
+    );
     expect(fourth.status).toBe(200);
     expect(fourth.code).toBe('RATE_LIMITED');
     expect(fourth.data).toBeNull();
@@ -213,7 +294,12 @@ describe('per-client budgets (RATE_LIMIT_PURCHASES_PER_MINUTE=3, RATE_LIMIT_COMP
     expect(model.purchases.map((purchase) => purchase.itemId)).toEqual(['i1', 'i2', 'i3']);
 
     const other = await hsToken({ sub: 'checkout-b', scope: 'purchases:write' });
-    const response = await gql(gateway.url, PURCHASE_MUTATION, { input: { userId: 'buyer', itemId: 'i5', orderId: 'rl-5' } }, { token: other });
+    const response = await gql(
+      gateway.url,
+      PURCHASE_MUTATION,
+      { input: { userId: 'buyer', itemId: 'i5', orderId: 'rl-5' } },
+      { token: other },
+    );
     expect(response.errors).toEqual([]);
   });
 
@@ -236,7 +322,9 @@ describe('per-client budgets (RATE_LIMIT_PURCHASES_PER_MINUTE=3, RATE_LIMIT_COMP
     model.reset();
     const cached = await gql(gateway.url, aliasedReads(users.slice(0, 5)), undefined, { token });
     expect(cached.errors).toEqual([]);
-    expect(Object.values(cached.data as Record<string, { source: string }>).map((list) => list.source)).toEqual(Array(5).fill('CACHE'));
+    expect(Object.values(cached.data as Record<string, { source: string }>).map((list) => list.source)).toEqual(
+      Array(5).fill('CACHE'),
+    );
     expect(model.scoreCalls).toEqual([]);
 
     // The sixth is still over budget for this client, alone or next to cached users ...
@@ -248,7 +336,12 @@ describe('per-client budgets (RATE_LIMIT_PURCHASES_PER_MINUTE=3, RATE_LIMIT_COMP
     expect(model.scoreCalls).toEqual([]);
 
     // ... and within budget for another client.
-    const other = await gql(gateway.url, READ_QUERY, { userId: users[5] }, { token: await hsToken({ sub: 'reader-b', scope: 'recommendations:read:any' }) });
+    const other = await gql(
+      gateway.url,
+      READ_QUERY,
+      { userId: users[5] },
+      { token: await hsToken({ sub: 'reader-b', scope: 'recommendations:read:any' }) },
+    );
     expect(other.errors).toEqual([]);
     expect((other.data as { recommendations: { source: string } }).recommendations.source).toBe('MODEL');
   });

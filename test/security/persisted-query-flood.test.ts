@@ -44,14 +44,23 @@ async function register(url: string, token: string, query: string): Promise<{ st
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, extensions: { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } } }),
+    body: JSON.stringify({
+      query,
+      extensions: { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } },
+    }),
   });
   const parsed = await readResponse(response);
   return { status: parsed.status, typename: (parsed.data as { __typename?: unknown } | undefined)?.__typename };
 }
 
 /** Runs `count` registrations, `concurrency` at a time; every one must be answered (200, `__typename: Query`). */
-async function flood(url: string, tokens: readonly string[], count: number, bytes: number, offset: number): Promise<void> {
+async function flood(
+  url: string,
+  tokens: readonly string[],
+  count: number,
+  bytes: number,
+  offset: number,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let index = next++; index < count; index = next++) {
@@ -83,18 +92,33 @@ interface Protected {
 async function prime(gateway: InProcessGateway, redis: RedisProcess, service: string): Promise<Protected> {
   const users = Array.from({ length: 20 }, (_, index) => `kept-${index}`);
   for (const userId of users) {
-    const response = await readResponse(await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${service}` }, body: JSON.stringify({ query: READ_QUERY, variables: { userId } }) }));
+    const response = await readResponse(
+      await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${service}` },
+        body: JSON.stringify({ query: READ_QUERY, variables: { userId } }),
+      }),
+    );
     expect(response.errors).toEqual([]);
   }
   const orderItem = 'i77';
-  const bought = await readResponse(await fetch(gateway.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${service}` },
-    body: JSON.stringify({ query: PURCHASE_MUTATION, variables: { input: { userId: 'kept-0', itemId: orderItem, orderId: 'kept-order' } } }),
-  }));
+  const bought = await readResponse(
+    await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${service}` },
+      body: JSON.stringify({
+        query: PURCHASE_MUTATION,
+        variables: { input: { userId: 'kept-0', itemId: orderItem, orderId: 'kept-order' } },
+      }),
+    }),
+  );
   expect(bought.data).toMatchObject({ recordPurchase: { duplicate: false } });
   // Read the purchaser's list again so its list is cached next to its state.
-  await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${service}` }, body: JSON.stringify({ query: READ_QUERY, variables: { userId: 'kept-0' } }) });
+  await fetch(gateway.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${service}` },
+    body: JSON.stringify({ query: READ_QUERY, variables: { userId: 'kept-0' } }),
+  });
   const keys = new Map<string, string>();
   for (const key of await keysOn(redis.port)) {
     if (key.endsWith(':lease') || key === 'recs:active' || key.includes('limits:')) continue;
@@ -107,11 +131,16 @@ async function prime(gateway: InProcessGateway, redis: RedisProcess, service: st
 }
 
 async function retryOrder(gateway: InProcessGateway, service: string, orderItem: string): Promise<unknown> {
-  const retry = await readResponse(await fetch(gateway.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${service}` },
-    body: JSON.stringify({ query: PURCHASE_MUTATION, variables: { input: { userId: 'kept-0', itemId: orderItem, orderId: 'kept-order' } } }),
-  }));
+  const retry = await readResponse(
+    await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${service}` },
+      body: JSON.stringify({
+        query: PURCHASE_MUTATION,
+        variables: { input: { userId: 'kept-0', itemId: orderItem, orderId: 'kept-order' } },
+      }),
+    }),
+  );
   return (retry.data as { recordPurchase?: { duplicate: boolean } } | null)?.recordPurchase?.duplicate;
 }
 
@@ -121,8 +150,15 @@ describe('an APQ flood against Redis with maxmemory 40mb and allkeys-lru', () =>
   let attackers: string[];
 
   beforeAll(async () => {
-    service = await hsToken({ sub: 'flood-service', scope: 'recommendations:read:any purchases:write', issuer: '', audience: '' });
-    attackers = await Promise.all(Array.from({ length: 30 }, (_, index) => hsToken({ sub: `flooder-${index}`, issuer: '', audience: '' })));
+    service = await hsToken({
+      sub: 'flood-service',
+      scope: 'recommendations:read:any purchases:write',
+      issuer: '',
+      audience: '',
+    });
+    attackers = await Promise.all(
+      Array.from({ length: 30 }, (_, index) => hsToken({ sub: `flooder-${index}`, issuer: '', audience: '' })),
+    );
   });
 
   afterAll(async () => {
@@ -134,7 +170,10 @@ describe('an APQ flood against Redis with maxmemory 40mb and allkeys-lru', () =>
     cleanups.add(() => redis.stop());
     const logs = captureLogs('warn');
     const model = CountingModel.builtin('v1');
-    const gateway = await startGateway({ AUTH_JWT_SECRET: SECRET, REDIS_URL: redis.url, NODE_ENV: 'development', MODEL_WORKERS: '0' }, { model, logger: logs.logger });
+    const gateway = await startGateway(
+      { AUTH_JWT_SECRET: SECRET, REDIS_URL: redis.url, NODE_ENV: 'development', MODEL_WORKERS: '0' },
+      { model, logger: logs.logger },
+    );
     cleanups.add(() => gateway.close());
     // Development starts on such a Redis, with a warning that says what to set.
     expect(logs.text()).toMatch(/maxmemory-policy allkeys-lru.*Set maxmemory-policy noeviction/);
@@ -150,7 +189,9 @@ describe('an APQ flood against Redis with maxmemory 40mb and allkeys-lru', () =>
     // 30 tokens, 3,000 documents of ~15 KB: the global byte budget (8 MiB) stops them all together.
     await flood(gateway.url, attackers, 3_000, DOCUMENT_BYTES, 10_000);
     const stored = await apqKeys(redis);
-    console.log(`APQ flood (bounded): 3,400 registrations in ${Date.now() - started} ms; ${stored.length} documents stored; used_memory ${/used_memory:(\d+)/.exec(await redisCli(redis.port, 'INFO', 'memory'))?.[1]} bytes`);
+    console.log(
+      `APQ flood (bounded): 3,400 registrations in ${Date.now() - started} ms; ${stored.length} documents stored; used_memory ${/used_memory:(\d+)/.exec(await redisCli(redis.port, 'INFO', 'memory'))?.[1]} bytes`,
+    );
     expect(stored.length * DOCUMENT_BYTES).toBeLessThanOrEqual(8 * 1024 * 1024 + DOCUMENT_BYTES);
     expect(stored.length).toBeGreaterThan(100);
 
@@ -158,7 +199,10 @@ describe('an APQ flood against Redis with maxmemory 40mb and allkeys-lru', () =>
     for (const [key, value] of kept.keys) expect(await redisCli(redis.port, 'GET', key), key).toBe(value);
     expect(await retryOrder(gateway, service, kept.orderItem)).toBe(true);
     // A client whose registration was refused is still served by sending the full text.
-    expect(await register(gateway.url, attackers[1] as string, document(1_299, DOCUMENT_BYTES))).toEqual({ status: 200, typename: 'Query' });
+    expect(await register(gateway.url, attackers[1] as string, document(1_299, DOCUMENT_BYTES))).toEqual({
+      status: 200,
+      typename: 'Query',
+    });
   }, 180_000);
 
   it('control: with the bounds lifted, the same flood evicts protected keys', async () => {
@@ -193,23 +237,37 @@ describe('APQ_STORE=local: documents in a bounded LRU of each process, never in 
   it('registers in the process only; other replicas ask for the text again; the byte budget bounds the LRU', async () => {
     const redis = await startRedis();
     cleanups.add(() => redis.stop());
-    const env = { AUTH_JWT_SECRET: SECRET, REDIS_URL: redis.url, APQ_STORE: 'local', APQ_STORE_BUDGET_BYTES: '50000', MODEL_WORKERS: '0' };
+    const env = {
+      AUTH_JWT_SECRET: SECRET,
+      REDIS_URL: redis.url,
+      APQ_STORE: 'local',
+      APQ_STORE_BUDGET_BYTES: '50000',
+      MODEL_WORKERS: '0',
+    };
     const first = await startGateway(env);
     cleanups.add(() => first.close());
     const second = await startGateway(env);
     cleanups.add(() => second.close());
     const user = await hsToken({ sub: 'local-apq', issuer: '', audience: '' });
     const hashOnly = async (url: string, query: string) =>
-      readResponse(await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${user}` },
-        body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } } }),
-      }));
+      readResponse(
+        await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${user}` },
+          body: JSON.stringify({
+            extensions: {
+              persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') },
+            },
+          }),
+        }),
+      );
 
     const documents = Array.from({ length: 4 }, (_, index) => document(90_000 + index, DOCUMENT_BYTES));
-    for (const query of documents) expect(await register(first.url, user, query)).toEqual({ status: 200, typename: 'Query' });
+    for (const query of documents)
+      expect(await register(first.url, user, query)).toEqual({ status: 200, typename: 'Query' });
     // 3 × 15 KB fit the 50,000-byte budget; the fourth was answered but not stored.
-    for (const query of documents.slice(0, 3)) expect((await hashOnly(first.url, query)).data).toEqual({ __typename: 'Query' });
+    for (const query of documents.slice(0, 3))
+      expect((await hashOnly(first.url, query)).data).toEqual({ __typename: 'Query' });
     expect((await hashOnly(first.url, documents[3] as string)).code).toBe('PERSISTED_QUERY_NOT_FOUND');
     expect((await hashOnly(second.url, documents[0] as string)).code).toBe('PERSISTED_QUERY_NOT_FOUND');
     expect(await apqKeys(redis)).toEqual([]);

@@ -28,12 +28,17 @@ describe('judgeEvictionPolicy', () => {
     ['volatile-ttl', 1, 'unsafe'],
   ];
   for (const [policy, maxmemory, verdict] of cases) {
-    it(`${policy} with maxmemory ${maxmemory} → ${verdict}`, () => expect(judgeEvictionPolicy(policy, maxmemory)).toBe(verdict));
+    it(`${policy} with maxmemory ${maxmemory} → ${verdict}`, () =>
+      expect(judgeEvictionPolicy(policy, maxmemory)).toBe(verdict));
   }
   it('advice names the policy and what to set; nothing to say when safe', () => {
     expect(evictionAdvice({ verdict: 'safe', policy: 'noeviction', maxmemory: 1 })).toBeUndefined();
-    expect(evictionAdvice({ verdict: 'unsafe', policy: 'volatile-lru', maxmemory: 5 })).toMatch(/maxmemory-policy volatile-lru with maxmemory 5.*Set maxmemory-policy noeviction/);
-    expect(evictionAdvice({ verdict: 'unknown', reason: 'ERR unknown command' })).toMatch(/could not read Redis's maxmemory-policy \(ERR unknown command\); make sure it is noeviction/);
+    expect(evictionAdvice({ verdict: 'unsafe', policy: 'volatile-lru', maxmemory: 5 })).toMatch(
+      /maxmemory-policy volatile-lru with maxmemory 5.*Set maxmemory-policy noeviction/,
+    );
+    expect(evictionAdvice({ verdict: 'unknown', reason: 'ERR unknown command' })).toMatch(
+      /could not read Redis's maxmemory-policy \(ERR unknown command\); make sure it is noeviction/,
+    );
   });
 });
 
@@ -56,32 +61,47 @@ describe('at start-up, against real redis-servers', () => {
       const starting = startGateway({ NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET, REDIS_URL: redis.url });
       await expect(starting).rejects.toThrow(ConfigError);
       await expect(starting).rejects.toThrow(
-        new RegExp(`NODE_ENV=production refuses a Redis that may evict order records: Redis has maxmemory-policy ${policy} with maxmemory 41943040.*Set maxmemory-policy noeviction`),
+        new RegExp(
+          `NODE_ENV=production refuses a Redis that may evict order records: Redis has maxmemory-policy ${policy} with maxmemory 41943040.*Set maxmemory-policy noeviction`,
+        ),
       );
     });
   }
 
   it('the production process exits with code 2', async () => {
     const redis = await redisWith(['--maxmemory', '40mb', '--maxmemory-policy', 'allkeys-lru']);
-    await expect(startGatewayProcess({ NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET, REDIS_URL: redis.url })).rejects.toThrow(/exited with 2 before it was ready/);
+    await expect(
+      startGatewayProcess({ NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET, REDIS_URL: redis.url }),
+    ).rejects.toThrow(/exited with 2 before it was ready/);
   }, 60_000);
 
   it('development starts on such a Redis, with one warning saying what to set', async () => {
     const redis = await redisWith(['--maxmemory', '40mb', '--maxmemory-policy', 'allkeys-lru']);
     const logs = captureLogs('warn');
-    const gateway = await startGateway({ NODE_ENV: 'development', AUTH_JWT_SECRET: SECRET, REDIS_URL: redis.url }, { logger: logs.logger });
+    const gateway = await startGateway(
+      { NODE_ENV: 'development', AUTH_JWT_SECRET: SECRET, REDIS_URL: redis.url },
+      { logger: logs.logger },
+    );
     cleanups.add(() => gateway.close());
     const warnings = logs.lines().filter((line) => /maxmemory-policy/.test(line.msg ?? ''));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]?.level).toBe(40);
-    expect(warnings[0]?.msg).toMatch(/Redis has maxmemory-policy allkeys-lru with maxmemory 41943040.*Set maxmemory-policy noeviction/);
+    expect(warnings[0]?.msg).toMatch(
+      /Redis has maxmemory-policy allkeys-lru with maxmemory 41943040.*Set maxmemory-policy noeviction/,
+    );
   });
 
   it('noeviction (and any policy without maxmemory) starts in production without a word', async () => {
-    for (const args of [['--maxmemory', '40mb', '--maxmemory-policy', 'noeviction'], ['--maxmemory-policy', 'allkeys-lru']]) {
+    for (const args of [
+      ['--maxmemory', '40mb', '--maxmemory-policy', 'noeviction'],
+      ['--maxmemory-policy', 'allkeys-lru'],
+    ]) {
       const redis = await redisWith(args);
       const logs = captureLogs('warn');
-      const gateway = await startGateway({ NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET, REDIS_URL: redis.url }, { logger: logs.logger });
+      const gateway = await startGateway(
+        { NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET, REDIS_URL: redis.url },
+        { logger: logs.logger },
+      );
       cleanups.add(() => gateway.close());
       expect(logs.text(), args.join(' ')).not.toMatch(/maxmemory/);
     }
@@ -90,15 +110,28 @@ describe('at start-up, against real redis-servers', () => {
   it('CONFIG refused (renamed away): production starts, and warns that the policy could not be checked', async () => {
     const redis = await redisWith(['--rename-command', 'CONFIG', '']);
     const logs = captureLogs('warn');
-    const gateway = await startGateway({ NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET, REDIS_URL: redis.url }, { logger: logs.logger });
+    const gateway = await startGateway(
+      { NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET, REDIS_URL: redis.url },
+      { logger: logs.logger },
+    );
     cleanups.add(() => gateway.close());
-    expect(logs.text()).toMatch(/could not read Redis's maxmemory-policy \(.*unknown command.*\); make sure it is noeviction/i);
+    expect(logs.text()).toMatch(
+      /could not read Redis's maxmemory-policy \(.*unknown command.*\); make sure it is noeviction/i,
+    );
   });
 
   it('Redis down at start: starts, and warns that the policy could not be checked', async () => {
     const port = await freePort();
     const logs = captureLogs('warn');
-    const gateway = await startGateway({ NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET, REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_TIMEOUT_MS: '300' }, { logger: logs.logger });
+    const gateway = await startGateway(
+      {
+        NODE_ENV: 'production',
+        AUTH_JWT_SECRET: SECRET,
+        REDIS_URL: `redis://127.0.0.1:${port}`,
+        REDIS_TIMEOUT_MS: '300',
+      },
+      { logger: logs.logger },
+    );
     cleanups.add(() => gateway.close());
     expect(logs.text()).toMatch(/could not read Redis's maxmemory-policy/);
   });

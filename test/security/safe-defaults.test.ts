@@ -24,18 +24,38 @@ describe('HOST and ALLOW_UNAUTHENTICATED (config)', () => {
     ['no auth, HOST=localhost → localhost', { HOST: 'localhost' }, 'localhost'],
     ['no auth, HOST=::1 → ::1', { HOST: '::1' }, '::1'],
     ['no auth, HOST=127.0.0.2 → 127.0.0.2', { HOST: '127.0.0.2' }, '127.0.0.2'],
-    ['no auth, HOST=0.0.0.0 → refused', { HOST: '0.0.0.0' }, /HOST=0\.0\.0\.0 serves other machines, but no authentication is configured.*ALLOW_UNAUTHENTICATED=true/],
+    [
+      'no auth, HOST=0.0.0.0 → refused',
+      { HOST: '0.0.0.0' },
+      /HOST=0\.0\.0\.0 serves other machines, but no authentication is configured.*ALLOW_UNAUTHENTICATED=true/,
+    ],
     ['no auth, HOST=:: → refused', { HOST: '::' }, /no authentication is configured/],
     ['no auth, HOST=10.0.0.5 → refused', { HOST: '10.0.0.5' }, /no authentication is configured/],
     ['no auth, ALLOW_UNAUTHENTICATED=true → 0.0.0.0', { ALLOW_UNAUTHENTICATED: 'true' }, '0.0.0.0'],
-    ['no auth, ALLOW_UNAUTHENTICATED=true, HOST=10.0.0.5 → 10.0.0.5', { ALLOW_UNAUTHENTICATED: 'true', HOST: '10.0.0.5' }, '10.0.0.5'],
-    ['no auth, ALLOW_UNAUTHENTICATED=false, HOST=0.0.0.0 → refused', { ALLOW_UNAUTHENTICATED: 'false', HOST: '0.0.0.0' }, /no authentication is configured/],
-    ['no auth, ALLOW_UNAUTHENTICATED=yes → refused (true or false only)', { ALLOW_UNAUTHENTICATED: 'yes' }, /ALLOW_UNAUTHENTICATED must be true or false/],
+    [
+      'no auth, ALLOW_UNAUTHENTICATED=true, HOST=10.0.0.5 → 10.0.0.5',
+      { ALLOW_UNAUTHENTICATED: 'true', HOST: '10.0.0.5' },
+      '10.0.0.5',
+    ],
+    [
+      'no auth, ALLOW_UNAUTHENTICATED=false, HOST=0.0.0.0 → refused',
+      { ALLOW_UNAUTHENTICATED: 'false', HOST: '0.0.0.0' },
+      /no authentication is configured/,
+    ],
+    [
+      'no auth, ALLOW_UNAUTHENTICATED=yes → refused (true or false only)',
+      { ALLOW_UNAUTHENTICATED: 'yes' },
+      /ALLOW_UNAUTHENTICATED must be true or false/,
+    ],
     ['auth → 0.0.0.0', { AUTH_JWT_SECRET: SECRET }, '0.0.0.0'],
     ['auth, NODE_ENV unset → 0.0.0.0', { AUTH_JWT_SECRET: SECRET, NODE_ENV: '' }, '0.0.0.0'],
     ['production with auth → 0.0.0.0', { NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET }, '0.0.0.0'],
     ['production without auth → refused', { NODE_ENV: 'production' }, /NODE_ENV=production needs authentication/],
-    ['production without auth, ALLOW_UNAUTHENTICATED=true → still refused', { NODE_ENV: 'production', ALLOW_UNAUTHENTICATED: 'true' }, /NODE_ENV=production needs authentication/],
+    [
+      'production without auth, ALLOW_UNAUTHENTICATED=true → still refused',
+      { NODE_ENV: 'production', ALLOW_UNAUTHENTICATED: 'true' },
+      /NODE_ENV=production needs authentication/,
+    ],
   ];
   for (const [label, env, expected] of cases) {
     it(label, () => {
@@ -54,8 +74,10 @@ describe('HOST and ALLOW_UNAUTHENTICATED (config)', () => {
   });
 
   it('isLoopback', () => {
-    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', 'LOCALHOST', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopback(host), host).toBe(true);
-    for (const host of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.2', 'example.com', '127.0.0.1.nip.io', '1270.0.0.1']) expect(isLoopback(host), host).toBe(false);
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', 'LOCALHOST', '::1', '[::1]', '::ffff:127.0.0.1'])
+      expect(isLoopback(host), host).toBe(true);
+    for (const host of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.2', 'example.com', '127.0.0.1.nip.io', '1270.0.0.1'])
+      expect(isLoopback(host), host).toBe(false);
   });
 });
 
@@ -75,7 +97,13 @@ describe('the gateway process', () => {
   }
 
   it('NODE_ENV and HOST unset, no auth: listens on 127.0.0.1 only, and the start-up line says so', async () => {
-    const gateway = await startGatewayProcess({ NODE_ENV: '', HOST: '', AUTH_JWT_SECRET: '', AUTH_JWKS_URL: '', ALLOW_UNAUTHENTICATED: '' });
+    const gateway = await startGatewayProcess({
+      NODE_ENV: '',
+      HOST: '',
+      AUTH_JWT_SECRET: '',
+      AUTH_JWKS_URL: '',
+      ALLOW_UNAUTHENTICATED: '',
+    });
     cleanups.add(() => gateway.stop());
     expect((await gql(gateway.url, '{ __typename }')).data).toEqual({ __typename: 'Query' });
     const line = listeningLine(gateway.output());
@@ -90,7 +118,9 @@ describe('the gateway process', () => {
   }, 90_000);
 
   it('HOST=0.0.0.0 without auth: exits with code 2 and says what to set', async () => {
-    await expect(startGatewayProcess({ NODE_ENV: '', HOST: '0.0.0.0', AUTH_JWT_SECRET: '', AUTH_JWKS_URL: '' })).rejects.toThrow(/exited with 2 before it was ready/);
+    await expect(
+      startGatewayProcess({ NODE_ENV: '', HOST: '0.0.0.0', AUTH_JWT_SECRET: '', AUTH_JWKS_URL: '' }),
+    ).rejects.toThrow(/exited with 2 before it was ready/);
     // The harness may see the exit before the last output; run it to the end for the message.
     const env = { ...process.env, NODE_ENV: '', HOST: '0.0.0.0', PORT: '0', AUTH_JWT_SECRET: '', AUTH_JWKS_URL: '' };
     const result = spawnSync(process.execPath, ['--import', 'tsx', MAIN], { env, encoding: 'utf8', timeout: 60_000 });
@@ -101,9 +131,17 @@ describe('the gateway process', () => {
   }, 90_000);
 
   it('ALLOW_UNAUTHENTICATED=true: serves every interface and the start-up line says OPEN', async () => {
-    const gateway = await startGatewayProcess({ NODE_ENV: 'development', HOST: '', AUTH_JWT_SECRET: '', AUTH_JWKS_URL: '', ALLOW_UNAUTHENTICATED: 'true' });
+    const gateway = await startGatewayProcess({
+      NODE_ENV: 'development',
+      HOST: '',
+      AUTH_JWT_SECRET: '',
+      AUTH_JWKS_URL: '',
+      ALLOW_UNAUTHENTICATED: 'true',
+    });
     cleanups.add(() => gateway.stop());
-    expect(listeningLine(gateway.output())?.access).toBe('OPEN: no authentication, ALLOW_UNAUTHENTICATED=true, on 0.0.0.0');
+    expect(listeningLine(gateway.output())?.access).toBe(
+      'OPEN: no authentication, ALLOW_UNAUTHENTICATED=true, on 0.0.0.0',
+    );
     expect(gateway.output()).toMatch(/open access is on \(ALLOW_UNAUTHENTICATED=true\)/);
     const port = Number(new URL(gateway.url).port);
     for (const address of externalAddresses()) await expect(canConnect(address, port), address).resolves.toBe(true);

@@ -46,7 +46,9 @@ class LeakyModel implements Model {
     if (userIds.includes('model-boom')) throw new Error(DRIVER_MESSAGE);
     const lists = await this.#inner.scoreAndRank(userIds, limit);
     return lists.map((list) =>
-      list instanceof Error || list.userId !== 'leaky-items' ? list : { ...list, items: [{ itemId: DRIVER_MESSAGE, score: 1 }] },
+      list instanceof Error || list.userId !== 'leaky-items'
+        ? list
+        : { ...list, items: [{ itemId: DRIVER_MESSAGE, score: 1 }] },
     );
   }
   async recordPurchase(userId: string, itemId: string): Promise<void> {
@@ -76,7 +78,11 @@ async function sendMix(url: string): Promise<Mix> {
   const garbage = `garbage-${FAKE_SECRET}`;
   const credentials = [service, user, expired, otherKey, forged, tampered, unsigned, garbage, BASIC, SECRET];
   const responses: RawResponse[] = [];
-  const post = async (query: string, variables: Record<string, unknown> | undefined, authorization: string | undefined) =>
+  const post = async (
+    query: string,
+    variables: Record<string, unknown> | undefined,
+    authorization: string | undefined,
+  ) =>
     responses.push(await gql(url, query, variables, { headers: authorization === undefined ? {} : { authorization } }));
 
   await post(READ_QUERY, { userId: 'secrets-user', first: 2 }, `Bearer ${service}`);
@@ -92,11 +98,23 @@ async function sendMix(url: string): Promise<Mix> {
   await post(READ_QUERY, { userId: 'bad id' }, `Bearer ${service}`);
   // Bodies that carry a token themselves: unparsable, and too large.
   const raw = async (body: string, headers: Record<string, string>) =>
-    responses.push(await readResponse(await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })));
+    responses.push(
+      await readResponse(
+        await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }),
+      ),
+    );
   await raw(`{"query": "${service}`, { authorization: `Bearer ${service}` });
-  await raw(JSON.stringify({ query: '{ __typename }', variables: { token: service, pad: 'x'.repeat(70_000) } }), { authorization: `Bearer ${service}` });
+  await raw(JSON.stringify({ query: '{ __typename }', variables: { token: service, pad: 'x'.repeat(70_000) } }), {
+    authorization: `Bearer ${service}`,
+  });
   // A token in the query string, where some clients put it.
-  responses.push(await readResponse(await fetch(`${url}?access_token=${service}&query=%7B__typename%7D`, { headers: { 'apollo-require-preflight': 'true' } })));
+  responses.push(
+    await readResponse(
+      await fetch(`${url}?access_token=${service}&query=%7B__typename%7D`, {
+        headers: { 'apollo-require-preflight': 'true' },
+      }),
+    ),
+  );
   return { credentials, responses };
 }
 
@@ -105,7 +123,8 @@ function expectNoSecrets(text: string, credentials: readonly string[], where: st
     expect(text.includes(credential), `${where} contains a credential (${credential.slice(0, 12)}…)`).toBe(false);
     // Nor a token's signature alone (the part that makes it usable).
     const signature = credential.split('.')[2];
-    if (signature !== undefined && signature.length > 16) expect(text.includes(signature), `${where} contains a token signature`).toBe(false);
+    if (signature !== undefined && signature.length > 16)
+      expect(text.includes(signature), `${where} contains a token signature`).toBe(false);
   }
   expect(text.includes(SECRET), `${where} contains AUTH_JWT_SECRET`).toBe(false);
   expect(text.includes('hunter2'), `${where} contains Basic credentials`).toBe(false);
@@ -119,7 +138,10 @@ describe('production mode, in process (captured pino logger at debug level)', ()
 
   beforeAll(async () => {
     logs = captureLogs('debug');
-    gateway = await startGateway({ NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET, LOG_LEVEL: 'debug' }, { model: new LeakyModel(), logger: logs.logger });
+    gateway = await startGateway(
+      { NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET, LOG_LEVEL: 'debug' },
+      { model: new LeakyModel(), logger: logs.logger },
+    );
     cleanups.add(() => gateway.close());
     service = await hsToken({ sub: 'secrets-service', scope: 'recommendations:read:any purchases:write' });
   });
@@ -133,23 +155,42 @@ describe('production mode, in process (captured pino logger at debug level)', ()
     expect(response.status).toBe(200);
     expect(response.data).toBeNull();
     expect(response.errors).toEqual([
-      { message: 'Internal server error', path: ['recommendations', 'items', 0, 'item'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+      {
+        message: 'Internal server error',
+        path: ['recommendations', 'items', 0, 'item'],
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      },
     ]);
     expect(response.text).not.toContain(FAKE_SECRET);
     expect(response.text).not.toMatch(/postgres|db\.internal|stacktrace|\bat \w|\.ts:\d+|node_modules/);
   });
 
   it('a purchase the model fails to record still invalidates (the store remembers it), and says nothing of the driver', async () => {
-    const response = await gql(gateway.url, PURCHASE_MUTATION, { input: { userId: 'secrets-user', itemId: BOOM_ITEM, orderId: 'boom-1' } }, { token: service });
+    const response = await gql(
+      gateway.url,
+      PURCHASE_MUTATION,
+      { input: { userId: 'secrets-user', itemId: BOOM_ITEM, orderId: 'boom-1' } },
+      { token: service },
+    );
     expect(response.status).toBe(200);
-    expect(response.data).toEqual({ recordPurchase: { userId: 'secrets-user', itemId: BOOM_ITEM, orderId: 'boom-1', invalidated: true, duplicate: false } });
+    expect(response.data).toEqual({
+      recordPurchase: {
+        userId: 'secrets-user',
+        itemId: BOOM_ITEM,
+        orderId: 'boom-1',
+        invalidated: true,
+        duplicate: false,
+      },
+    });
     expect(response.text).not.toContain(FAKE_SECRET);
   });
 
   it('a failing model read → MODEL_UNAVAILABLE with its generic message only', async () => {
     const response = await gql(gateway.url, READ_QUERY, { userId: 'model-boom' }, { token: service });
     expect(response.code).toBe('MODEL_UNAVAILABLE');
-    expect(response.errors[0]?.message).toBe('The recommendation model is unavailable and no cached list could be served; retry shortly.');
+    expect(response.errors[0]?.message).toBe(
+      'The recommendation model is unavailable and no cached list could be served; retry shortly.',
+    );
     expect(response.text).not.toContain(FAKE_SECRET);
     expect(response.text).not.toMatch(/postgres|stacktrace/);
   });
@@ -180,7 +221,12 @@ describe('production mode, in process (captured pino logger at debug level)', ()
     // This test counts only the lines of failures it causes itself: the tests above log into the same logger.
     const before = logs.lines().length;
     await gql(gateway.url, READ_QUERY, { userId: 'leaky-items' }, { token: service });
-    const purchase = await gql(gateway.url, PURCHASE_MUTATION, { input: { userId: 'secrets-user', itemId: BOOM_ITEM, orderId: 'boom-2' } }, { token: service });
+    const purchase = await gql(
+      gateway.url,
+      PURCHASE_MUTATION,
+      { input: { userId: 'secrets-user', itemId: BOOM_ITEM, orderId: 'boom-2' } },
+      { token: service },
+    );
     const purchaseId = purchase.headers.get('x-request-id');
     await logs.next((line) => line.msg === 'request' && line.reqId === purchaseId);
     const lines = logs.lines().slice(before);
@@ -191,7 +237,9 @@ describe('production mode, in process (captured pino logger at debug level)', ()
     expect(logged?.path).toEqual(['recommendations', 'items', 0, 'item']);
     expect(JSON.stringify(logged?.err)).toContain(DRIVER_MESSAGE);
     // The request log line of the failed read says how it ended.
-    expect(requestLines(lines).filter((line) => line.operation === 'Read' && line.outcome === 'error').length).toBeGreaterThanOrEqual(1);
+    expect(
+      requestLines(lines).filter((line) => line.operation === 'Read' && line.outcome === 'error').length,
+    ).toBeGreaterThanOrEqual(1);
     // The model's failure to record the purchase is logged for operators too.
     expect(lines.some((line) => line.level === 50 && /did not record the purchase/.test(line.msg ?? ''))).toBe(true);
     expect(logs.text().includes(SECRET)).toBe(false);
@@ -214,7 +262,8 @@ describe('production mode, as its own process (everything it writes: pino, Apoll
 
   it('no credential or secret in its whole output after the same mix; request lines were written', async () => {
     const { credentials, responses } = await sendMix(gateway.url);
-    for (const [index, response] of responses.entries()) expectNoSecrets(response.text, credentials, `response #${index}`);
+    for (const [index, response] of responses.entries())
+      expectNoSecrets(response.text, credentials, `response #${index}`);
     // Let the process flush its last lines.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await gateway.stop()).toBe(0);

@@ -38,7 +38,10 @@ describe('two replicas on one Redis', () => {
   beforeAll(async () => {
     redis = await startRedis();
     cleanups.add(() => redis.stop());
-    replicas = await Promise.all([startGatewayProcess({ ...ENV, REDIS_URL: redis.url }), startGatewayProcess({ ...ENV, REDIS_URL: redis.url })]);
+    replicas = await Promise.all([
+      startGatewayProcess({ ...ENV, REDIS_URL: redis.url }),
+      startGatewayProcess({ ...ENV, REDIS_URL: redis.url }),
+    ]);
     for (const replica of replicas) cleanups.add(() => replica.stop());
   }, 120_000);
 
@@ -52,7 +55,12 @@ describe('two replicas on one Redis', () => {
     const checkout = await token('shared-checkout', 'purchases:write');
     const outcomes: string[] = [];
     for (let n = 0; n < 8; n++) {
-      const response = await gql(on(n), PURCHASE_MUTATION, { input: { userId: 'shared-buyer', itemId: `i${n + 1}`, orderId: `shared-${n}` } }, { token: checkout });
+      const response = await gql(
+        on(n),
+        PURCHASE_MUTATION,
+        { input: { userId: 'shared-buyer', itemId: `i${n + 1}`, orderId: `shared-${n}` } },
+        { token: checkout },
+      );
       outcomes.push(outcome(response));
     }
     expect(outcomes).toEqual(['ok', 'ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
@@ -66,7 +74,8 @@ describe('two replicas on one Redis', () => {
   it('model computations: 5 cold users in total across both replicas', async () => {
     const reader = await token('shared-reader', 'recommendations:read:any');
     const outcomes: string[] = [];
-    for (let n = 0; n < 8; n++) outcomes.push(outcome(await gql(on(n), READ_QUERY, { userId: `shared-cold-${n}` }, { token: reader })));
+    for (let n = 0; n < 8; n++)
+      outcomes.push(outcome(await gql(on(n), READ_QUERY, { userId: `shared-cold-${n}` }, { token: reader })));
     expect(outcomes).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
   });
 
@@ -77,7 +86,10 @@ describe('two replicas on one Redis', () => {
       const response = await fetch(on(n), {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${user}` },
-        body: JSON.stringify({ query, extensions: { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } } }),
+        body: JSON.stringify({
+          query,
+          extensions: { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } },
+        }),
       });
       expect(response.status).toBe(200);
     }
@@ -97,17 +109,26 @@ describe('two replicas on one Redis', () => {
       }
       // Each process's own budget of 4 (the insurance limiter), instead of failing open or going unlimited; within
       // it, the purchase is honestly not recorded while the store is down.
-      expect(outcomes, `replica ${replica}`).toEqual(['STORE_UNAVAILABLE', 'STORE_UNAVAILABLE', 'STORE_UNAVAILABLE', 'STORE_UNAVAILABLE', 'RATE_LIMITED', 'RATE_LIMITED']);
+      expect(outcomes, `replica ${replica}`).toEqual([
+        'STORE_UNAVAILABLE',
+        'STORE_UNAVAILABLE',
+        'STORE_UNAVAILABLE',
+        'STORE_UNAVAILABLE',
+        'RATE_LIMITED',
+        'RATE_LIMITED',
+      ]);
     }
     // A read meanwhile is answered from the model, uncharged.
     const reader = await token('outage-reader', 'recommendations:read:any');
-    for (let n = 0; n < 7; n++) expect(outcome(await gql(on(n), READ_QUERY, { userId: `outage-reader-${n}` }, { token: reader }))).toBe('ok');
+    for (let n = 0; n < 7; n++)
+      expect(outcome(await gql(on(n), READ_QUERY, { userId: `outage-reader-${n}` }, { token: reader }))).toBe('ok');
 
     await redis.restart();
     const after = await token('after-outage-reader', 'recommendations:read:any');
     // Wait until both replicas count in Redis again (they reconnect by themselves).
     const deadline = Date.now() + 20_000;
-    while ((await redisCli(redis.port, 'PING')) !== 'PONG' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    while ((await redisCli(redis.port, 'PING')) !== 'PONG' && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100));
     let shared = false;
     for (let attempt = 0; attempt < 100 && !shared; attempt++) {
       const probe = await token(`probe-${attempt}`, 'recommendations:read:any');
@@ -118,7 +139,8 @@ describe('two replicas on one Redis', () => {
     }
     expect(shared).toBe(true);
     const outcomes: string[] = [];
-    for (let n = 0; n < 7; n++) outcomes.push(outcome(await gql(on(n), READ_QUERY, { userId: `after-${n}` }, { token: after })));
+    for (let n = 0; n < 7; n++)
+      outcomes.push(outcome(await gql(on(n), READ_QUERY, { userId: `after-${n}` }, { token: after })));
     expect(outcomes).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED']);
   }, 90_000);
 });
@@ -136,7 +158,11 @@ describe('a Redis that stalls', () => {
     const connection = openRedisConnection({ url: redis.url, timeoutMs: 200, onError: () => {} });
     await connection.client.connect();
     cleanups.add(() => closeRedisConnection(connection));
-    const limits = new ClientLimits({ purchasesPerMinute: 2, computesPerMinute: 2, shared: { connection, keyPrefix: 'stall:limits:', timeoutMs: 200 } });
+    const limits = new ClientLimits({
+      purchasesPerMinute: 2,
+      computesPerMinute: 2,
+      shared: { connection, keyPrefix: 'stall:limits:', timeoutMs: 200 },
+    });
     await limits.takePurchase('c');
     expect(await redisCli(redis.port, 'GET', 'stall:limits:purchases:c')).toBe('1');
 

@@ -33,9 +33,18 @@ const APOLLO_MANIFEST = {
 };
 
 async function post(url: string, token: string, body: Record<string, unknown>): Promise<RawResponse> {
-  return readResponse(await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) }));
+  return readResponse(
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    }),
+  );
 }
-const byHash = (hash: string, variables?: Record<string, unknown>) => ({ variables, extensions: { persistedQuery: { version: 1, sha256Hash: hash } } });
+const byHash = (hash: string, variables?: Record<string, unknown>) => ({
+  variables,
+  extensions: { persistedQuery: { version: 1, sha256Hash: hash } },
+});
 
 describe('manifests', () => {
   it('reads the client preset format and the Apollo format', () => {
@@ -58,8 +67,16 @@ describe('manifests', () => {
     ['an empty document', { abc: ' ' }, /non-empty document/],
     ['an id of 129 characters', { ['a'.repeat(129)]: READ }, /id of 1-128 characters/],
     ['an Apollo manifest of version 2', { ...APOLLO_MANIFEST, version: 2 }, /"version": 1/],
-    ['an Apollo manifest without operations', { format: 'apollo-persisted-query-manifest', version: 1 }, /"operations" array/],
-    ['an Apollo operation without a body', { ...APOLLO_MANIFEST, operations: [{ id: 'x' }] }, /operations\[0\] must have a non-empty document/],
+    [
+      'an Apollo manifest without operations',
+      { format: 'apollo-persisted-query-manifest', version: 1 },
+      /"operations" array/,
+    ],
+    [
+      'an Apollo operation without a body',
+      { ...APOLLO_MANIFEST, operations: [{ id: 'x' }] },
+      /operations\[0\] must have a non-empty document/,
+    ],
   ];
   for (const [label, json, message] of bad) {
     it(`refuses ${label} with a ConfigError`, () => {
@@ -69,8 +86,13 @@ describe('manifests', () => {
   }
 
   it('TRUSTED_DOCUMENTS_ONLY=true needs a manifest', () => {
-    expect(() => loadConfig({ NODE_ENV: 'test', TRUSTED_DOCUMENTS_ONLY: 'true' })).toThrow(/TRUSTED_DOCUMENTS_ONLY=true needs TRUSTED_DOCUMENTS_MANIFEST/);
-    expect(loadConfig({ NODE_ENV: 'test', TRUSTED_DOCUMENTS_MANIFEST: '/m.json' }).trustedDocuments).toEqual({ manifestPath: '/m.json', only: false });
+    expect(() => loadConfig({ NODE_ENV: 'test', TRUSTED_DOCUMENTS_ONLY: 'true' })).toThrow(
+      /TRUSTED_DOCUMENTS_ONLY=true needs TRUSTED_DOCUMENTS_MANIFEST/,
+    );
+    expect(loadConfig({ NODE_ENV: 'test', TRUSTED_DOCUMENTS_MANIFEST: '/m.json' }).trustedDocuments).toEqual({
+      manifestPath: '/m.json',
+      only: false,
+    });
   });
 });
 
@@ -102,11 +124,22 @@ describe('over HTTP', () => {
   }
 
   for (const [format, path, hash, query, variables, expected] of [
-    ['client preset', () => codegenPath, sha1(READ), READ, { userId: 'trusted-1' }, { recommendations: { userId: 'trusted-1' } }],
+    [
+      'client preset',
+      () => codegenPath,
+      sha1(READ),
+      READ,
+      { userId: 'trusted-1' },
+      { recommendations: { userId: 'trusted-1' } },
+    ],
     ['Apollo manifest', () => apolloPath, sha256(TYPENAME), TYPENAME, undefined, { __typename: 'Query' }],
   ] as const) {
     it(`production, TRUSTED_DOCUMENTS_ONLY=true (${format}): manifest documents by id and by text; nothing else runs or registers`, async () => {
-      const gateway = await start({ NODE_ENV: 'production', TRUSTED_DOCUMENTS_MANIFEST: path(), TRUSTED_DOCUMENTS_ONLY: 'true' });
+      const gateway = await start({
+        NODE_ENV: 'production',
+        TRUSTED_DOCUMENTS_MANIFEST: path(),
+        TRUSTED_DOCUMENTS_ONLY: 'true',
+      });
       const hit = await post(gateway.url, token, byHash(hash, variables));
       expect(hit.errors, hit.text).toEqual([]);
       expect(hit.data).toMatchObject(expected);
@@ -132,17 +165,25 @@ describe('over HTTP', () => {
 
   it('a manifest without TRUSTED_DOCUMENTS_ONLY: manifest documents by id, and other documents and registrations still work', async () => {
     const gateway = await start({ NODE_ENV: 'test', TRUSTED_DOCUMENTS_MANIFEST: codegenPath });
-    expect((await post(gateway.url, token, byHash(sha1(READ), { userId: 'trusted-2' }))).data).toMatchObject({ recommendations: { userId: 'trusted-2' } });
+    expect((await post(gateway.url, token, byHash(sha1(READ), { userId: 'trusted-2' }))).data).toMatchObject({
+      recommendations: { userId: 'trusted-2' },
+    });
     expect((await post(gateway.url, token, { query: UNTRUSTED })).data).toEqual({ __typename: 'Query' });
-    expect((await post(gateway.url, token, { query: UNTRUSTED, ...byHash(sha256(UNTRUSTED)) })).data).toEqual({ __typename: 'Query' });
+    expect((await post(gateway.url, token, { query: UNTRUSTED, ...byHash(sha256(UNTRUSTED)) })).data).toEqual({
+      __typename: 'Query',
+    });
     expect((await post(gateway.url, token, byHash(sha256(UNTRUSTED)))).data).toEqual({ __typename: 'Query' });
   });
 
   it('a manifest that cannot be read stops the start with a ConfigError naming the file', async () => {
     const missing = join(dir, 'nope.json');
-    await expect(startGateway({ AUTH_JWT_SECRET: SECRET, TRUSTED_DOCUMENTS_MANIFEST: missing })).rejects.toThrow(/TRUSTED_DOCUMENTS_MANIFEST must name a readable file/);
+    await expect(startGateway({ AUTH_JWT_SECRET: SECRET, TRUSTED_DOCUMENTS_MANIFEST: missing })).rejects.toThrow(
+      /TRUSTED_DOCUMENTS_MANIFEST must name a readable file/,
+    );
     const broken = join(dir, 'broken.json');
     await writeFile(broken, '{ nope');
-    await expect(startGateway({ AUTH_JWT_SECRET: SECRET, TRUSTED_DOCUMENTS_MANIFEST: broken })).rejects.toThrow(/TRUSTED_DOCUMENTS_MANIFEST must be JSON/);
+    await expect(startGateway({ AUTH_JWT_SECRET: SECRET, TRUSTED_DOCUMENTS_MANIFEST: broken })).rejects.toThrow(
+      /TRUSTED_DOCUMENTS_MANIFEST must be JSON/,
+    );
   });
 });

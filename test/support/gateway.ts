@@ -28,14 +28,23 @@ export interface InProcessGateway {
  * environment would be, so tests exercise the same config validation as production.
  */
 export async function startGateway(env: Record<string, string> = {}, parts: AppParts = {}): Promise<InProcessGateway> {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', ...DETERMINISTIC, ...env });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    NODE_ENV: 'test',
+    ...DETERMINISTIC,
+    ...env,
+  });
   const app = await createApp(config, parts);
   const url = await app.listen();
   return { app, url, origin: new URL(url).origin, close: () => app.close() };
 }
 
 /** The gateway's `recs_graphql_fast_path_total`, by outcome (served, handed_over, passed); absent ones are 0. */
-export async function fastPathOutcomes(gateway: InProcessGateway): Promise<Record<'served' | 'handed_over' | 'passed', number>> {
+export async function fastPathOutcomes(
+  gateway: InProcessGateway,
+): Promise<Record<'served' | 'handed_over' | 'passed', number>> {
   const metric = await gateway.app.telemetry.registry.getSingleMetric('recs_graphql_fast_path_total')?.get();
   const counts = { served: 0, handed_over: 0, passed: 0 };
   for (const value of metric?.values ?? []) {

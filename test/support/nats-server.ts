@@ -35,7 +35,8 @@ const READY_TIMEOUT_MS = 10_000;
 const READY_POLL_MS = 50;
 const PORT_ATTEMPTS = 5;
 const OUTPUT_TAIL_CHARS = 8_192;
-const INSTALL_HINT = 'Install NATS with `apt-get install -y nats-server` (Debian/Ubuntu), then make sure it is on PATH.';
+const INSTALL_HINT =
+  'Install NATS with `apt-get install -y nats-server` (Debian/Ubuntu), then make sure it is on PATH.';
 
 export interface StartNatsOptions {
   /** Fixed client port (e.g. one a client was pointed at before the server existed); by default a free one. */
@@ -54,7 +55,12 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsPro
         return createHandle(spec, await launch(spec));
       } catch (error) {
         // freePort() only says the port was free a moment ago; parallel test workers can race us.
-        if (attempt >= PORT_ATTEMPTS || options.port !== undefined || !(error instanceof NatsStartError) || !/address already in use/i.test(error.output)) {
+        if (
+          attempt >= PORT_ATTEMPTS ||
+          options.port !== undefined ||
+          !(error instanceof NatsStartError) ||
+          !/address already in use/i.test(error.output)
+        ) {
           throw error;
         }
       }
@@ -163,7 +169,9 @@ async function launch(spec: ServerSpec): Promise<ChildProcess> {
   child.stderr?.on('data', append);
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', () => resolve());
-    child.once('error', (error) => reject(new Error(`could not run ${spec.binary}: ${error.message}. ${INSTALL_HINT}`)));
+    child.once('error', (error) =>
+      reject(new Error(`could not run ${spec.binary}: ${error.message}. ${INSTALL_HINT}`)),
+    );
   });
   liveChildren.add(child);
   child.once('exit', () => liveChildren.delete(child));
@@ -196,4 +204,3 @@ async function waitUntilHealthy(spec: ServerSpec, child: ChildProcess, output: (
   }
   throw new NatsStartError(`nats-server on port ${spec.port} was not healthy within ${READY_TIMEOUT_MS} ms`, output());
 }
-

@@ -41,7 +41,14 @@ interface OtlpExport {
   resourceSpans?: Array<{
     resource?: { attributes?: OtlpKeyValue[] };
     scopeSpans?: Array<{
-      spans?: Array<{ traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: OtlpKeyValue[] }>;
+      spans?: Array<{
+        traceId: string;
+        spanId: string;
+        parentSpanId?: string;
+        name: string;
+        kind: number;
+        attributes?: OtlpKeyValue[];
+      }>;
     }>;
   }>;
 }
@@ -65,7 +72,11 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      if (request.method !== 'POST' || request.url !== '/v1/traces' || !(request.headers['content-type'] ?? '').includes('json')) {
+      if (
+        request.method !== 'POST' ||
+        request.url !== '/v1/traces' ||
+        !(request.headers['content-type'] ?? '').includes('json')
+      ) {
         response.writeHead(415).end();
         return;
       }
@@ -97,7 +108,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     async waitFor(predicate, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(spans)) {
-        if (Date.now() > deadline) throw new Error(`spans not received in ${timeoutMs} ms; got: ${spans.map((span) => `${span.service}:${span.name}`).join(', ')}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `spans not received in ${timeoutMs} ms; got: ${spans.map((span) => `${span.service}:${span.name}`).join(', ')}`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       return spans;

@@ -25,7 +25,13 @@ export async function startPrefixProxy(upstream: string, prefix: string): Promis
       return;
     }
     const forwarded = httpRequest(
-      { host: target.hostname, port: target.port, method: incoming.method, path: path.slice(prefix.length), headers: { ...incoming.headers, host: target.host } },
+      {
+        host: target.hostname,
+        port: target.port,
+        method: incoming.method,
+        path: path.slice(prefix.length),
+        headers: { ...incoming.headers, host: target.host },
+      },
       (answer) => {
         outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(outgoing);

@@ -42,7 +42,11 @@ function alertRules(): AlertRule[] {
 function headingAnchors(markdown: string): Set<string> {
   return new Set(
     [...markdown.matchAll(/^#{1,6} (.+)$/gm)].map((match) =>
-      (match[1] as string).trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-'),
+      (match[1] as string)
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replace(/ /g, '-'),
     ),
   );
 }
@@ -62,7 +66,10 @@ function unguardedDivisions(expr: string): string[] {
       const right = node.node.lastChild;
       if (right === null) return;
       const text = source.slice(right.from, right.to).trim();
-      const guarded = /^\(.*>\s*0\s*\)$/s.test(text) || /^clamp_min\(/.test(text) || /^max(\s+by\s*\([^)]*\))?\s*\(\s*recs_cache_ttl_seconds[^()]*\)$/.test(text);
+      const guarded =
+        /^\(.*>\s*0\s*\)$/s.test(text) ||
+        /^clamp_min\(/.test(text) ||
+        /^max(\s+by\s*\([^)]*\))?\s*\(\s*recs_cache_ttl_seconds[^()]*\)$/.test(text);
       if (!guarded) found.push(text);
     },
   });
@@ -84,7 +91,9 @@ function dashboardQueries(node: unknown, where = 'dashboard'): Query[] {
   const record = node as Record<string, unknown>;
   const title = typeof record.title === 'string' ? `${where} "${record.title}"` : where;
   return Object.entries(record).flatMap(([key, value]) =>
-    key === 'expr' && typeof value === 'string' ? [{ where: title, expr: value }] : dashboardQueries(value, `${title}.${key}`),
+    key === 'expr' && typeof value === 'string'
+      ? [{ where: title, expr: value }]
+      : dashboardQueries(value, `${title}.${key}`),
   );
 }
 
@@ -95,7 +104,10 @@ function templateMetrics(dashboard: unknown): string[] {
 }
 
 function markdownQueries(markdown: string, where: string): Query[] {
-  return [...markdown.matchAll(/```promql\n([\s\S]*?)```/g)].map((match, index) => ({ where: `${where} block ${index + 1}`, expr: match[1] as string }));
+  return [...markdown.matchAll(/```promql\n([\s\S]*?)```/g)].map((match, index) => ({
+    where: `${where} block ${index + 1}`,
+    expr: match[1] as string,
+  }));
 }
 
 /**
@@ -110,7 +122,8 @@ export function selectedMetrics(expr: string): string[] {
   tree.iterate({
     enter(node) {
       if (node.type.isError) errors.push(node.from);
-      if (node.name === 'Identifier' && node.node.parent?.name === 'VectorSelector') names.push(source.slice(node.from, node.to));
+      if (node.name === 'Identifier' && node.node.parent?.name === 'VectorSelector')
+        names.push(source.slice(node.from, node.to));
     },
   });
   if (errors.length > 0) throw new Error(`PromQL does not parse at offset ${errors[0]}: ${source}`);
@@ -134,12 +147,14 @@ function existsIn(families: ReadonlyMap<string, string>, name: string): boolean 
 
 describe('the PromQL extractor', () => {
   it('finds metric names and nothing else, and refuses what does not parse', () => {
-    expect(selectedMetrics('histogram_quantile(0.99, sum by (le, source) (rate(a_bucket{job=~"$job"}[$__rate_interval])))')).toEqual(['a_bucket']);
-    expect(selectedMetrics('sum(rate(b_total{result="hit"}[5m])) / ignoring(result) group_left sum(rate(b_total[5m])) > on (job) max by (job) (c)')).toEqual([
-      'b_total',
-      'b_total',
-      'c',
-    ]);
+    expect(
+      selectedMetrics('histogram_quantile(0.99, sum by (le, source) (rate(a_bucket{job=~"$job"}[$__rate_interval])))'),
+    ).toEqual(['a_bucket']);
+    expect(
+      selectedMetrics(
+        'sum(rate(b_total{result="hit"}[5m])) / ignoring(result) group_left sum(rate(b_total[5m])) > on (job) max by (job) (c)',
+      ),
+    ).toEqual(['b_total', 'b_total', 'c']);
     expect(() => selectedMetrics('sum(rate(b_total[5m])')).toThrow(/does not parse/);
   });
 
@@ -177,7 +192,9 @@ describe('grafana/recs-gateway.json and docs/operations.md against a running gat
     // One read and one purchase, so the labelled series (reads, served lists, model calls, invalidations) exist.
     const read = await postGraphQL(gateway.url, READ_QUERY, { userId: 'dash-1' });
     expect(read.body.errors).toBeUndefined();
-    const purchase = await postGraphQL(gateway.url, PURCHASE_MUTATION, { input: { userId: 'dash-1', itemId: 'i7', orderId: 'dash-order-1' } });
+    const purchase = await postGraphQL(gateway.url, PURCHASE_MUTATION, {
+      input: { userId: 'dash-1', itemId: 'i7', orderId: 'dash-order-1' },
+    });
     expect(purchase.body.errors).toBeUndefined();
     exposition = await (await fetch(`${gateway.origin}/metrics`)).text();
   });
@@ -205,10 +222,12 @@ describe('grafana/recs-gateway.json and docs/operations.md against a running gat
       }
       expect(names.length, `${query.where} selects no metric: ${query.expr}`).toBeGreaterThan(0);
       for (const name of names) {
-        if (!existsIn(families, name) && !(ADDED_ELSEWHERE.has(name) && query.where.startsWith('ops/'))) missing.push(`${query.where}: ${name}`);
+        if (!existsIn(families, name) && !(ADDED_ELSEWHERE.has(name) && query.where.startsWith('ops/')))
+          missing.push(`${query.where}: ${name}`);
       }
     }
-    for (const name of templateMetrics(dashboard)) if (!existsIn(families, name)) missing.push(`template variable: ${name}`);
+    for (const name of templateMetrics(dashboard))
+      if (!existsIn(families, name)) missing.push(`template variable: ${name}`);
     expect(missing).toEqual([]);
   });
 
@@ -230,7 +249,9 @@ describe('grafana/recs-gateway.json and docs/operations.md against a running gat
   });
 
   it('the dashboard covers what an operator needs: hit/stale/miss, served age, version mix, model latency and batch, store errors, invalidations', () => {
-    const selected = new Set(queries.filter((query) => query.where.startsWith('dashboard')).flatMap((query) => selectedMetrics(query.expr)));
+    const selected = new Set(
+      queries.filter((query) => query.where.startsWith('dashboard')).flatMap((query) => selectedMetrics(query.expr)),
+    );
     for (const name of [
       'recs_cache_reads_total',
       'recs_served_age_seconds_bucket',
@@ -245,7 +266,9 @@ describe('grafana/recs-gateway.json and docs/operations.md against a running gat
   });
 
   it('covers requests too: latency by operation type, errors by code, the fast path and the running versions', () => {
-    const selected = new Set(queries.filter((query) => query.where.startsWith('dashboard')).flatMap((query) => selectedMetrics(query.expr)));
+    const selected = new Set(
+      queries.filter((query) => query.where.startsWith('dashboard')).flatMap((query) => selectedMetrics(query.expr)),
+    );
     for (const name of [
       'recs_graphql_request_duration_seconds_bucket',
       'recs_graphql_request_duration_seconds_count',
@@ -276,7 +299,8 @@ describe('grafana/recs-gateway.json and docs/operations.md against a running gat
       if ((rule.annotations?.summary ?? '') === '') problems.push(`${rule.alert}: summary`);
       if ((rule.annotations?.runbook ?? '') === '') problems.push(`${rule.alert}: runbook`);
       const anchor = /^docs\/operations\.md#(.+)$/.exec(rule.annotations?.runbook_url ?? '')?.[1];
-      if (anchor === undefined || !anchors.has(anchor)) problems.push(`${rule.alert}: runbook_url ${rule.annotations?.runbook_url ?? '(none)'}`);
+      if (anchor === undefined || !anchors.has(anchor))
+        problems.push(`${rule.alert}: runbook_url ${rule.annotations?.runbook_url ?? '(none)'}`);
     }
     expect(problems).toEqual([]);
   });
@@ -285,7 +309,9 @@ describe('grafana/recs-gateway.json and docs/operations.md against a running gat
     const families = declaredFamilies(exposition);
     const stillMissing = [...ADDED_ELSEWHERE].filter((name) => !existsIn(families, name));
     expect(stillMissing, 'remove the names that now exist from ADDED_ELSEWHERE').toEqual([...ADDED_ELSEWHERE]);
-    const dashboardUses = queries.filter((query) => query.where.startsWith('dashboard')).flatMap((query) => selectedMetrics(query.expr));
+    const dashboardUses = queries
+      .filter((query) => query.where.startsWith('dashboard'))
+      .flatMap((query) => selectedMetrics(query.expr));
     for (const name of ADDED_ELSEWHERE) expect(dashboardUses).not.toContain(name);
   });
 });

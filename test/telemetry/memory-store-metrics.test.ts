@@ -14,7 +14,10 @@ describe('recs_memory_store_bytes and recs_memory_store_entries', () => {
   let gateway: InProcessGateway;
 
   beforeAll(async () => {
-    gateway = await startGateway({ MEMORY_STORE_MAX_BYTES: String(MAX_BYTES), RATE_LIMIT_COMPUTES_PER_MINUTE: '100000' });
+    gateway = await startGateway({
+      MEMORY_STORE_MAX_BYTES: String(MAX_BYTES),
+      RATE_LIMIT_COMPUTES_PER_MINUTE: '100000',
+    });
   });
 
   afterAll(async () => {
@@ -43,7 +46,9 @@ describe('recs_memory_store_bytes and recs_memory_store_entries', () => {
     // About 1,200 lists fit in 1 MiB; read more than that in batches.
     for (let batch = 0; batch < 15; batch++) {
       await Promise.all(
-        Array.from({ length: 100 }, async (_, index) => postGraphQL(gateway.url, READ_QUERY, { userId: `fill-${batch}-${index}` })),
+        Array.from({ length: 100 }, async (_, index) =>
+          postGraphQL(gateway.url, READ_QUERY, { userId: `fill-${batch}-${index}` }),
+        ),
       );
     }
     const samples = await scrape(gateway.origin);
@@ -53,7 +58,11 @@ describe('recs_memory_store_bytes and recs_memory_store_entries', () => {
     // keeps until it lapses), fewer held; the first list read is gone and is computed again.
     expect(bytes).toBeGreaterThan(MAX_BYTES * 0.7);
     expect(sumOf(samples, 'recs_memory_store_entries', {})).toBeLessThan(2 * 1_520);
-    const again = await postGraphQL(gateway.url, 'query ($userId: ID!) { recommendations(userId: $userId) { source } }', { userId: 'fill-0-0' });
+    const again = await postGraphQL(
+      gateway.url,
+      'query ($userId: ID!) { recommendations(userId: $userId) { source } }',
+      { userId: 'fill-0-0' },
+    );
     expect((again.body.data?.recommendations as { source: string }).source).toBe('MODEL');
   });
 });

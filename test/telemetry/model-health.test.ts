@@ -8,9 +8,14 @@ import { startModelServer } from '../support/model-server.js';
 import { scrape, sumOf } from '../support/prometheus.js';
 import { Cleanups, READ_QUERY, sleep } from '../gateway/helpers.js';
 
-async function readyz(origin: string): Promise<{ status: number; body: { status: string; model: { up: boolean; version: string } } }> {
+async function readyz(
+  origin: string,
+): Promise<{ status: number; body: { status: string; model: { up: boolean; version: string } } }> {
   const response = await fetch(`${origin}/readyz`);
-  return { status: response.status, body: (await response.json()) as { status: string; model: { up: boolean; version: string } } };
+  return {
+    status: response.status,
+    body: (await response.json()) as { status: string; model: { up: boolean; version: string } },
+  };
 }
 
 async function breakerState(origin: string): Promise<number> {
@@ -27,13 +32,20 @@ describe('model breaker and readiness with a remote model (MODEL_URL)', () => {
   it('breaker closed (0) and ready → service failing: breaker open (2), /readyz degraded → service back: closed and ready', async () => {
     const server = await startModelServer({ version: 'remote-v1' });
     cleanups.add(() => server.close());
-    const gateway = await startGateway({ MODEL_URL: server.url, MODEL_TIMEOUT_MS: '500', MODEL_VERSION_POLL_SECONDS: '0' });
+    const gateway = await startGateway({
+      MODEL_URL: server.url,
+      MODEL_TIMEOUT_MS: '500',
+      MODEL_VERSION_POLL_SECONDS: '0',
+    });
     cleanups.add(() => gateway.close());
 
     const ok = await postGraphQL(gateway.url, READ_QUERY, { userId: 'breaker-1' });
     expect(ok.body.errors).toBeUndefined();
     expect(await breakerState(gateway.origin)).toBe(0);
-    expect(await readyz(gateway.origin)).toMatchObject({ status: 200, body: { status: 'ready', model: { up: true, version: 'remote-v1' } } });
+    expect(await readyz(gateway.origin)).toMatchObject({
+      status: 200,
+      body: { status: 'ready', model: { up: true, version: 'remote-v1' } },
+    });
 
     server.fault(() => ({ status: 503, body: '{"error":"overloaded"}' }));
     for (let user = 0; user < 6 && (await breakerState(gateway.origin)) !== 2; user++) {
@@ -42,7 +54,10 @@ describe('model breaker and readiness with a remote model (MODEL_URL)', () => {
     }
     expect(await breakerState(gateway.origin)).toBe(2);
     // The store still serves what it has: degraded, not out of rotation.
-    expect(await readyz(gateway.origin)).toMatchObject({ status: 200, body: { status: 'degraded', model: { up: false } } });
+    expect(await readyz(gateway.origin)).toMatchObject({
+      status: 200,
+      body: { status: 'degraded', model: { up: false } },
+    });
 
     server.fault(undefined);
     let report = await readyz(gateway.origin);

@@ -51,7 +51,10 @@ describe('request log lines (in-process gateway, captured logger)', () => {
     const hit = await postGraphQL(gateway.url, READ_QUERY, { userId: 'log-user-1' }, { 'x-request-id': 'req-hit-1' });
     expect(hit.headers.get('x-request-id')).toBe('req-hit-1');
 
-    const [missLines, hitLines] = [await lineFor(gateway, logs, 'req-miss-1'), await lineFor(gateway, logs, 'req-hit-1')];
+    const [missLines, hitLines] = [
+      await lineFor(gateway, logs, 'req-miss-1'),
+      await lineFor(gateway, logs, 'req-hit-1'),
+    ];
     expect(missLines).toHaveLength(1);
     expect(hitLines).toHaveLength(1);
     const line = missLines[0] as LogLine;
@@ -96,19 +99,31 @@ describe('request log lines (in-process gateway, captured logger)', () => {
   });
 
   it('a rejected operation is logged as such, with the operation unresolved', async () => {
-    const response = await postGraphQL(gateway.url, 'query Broken { recommendations(', undefined, { 'x-request-id': 'req-broken' });
+    const response = await postGraphQL(gateway.url, 'query Broken { recommendations(', undefined, {
+      'x-request-id': 'req-broken',
+    });
     expect(response.status).toBe(400);
     const lines = await lineFor(gateway, logs, 'req-broken');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ status: 400, operation: 'unresolved', outcome: 'rejected', served: { CACHE: 0, MODEL: 0, STALE: 0 } });
+    expect(lines[0]).toMatchObject({
+      status: 400,
+      operation: 'unresolved',
+      outcome: 'rejected',
+      served: { CACHE: 0, MODEL: 0, STALE: 0 },
+    });
   });
 
   it('never writes an Authorization header or a cookie, in the request line or anywhere else', async () => {
-    const response = await postGraphQL(gateway.url, READ_QUERY, { userId: 'log-user-3' }, {
-      'x-request-id': 'req-secret',
-      authorization: 'Bearer sekrit-token-123',
-      cookie: 'session=sekrit-cookie-456',
-    });
+    const response = await postGraphQL(
+      gateway.url,
+      READ_QUERY,
+      { userId: 'log-user-3' },
+      {
+        'x-request-id': 'req-secret',
+        authorization: 'Bearer sekrit-token-123',
+        cookie: 'session=sekrit-cookie-456',
+      },
+    );
     expect(response.headers.get('x-request-id')).toBe('req-secret');
     expect(await lineFor(gateway, logs, 'req-secret')).toHaveLength(1);
     expect(logs.text()).not.toContain('sekrit');
@@ -116,7 +131,9 @@ describe('request log lines (in-process gateway, captured logger)', () => {
 
   it('probe and scrape paths are logged at debug, so they stay out of an info log', async () => {
     for (const path of ['/healthz', '/readyz', '/metrics']) {
-      const response = await fetch(`${gateway.origin}${path}`, { headers: { 'x-request-id': `req-probe-${path.slice(1)}` } });
+      const response = await fetch(`${gateway.origin}${path}`, {
+        headers: { 'x-request-id': `req-probe-${path.slice(1)}` },
+      });
       expect(response.status).toBe(200);
       expect(response.headers.get('x-request-id')).toBe(`req-probe-${path.slice(1)}`);
     }
@@ -158,33 +175,55 @@ describe('LOG_LEVEL (real process)', () => {
   }
 
   // The output is read once the process has stopped: by then it has written everything it ever will.
-  it('warn: no request lines at all', async () => {
-    const gateway = await startGatewayProcess({ LOG_LEVEL: 'warn' });
-    let exitCode: number | null;
-    try {
-      const response = await postGraphQL(gateway.url, READ_QUERY, { userId: 'lvl-1' }, { 'x-request-id': 'req-level-warn' });
-      expect(response.status).toBe(200);
-    } finally {
-      exitCode = await gateway.stop();
-    }
-    expect(exitCode).toBe(0);
-    expect(gateway.output()).not.toContain('req-level-warn');
-    expect(jsonLines(gateway.output()).filter((line) => line.msg === 'request')).toEqual([]);
-  }, PROCESS_TEST_TIMEOUT_MS);
+  it(
+    'warn: no request lines at all',
+    async () => {
+      const gateway = await startGatewayProcess({ LOG_LEVEL: 'warn' });
+      let exitCode: number | null;
+      try {
+        const response = await postGraphQL(
+          gateway.url,
+          READ_QUERY,
+          { userId: 'lvl-1' },
+          { 'x-request-id': 'req-level-warn' },
+        );
+        expect(response.status).toBe(200);
+      } finally {
+        exitCode = await gateway.stop();
+      }
+      expect(exitCode).toBe(0);
+      expect(gateway.output()).not.toContain('req-level-warn');
+      expect(jsonLines(gateway.output()).filter((line) => line.msg === 'request')).toEqual([]);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 
-  it('debug: probes are logged too, at debug; a GraphQL request at info', async () => {
-    const gateway = await startGatewayProcess({ LOG_LEVEL: 'debug' });
-    let exitCode: number | null;
-    try {
-      await fetch(`${gateway.origin}/healthz`, { headers: { 'x-request-id': 'req-level-debug' } });
-      const response = await postGraphQL(gateway.url, READ_QUERY, { userId: 'lvl-1' }, { 'x-request-id': 'req-level-info' });
-      expect(response.status).toBe(200);
-    } finally {
-      exitCode = await gateway.stop();
-    }
-    expect(exitCode).toBe(0);
-    const lines = jsonLines(gateway.output());
-    expect(lines.filter((line) => line.reqId === 'req-level-debug')).toMatchObject([{ level: 20, path: '/healthz', msg: 'request' }]);
-    expect(lines.filter((line) => line.reqId === 'req-level-info')).toMatchObject([{ level: 30, operation: 'Read', msg: 'request' }]);
-  }, PROCESS_TEST_TIMEOUT_MS);
+  it(
+    'debug: probes are logged too, at debug; a GraphQL request at info',
+    async () => {
+      const gateway = await startGatewayProcess({ LOG_LEVEL: 'debug' });
+      let exitCode: number | null;
+      try {
+        await fetch(`${gateway.origin}/healthz`, { headers: { 'x-request-id': 'req-level-debug' } });
+        const response = await postGraphQL(
+          gateway.url,
+          READ_QUERY,
+          { userId: 'lvl-1' },
+          { 'x-request-id': 'req-level-info' },
+        );
+        expect(response.status).toBe(200);
+      } finally {
+        exitCode = await gateway.stop();
+      }
+      expect(exitCode).toBe(0);
+      const lines = jsonLines(gateway.output());
+      expect(lines.filter((line) => line.reqId === 'req-level-debug')).toMatchObject([
+        { level: 20, path: '/healthz', msg: 'request' },
+      ]);
+      expect(lines.filter((line) => line.reqId === 'req-level-info')).toMatchObject([
+        { level: 30, operation: 'Read', msg: 'request' },
+      ]);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 });

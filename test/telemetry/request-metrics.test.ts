@@ -33,8 +33,11 @@ describe('request metrics', () => {
   it('counts Apollo and fast-path answers alike, by operation type and outcome', async () => {
     const fastBefore = await fastPathOutcomes(gateway);
     const delta = await deltaOf(async () => {
-      for (const userId of ['rm-1', 'rm-2', 'rm-3']) expect((await postGraphQL(gateway.url, READ_QUERY, { userId })).body.errors).toBeUndefined();
-      const bought = await postGraphQL(gateway.url, PURCHASE_MUTATION, { input: { userId: 'rm-1', itemId: 'i3', orderId: 'rm-order-1' } });
+      for (const userId of ['rm-1', 'rm-2', 'rm-3'])
+        expect((await postGraphQL(gateway.url, READ_QUERY, { userId })).body.errors).toBeUndefined();
+      const bought = await postGraphQL(gateway.url, PURCHASE_MUTATION, {
+        input: { userId: 'rm-1', itemId: 'i3', orderId: 'rm-order-1' },
+      });
       expect(bought.body.errors).toBeUndefined();
     });
     const fastAfter = await fastPathOutcomes(gateway);
@@ -51,14 +54,21 @@ describe('request metrics', () => {
       expect(badInput.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       const invalid = await postGraphQL(gateway.url, 'query Invalid { noSuchField another: noSuchField }');
       expect(invalid.status).toBe(400);
-      const notJson = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":' });
+      const notJson = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":',
+      });
       expect(notJson.status).toBe(400);
       // The IDE page is not a GraphQL request.
       expect((await fetch(gateway.url, { headers: { accept: 'text/html' } })).status).toBe(200);
     });
     expect(delta(ERRORS, { code: 'BAD_USER_INPUT' })).toBe(1);
     expect(delta(ERRORS, { code: 'GRAPHQL_VALIDATION_FAILED' })).toBe(1);
-    expect(delta(DURATION, { operation_type: 'query', outcome: 'error' }) + delta(DURATION, { operation_type: 'query', outcome: 'partial' })).toBe(1);
+    expect(
+      delta(DURATION, { operation_type: 'query', outcome: 'error' }) +
+        delta(DURATION, { operation_type: 'query', outcome: 'partial' }),
+    ).toBe(1);
     expect(delta(DURATION, { operation_type: 'none', outcome: 'rejected' })).toBe(2);
     expect(delta(DURATION, {})).toBe(3);
   });

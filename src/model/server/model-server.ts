@@ -4,7 +4,15 @@ import { trace } from '@opentelemetry/api';
 import type { Tracer } from '@opentelemetry/api';
 import { registerServerSpans } from '../../telemetry/tracing/server-spans.js';
 import type { Model } from '../model.js';
-import { PURCHASES_PATH, ProtocolError, RANK_PATH, REQUEST_ID_HEADER, VERSION_PATH, parsePurchaseRequest, parseRankRequest } from '../protocol.js';
+import {
+  PURCHASES_PATH,
+  ProtocolError,
+  RANK_PATH,
+  REQUEST_ID_HEADER,
+  VERSION_PATH,
+  parsePurchaseRequest,
+  parseRankRequest,
+} from '../protocol.js';
 import type { RankResponse, VersionResponse } from '../protocol.js';
 
 export interface ModelServerOptions {
@@ -36,7 +44,10 @@ export async function createModelServer(options: ModelServerOptions): Promise<Fa
   const { model, latencyMs } = options;
   const stats = { rankCalls: 0, rankUsers: 0, purchases: 0 };
   // The gateway's request id becomes this server's, so a gateway log line and the model's can be matched.
-  const app = Fastify({ logger: options.logLevel === 'silent' ? false : { level: options.logLevel }, requestIdHeader: REQUEST_ID_HEADER });
+  const app = Fastify({
+    logger: options.logLevel === 'silent' ? false : { level: options.logLevel },
+    requestIdHeader: REQUEST_ID_HEADER,
+  });
   const tracer = options.tracer;
   if (tracer !== undefined) registerServerSpans(app, { tracer, skipPaths: ['/healthz', STATS_PATH] });
 
@@ -47,17 +58,23 @@ export async function createModelServer(options: ModelServerOptions): Promise<Fa
     stats.rankUsers += parsed.userIds.length;
     if (latencyMs > 0) await delay(latencyMs);
     const modelVersion = model.currentVersion();
-    trace.getActiveSpan()?.setAttributes({ 'recs.model.batch_size': parsed.userIds.length, 'recs.model_version': modelVersion });
+    trace
+      .getActiveSpan()
+      ?.setAttributes({ 'recs.model.batch_size': parsed.userIds.length, 'recs.model_version': modelVersion });
     const lists =
       tracer === undefined
         ? await model.scoreAndRank(parsed.userIds, parsed.limit)
-        : await tracer.startActiveSpan('model score', { attributes: { 'recs.model.batch_size': parsed.userIds.length } }, async (span) => {
-            try {
-              return await model.scoreAndRank(parsed.userIds, parsed.limit);
-            } finally {
-              span.end();
-            }
-          });
+        : await tracer.startActiveSpan(
+            'model score',
+            { attributes: { 'recs.model.batch_size': parsed.userIds.length } },
+            async (span) => {
+              try {
+                return await model.scoreAndRank(parsed.userIds, parsed.limit);
+              } finally {
+                span.end();
+              }
+            },
+          );
     const body: RankResponse = {
       modelVersion,
       lists: lists.map((list, index) =>

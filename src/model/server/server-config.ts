@@ -22,7 +22,9 @@ const MAX_LATENCY_MS = 60_000;
  * `loadConfig` (same rules, same messages); only those are passed, so gateway-only variables in the same environment
  * can never stop the model server from starting.
  */
-export function loadModelServerConfig(env: Readonly<Record<string, string | undefined>> = process.env): ModelServerConfig {
+export function loadModelServerConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ModelServerConfig {
   const shared = loadConfig({
     PORT: env.PORT === undefined || env.PORT === '' ? '4100' : env.PORT,
     HOST: env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST,
@@ -45,7 +47,9 @@ function readLatency(raw: string | undefined): number {
   if (raw === undefined || raw === '') return 0;
   const value = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value > MAX_LATENCY_MS) {
-    throw new ConfigError(`MODEL_LATENCY_MS must be a whole number from 0 to ${MAX_LATENCY_MS}, but got: ${JSON.stringify(raw)}`);
+    throw new ConfigError(
+      `MODEL_LATENCY_MS must be a whole number from 0 to ${MAX_LATENCY_MS}, but got: ${JSON.stringify(raw)}`,
+    );
   }
   return value;
 }

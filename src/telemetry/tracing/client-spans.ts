@@ -9,7 +9,12 @@ const tracer = trace.getTracer('recs-gateway');
  * registered W3C propagator) added to `headers`. With tracing off the span records nothing and the propagator is a
  * no-op.
  */
-export async function withClientSpan<T>(name: string, attributes: Attributes, headers: Record<string, string>, work: (span: Span) => Promise<T>): Promise<T> {
+export async function withClientSpan<T>(
+  name: string,
+  attributes: Attributes,
+  headers: Record<string, string>,
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
   const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes });
   const spanContext = trace.setSpan(context.active(), span);
   propagation.inject(spanContext, headers);

@@ -32,7 +32,10 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Undefined when tracing is off (the default): then no SDK is loaded at all. */
 export function readTracingSettings(env: Env, defaultServiceName: string): TracingSettings | undefined {
   if (present(env.OTEL_SDK_DISABLED)?.toLowerCase() === 'true') return undefined;
-  const exporters = (present(env.OTEL_TRACES_EXPORTER) ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name !== '');
+  const exporters = (present(env.OTEL_TRACES_EXPORTER) ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== '');
   if (exporters.includes('none')) return undefined;
   const endpoint = present(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) ?? present(env.OTEL_EXPORTER_OTLP_ENDPOINT);
   let exporter: TracingSettings['exporter'];
@@ -42,11 +45,14 @@ export function readTracingSettings(env: Env, defaultServiceName: string): Traci
   } else {
     const unknown = exporters.filter((name) => name !== 'otlp' && name !== 'console');
     if (unknown.length > 0 || exporters.length > 1) {
-      throw new ConfigError(`OTEL_TRACES_EXPORTER must be one of otlp, console, none, but got: ${JSON.stringify(env.OTEL_TRACES_EXPORTER)}`);
+      throw new ConfigError(
+        `OTEL_TRACES_EXPORTER must be one of otlp, console, none, but got: ${JSON.stringify(env.OTEL_TRACES_EXPORTER)}`,
+      );
     }
     exporter = exporters[0] === 'console' ? 'console' : 'otlp';
   }
-  const protocol = present(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) ?? present(env.OTEL_EXPORTER_OTLP_PROTOCOL) ?? 'http/protobuf';
+  const protocol =
+    present(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) ?? present(env.OTEL_EXPORTER_OTLP_PROTOCOL) ?? 'http/protobuf';
   if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
     throw new ConfigError(
       `OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json (gRPC is not bundled; use a collector's HTTP port, 4318), but got: ${JSON.stringify(protocol)}`,

@@ -13,14 +13,18 @@ export interface Tracing {
  * propagators, the sampler from OTEL_TRACES_SAMPLER) exporting in batches over OTLP/HTTP. The SDK is imported here,
  * on demand, so a process with tracing off never loads it.
  */
-export async function startTracing(settings: TracingSettings, resource: { readonly serviceVersion: string }): Promise<Tracing> {
-  const [{ NodeTracerProvider, BatchSpanProcessor, ConsoleSpanExporter }, { resourceFromAttributes }] = await Promise.all([
-    import('@opentelemetry/sdk-trace-node'),
-    import('@opentelemetry/resources'),
-  ]);
+export async function startTracing(
+  settings: TracingSettings,
+  resource: { readonly serviceVersion: string },
+): Promise<Tracing> {
+  const [{ NodeTracerProvider, BatchSpanProcessor, ConsoleSpanExporter }, { resourceFromAttributes }] =
+    await Promise.all([import('@opentelemetry/sdk-trace-node'), import('@opentelemetry/resources')]);
   const exporter = await createExporter(settings, () => new ConsoleSpanExporter());
   const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': settings.serviceName, 'service.version': resource.serviceVersion }),
+    resource: resourceFromAttributes({
+      'service.name': settings.serviceName,
+      'service.version': resource.serviceVersion,
+    }),
     spanProcessors: [new BatchSpanProcessor(exporter)],
   });
   provider.register();

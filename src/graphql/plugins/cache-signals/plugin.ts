@@ -49,7 +49,11 @@ export function cacheSignalsPlugin(options: CacheSignalsOptions): ApolloServerPl
 }
 
 /** `Cache-Status` and `Age`, when exactly one list was served (shared with the fast path, which has no plugins). */
-export function setCacheHeaders(headers: { set(name: string, value: string): unknown }, cacheName: string, served: readonly ServedList[]): void {
+export function setCacheHeaders(
+  headers: { set(name: string, value: string): unknown },
+  cacheName: string,
+  served: readonly ServedList[],
+): void {
   const [only] = served;
   if (served.length !== 1 || only === undefined) return;
   headers.set('cache-status', cacheStatus(cacheName, only));
@@ -57,7 +61,10 @@ export function setCacheHeaders(headers: { set(name: string, value: string): unk
 }
 
 /** A result's `extensions` with `recsCache` added (unchanged when nothing was served). */
-export function withCacheSignals(extensions: Record<string, unknown> | undefined, served: readonly ServedList[]): Record<string, unknown> | undefined {
+export function withCacheSignals(
+  extensions: Record<string, unknown> | undefined,
+  served: readonly ServedList[],
+): Record<string, unknown> | undefined {
   if (served.length === 0) return extensions;
   return { ...extensions, recsCache: served.map(signalOf) };
 }

@@ -8,7 +8,9 @@ import type { Logger } from '../../../telemetry/events.js';
  * its cause and stack. In production the client only ever sees "Internal server error" (format-error.ts); without
  * this line the cause would be lost on both sides. Credentials never reach it: errors carry no request headers.
  */
-export function internalErrorsPlugin<TContext extends BaseContext>(logger: Pick<Logger, 'error'>): ApolloServerPlugin<TContext> {
+export function internalErrorsPlugin<TContext extends BaseContext>(
+  logger: Pick<Logger, 'error'>,
+): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart() {
       return {

@@ -90,7 +90,11 @@ export function preferredResponseType(accept: string | undefined): ResponseType 
       // Exact type and subtype beat `application/*`, which beats `*/*` (the range's own rank, then its q).
       const specificity = (range.type === type ? 2 : 0) + (range.subtype === subtype ? 1 : 0);
       const rank: Rank = { offered, q: range.q, specificity, order: range.order, index };
-      if (match === undefined || specificity > match.specificity || (specificity === match.specificity && (range.q > match.q || (range.q === match.q && range.order < match.order)))) {
+      if (
+        match === undefined ||
+        specificity > match.specificity ||
+        (specificity === match.specificity && (range.q > match.q || (range.q === match.q && range.order < match.order)))
+      ) {
         match = rank;
       }
     }

@@ -1,1 +1,8 @@
-export { ANONYMOUS_OPERATION, UNRESOLVED_OPERATION, errorCodesOf, noteOperation, operationMetricsPlugin, outcomeOf } from './plugin.js';
+export {
+  ANONYMOUS_OPERATION,
+  UNRESOLVED_OPERATION,
+  errorCodesOf,
+  noteOperation,
+  operationMetricsPlugin,
+  outcomeOf,
+} from './plugin.js';

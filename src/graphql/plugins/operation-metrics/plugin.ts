@@ -13,7 +13,9 @@ export const ANONYMOUS_OPERATION = 'anonymous';
  * request's record for the log line. The metric caps the names it keeps (see `PrometheusTelemetry`): names are
  * chosen by clients.
  */
-export function operationMetricsPlugin(telemetry: Pick<Telemetry, 'graphqlOperation'>): ApolloServerPlugin<GatewayContext> {
+export function operationMetricsPlugin(
+  telemetry: Pick<Telemetry, 'graphqlOperation'>,
+): ApolloServerPlugin<GatewayContext> {
   // One listener for every request: everything per request is on the request context, so the hit path allocates
   // nothing here. Apollo sets `operation` once the document resolved to one operation (after validation).
   const listener: GraphQLRequestListener<GatewayContext> = {
@@ -33,7 +35,12 @@ export function operationMetricsPlugin(telemetry: Pick<Telemetry, 'graphqlOperat
 }
 
 /** Counts one operation and notes it in the request's record (shared with the fast path, which has no plugins). */
-export function noteOperation(telemetry: Pick<Telemetry, 'graphqlOperation'>, record: RequestRecord, name: string, outcome: OperationOutcome): void {
+export function noteOperation(
+  telemetry: Pick<Telemetry, 'graphqlOperation'>,
+  record: RequestRecord,
+  name: string,
+  outcome: OperationOutcome,
+): void {
   record.operationName = name;
   record.outcome = outcome;
   telemetry.graphqlOperation(name, outcome);

@@ -24,16 +24,22 @@ export interface PersistedQueriesPluginOptions<TContext> {
  * In trusted-only mode, a document whose hash is not in the manifest is refused in `didResolveOperation`, the first
  * hook whose errors Apollo answers as request errors (one thrown from `didResolveSource` becomes a 500).
  */
-export function persistedQueriesPlugin<TContext extends BaseContext>(options: PersistedQueriesPluginOptions<TContext>): ApolloServerPlugin<TContext> {
+export function persistedQueriesPlugin<TContext extends BaseContext>(
+  options: PersistedQueriesPluginOptions<TContext>,
+): ApolloServerPlugin<TContext> {
   const { admit, trustedOnly, logger } = options;
   const listener: GraphQLRequestListener<TContext> = {
     async didResolveOperation(requestContext) {
-      if (trustedOnly !== undefined && !trustedOnly.trusts(requestContext.queryHash)) throw new QueryNotInSafelistError();
+      if (trustedOnly !== undefined && !trustedOnly.trusts(requestContext.queryHash))
+        throw new QueryNotInSafelistError();
       if (requestContext.metrics.persistedQueryRegister !== true) return;
       const verdict = await admit(requestContext.contextValue, Buffer.byteLength(requestContext.source, 'utf8'));
       if (verdict === 'admitted') return;
       requestContext.metrics.persistedQueryRegister = false;
-      logger.debug({ verdict, bytes: Buffer.byteLength(requestContext.source, 'utf8') }, 'persisted query not registered');
+      logger.debug(
+        { verdict, bytes: Buffer.byteLength(requestContext.source, 'utf8') },
+        'persisted query not registered',
+      );
     },
   };
   return {

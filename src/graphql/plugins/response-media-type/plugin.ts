@@ -3,7 +3,11 @@ import Negotiator from 'negotiator';
 
 /** Apollo Server's media types for a single (non-incremental) result, in the order Apollo offers them. */
 const APPLICATION_JSON = 'application/json; charset=utf-8';
-const OFFERED = [APPLICATION_JSON, 'application/graphql-response+json; charset=utf-8', 'application/json; callbackSpec=1.0; charset=utf-8'];
+const OFFERED = [
+  APPLICATION_JSON,
+  'application/graphql-response+json; charset=utf-8',
+  'application/json; callbackSpec=1.0; charset=utf-8',
+];
 /** Distinct `Accept` headers remembered: clients send a handful; past this many, new ones are negotiated each time. */
 const MAX_REMEMBERED = 256;
 
@@ -33,7 +37,9 @@ export function createMediaTypeChooser(): MediaTypeChooser {
  * type of every response afresh (`negotiator`, about 2% of a cache hit's CPU); Apollo keeps a content type a plugin
  * has set. A header that accepts none of the offers is left to Apollo, which answers 406 as before.
  */
-export function responseMediaTypePlugin<TContext extends BaseContext>(choose: MediaTypeChooser = createMediaTypeChooser()): ApolloServerPlugin<TContext> {
+export function responseMediaTypePlugin<TContext extends BaseContext>(
+  choose: MediaTypeChooser = createMediaTypeChooser(),
+): ApolloServerPlugin<TContext> {
   const listener: GraphQLRequestListener<TContext> = {
     async willSendResponse({ request, response }) {
       if (response.body.kind !== 'single' || response.http.headers.has('content-type')) return;
