@@ -72,6 +72,8 @@ export interface AppParts {
   readonly telemetry?: PrometheusTelemetry;
   /** Tracing is on (telemetry/tracing/start-tracing.ts): spans for requests, operations, the store and the model. */
   readonly tracer?: Tracer;
+  /** The read path's clock (freshness, Age); tests move it instead of waiting. Pair it with a store on the same clock. */
+  readonly now?: () => number;
 }
 
 export interface App {
@@ -200,6 +202,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     logger,
     activity: activity.recorder,
     freshness: freshness.hooks,
+    now: parts.now,
   });
 
   const limits = new ClientLimits({
