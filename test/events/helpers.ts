@@ -55,7 +55,7 @@ export async function startCheckout(natsUrl: string): Promise<Checkout> {
         return;
       } catch (error) {
         if (attempt >= 20) throw error;
-        await sleep(250);
+        await sleep(250); // a checkout's retry interval: the retries are the scenario
       }
     }
   };
