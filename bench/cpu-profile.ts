@@ -1,8 +1,10 @@
 /**
- * Reading V8 CPU profiles (`node --cpu-prof`): self and total time per function over a window at the end of the
- * profile, which is where a bench puts its load (the start of a profile is module loading and warming).
+ * Reading V8 CPU profiles (`node --cpu-prof`): self time by package, and self and total time per function, over a
+ * window at the end of the profile, which is where a bench puts its load (the start of a profile is module loading
+ * and warming). The one summariser of `.cpuprofile` files: `profile.ts` and the `profile-summary.ts` CLI both use it.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 
 interface ProfileNode {
   readonly id: number;
@@ -29,6 +31,8 @@ export interface ProfileSummary {
   readonly windowMs: number;
   /** Share of the window the thread was not idle. */
   readonly busy: number;
+  /** By self time, grouped by package (node_modules/<name>, src/<dir>, node internals, GC, native). */
+  readonly packages: readonly FunctionTime[];
   /** By self time: where the CPU actually was. */
   readonly self: readonly FunctionTime[];
   /** By total time (self + callees, each function counted once per sample): what a call costs overall. */
@@ -52,6 +56,17 @@ function label(frame: ProfileNode['callFrame']): string {
   return `${frame.functionName || '(anonymous)'} ${where === '' ? '' : `${where}:${frame.lineNumber + 1}`}`.trim();
 }
 
+function packageOf(frame: ProfileNode['callFrame']): string {
+  const { url, functionName } = frame;
+  if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
+  const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (modules !== null) return modules[1] as string;
+  const source = /\/(src|bench|test)\/([^/]+)\//.exec(url);
+  if (source !== null) return `${source[1]}/${source[2]}`;
+  if (url.startsWith('node:')) return 'node internals';
+  return url;
+}
+
 /** Summarises the last `lastSeconds` of a profile (all of it when undefined). */
 export async function summariseProfile(
   path: string,
@@ -65,6 +80,7 @@ export async function summariseProfile(
   for (const node of parsed.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
   const from = lastSeconds === undefined ? Number.NEGATIVE_INFINITY : parsed.endTime - lastSeconds * 1e6;
 
+  const packages = new Map<string, number>();
   const self = new Map<string, number>();
   const total = new Map<string, number>();
   let at = parsed.startTime;
@@ -79,6 +95,8 @@ export async function summariseProfile(
     all += delta;
     if (node.callFrame.functionName === '(idle)') return;
     busy += delta;
+    const group = packageOf(node.callFrame);
+    packages.set(group, (packages.get(group) ?? 0) + delta);
     const name = label(node.callFrame);
     self.set(name, (self.get(name) ?? 0) + delta);
     const seen = new Set<string>();
@@ -97,7 +115,13 @@ export async function summariseProfile(
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, us]) => ({ name, share: us / Math.max(busy, 1) }));
-  return { windowMs: all / 1000, busy: all > 0 ? busy / all : 0, self: ranked(self), total: ranked(total) };
+  return {
+    windowMs: all / 1000,
+    busy: all > 0 ? busy / all : 0,
+    packages: ranked(packages),
+    self: ranked(self),
+    total: ranked(total),
+  };
 }
 
 export function profileTables(summary: ProfileSummary): string {
@@ -110,8 +134,19 @@ export function profileTables(summary: ProfileSummary): string {
   return [
     `${summary.windowMs.toFixed(0)} ms profiled, ${(100 * summary.busy).toFixed(0)}% busy`,
     '',
+    table('self time by package', summary.packages),
+    '',
     table('self time', summary.self),
     '',
     table('total time (self + callees)', summary.total),
   ].join('\n');
+}
+
+/** Node writes one profile per thread into `dir`; the main thread's is the largest. */
+export async function mainThreadProfile(dir: string): Promise<string> {
+  const files = (await readdir(dir)).filter((file) => file.endsWith('.cpuprofile')).map((file) => join(dir, file));
+  const sized = await Promise.all(files.map(async (path) => ({ path, size: (await stat(path)).size })));
+  const largest = sized.sort((a, b) => b.size - a.size)[0];
+  if (largest === undefined) throw new Error(`no CPU profile was written into ${dir}`);
+  return largest.path;
 }

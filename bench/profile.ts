@@ -8,13 +8,13 @@
  *
  * Writes bench/results/hit-path/profile-<executor>-<store>.md (profile-baseline.md, profile-response-cache.md).
  */
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRedis } from '../src/dev/redis-server.js';
 import type { RedisProcess } from '../src/dev/redis-server.js';
 import { createBenchAuth } from './auth.js';
-import { profileTables, summariseProfile } from './cpu-profile.js';
+import { mainThreadProfile, profileTables, summariseProfile } from './cpu-profile.js';
 import { gatewayEnvironment } from './gateway-env.js';
 import { runLoad } from './load.js';
 import type { ServerStats } from './protocol.js';
@@ -105,13 +105,4 @@ export async function profileHitPath(): Promise<void> {
     await stopAll(servers);
     await redis?.stop();
   }
-}
-
-/** Node writes one profile per thread; the main thread's is the largest. */
-async function mainThreadProfile(dir: string): Promise<string> {
-  const files = (await readdir(dir)).filter((file) => file.endsWith('.cpuprofile')).map((file) => join(dir, file));
-  const sized = await Promise.all(files.map(async (path) => ({ path, size: (await stat(path)).size })));
-  const largest = sized.sort((a, b) => b.size - a.size)[0];
-  if (largest === undefined) throw new Error(`no CPU profile was written into ${dir}`);
-  return largest.path;
 }

@@ -43,6 +43,15 @@ import { RecommendationService } from './recs/recommendation-service.js';
 import { createFreshness } from './freshness/create-freshness.js';
 import { createRequestLoaders } from './recs/request-loaders.js';
 import { createActivityRecorder } from './recs/create-activity-recorder.js';
+import {
+  EARLY_REFRESH_BETA,
+  LEASE_MS,
+  LEASE_SHARE_OF_MIN_TUNED_TTL,
+  LEASE_WAIT_MS,
+  PURCHASE_STATE_TTL_MS,
+  PURCHASES_REMEMBERED,
+  PURGE_SCAN_BATCH,
+} from './recs/tuning.js';
 import { createLogger } from './telemetry/logger.js';
 import { PrometheusTelemetry } from './telemetry/metrics.js';
 import { createPurchaseEventIntake } from './events/create-event-source.js';
@@ -63,6 +72,8 @@ export interface AppParts {
   readonly telemetry?: PrometheusTelemetry;
   /** Tracing is on (telemetry/tracing/start-tracing.ts): spans for requests, operations, the store and the model. */
   readonly tracer?: Tracer;
+  /** The read path's clock (freshness, Age); tests move it instead of waiting. Pair it with a store on the same clock. */
+  readonly now?: () => number;
 }
 
 export interface App {
@@ -178,11 +189,11 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     // The service bounds the lease by the purchase-adaptive policy's shortest TTL; a drift-tuned TTL may be shorter
     // still (FRESHNESS_TTL_MIN_SECONDS, jittered by up to 10%), and a lease must lapse before its list goes stale.
     leaseMs: config.freshness.ttlTuning
-      ? Math.min(10_000, Math.floor(config.freshness.minTtlSeconds * 1000 * 0.9))
-      : 10_000,
-    leaseWaitMs: 2_000,
-    earlyRefreshBeta: 1,
-    purchaseLimits: { maxRemembered: 50, stateTtlMs: 30 * 24 * 3600 * 1000 },
+      ? Math.min(LEASE_MS, Math.floor(config.freshness.minTtlSeconds * 1000 * LEASE_SHARE_OF_MIN_TUNED_TTL))
+      : LEASE_MS,
+    leaseWaitMs: LEASE_WAIT_MS,
+    earlyRefreshBeta: EARLY_REFRESH_BETA,
+    purchaseLimits: { maxRemembered: PURCHASES_REMEMBERED, stateTtlMs: PURCHASE_STATE_TTL_MS },
     // One bound for all store calls of a request; a memory store never waits.
     storeBudgetMs: guarded === undefined ? undefined : config.redisTimeoutMs,
     maxUnchargedComputes: config.unchargedComputeLimit,
@@ -191,6 +202,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     logger,
     activity: activity.recorder,
     freshness: freshness.hooks,
+    now: parts.now,
   });
 
   const limits = new ClientLimits({
@@ -280,7 +292,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   if (purchaseEvents !== undefined) readiness.includeEvents(purchaseEvents.source);
   const admin = {
     purgeModelVersion: async (modelVersion: string) => {
-      const removed = await store.purgeVersion(versionScanPatterns(config.keyPrefix, modelVersion), 500);
+      const removed = await store.purgeVersion(versionScanPatterns(config.keyPrefix, modelVersion), PURGE_SCAN_BATCH);
       telemetry.purged(removed);
       return removed;
     },

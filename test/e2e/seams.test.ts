@@ -15,6 +15,7 @@ import { parseSamples } from '../support/prometheus.js';
 import { startGateway } from '../support/gateway.js';
 import { Cleanups, CountingModel } from '../gateway/helpers.js';
 import { SECRET, gql, hsToken } from '../security/helpers.js';
+import { waitFor } from '../support/wait.js';
 
 const PROCESS_TEST_TIMEOUT_MS = 90_000;
 const QUERY = 'query Seam($userId: ID!) { recommendations(userId: $userId, first: 2) { userId source } }';
@@ -65,10 +66,7 @@ describe('the freshness inspector with tracing and a remote model (real processe
         parseSamples(await (await fetch(`${gateway.origin}/metrics`)).text()).find(
           (sample) => sample.name === 'recs_served_divergence_count',
         )?.value ?? 0;
-      for (let tries = 0; (await divergences()) < 1; tries += 1) {
-        expect(tries, 'the shadow recompute to be reported').toBeLessThan(100);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await waitFor('the shadow recompute to be reported', async () => (await divergences()) >= 1, 10_000);
       const spans = await receiver.waitFor((all) => all.filter((span) => span.name === 'model rank').length >= 2);
       const requestId = spans.find((span) => span.traceId === traceId && span.name === 'POST /graphql')?.attributes[
         'recs.request_id'

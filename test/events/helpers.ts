@@ -8,6 +8,9 @@ import { connect } from '@nats-io/transport-node';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import type { PurchaseEventOutcome } from '../../src/telemetry/events.js';
 import type { InProcessGateway } from '../support/gateway.js';
+import { sleep } from '../support/wait.js';
+
+export { sleep, waitFor } from '../support/wait.js';
 
 export const STREAM = 'TEST_PURCHASES';
 export const SUBJECT = 'shop.purchases';
@@ -52,7 +55,7 @@ export async function startCheckout(natsUrl: string): Promise<Checkout> {
         return;
       } catch (error) {
         if (attempt >= 20) throw error;
-        await sleep(250);
+        await sleep(250); // a checkout's retry interval: the retries are the scenario
       }
     }
   };
@@ -93,26 +96,4 @@ export async function eventOutcomes(gateway: InProcessGateway): Promise<Record<P
     counts[outcome] = value.value;
   }
   return counts;
-}
-
-/** Polls `check` until it returns true; fails with `what` (and what `explain` says of the state then) after `ms`. */
-export async function waitFor(
-  what: string,
-  check: () => Promise<boolean> | boolean,
-  ms = 15_000,
-  explain?: () => Promise<string>,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) {
-      const state = explain === undefined ? '' : ` (${await explain()})`;
-      throw new Error(`timed out after ${ms} ms waiting for: ${what}${state}`);
-    }
-    await sleep(50);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

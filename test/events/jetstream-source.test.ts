@@ -55,6 +55,7 @@ describe('JetStreamPurchaseEventSource', () => {
     await checkout.purchase({ orderId: 'retry-1', userId: 'u-1', itemId: 'i-1' });
     await waitFor('the third delivery', () => seen.length >= 3);
     await waitFor('the ack to reach the server', async () => (await checkout.consumer()).num_ack_pending === 0);
+    // A check that no fourth delivery comes has no event to wait on: a redelivery would come within the 300 ms delay.
     await sleep(800);
     expect(seen.map((entry) => entry.attempt)).toEqual([1, 2, 3]);
     // nak(300): each redelivery waited for its delay (less a little for timer granularity).
@@ -73,7 +74,7 @@ describe('JetStreamPurchaseEventSource', () => {
     const handler: PurchaseEventHandler = async (delivery): Promise<Disposition> => {
       running += 1;
       peak = Math.max(peak, running);
-      await sleep(20);
+      await sleep(20); // the handler's work: it must take a while for events to overlap
       running -= 1;
       done.add(orderOf(delivery));
       return { kind: 'ack', outcome: 'applied' };
@@ -101,6 +102,7 @@ describe('JetStreamPurchaseEventSource', () => {
       return { kind: 'ack', outcome: 'applied' };
     });
     cleanups.add(() => events.stop());
+    // The scenario: the broker stays away for a while, and the source has kept trying (and failing) meanwhile.
     await sleep(700);
     expect(events.connected()).toBe(false);
 
@@ -114,6 +116,7 @@ describe('JetStreamPurchaseEventSource', () => {
     await waitFor('both events in flight', () => seen.length === 2);
 
     const stopped = events.stop();
+    // A check that stop() does not settle the events itself has no event to wait on: this gives it the chance to.
     await sleep(200);
     // Still in flight: stop() waits for them rather than leaving them to the ack timer.
     expect((await checkout.consumer()).num_ack_pending).toBe(2);

@@ -20,6 +20,7 @@ import type { InProcessGateway } from '../support/gateway.js';
 import { scrape, sumOf } from '../support/prometheus.js';
 import { READ_QUERY, readRecs } from '../gateway/helpers.js';
 import { GRACE_MS, ManualClock, TTL_MS, catalog, createService } from '../recs/service-fixture.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -27,7 +28,10 @@ const users = Array.from({ length: 500 }, (_, index) => `drift-user-${index}`);
 const fastUser = users.find((userId) => userPace(userId) > 3) as string;
 const slowUser = users.find((userId) => userPace(userId) < 0.04) as string;
 
-/** Lets background recomputes (model call, then store write) run to completion between reads. */
+/**
+ * Lets background recomputes (model call, then store write) run to completion between reads: event-loop turns, not
+ * time, as the memory store and the in-process model finish within a few turns and expose no event of their own.
+ */
 async function settle(): Promise<void> {
   for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setTimeout(resolve, 0));
 }
@@ -216,12 +220,8 @@ describe('freshness inspector through the gateway', () => {
       };
     };
     const waitForCount = async (count: number): Promise<{ count: number; sum: number; within: number }> => {
-      const deadline = Date.now() + 5_000;
-      for (;;) {
-        const seen = await divergence();
-        if (seen.count >= count || Date.now() > deadline) return seen;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await waitFor(`${count} inspections reported`, async () => (await divergence()).count >= count, 5_000);
+      return divergence();
     };
 
     expect((await readRecs(gateway.url, fastUser)).source).toBe('MODEL');
@@ -252,8 +252,12 @@ describe('freshness inspector through the gateway', () => {
     );
     await readRecs(gateway.url, 'budget-a');
     for (let read = 0; read < 5; read++) expect((await readRecs(gateway.url, 'budget-a')).source).toBe('CACHE');
-    const deadline = Date.now() + 5_000;
-    while (model.users < 6 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor(
+      'the shadow recomputes of the five hits',
+      () => model.users >= 6,
+      5_000,
+      () => `${model.users} users`,
+    );
     expect(model.users).toBe(6);
     // The client's second miss is still within its budget of 2; its third is not.
     expect((await readRecs(gateway.url, 'budget-b')).source).toBe('MODEL');
@@ -266,7 +270,9 @@ describe('freshness inspector through the gateway', () => {
     gateway = await startGateway({}, { model });
     await readRecs(gateway.url, 'quiet-user');
     await readRecs(gateway.url, 'quiet-user');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A check that nothing happens has no event to wait on: a shadow recompute would start right after the hit, so
+    // this grace lets one show if the inspector were on.
+    await sleep(50);
     expect(model.users).toBe(1);
     expect(sumOf(await scrape(gateway.origin), 'recs_served_divergence_count')).toBe(0);
   });

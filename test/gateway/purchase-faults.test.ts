@@ -11,6 +11,7 @@ import { redisCli, startRedis } from '../support/redis-server.js';
 import type { RedisProcess } from '../support/redis-server.js';
 import { Cleanups, CountingModel, PURCHASE_MUTATION, describeBody, itemIds, readRecs, sleep } from './helpers.js';
 import type { PurchaseResult } from '../../src/purchases/purchase-result.js';
+import { waitFor } from '../support/wait.js';
 
 const REDIS_TIMEOUT_MS = 300;
 const PURCHASE_FIELDS_MUTATION = PURCHASE_MUTATION.replace('invalidated }', 'invalidated duplicate }');
@@ -69,6 +70,12 @@ describe('purchases while the store fails', () => {
     return { redis, gateway };
   }
 
+  /** The store breaker's state, as /readyz reports it. */
+  async function storeBreaker(gateway: InProcessGateway): Promise<string | undefined> {
+    const report = (await (await fetch(`${gateway.origin}/readyz`)).json()) as { store?: { breaker?: string } };
+    return report.store?.breaker;
+  }
+
   /** Caches the user's list and returns its top item. */
   async function cachedTop(gateway: InProcessGateway, userId: string): Promise<string> {
     await readRecs(gateway.url, userId, 20);
@@ -97,7 +104,7 @@ describe('purchases while the store fails', () => {
     expect(await redisCli(redis.port, 'DBSIZE')).not.toBe('0');
     let body = await purchase(gateway.url, { userId: 'killed-1', itemId: top, orderId: 'order-killed-1' });
     for (let attempt = 0; body.errors !== undefined && attempt < 20; attempt += 1) {
-      await sleep(100);
+      await sleep(100); // checkout's retry interval: the retries are the scenario
       body = await purchase(gateway.url, { userId: 'killed-1', itemId: top, orderId: 'order-killed-1' });
     }
     applied(body);
@@ -118,7 +125,14 @@ describe('purchases while the store fails', () => {
     await redisCli(redis.port, 'CLIENT', 'PAUSE', '1500', 'ALL');
 
     expectNotApplied(await purchase(gateway.url, { userId: 'paused-1', itemId: top, orderId: 'order-paused-1' }));
-    await sleep(1_700);
+    // A PING is held by the pause like every command: its answer says the pause is over. The gateway's store breaker
+    // may have opened on the timeouts: the retry goes once it lets calls through again (what a client's backoff does).
+    expect(await redisCli(redis.port, 'PING')).toBe('PONG');
+    await waitFor(
+      'the store breaker to let calls through',
+      async () => (await storeBreaker(gateway)) !== 'open',
+      5_000,
+    );
 
     // Whatever of the first attempt landed late (the claim did), the retry finishes the purchase.
     const retry = applied(await purchase(gateway.url, { userId: 'paused-1', itemId: top, orderId: 'order-paused-1' }));

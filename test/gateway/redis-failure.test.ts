@@ -11,6 +11,7 @@ import { commandCalls, redisCli, startRedis } from '../support/redis-server.js';
 import type { RedisProcess } from '../support/redis-server.js';
 import { Cleanups, READ_QUERY, classifyKeys, describeBody, keysOn, readRecs, sleep, within } from './helpers.js';
 import type { RecList } from './helpers.js';
+import { waitFor } from '../support/wait.js';
 
 const REDIS_TIMEOUT_MS = 300;
 const HANG_GUARD_MS = 3_000;
@@ -114,8 +115,13 @@ describe('Redis down', () => {
 
     const redis = await startRedis({ port });
     cleanups.add(() => redis.stop());
-    // Give the client time to reconnect (its backoff is capped at 2 s) and anything queued time to run.
-    await sleep(4_000);
+    // Once the client has reconnected (its backoff is capped at 2 s), a readiness PING goes out on the connection: it
+    // is answered after anything the client sent before it, so a replayed operation would have run by then.
+    await waitFor(
+      'the gateway to reconnect to Redis',
+      async () => (await readyz(gateway)).body.status === 'ready',
+      10_000,
+    );
     expect(await readyz(gateway)).toMatchObject({ status: 200, body: { status: 'ready' } });
 
     // No request has been made since Redis started: nothing may have been written in the meantime. Anything here
@@ -206,7 +212,7 @@ async function pollUntilCached(url: string, prefix: string): Promise<boolean> {
       expect(second.list.items).toEqual(first.list.items);
       return true;
     }
-    await sleep(200);
+    await sleep(200); // the polling interval between attempts; the condition is the CACHE hit above
   }
   return false;
 }

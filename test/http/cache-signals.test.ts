@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, postGraphQL } from '../support/gateway.js';
 import type { InProcessGateway } from '../support/gateway.js';
-import { PURCHASE_WITH_LIST_MUTATION, READ_QUERY, sleep } from '../gateway/helpers.js';
+import { MemoryStore } from '../../src/cache/memory-store.js';
+import { PURCHASE_WITH_LIST_MUTATION, READ_QUERY } from '../gateway/helpers.js';
 import type { RecList } from '../gateway/helpers.js';
 
 interface Signal {
@@ -37,14 +38,20 @@ function parseCacheStatus(header: string | null): { name: string; params: Record
 
 describe('Cache-Status, Age and extensions.recsCache', () => {
   let gateway: InProcessGateway;
+  // The read path and the store run on this clock: a test moves it past an age or a TTL instead of waiting.
+  let nowMs = Date.now();
+  const clock = (): number => nowMs;
 
   beforeAll(async () => {
     // A 2 s TTL with a long grace: a list turns STALE within the test, and is still served.
-    gateway = await startGateway({
-      CACHE_TTL_SECONDS: String(TTL_SECONDS),
-      CACHE_GRACE_SECONDS: '600',
-      MODEL_VERSION: 'sig-v1',
-    });
+    gateway = await startGateway(
+      {
+        CACHE_TTL_SECONDS: String(TTL_SECONDS),
+        CACHE_GRACE_SECONDS: '600',
+        MODEL_VERSION: 'sig-v1',
+      },
+      { store: new MemoryStore(undefined, clock), now: clock },
+    );
   });
 
   afterAll(async () => {
@@ -81,7 +88,7 @@ describe('Cache-Status, Age and extensions.recsCache', () => {
 
   it('a hit: hit with the remaining ttl, and Age = whole seconds since the list was generated', async () => {
     await postGraphQL(gateway.url, READ_QUERY, { userId: 'sig-2' });
-    await sleep(1100);
+    nowMs += 1100;
     const response = await postGraphQL(gateway.url, READ_QUERY, { userId: 'sig-2' });
     const list = response.body.data?.recommendations as RecList;
     expect(list.source).toBe('CACHE');
@@ -103,7 +110,7 @@ describe('Cache-Status, Age and extensions.recsCache', () => {
 
   it('past the TTL: fwd=stale with a negative ttl, and Age past the TTL', async () => {
     await postGraphQL(gateway.url, READ_QUERY, { userId: 'sig-3' });
-    await sleep(TTL_SECONDS * 1000 + 1200);
+    nowMs += TTL_SECONDS * 1000 + 1200;
     const response = await postGraphQL(gateway.url, READ_QUERY, { userId: 'sig-3' });
     const list = response.body.data?.recommendations as RecList;
     expect(list.source).toBe('STALE');

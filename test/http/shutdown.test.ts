@@ -11,7 +11,10 @@ import { startGatewayProcess, postGraphQL } from '../support/gateway.js';
 import type { GatewayProcess } from '../support/gateway.js';
 import { startRedis } from '../support/redis-server.js';
 import type { RedisProcess } from '../support/redis-server.js';
-import { Cleanups, READ_QUERY, sleep } from '../gateway/helpers.js';
+import { startTcpTap } from '../support/tcp-tap.js';
+import type { TcpTap } from '../support/tcp-tap.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { Cleanups, READ_QUERY } from '../gateway/helpers.js';
 
 const IN_FLIGHT = 8;
 // Each test starts a redis-server and a gateway process (tsx compiles the sources at start): slow on 2 busy cores.
@@ -53,7 +56,7 @@ async function refusedAt(port: number, withinMs: number): Promise<number> {
   const deadline = Date.now() + withinMs;
   while (Date.now() < deadline) {
     if ((await tryConnect(port)) === 'ECONNREFUSED') return Date.now();
-    await sleep(10);
+    await sleep(10); // the polling interval: the condition (a refused connect) is checked by the loop itself
   }
   throw new Error(`new connections to port ${port} were still accepted ${withinMs} ms after SIGTERM`);
 }
@@ -91,26 +94,44 @@ describe('SIGTERM with requests in flight (real process, real Redis)', () => {
 
   async function start(
     env: Record<string, string>,
-  ): Promise<{ redis: RedisProcess; gateway: GatewayProcess; port: number }> {
+  ): Promise<{ redis: RedisProcess; tap: TcpTap; gateway: GatewayProcess; port: number }> {
     const redis = await startRedis({ args: ['--enable-debug-command', 'yes'] });
     cleanups.add(() => redis.stop());
-    const gateway = await startGatewayProcess({ REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '10000', ...env });
+    const tap = await startTcpTap(redis.port);
+    cleanups.add(() => tap.close());
+    const gateway = await startGatewayProcess({
+      REDIS_URL: `redis://127.0.0.1:${tap.port}`,
+      REDIS_TIMEOUT_MS: '10000',
+      ...env,
+    });
     cleanups.add(async () => {
       if (gateway.child.exitCode === null && gateway.child.signalCode === null) await gateway.stop('SIGKILL');
     });
     // One read first, so the Redis connection is up before the test holds Redis.
     expect((await timedRead(gateway.url, 'warm')).status).toBe(200);
-    return { redis, gateway, port: Number(new URL(gateway.origin).port) };
+    return { redis, tap, gateway, port: Number(new URL(gateway.origin).port) };
+  }
+
+  /** Resolves once the gateway has sent Redis a command for each user's list: those reads now wait on Redis. */
+  async function readsReachedRedis(tap: TcpTap, userIds: readonly string[]): Promise<void> {
+    const missing = (): string[] => userIds.filter((userId) => !tap.sent().includes(`{${userId}}`));
+    await waitFor(
+      'every read sent to Redis',
+      () => missing().length === 0,
+      10_000,
+      () => `missing: ${missing().join(', ')}`,
+    );
   }
 
   it(
     'drains: no request is dropped, new connections are refused at once, Redis and model are closed, exit code 0',
     async () => {
-      const { redis, gateway, port } = await start({ SHUTDOWN_DRAIN_MS: '10000' });
+      const { redis, tap, gateway, port } = await start({ SHUTDOWN_DRAIN_MS: '10000' });
       const { woke } = await sleepRedis(redis, 2);
 
-      const reads = Array.from({ length: IN_FLIGHT }, (_, index) => timedRead(gateway.url, `drain-user-${index}`));
-      await sleep(300); // the requests reach the gateway and wait on Redis
+      const users = Array.from({ length: IN_FLIGHT }, (_, index) => `drain-user-${index}`);
+      const reads = users.map((userId) => timedRead(gateway.url, userId));
+      await readsReachedRedis(tap, users);
       const exited = gateway.stop('SIGTERM');
       const sigtermAt = Date.now();
 
@@ -144,11 +165,12 @@ describe('SIGTERM with requests in flight (real process, real Redis)', () => {
   it(
     'the drain is bounded: after SHUTDOWN_DRAIN_MS the connections still open are cut and the process exits 0',
     async () => {
-      const { redis, gateway, port } = await start({ SHUTDOWN_DRAIN_MS: '400' });
+      const { redis, tap, gateway, port } = await start({ SHUTDOWN_DRAIN_MS: '400' });
       const { woke } = await sleepRedis(redis, 5);
 
-      const reads = Array.from({ length: 3 }, (_, index) => timedRead(gateway.url, `stuck-user-${index}`));
-      await sleep(300);
+      const users = Array.from({ length: 3 }, (_, index) => `stuck-user-${index}`);
+      const reads = users.map((userId) => timedRead(gateway.url, userId));
+      await readsReachedRedis(tap, users);
       const exited = gateway.stop('SIGTERM');
       const sigtermAt = Date.now();
       await refusedAt(port, 1_500);

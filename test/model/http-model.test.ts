@@ -16,6 +16,7 @@ import { redisCli, startRedis } from '../support/redis-server.js';
 import type { RedisProcess } from '../support/redis-server.js';
 import { decodeStored } from '../../src/cache/entry-codec.js';
 import { Cleanups, describeBody, keysOn, within } from '../gateway/helpers.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const cleanups = new Cleanups();
 afterAll(async () => {
@@ -252,10 +253,13 @@ describe('HttpModel failures: errors within a bound, never hangs', () => {
   it('opens the breaker after N failures (failing fast without a request), and closes it after a good probe', async () => {
     server.fault(() => ({ status: 500, body: '' }));
     const states: string[] = [];
+    // The breaker's cool-down runs on this clock: the test moves it past the cool-down instead of waiting.
+    let nowMs = Date.now();
     const model = httpModel(server, {
       retries: 0,
       breaker: { failureThreshold: 3, coolDownMs: 300 },
       telemetry: { breakerState: (state) => states.push(state) },
+      now: () => nowMs,
     });
     for (let i = 0; i < 3; i += 1)
       expect((await failure(model.scoreAndRank([`b-${i}`], 10))).reason).toBe('http-status');
@@ -269,14 +273,14 @@ describe('HttpModel failures: errors within a bound, never hangs', () => {
     expect(server.requests.get('/v1/rank')).toBe(3);
 
     // Still failing when the cool-down ends: the one probe fails and the breaker opens again.
-    await new Promise((resolve) => setTimeout(resolve, 320));
+    nowMs += 320;
     expect(model.breakerState).toBe('half-open');
     expect((await failure(model.scoreAndRank(['b-probe'], 10))).reason).toBe('http-status');
     expect(model.breakerState).toBe('open');
     expect(server.requests.get('/v1/rank')).toBe(4);
 
     server.fault(undefined);
-    await new Promise((resolve) => setTimeout(resolve, 320));
+    nowMs += 320;
     const [list] = (await model.scoreAndRank(['b-recovered'], 10)) as RankedList[];
     expect(list?.items).toHaveLength(10);
     expect(model.breakerState).toBe('closed');
@@ -336,7 +340,8 @@ describe('the gateway degrades as documented when the model service fails', () =
     const query = 'query ($u: ID!) { recommendations(userId: $u, first: 3) { modelVersion source } }';
     const warm = await postGraphQL(gateway.url, query, { u: 'graced' });
     expect(warm.body.data?.recommendations).toEqual({ modelVersion: 'v1', source: 'MODEL' });
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    // The scenario: the list's real 1 s TTL lapses (the gateway reads the wall clock here), leaving it graced.
+    await sleep(1_200);
 
     // Slower than the budget: every model call times out.
     server.fault(() => ({ status: 200, body: '{}', delayMs: 2_000 }));
@@ -396,8 +401,10 @@ describe('versions follow the model service', () => {
           }
         : { status: 200, body: '{"modelVersion":"v2"}' },
     );
+    const ranksBefore = server.requests.get('/v1/rank') ?? 0;
     const late = model.scoreAndRank(['late'], 10);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The rank call has reached the server (which holds its answer 300 ms) before the version moves on.
+    await waitFor('the late rank call to reach the server', () => (server.requests.get('/v1/rank') ?? 0) > ranksBefore);
     expect(await model.refreshVersion()).toBe(true);
     expect(model.currentVersion()).toBe('v2');
     const [list] = (await late) as RankedList[];

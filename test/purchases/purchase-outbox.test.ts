@@ -8,6 +8,7 @@ import { ConflictError, StoreUnavailableError } from '../../src/errors.js';
 import { PurchaseOutbox } from '../../src/purchases/purchase-outbox.js';
 import type { PurchaseOrder } from '../../src/purchases/purchase-service.js';
 import { silentLogger } from '../../src/telemetry/events.js';
+import { waitFor } from '../support/wait.js';
 
 function order(orderId: string, userId = 'u1', itemId = `item-${orderId}`): PurchaseOrder {
   return { orderId, userId, itemId, at: 1 };
@@ -47,7 +48,7 @@ describe('PurchaseOutbox', () => {
     expect(outbox.size).toBe(2);
 
     store.up = true;
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await waitFor('the held purchases to be retried', () => outbox.size === 0, 5_000);
     expect(store.applied).toEqual(['o1', 'o2']);
     expect(outbox.size).toBe(0);
     expect(outbox.itemsFor('u1')).toBeUndefined();
@@ -69,9 +70,10 @@ describe('PurchaseOutbox', () => {
       logger: silentLogger,
     });
     request.run('checkout-request-1', () => outbox.hold(order('o1')));
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    // At least one retry failed while the store was down, then the store comes back.
+    await waitFor('a retry while the store is down', () => seen.length > 1, 5_000);
     up = true;
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    await waitFor('the held purchase to be applied', () => outbox.size === 0, 5_000);
     expect(outbox.size).toBe(0);
     expect(seen.length).toBeGreaterThan(1);
     expect(seen.filter((store) => store !== undefined)).toEqual([]);
