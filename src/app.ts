@@ -43,6 +43,7 @@ import { RecommendationService } from './recs/recommendation-service.js';
 import { createFreshness } from './freshness/create-freshness.js';
 import { createRequestLoaders } from './recs/request-loaders.js';
 import { createActivityRecorder } from './recs/create-activity-recorder.js';
+import { activityRecorderOptions, freshnessOptions, modelOptions } from './wiring/part-options.js';
 import { createLogger } from './telemetry/logger.js';
 import { PrometheusTelemetry } from './telemetry/metrics.js';
 import { createPurchaseEventIntake } from './events/create-event-source.js';
@@ -120,7 +121,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   const requestIds = config.modelUrl !== undefined && parts.model === undefined ? new RequestIdsByUser() : undefined;
   const untracedModel =
     parts.model ??
-    (await createModel(config, {
+    (await createModel(modelOptions(config), {
       catalog,
       logger,
       telemetry,
@@ -164,10 +165,10 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   const store = tracer === undefined ? (guarded ?? rawStore) : tracedStore(guarded ?? rawStore, tracer);
   const operationTracing = tracer === undefined ? undefined : createOperationTracing(tracer);
   // Recently active users, for the cutover warm-up (`npm run warm-up`); cheap on the read path by design.
-  const activity = createActivityRecorder(config, logger);
+  const activity = createActivityRecorder(activityRecorderOptions(config), logger);
 
   // Freshness: drift measured at every recompute tunes each list's TTL; the inspector samples served lists.
-  const freshness = createFreshness(config, { model, telemetry, logger });
+  const freshness = createFreshness(freshnessOptions(config), { model, telemetry, logger });
   const recommendations = new RecommendationService({
     store,
     model,
