@@ -12,6 +12,9 @@
 //   model             src/model/ (what a ranked list is, and who computes it)
 //   foundations       src/telemetry/, src/errors.ts, src/config.ts (and nats-subjects.ts, the subject rules it checks)
 //
+// Nothing below the GraphQL layer loads graphql-js or Apollo: its errors are plain ClientErrors (src/errors.ts) that
+// src/graphql/error-mapping.ts maps.
+//
 // Around src/: test/ may import anything in src/ and test/; bench/ and scripts/ stand on src/ alone; src/ imports
 // none of them. No cycles anywhere, type-only imports included (they are what keeps a layer's types honest).
 
@@ -27,6 +30,9 @@ const LAYERS = [
   { name: 'model', path: '^src/model/' },
   { name: 'foundations', path: '^src/(telemetry/|errors\\.ts$|config\\.ts$|nats-subjects\\.ts$)' },
 ];
+
+/** The layers below GraphQL (purchases, domain, storage, model, foundations), which must not depend on it. */
+const GRAPHQL_FREE = LAYERS.slice(LAYERS.findIndex((layer) => layer.name === 'purchases')).map((layer) => layer.path);
 
 /** One rule per layer: nothing in it imports from any layer listed above it. */
 const upwardImports = LAYERS.slice(1).map((layer, index) => ({
@@ -50,6 +56,15 @@ module.exports = {
       to: { circular: true },
     },
     ...upwardImports,
+    {
+      name: 'no-graphql-below-the-graphql-layer',
+      comment:
+        'Below src/graphql/ nothing loads graphql-js or Apollo: errors raised there are plain ClientErrors (errors.ts), ' +
+        'which src/graphql/error-mapping.ts turns into GraphQL errors.',
+      severity: 'error',
+      from: { path: GRAPHQL_FREE },
+      to: { path: '^node_modules/(graphql|graphql-[^/]+|@apollo/[^/]+)/' },
+    },
     {
       name: 'src-stands-alone',
       comment: 'The product never imports its tests, benchmarks or scripts.',

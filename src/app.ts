@@ -52,6 +52,7 @@ import {
   PURCHASES_REMEMBERED,
   PURGE_SCAN_BATCH,
 } from './recs/tuning.js';
+import { activityRecorderOptions, freshnessOptions, modelOptions } from './wiring/part-options.js';
 import { createLogger } from './telemetry/logger.js';
 import { PrometheusTelemetry } from './telemetry/metrics.js';
 import { createPurchaseEventIntake } from './events/create-event-source.js';
@@ -131,7 +132,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   const requestIds = config.modelUrl !== undefined && parts.model === undefined ? new RequestIdsByUser() : undefined;
   const untracedModel =
     parts.model ??
-    (await createModel(config, {
+    (await createModel(modelOptions(config), {
       catalog,
       logger,
       telemetry,
@@ -175,10 +176,10 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   const store = tracer === undefined ? (guarded ?? rawStore) : tracedStore(guarded ?? rawStore, tracer);
   const operationTracing = tracer === undefined ? undefined : createOperationTracing(tracer);
   // Recently active users, for the cutover warm-up (`npm run warm-up`); cheap on the read path by design.
-  const activity = createActivityRecorder(config, logger);
+  const activity = createActivityRecorder(activityRecorderOptions(config), logger);
 
   // Freshness: drift measured at every recompute tunes each list's TTL; the inspector samples served lists.
-  const freshness = createFreshness(config, { model, telemetry, logger });
+  const freshness = createFreshness(freshnessOptions(config), { model, telemetry, logger });
   const recommendations = new RecommendationService({
     store,
     model,

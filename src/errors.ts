@@ -1,9 +1,11 @@
-import { GraphQLError } from 'graphql';
-
 /**
  * Every error the gateway returns to a client, in one place (the fastify and Apollo habit). The public contract is
  * `extensions.code`; clients branch on it, so codes are never renamed. The error table of docs/design.md lists exactly
  * these codes, and a test keeps the two in step.
+ *
+ * These are plain `Error`s: the parts that raise them (recs, purchases, auth, limits, cache) know nothing of GraphQL.
+ * The GraphQL layer turns them into GraphQL errors (src/graphql/error-mapping.ts), adding what belongs to the
+ * transport (the HTTP status of a refused request).
  */
 export const ErrorCode = {
   /** An argument is malformed or out of range (Apollo's own code for the same thing). */
@@ -27,48 +29,71 @@ export const ErrorCode = {
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-export class BadUserInputError extends GraphQLError {
+/** What a client sees beside the message: the code, and the data that code promises (e.g. `retryAfterSeconds`). */
+export type ClientErrorExtensions = Readonly<{ code: ClientErrorCode } & Record<string, unknown>>;
+
+/**
+ * An error raised on purpose for a client to read: a stable `code` and its `extensions`, which the GraphQL layer
+ * sends as the error's `extensions` unchanged (key order included: it is the order clients see).
+ */
+export abstract class ClientError extends Error {
+  readonly code: ClientErrorCode;
+  readonly extensions: ClientErrorExtensions;
+  protected constructor(message: string, extensions: ClientErrorExtensions, cause?: unknown) {
+    // The cause stays on the server (logs); a client sees only the message and the extensions.
+    super(message, cause instanceof Error ? { cause } : undefined);
+    this.code = extensions.code;
+    this.extensions = extensions;
+  }
+}
+
+export class BadUserInputError extends ClientError {
+  override readonly name = 'BadUserInputError';
   constructor(message: string, argumentName: string) {
-    super(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, argumentName } });
+    super(message, { code: ErrorCode.BAD_USER_INPUT, argumentName });
   }
 }
 
-export class ModelUnavailableError extends GraphQLError {
+export class ModelUnavailableError extends ClientError {
+  override readonly name = 'ModelUnavailableError';
   constructor(cause: unknown) {
-    // The cause stays on the server (logs); clients learn only that the model could not answer.
-    super('The recommendation model is unavailable and no cached list could be served; retry shortly.', {
-      extensions: { code: ErrorCode.MODEL_UNAVAILABLE },
-      originalError: cause instanceof Error ? cause : undefined,
-    });
+    // Clients learn only that the model could not answer.
+    super(
+      'The recommendation model is unavailable and no cached list could be served; retry shortly.',
+      { code: ErrorCode.MODEL_UNAVAILABLE },
+      cause,
+    );
   }
 }
 
-export class UnauthenticatedError extends GraphQLError {
+export class UnauthenticatedError extends ClientError {
+  override readonly name = 'UnauthenticatedError';
   constructor(message: string, cause?: unknown) {
-    super(`Unauthenticated: ${message}`, {
-      extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } },
-      originalError: cause instanceof Error ? cause : undefined,
-    });
+    super(`Unauthenticated: ${message}`, { code: ErrorCode.UNAUTHENTICATED }, cause);
   }
 }
 
-export class ForbiddenError extends GraphQLError {
+export class ForbiddenError extends ClientError {
+  override readonly name = 'ForbiddenError';
   // One message for every refusal: it must not reveal whether another user exists or has a list.
   constructor(action: string) {
-    super(`Forbidden: this token may not ${action}`, { extensions: { code: ErrorCode.FORBIDDEN } });
+    super(`Forbidden: this token may not ${action}`, { code: ErrorCode.FORBIDDEN });
   }
 }
 
-export class ConflictError extends GraphQLError {
+export class ConflictError extends ClientError {
+  override readonly name = 'ConflictError';
   constructor(message: string) {
-    super(message, { extensions: { code: ErrorCode.CONFLICT } });
+    super(message, { code: ErrorCode.CONFLICT });
   }
 }
 
-export class RateLimitedError extends GraphQLError {
+export class RateLimitedError extends ClientError {
+  override readonly name = 'RateLimitedError';
   constructor(what: string, retryAfterSeconds: number) {
     super(`Rate limited: too many ${what}; retry after ${retryAfterSeconds} s`, {
-      extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds },
+      code: ErrorCode.RATE_LIMITED,
+      retryAfterSeconds,
     });
   }
 }
@@ -83,10 +108,16 @@ export const PersistedQueryErrorCode = {
   QUERY_NOT_IN_SAFELIST: 'QUERY_NOT_IN_SAFELIST',
 } as const;
 
-export class QueryNotInSafelistError extends GraphQLError {
+export type PersistedQueryErrorCode = (typeof PersistedQueryErrorCode)[keyof typeof PersistedQueryErrorCode];
+
+/** Every code a `ClientError` may carry. */
+export type ClientErrorCode = ErrorCode | PersistedQueryErrorCode;
+
+export class QueryNotInSafelistError extends ClientError {
+  override readonly name = 'QueryNotInSafelistError';
   constructor() {
     super('This gateway runs only the trusted documents its apps were built with; this document is not one of them.', {
-      extensions: { code: PersistedQueryErrorCode.QUERY_NOT_IN_SAFELIST, http: { status: 400 } },
+      code: PersistedQueryErrorCode.QUERY_NOT_IN_SAFELIST,
     });
   }
 }
@@ -97,15 +128,14 @@ export class QueryNotInSafelistError extends GraphQLError {
  * is never answered `duplicate: true` unless the purchase was applied. Callers that are not GraphQL clients (a
  * purchase-event consumer) branch on `instanceof` or on `extensions.retryable`.
  */
-export class PurchaseNotAppliedError extends GraphQLError {
+export class PurchaseNotAppliedError extends ClientError {
+  override readonly name = 'PurchaseNotAppliedError';
   readonly retryable = true;
   constructor(orderId: string, retryAfterSeconds: number, cause: unknown) {
     super(
       `The purchase of order ${orderId} is not recorded yet: the cache store is unavailable; retry with the same orderId after ${retryAfterSeconds} s`,
-      {
-        extensions: { code: ErrorCode.STORE_UNAVAILABLE, retryable: true, retryAfterSeconds },
-        originalError: cause instanceof Error ? cause : undefined,
-      },
+      { code: ErrorCode.STORE_UNAVAILABLE, retryable: true, retryAfterSeconds },
+      cause,
     );
   }
 }

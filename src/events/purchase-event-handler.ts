@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { ConflictError, ErrorCode } from '../errors.js';
+import { ClientError, ConflictError, ErrorCode } from '../errors.js';
 import type { ItemCheck } from '../purchases/item-check.js';
 import type { PurchaseResult } from '../purchases/purchase-result.js';
 import type { Logger, PurchaseEventTelemetry } from '../telemetry/events.js';
@@ -101,16 +101,18 @@ export function retryDelay(attempt: number, firstMs: number, maxMs: number, hint
 // Private: error classification and helpers.
 
 function isConflict(error: unknown): boolean {
-  return (
-    error instanceof ConflictError || (error instanceof GraphQLError && error.extensions.code === ErrorCode.CONFLICT)
-  );
+  return error instanceof ConflictError || extensionsOf(error)?.code === ErrorCode.CONFLICT;
 }
 
 /** A retryable domain error may say when to come back (`extensions.retryAfterSeconds`); honour it. */
 function retryAfterMs(error: unknown): number {
-  if (!(error instanceof GraphQLError)) return 0;
-  const seconds = error.extensions.retryAfterSeconds;
+  const seconds = extensionsOf(error)?.retryAfterSeconds;
   return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
+}
+
+/** The client-facing data of a gateway error, or of a GraphQL error from a recorder that speaks GraphQL. */
+function extensionsOf(error: unknown): Readonly<Record<string, unknown>> | undefined {
+  return error instanceof ClientError || error instanceof GraphQLError ? error.extensions : undefined;
 }
 
 class DeadlineError extends Error {

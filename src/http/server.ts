@@ -14,6 +14,7 @@ import type { IdeSettings } from './ide.js';
 import { untrustedQueryText } from '../graphql/trusted-documents.js';
 import type { TrustedDocuments } from '../graphql/trusted-documents.js';
 import { QueryNotInSafelistError } from '../errors.js';
+import { asGraphQLError } from '../graphql/error-mapping.js';
 import type { Readiness } from './readiness.js';
 import { REQUEST_ID_HEADER, recordOf, registerRequestLog, requestIdOf } from './request-log.js';
 import { closeConnectionsWhenClosing } from './shutdown.js';
@@ -98,7 +99,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     // A refused token: Apollo answers 401, and the reply carries the challenge (refusal-headers.ts). The fast path
     // passes such requests to Apollo, so this covers them too, and adds nothing to the fast path's own answers.
     context: (request, reply) =>
-      contextOf(request).catch((error: unknown) => {
+      contextOf(request).catch((caught: unknown) => {
+        const error = asGraphQLError(caught);
         for (const [name, value] of refusalHeaders(error, request.headers.authorization))
           void reply.header(name, value);
         throw error;

@@ -107,8 +107,8 @@ export class HttpModel implements Model {
     this.#random = options.random ?? Math.random;
     this.#retries = getValidCount(options.retries ?? 2, 'retries');
     this.#retryBaseMs = options.retryBaseMs ?? 50;
-    getValidPositive(options.maxBatch, 'maxBatch');
-    getValidPositive(options.timeoutMs, 'timeoutMs');
+    assertPositive(options.maxBatch, 'maxBatch');
+    assertPositive(options.timeoutMs, 'timeoutMs');
     this.#breaker = new CircuitBreaker({ failureThreshold: 5, coolDownMs: 5_000, ...options.breaker, now: this.#now });
     this.#pool = new Pool(base.origin, {
       connections: options.connections ?? 32,
@@ -424,11 +424,10 @@ function getValidCount(value: number, name: string): number {
   return value;
 }
 
-function getValidPositive(value: number, name: string): number {
+function assertPositive(value: number, name: string): void {
   if (!Number.isInteger(value) || value < 1) {
     throw new RangeError(`HttpModel ${name} must be a positive integer, but got: ${value}`);
   }
-  return value;
 }
 
 function delay(ms: number): Promise<void> {

@@ -71,9 +71,9 @@ export async function warmUp(options: WarmUpOptions): Promise<WarmUpProgress> {
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  getValidPositive(options.users, 'users');
-  getValidPositive(options.ratePerSecond, 'ratePerSecond');
-  getValidPositive(options.batchSize, 'batchSize');
+  assertPositive(options.users, 'users');
+  assertPositive(options.ratePerSecond, 'ratePerSecond');
+  assertPositive(options.batchSize, 'batchSize');
 
   const started = now();
   const version = options.model.currentVersion();
@@ -204,7 +204,7 @@ async function warmBatch(
   return counts;
 }
 
-function getValidPositive(value: number, name: string): void {
+function assertPositive(value: number, name: string): void {
   if (!Number.isInteger(value) || value < 1) {
     throw new RangeError(`warmUp ${name} must be a positive integer, but got: ${value}`);
   }

@@ -332,7 +332,7 @@ describe('refusals while the context is built (Apollo runs no plugin for them)',
     });
     await apollo.start();
     // A context that refuses every request, the way a budget checked per request would (x-refuse picks how).
-    const refusal = (how: string | string[] | undefined): GraphQLError =>
+    const refusal = (how: string | string[] | undefined): Error =>
       how === 'rate'
         ? new GraphQLError('Rate limited: too many requests; retry after 7 s', {
             extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 7, http: { status: 429 } },

@@ -3,6 +3,7 @@ import { QueryNotInSafelistError } from '../../../errors.js';
 import type { PersistedQueryAdmission } from '../../../limits/client-limits.js';
 import type { Logger } from '../../../telemetry/events.js';
 import type { TrustedDocuments } from '../../trusted-documents.js';
+import { toGraphQLError } from '../../error-mapping.js';
 
 export interface PersistedQueriesPluginOptions<TContext> {
   /** Whether a registration of `bytes` by this request's client may be stored (`ClientLimits.admitPersistedQuery`). */
@@ -31,7 +32,7 @@ export function persistedQueriesPlugin<TContext extends BaseContext>(
   const listener: GraphQLRequestListener<TContext> = {
     async didResolveOperation(requestContext) {
       if (trustedOnly !== undefined && !trustedOnly.trusts(requestContext.queryHash))
-        throw new QueryNotInSafelistError();
+        throw toGraphQLError(new QueryNotInSafelistError());
       if (requestContext.metrics.persistedQueryRegister !== true) return;
       const verdict = await admit(requestContext.contextValue, Buffer.byteLength(requestContext.source, 'utf8'));
       if (verdict === 'admitted') return;
