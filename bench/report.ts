@@ -11,7 +11,7 @@ import type { BenchOptions } from './options.js';
 import type { ServerStats, TelemetryCounters } from './protocol.js';
 import { median } from './stats.js';
 
-export type ScenarioName = 'hit-memory' | 'hit-redis' | 'apollo-response-cache' | 'miss' | 'batch-50';
+export type ScenarioName = 'hit-memory' | 'hit-redis' | 'apollo-response-cache' | 'mercurius-jit' | 'miss' | 'batch-50';
 export type Role = 'baseline' | 'gateway';
 
 export interface ServerDelta {
@@ -111,6 +111,7 @@ const BASELINE_LABEL: Record<ScenarioName, string> = {
   'hit-memory': 'baseline',
   'hit-redis': 'baseline',
   'apollo-response-cache': 'baseline',
+  'mercurius-jit': 'baseline',
   miss: 'baseline',
   'batch-50': 'baseline (batch-50 query)',
 };
@@ -197,12 +198,13 @@ function ratioCell(median: number, perRound: readonly number[]): string {
 
 function markdownTable(rows: readonly SummaryRow[]): string {
   const lines = [
-    '| scenario | req/s | p50 ms | p99 ms | ratio to baseline | CPU-normalised ratio |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| scenario | req/s | p50 ms | p99 ms | server CPU µs/req | ratio to baseline | CPU-normalised ratio |',
+    '|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
     lines.push(
       `| ${row.scenario} | ${thousands(row.requestsPerSecond)} | ${fixed(row.p50Ms, 2)} | ${fixed(row.p99Ms, 2)} | ` +
+        `${fixed(row.serverCpuMsPerRequest * 1000, 0)} | ` +
         `${ratioCell(row.ratioToBaseline, row.ratiosPerRound)} | ${ratioCell(row.cpuRatioToBaseline, row.cpuRatiosPerRound)} |`,
     );
   }

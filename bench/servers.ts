@@ -18,7 +18,7 @@ const STATS_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 const OUTPUT_TAIL = 8_000;
 
-export type ServerEntry = 'gateway-server' | 'baseline-server';
+export type ServerEntry = 'gateway-server' | 'baseline-server' | 'mercurius-server';
 
 export interface ServerSpec {
   /** A short label for logs and the report, e.g. `gateway-memory`. */
