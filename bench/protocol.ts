@@ -29,6 +29,9 @@ export interface ServerStats {
   readonly eluActiveMs: number;
   /** performance.now() of the child when the snapshot was taken. */
   readonly atMs: number;
+  /** process.memoryUsage() at the snapshot, bytes: what one replica holds, whatever the store. */
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
   /** Undefined for the baseline, or if the gateway's metrics could not be read. */
   readonly telemetry: TelemetryCounters | undefined;
 }

@@ -257,6 +257,21 @@ export interface ReportInput {
 /** The hit path's target: a cache hit at least 1.6x the bare Apollo server's throughput, measured in the same run. */
 export const HIT_PATH_TARGET = 1.6;
 
+/** The Redis store's hit must stay within this fraction of the memory store's (each as a ratio to its own baseline run). */
+export const STORE_PARITY = 0.1;
+
+/** Redis hit against memory hit, each first divided by the baseline run just before it, so drift between them cancels. */
+function storeComparison(memory: SummaryRow, redis: SummaryRow): string {
+  const within = (ratio: number): string => (Math.abs(ratio - 1) <= STORE_PARITY ? 'within' : 'NOT within');
+  const throughput = redis.ratioToBaseline / memory.ratioToBaseline;
+  const cpu = redis.cpuRatioToBaseline / memory.cpuRatioToBaseline;
+  return (
+    `Redis store vs memory store (target: within ${STORE_PARITY * 100}%): req/s ${throughput.toFixed(2)}x (${within(throughput)}), ` +
+    `CPU-normalised ${cpu.toFixed(2)}x (${within(cpu)}); server CPU per hit ${fixed(redis.serverCpuMsPerRequest * 1000, 0)} µs ` +
+    `vs ${fixed(memory.serverCpuMsPerRequest * 1000, 0)} µs`
+  );
+}
+
 /** The whole report as markdown: the summary table first, then the figures that explain it. */
 
 export function renderReport({ rows, runs, model, machine, options, responseBytes }: ReportInput): string {
@@ -289,6 +304,8 @@ export function renderReport({ rows, runs, model, machine, options, responseByte
       '',
     );
   }
+  const redisHit = rows.find((row) => row.scenario === 'hit-redis');
+  if (memoryHit !== undefined && redisHit !== undefined) out.push(storeComparison(memoryHit, redisHit), '');
   const batch = rows.find((row) => row.scenario === 'batch-50');
   const single = rows.find((row) => row.scenario === 'baseline');
   if (batch !== undefined) {

@@ -68,6 +68,9 @@ interface Cell {
   readonly load: LoadResult;
   /** Gateway CPU (user + system) per user served, microseconds. */
   readonly cpuUsPerUser: number;
+  /** The gateway's resident set and heap when the window closed: a replica's memory must not grow with the population. */
+  readonly rssMiB: number;
+  readonly heapMiB: number;
 }
 
 async function measure(
@@ -104,10 +107,13 @@ async function measure(
     round,
     load,
     cpuUsPerUser: cpuUs / Math.max(1, load.responses * usersPerRequest),
+    rssMiB: end.rssBytes / 2 ** 20,
+    heapMiB: end.heapUsedBytes / 2 ** 20,
   };
   log(
     `  ${population.toLocaleString('en-US').padStart(9)} users, ${String(usersPerRequest).padStart(3)}/request: ${Math.round(load.requestsPerSecond)} req/s, ` +
-      `${Math.round(load.requestsPerSecond * usersPerRequest)} users/s, p99 ${load.p99Ms.toFixed(1)} ms, ${cell.cpuUsPerUser.toFixed(0)} µs CPU/user` +
+      `${Math.round(load.requestsPerSecond * usersPerRequest)} users/s, p99 ${load.p99Ms.toFixed(1)} ms, ${cell.cpuUsPerUser.toFixed(0)} µs CPU/user, ` +
+      `RSS ${cell.rssMiB.toFixed(0)} MiB, heap ${cell.heapMiB.toFixed(0)} MiB` +
       (load.non2xx + load.errors > 0 ? `  WARN ${load.non2xx} non-2xx, ${load.errors} errors` : ''),
   );
   return cell;
@@ -166,12 +172,13 @@ export async function scalingBench(): Promise<void> {
       return (
         `| ${population.toLocaleString('en-US')} | ${size} | ${Math.round(pick((cell) => cell.load.requestsPerSecond)).toLocaleString('en-US')} | ` +
         `${Math.round(pick((cell) => cell.load.requestsPerSecond * size)).toLocaleString('en-US')} | ${pick((cell) => cell.load.p50Ms).toFixed(1)} | ` +
-        `${pick((cell) => cell.load.p99Ms).toFixed(1)} | ${pick((cell) => cell.cpuUsPerUser).toFixed(0)} |`
+        `${pick((cell) => cell.load.p99Ms).toFixed(1)} | ${pick((cell) => cell.cpuUsPerUser).toFixed(0)} | ` +
+        `${pick((cell) => cell.rssMiB).toFixed(0)} | ${pick((cell) => cell.heapMiB).toFixed(0)} |`
       );
     };
     const header = [
-      '| cached users | users/request | req/s | users/s | p50 ms | p99 ms | gateway CPU µs/user |',
-      '|---:|---:|---:|---:|---:|---:|---:|',
+      '| cached users | users/request | req/s | users/s | p50 ms | p99 ms | gateway CPU µs/user | gateway RSS MiB | gateway heap MiB |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ];
     const machine = describeMachine();
     const lines = [
