@@ -43,9 +43,16 @@ export interface BaselineServer {
   close(): Promise<void>;
 }
 
-export async function createBaselineServer(
-  options: { readonly responseCache?: boolean } = {},
-): Promise<BaselineServer> {
+/** The schema's SDL and the constant-list resolvers every reference server serves (Apollo and mercurius alike). */
+export interface BaselineSchema {
+  readonly typeDefs: string;
+  readonly resolvers: {
+    readonly DateTime: typeof DateTimeScalar;
+    readonly Query: { readonly recommendations: (_parent: unknown, args: { userId: string }) => ConstantList };
+  };
+}
+
+export async function baselineSchema(): Promise<BaselineSchema> {
   const catalog = createCatalog();
   const items: readonly ConstantItem[] = Array.from({ length: LIST_LENGTH }, (_, index) => {
     const item = catalog.itemAt(index * 37);
@@ -65,14 +72,22 @@ export async function createBaselineServer(
     source: 'CACHE',
     items,
   });
-  const apollo = new ApolloServer({
+  return {
     typeDefs: await readFile(SCHEMA_PATH, 'utf8'),
     resolvers: {
       DateTime: DateTimeScalar,
-      Query: {
-        recommendations: (_parent: unknown, args: { userId: string }): ConstantList => constantList(args.userId),
-      },
+      Query: { recommendations: (_parent, args) => constantList(args.userId) },
     },
+  };
+}
+
+export async function createBaselineServer(
+  options: { readonly responseCache?: boolean } = {},
+): Promise<BaselineServer> {
+  const { typeDefs, resolvers } = await baselineSchema();
+  const apollo = new ApolloServer({
+    typeDefs,
+    resolvers,
     plugins: options.responseCache
       ? [
           ApolloServerPluginLandingPageDisabled(),

@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- <command>]`:
  *
- *   (none), ab   the A/B run against a bare Apollo server (run.ts; BENCH_* settings)
+ *   (none), ab   the A/B run against a bare Apollo server: Apollo's response cache, mercurius + graphql-jit and the
+ *                gateway on each store, each paired with a baseline run (run.ts; BENCH_* settings)
  *   pipeline     CPU per request of the GraphQL pipeline in-process: baseline vs gateway, jit vs reference executor
  *   profile      CPU profile of the hit path under load (PROFILE_* settings)
  *   misses       hit p99 idle vs beside a stream of cold users, scoring in-process vs in the worker pool

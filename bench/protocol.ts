@@ -29,6 +29,9 @@ export interface ServerStats {
   readonly eluActiveMs: number;
   /** performance.now() of the child when the snapshot was taken. */
   readonly atMs: number;
+  /** process.memoryUsage() at the snapshot, bytes (after a full GC when asked to collect and the child can). */
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
   /** Undefined for the baseline, or if the gateway's metrics could not be read. */
   readonly telemetry: TelemetryCounters | undefined;
 }
@@ -37,7 +40,8 @@ export type ChildMessage =
   | { readonly type: 'ready'; readonly url: string }
   | { readonly type: 'stats'; readonly id: number; readonly stats: ServerStats };
 
-export type ParentMessage = { readonly type: 'stats'; readonly id: number };
+/** `collect`: run a full GC first (children started with `exposeGc`), so heap figures are live data, not garbage. */
+export type ParentMessage = { readonly type: 'stats'; readonly id: number; readonly collect?: boolean };
 
 export function emptyCounters(): TelemetryCounters {
   return {

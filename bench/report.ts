@@ -11,7 +11,7 @@ import type { BenchOptions } from './options.js';
 import type { ServerStats, TelemetryCounters } from './protocol.js';
 import { median } from './stats.js';
 
-export type ScenarioName = 'hit-memory' | 'hit-redis' | 'apollo-response-cache' | 'miss' | 'batch-50';
+export type ScenarioName = 'hit-memory' | 'hit-redis' | 'apollo-response-cache' | 'mercurius-jit' | 'miss' | 'batch-50';
 export type Role = 'baseline' | 'gateway';
 
 export interface ServerDelta {
@@ -111,6 +111,7 @@ const BASELINE_LABEL: Record<ScenarioName, string> = {
   'hit-memory': 'baseline',
   'hit-redis': 'baseline',
   'apollo-response-cache': 'baseline',
+  'mercurius-jit': 'baseline',
   miss: 'baseline',
   'batch-50': 'baseline (batch-50 query)',
 };
@@ -197,12 +198,13 @@ function ratioCell(median: number, perRound: readonly number[]): string {
 
 function markdownTable(rows: readonly SummaryRow[]): string {
   const lines = [
-    '| scenario | req/s | p50 ms | p99 ms | ratio to baseline | CPU-normalised ratio |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| scenario | req/s | p50 ms | p99 ms | server CPU µs/req | ratio to baseline | CPU-normalised ratio |',
+    '|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
     lines.push(
       `| ${row.scenario} | ${thousands(row.requestsPerSecond)} | ${fixed(row.p50Ms, 2)} | ${fixed(row.p99Ms, 2)} | ` +
+        `${fixed(row.serverCpuMsPerRequest * 1000, 0)} | ` +
         `${ratioCell(row.ratioToBaseline, row.ratiosPerRound)} | ${ratioCell(row.cpuRatioToBaseline, row.cpuRatiosPerRound)} |`,
     );
   }
@@ -255,6 +257,21 @@ export interface ReportInput {
 /** The hit path's target: a cache hit at least 1.6x the bare Apollo server's throughput, measured in the same run. */
 export const HIT_PATH_TARGET = 1.6;
 
+/** The Redis store's hit must stay within this fraction of the memory store's (each as a ratio to its own baseline run). */
+export const STORE_PARITY = 0.1;
+
+/** Redis hit against memory hit, each first divided by the baseline run just before it, so drift between them cancels. */
+function storeComparison(memory: SummaryRow, redis: SummaryRow): string {
+  const within = (ratio: number): string => (Math.abs(ratio - 1) <= STORE_PARITY ? 'within' : 'NOT within');
+  const throughput = redis.ratioToBaseline / memory.ratioToBaseline;
+  const cpu = redis.cpuRatioToBaseline / memory.cpuRatioToBaseline;
+  return (
+    `Redis store vs memory store (target: within ${STORE_PARITY * 100}%): req/s ${throughput.toFixed(2)}x (${within(throughput)}), ` +
+    `CPU-normalised ${cpu.toFixed(2)}x (${within(cpu)}); server CPU per hit ${fixed(redis.serverCpuMsPerRequest * 1000, 0)} µs ` +
+    `vs ${fixed(memory.serverCpuMsPerRequest * 1000, 0)} µs`
+  );
+}
+
 /** The whole report as markdown: the summary table first, then the figures that explain it. */
 
 export function renderReport({ rows, runs, model, machine, options, responseBytes }: ReportInput): string {
@@ -287,6 +304,8 @@ export function renderReport({ rows, runs, model, machine, options, responseByte
       '',
     );
   }
+  const redisHit = rows.find((row) => row.scenario === 'hit-redis');
+  if (memoryHit !== undefined && redisHit !== undefined) out.push(storeComparison(memoryHit, redisHit), '');
   const batch = rows.find((row) => row.scenario === 'batch-50');
   const single = rows.find((row) => row.scenario === 'baseline');
   if (batch !== undefined) {

@@ -7,7 +7,9 @@
  *
  * Scenarios: hit-memory, hit-redis (own redis-server, never :6379), apollo-response-cache (not the gateway: the
  * baseline behind Apollo's whole-response cache plugin, every response a cache hit after the warm-up: the bar for a
- * gateway hit), miss (a new user per request), batch-50 (50 aliased fields of warm users in one query). Prints a markdown report and writes bench/results/latest.json.
+ * gateway hit), mercurius-jit (not the gateway: mercurius + graphql-jit serving the baseline's schema and lists, no
+ * cache: the fast-server reference), miss (a new user per request), batch-50 (50 aliased fields of warm users in one
+ * query). Prints a markdown report and writes bench/results/latest.json.
  *
  * Settings (environment, all optional; see options.ts): BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (2), BENCH_ROUNDS (2),
  * BENCH_CONNECTIONS (50), BENCH_BATCH_CONNECTIONS (10), BENCH_USERS (2000), BENCH_MODEL_USERS (1000),
@@ -40,11 +42,21 @@ const PROFILE_DIR = fileURLToPath(new URL('./results/profiles/', import.meta.url
 /** The gateway's default RECS_LIST_SIZE: what a miss asks the model for. */
 const LIST_SIZE = 100;
 const WARM_CONCURRENCY = 4;
-const ALL_SCENARIOS: readonly ScenarioName[] = ['hit-memory', 'hit-redis', 'apollo-response-cache', 'miss', 'batch-50'];
+const ALL_SCENARIOS: readonly ScenarioName[] = [
+  'hit-memory',
+  'hit-redis',
+  'apollo-response-cache',
+  'mercurius-jit',
+  'miss',
+  'batch-50',
+];
 
 interface Scenario {
   readonly name: ScenarioName;
-  /** The server compared with the baseline: a gateway, or (apollo-response-cache) Apollo's own response cache. */
+  /**
+   * The server compared with the baseline: a gateway, or a reference server (apollo-response-cache: Apollo's own
+   * response cache; mercurius-jit: mercurius + graphql-jit).
+   */
   readonly gateway: BenchServer;
   /** False for a server without the gateway's telemetry: its sources cannot be checked from its metrics. */
   readonly isGateway: boolean;
@@ -255,7 +267,7 @@ async function main(): Promise<void> {
     redis = await startRedis();
     log(`  redis-server: pid ${redis.pid}, ${redis.url}`);
   }
-  const [baseline, responseCache, memory, redisGateway, missGateway] = await Promise.all([
+  const [baseline, responseCache, mercuriusJit, memory, redisGateway, missGateway] = await Promise.all([
     start({
       name: 'baseline',
       entry: 'baseline-server',
@@ -267,6 +279,14 @@ async function main(): Promise<void> {
           name: 'apollo-response-cache',
           entry: 'baseline-server',
           env: { NODE_ENV: options.nodeEnv, BASELINE_RESPONSE_CACHE: '1' },
+          cpuProfileDir: profileDir,
+        })
+      : undefined,
+    needs('mercurius-jit')
+      ? start({
+          name: 'mercurius-jit',
+          entry: 'mercurius-server',
+          env: { NODE_ENV: options.nodeEnv },
           cpuProfileDir: profileDir,
         })
       : undefined,
@@ -344,6 +364,19 @@ async function main(): Promise<void> {
     scenarios.push({
       name: 'apollo-response-cache',
       gateway: responseCache,
+      isGateway: false,
+      usersPerRequest: 1,
+      connections: options.connections,
+      headers,
+      source: 'CACHE',
+      bodies: () => cyclingUsers(users),
+    });
+  }
+  if (mercuriusJit !== undefined) {
+    // No cache: every request executes the compiled query against the same constant resolver as the baseline.
+    scenarios.push({
+      name: 'mercurius-jit',
+      gateway: mercuriusJit,
       isGateway: false,
       usersPerRequest: 1,
       connections: options.connections,

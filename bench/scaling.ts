@@ -9,7 +9,8 @@
  *      fields, one MGET, one batch).
  *
  * For each: req/s, users/s, p50/p99, and the gateway's own CPU time per user (from the child's process.cpuUsage):
- * the figure that shows whether cost per user stays flat. SCALING_MAX_USERS caps the population (default 1,000,000),
+ * the figure that shows whether cost per user stays flat; and the gateway's RSS and heap after each run and a full GC,
+ * which show that a replica on the Redis store holds no more at a million cached users than at ten thousand. SCALING_MAX_USERS caps the population (default 1,000,000),
  * SCALING_SECONDS sets each run (default 6), SCALING_ROUNDS repeats each cell (default 2, medians).
  *
  * Writes bench/results/hit-path/scaling.json.
@@ -68,6 +69,9 @@ interface Cell {
   readonly load: LoadResult;
   /** Gateway CPU (user + system) per user served, microseconds. */
   readonly cpuUsPerUser: number;
+  /** The gateway's resident set and heap after the run and a full GC: a replica must not grow with the population. */
+  readonly rssMiB: number;
+  readonly heapMiB: number;
 }
 
 async function measure(
@@ -97,6 +101,7 @@ async function measure(
   });
   if (before === undefined || after === undefined) throw new Error('the measured window never closed');
   const [start, end] = await Promise.all([before, after]);
+  const settled = await gateway.stats({ collect: true });
   const cpuUs = end.cpuUserUs - start.cpuUserUs + end.cpuSystemUs - start.cpuSystemUs;
   const cell = {
     population,
@@ -104,10 +109,13 @@ async function measure(
     round,
     load,
     cpuUsPerUser: cpuUs / Math.max(1, load.responses * usersPerRequest),
+    rssMiB: settled.rssBytes / 2 ** 20,
+    heapMiB: settled.heapUsedBytes / 2 ** 20,
   };
   log(
     `  ${population.toLocaleString('en-US').padStart(9)} users, ${String(usersPerRequest).padStart(3)}/request: ${Math.round(load.requestsPerSecond)} req/s, ` +
-      `${Math.round(load.requestsPerSecond * usersPerRequest)} users/s, p99 ${load.p99Ms.toFixed(1)} ms, ${cell.cpuUsPerUser.toFixed(0)} µs CPU/user` +
+      `${Math.round(load.requestsPerSecond * usersPerRequest)} users/s, p99 ${load.p99Ms.toFixed(1)} ms, ${cell.cpuUsPerUser.toFixed(0)} µs CPU/user, ` +
+      `RSS ${cell.rssMiB.toFixed(0)} MiB, heap ${cell.heapMiB.toFixed(0)} MiB` +
       (load.non2xx + load.errors > 0 ? `  WARN ${load.non2xx} non-2xx, ${load.errors} errors` : ''),
   );
   return cell;
@@ -126,7 +134,7 @@ export async function scalingBench(): Promise<void> {
   const servers: BenchServer[] = [];
   try {
     const env = gatewayEnvironment({ jwtSecret: auth.secret, redisUrl: redis.url, extra: { RECS_LIST_SIZE: '20' } });
-    const gateway = await startServer({ name: 'scaling', entry: 'gateway-server', env });
+    const gateway = await startServer({ name: 'scaling', entry: 'gateway-server', env, exposeGc: true });
     servers.push(gateway);
     const cells: Cell[] = [];
     let loaded = 0;
@@ -166,12 +174,13 @@ export async function scalingBench(): Promise<void> {
       return (
         `| ${population.toLocaleString('en-US')} | ${size} | ${Math.round(pick((cell) => cell.load.requestsPerSecond)).toLocaleString('en-US')} | ` +
         `${Math.round(pick((cell) => cell.load.requestsPerSecond * size)).toLocaleString('en-US')} | ${pick((cell) => cell.load.p50Ms).toFixed(1)} | ` +
-        `${pick((cell) => cell.load.p99Ms).toFixed(1)} | ${pick((cell) => cell.cpuUsPerUser).toFixed(0)} |`
+        `${pick((cell) => cell.load.p99Ms).toFixed(1)} | ${pick((cell) => cell.cpuUsPerUser).toFixed(0)} | ` +
+        `${pick((cell) => cell.rssMiB).toFixed(0)} | ${pick((cell) => cell.heapMiB).toFixed(0)} |`
       );
     };
     const header = [
-      '| cached users | users/request | req/s | users/s | p50 ms | p99 ms | gateway CPU µs/user |',
-      '|---:|---:|---:|---:|---:|---:|---:|',
+      '| cached users | users/request | req/s | users/s | p50 ms | p99 ms | gateway CPU µs/user | gateway RSS MiB | gateway heap MiB (after GC) |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ];
     const machine = describeMachine();
     const lines = [

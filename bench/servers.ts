@@ -18,7 +18,7 @@ const STATS_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 const OUTPUT_TAIL = 8_000;
 
-export type ServerEntry = 'gateway-server' | 'baseline-server';
+export type ServerEntry = 'gateway-server' | 'baseline-server' | 'mercurius-server';
 
 export interface ServerSpec {
   /** A short label for logs and the report, e.g. `gateway-memory`. */
@@ -27,13 +27,15 @@ export interface ServerSpec {
   readonly env: Readonly<Record<string, string>>;
   /** Write V8 CPU profiles into `<dir>/<name>/` when the child exits. */
   readonly cpuProfileDir?: string | undefined;
+  /** Start with --expose-gc, so `stats({ collect: true })` can read the heap after a full GC. */
+  readonly exposeGc?: boolean;
 }
 
 export interface BenchServer {
   readonly name: string;
   readonly url: string;
   readonly pid: number;
-  stats(): Promise<ServerStats>;
+  stats(options?: { readonly collect: boolean }): Promise<ServerStats>;
   /** The last few KB the child wrote, for error messages. */
   output(): string;
   stop(): Promise<void>;
@@ -72,6 +74,7 @@ export async function startServer(spec: ServerSpec): Promise<BenchServer> {
     mkdirSync(dir, { recursive: true });
     args.push('--cpu-prof', '--cpu-prof-dir', dir);
   }
+  if (spec.exposeGc === true) args.push('--expose-gc');
   args.push(`${BENCH_DIR}${spec.entry}.ts`);
 
   const child = spawn(process.execPath, args, {
@@ -151,7 +154,7 @@ export async function startServer(spec: ServerSpec): Promise<BenchServer> {
     pid,
     output: () => tail,
     stop,
-    stats() {
+    stats(options) {
       const id = nextId++;
       return new Promise<ServerStats>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -163,7 +166,7 @@ export async function startServer(spec: ServerSpec): Promise<BenchServer> {
           waiting.delete(id);
           resolve(stats);
         });
-        child.send({ type: 'stats', id });
+        child.send({ type: 'stats', id, collect: options?.collect === true });
       });
     },
   };
