@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- pipeline`: CPU time per request of the GraphQL pipeline itself, without sockets, in one
  * process: Fastify's `inject()` drives the bare Apollo baseline (`baseline-apollo.ts`), the same behind Apollo's
- * response cache, and the gateway (memory store, JWT auth, warm users) through the same single-user query,
+ * response cache, mercurius + graphql-jit on the same resolvers (`baseline-mercurius.ts`), and the gateway (memory store, JWT auth, warm users) through the same single-user query,
  * alternating A B A B, and reads `process.cpuUsage()` around each run.
  *
  * Why next to `run.ts`: on a 2-core machine shared with other work, autocannon's req/s swings by 2-5x between runs
@@ -15,6 +15,7 @@ import { createApp } from '../src/app.js';
 import type { App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createBaselineServer } from './baseline-apollo.js';
+import { createMercuriusServer } from './baseline-mercurius.js';
 import { createBenchAuth } from './auth.js';
 import { gatewayEnvironment } from './gateway-env.js';
 import { requestHeaders, singleBody } from './queries.js';
@@ -70,11 +71,15 @@ export async function pipelineBench(): Promise<void> {
   const headers = { ...requestHeaders(auth.authorization) };
   const users = Array.from({ length: USERS }, (_, index) => `pipe-u${index}`);
   const bodies = users.map(singleBody);
-  // PIPELINE_TARGETS=baseline,response-cache,jit,reference (all by default): fewer, e.g. to profile one with --cpu-prof.
-  const wanted = (process.env.PIPELINE_TARGETS ?? 'baseline,response-cache,jit,reference').split(',');
+  // PIPELINE_TARGETS=baseline,response-cache,mercurius,jit,reference (all by default): fewer, e.g. to profile one.
+  const wanted = (process.env.PIPELINE_TARGETS ?? 'baseline,response-cache,mercurius,jit,reference').split(',');
   const targets: Target[] = [];
   if (wanted.includes('baseline')) targets.push(await baseline('baseline', false));
   if (wanted.includes('response-cache')) targets.push(await baseline('apollo response cache', true));
+  if (wanted.includes('mercurius')) {
+    const server = await createMercuriusServer();
+    targets.push({ name: 'mercurius + jit', http: server.http, close: () => server.close() });
+  }
   if (wanted.includes('jit')) targets.push(await gateway('gateway (jit)', auth.secret, {}));
   if (wanted.includes('reference'))
     targets.push(await gateway('gateway (reference)', auth.secret, { GRAPHQL_EXECUTOR: 'reference' }));
