@@ -130,7 +130,7 @@ describe('model cutover under load: two gateways, model server restarted as v2',
 
     // Until each gateway has switched (its first v2 answer) and answered 30 more requests sent after that.
     while (performance.now() < deadline && !gateways.every((_, g) => answeredAfterSwitch(samples, g).length >= 30)) {
-      await sleep(100);
+      await sleep(100); // the polling interval; the condition is both gateways' answers after the switch
     }
     running = false;
     await load;
