@@ -3,6 +3,7 @@ import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache, gql } fro
 import type { TypedDocumentNode } from '@apollo/client';
 import { startGateway } from '../support/gateway.js';
 import type { InProcessGateway } from '../support/gateway.js';
+import { itemIds } from '../gateway/helpers.js';
 
 /**
  * End to end through the client the web and mobile apps use: Apollo Client 4 over real HTTP against a real
@@ -118,10 +119,6 @@ function newClient(url: string): ApolloClient {
   return new ApolloClient({ link: new HttpLink({ uri: url }), cache: new InMemoryCache() });
 }
 
-function ids(items: ReadonlyArray<{ readonly item: { readonly id: string } }>): string[] {
-  return items.map((entry) => entry.item.id);
-}
-
 /** Asserts the invariants every served list holds, whatever its source. */
 function expectWellFormedList(list: RecommendationsData['recommendations'], userId: string, size: number): void {
   expect(list.userId).toBe(userId);
@@ -139,7 +136,7 @@ function expectWellFormedList(list: RecommendationsData['recommendations'], user
     expect(entry.item.title).toMatch(/\S/);
     expect(entry.item.category).toMatch(/\S/);
   }
-  expect(new Set(ids(list.items)).size).toBe(size);
+  expect(new Set(itemIds(list)).size).toBe(size);
   // DateTime is an ISO-8601 UTC string on the wire.
   expect(list.generatedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
   const generatedAt = Date.parse(list.generatedAt);
@@ -199,7 +196,7 @@ describe('Apollo Client 4 against a real gateway', () => {
       expect(payload.invalidated).toBe(true);
       expect(payload.recommendations.source).toBe('MODEL');
       expect(payload.recommendations.items.length).toBeGreaterThan(0);
-      expect(ids(payload.recommendations.items)).not.toContain(top);
+      expect(itemIds(payload.recommendations)).not.toContain(top);
 
       const after = await client.query({
         query: RECOMMENDATIONS_DEFAULT_FIRST,
@@ -209,10 +206,10 @@ describe('Apollo Client 4 against a real gateway', () => {
       const afterList = after.data?.recommendations;
       if (afterList === undefined) throw new Error('query after purchase returned no data');
       expectWellFormedList(afterList, userId, 20);
-      expect(ids(afterList.items)).not.toContain(top);
+      expect(itemIds(afterList)).not.toContain(top);
       // The list the mutation computed is the one now cached and served.
       expect(afterList.source).toBe('CACHE');
-      expect(ids(afterList.items)).toEqual(ids(payload.recommendations.items).slice(0, 20));
+      expect(itemIds(afterList)).toEqual(itemIds(payload.recommendations).slice(0, 20));
     } finally {
       client.stop();
     }

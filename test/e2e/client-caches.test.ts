@@ -15,17 +15,7 @@ import { RecommendationsDocument } from '../../examples/generated/graphql.js';
 import { fastPathOutcomes, startGateway } from '../support/gateway.js';
 import type { InProcessGateway } from '../support/gateway.js';
 import { captureLogs, requestLines } from '../support/log-capture.js';
-
-interface ListLike {
-  readonly id: string;
-  readonly source: string;
-  readonly generatedAt: string;
-  readonly items: ReadonlyArray<{ readonly item: { readonly id: string } }>;
-}
-
-function ids(list: ListLike): string[] {
-  return list.items.map((entry) => entry.item.id);
-}
+import { itemIds as ids } from '../gateway/helpers.js';
 
 describe('Apollo Client 4, InMemoryCache and cache-first (the defaults)', () => {
   let gateway: InProcessGateway;

@@ -22,12 +22,9 @@ import type { InProcessGateway } from '../support/gateway.js';
 import { captureLogs, requestLines } from '../support/log-capture.js';
 import type { CapturedLogger } from '../support/log-capture.js';
 import { hsToken } from '../security/helpers.js';
+import { itemIds as ids } from '../gateway/helpers.js';
 
 const SECRET = 'clients-test-hs256-secret-of-at-least-32-bytes';
-
-function ids(list: { readonly items: ReadonlyArray<{ readonly item: { readonly id: string } }> }): string[] {
-  return list.items.map((entry) => entry.item.id);
-}
 
 /** The method of each logged request for an operation, in order. */
 function methodsOf(logs: CapturedLogger, operation: string): unknown[] {

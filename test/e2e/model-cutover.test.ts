@@ -15,7 +15,8 @@ import { startModelServerProcess } from '../support/model-server.js';
 import type { ModelServerProcess } from '../support/model-server.js';
 import { redisCli, startRedis } from '../support/redis-server.js';
 import type { RedisProcess } from '../support/redis-server.js';
-import { Cleanups, keysOn, sleep } from '../gateway/helpers.js';
+import { Cleanups, keysOn } from '../gateway/helpers.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const QUERY =
   'query ($u: ID!) { recommendations(userId: $u, first: 20) { modelVersion source items { item { id } } } }';
@@ -105,7 +106,7 @@ describe('model cutover under load: two gateways, model server restarted as v2',
           error = String(caught);
         }
         samples.push({ gateway, userId, sentAt, receivedAt: performance.now(), version, ids, error });
-        await sleep(5);
+        await sleep(5); // the load's pacing: a steady stream of reads is the scenario
       }
     };
     // Every user cached under v1 first, so the restart window is served from the cache rather than failing.
@@ -121,7 +122,7 @@ describe('model cutover under load: two gateways, model server restarted as v2',
     const load = Promise.all([0, 0, 1, 1].map(worker));
     // Counted in samples, not seconds: the machine may be busy, and the assertions need answers on both sides.
     const deadline = performance.now() + 60_000;
-    while (performance.now() < deadline && samples.length < 80) await sleep(50);
+    while (performance.now() < deadline && samples.length < 80) await sleep(50); // polling the sample count
     restartedAt = performance.now();
     await model.stop();
     model = await startModelServerProcess({ version: 'v2', port });
@@ -129,7 +130,7 @@ describe('model cutover under load: two gateways, model server restarted as v2',
 
     // Until each gateway has switched (its first v2 answer) and answered 30 more requests sent after that.
     while (performance.now() < deadline && !gateways.every((_, g) => answeredAfterSwitch(samples, g).length >= 30)) {
-      await sleep(100);
+      await sleep(100); // the polling interval; the condition is both gateways' answers after the switch
     }
     running = false;
     await load;
@@ -195,9 +196,10 @@ describe('model cutover under load: two gateways, model server restarted as v2',
   });
 
   it('remembered the users it served as recently active (for the next warm-up)', async () => {
-    // Gateways write activity in batches once a second.
-    await sleep(1_500);
-    const active = Number(await redisCli(redis.port, 'ZCARD', 'recs:active'));
+    // Gateways write activity in batches once a second: wait for the batches that hold every user.
+    const zcard = async () => Number(await redisCli(redis.port, 'ZCARD', 'recs:active'));
+    await waitFor('every user recorded as active', async () => (await zcard()) >= USERS.length, 10_000);
+    const active = await zcard();
     // Every user was read (the warm-up before the load reads them all), and recorded once, whatever the repeats.
     expect(active).toBe(USERS.length);
     expect(await redisCli(redis.port, 'ZREVRANGE', 'recs:active', '0', '0')).toMatch(/^cut-\d+$/);

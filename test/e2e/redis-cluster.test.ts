@@ -12,6 +12,7 @@ import type { InProcessModelServer } from '../support/model-server.js';
 import { redisCli, startRedisCluster } from '../support/redis-server.js';
 import type { RedisClusterProcess } from '../support/redis-server.js';
 import { Cleanups, describeBody, keysOn } from '../gateway/helpers.js';
+import { waitFor } from '../support/wait.js';
 
 const run = promisify(execFile);
 const USERS = Array.from({ length: 50 }, (_, index) => `cl-${index}`);
@@ -122,10 +123,13 @@ describe('gateways on a 3-master Redis Cluster', () => {
   });
 
   it('remembers active users in one sorted set on the cluster', async () => {
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const counts = await Promise.all(
-      cluster.nodes.map(async (node) => redisCli(node.port, 'ZCARD', 'recs:active').then(Number, () => undefined)),
-    );
+    const zcards = () =>
+      Promise.all(
+        cluster.nodes.map(async (node) => redisCli(node.port, 'ZCARD', 'recs:active').then(Number, () => undefined)),
+      );
+    // The recorder writes in the background, in batches: wait until the users read above have been written.
+    await waitFor('the active users to be written', async () => (await zcards()).some((count) => (count ?? 0) >= 51));
+    const counts = await zcards();
     const owners = counts.filter((count) => count !== undefined);
     expect(owners).toHaveLength(1);
     expect(owners[0]).toBeGreaterThanOrEqual(51);

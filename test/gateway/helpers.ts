@@ -81,7 +81,8 @@ export async function buy(
   return body.data?.recordPurchase as PurchasePayload;
 }
 
-export function itemIds(list: RecList): string[] {
+/** The item ids of a served list, in rank order (any list shape a client gets back). */
+export function itemIds(list: { readonly items: ReadonlyArray<{ readonly item: { readonly id: string } }> }): string[] {
   return list.items.map((entry) => entry.item.id);
 }
 

@@ -12,6 +12,7 @@ import type { RedisProcess } from '../support/redis-server.js';
 import { Cleanups, CountingModel, PURCHASE_MUTATION, describeBody, itemIds, readRecs, sleep } from './helpers.js';
 import type { PurchaseResult } from '../../src/purchases/purchase-result.js';
 import { waitFor } from '../support/wait.js';
+import { readyz } from '../support/readyz.js';
 
 const REDIS_TIMEOUT_MS = 300;
 const PURCHASE_FIELDS_MUTATION = PURCHASE_MUTATION.replace('invalidated }', 'invalidated duplicate }');
@@ -72,8 +73,7 @@ describe('purchases while the store fails', () => {
 
   /** The store breaker's state, as /readyz reports it. */
   async function storeBreaker(gateway: InProcessGateway): Promise<string | undefined> {
-    const report = (await (await fetch(`${gateway.origin}/readyz`)).json()) as { store?: { breaker?: string } };
-    return report.store?.breaker;
+    return (await readyz<{ store?: { breaker?: string } }>(gateway.origin)).body.store?.breaker;
   }
 
   /** Caches the user's list and returns its top item. */

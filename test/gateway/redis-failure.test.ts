@@ -12,6 +12,7 @@ import type { RedisProcess } from '../support/redis-server.js';
 import { Cleanups, READ_QUERY, classifyKeys, describeBody, keysOn, readRecs, sleep, within } from './helpers.js';
 import type { RecList } from './helpers.js';
 import { waitFor } from '../support/wait.js';
+import { readyz as readyzOf } from '../support/readyz.js';
 
 const REDIS_TIMEOUT_MS = 300;
 const HANG_GUARD_MS = 3_000;
@@ -22,10 +23,7 @@ interface ReadyReport {
   store: { kind: string; up: boolean };
 }
 
-async function readyz(gateway: InProcessGateway): Promise<{ status: number; body: ReadyReport }> {
-  const response = await fetch(`${gateway.origin}/readyz`);
-  return { status: response.status, body: (await response.json()) as ReadyReport };
-}
+const readyz = (gateway: InProcessGateway) => readyzOf<ReadyReport>(gateway.origin);
 
 /** A read with its elapsed wall time; fails on GraphQL errors. */
 async function timedRead(url: string, userId: string): Promise<{ list: RecList; elapsedMs: number }> {

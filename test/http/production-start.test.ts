@@ -18,7 +18,8 @@ import { postGraphQL } from '../support/gateway.js';
 import { freePort } from '../support/free-port.js';
 import { startModelServer } from '../support/model-server.js';
 import type { InProcessModelServer } from '../support/model-server.js';
-import { READ_QUERY, sleep } from '../gateway/helpers.js';
+import { READ_QUERY } from '../gateway/helpers.js';
+import { sleep } from '../support/wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OPERATIONS = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8');
@@ -98,7 +99,7 @@ describe('the documented production start command', () => {
         );
         if (ready) break;
         if (Date.now() > deadline) throw new Error(`not ready on the port .env named within 30 s:\n${output}`);
-        await sleep(100);
+        await sleep(100); // the polling interval; the condition is a ready /readyz
       }
       const started = JSON.parse(
         output.split('\n').find((line) => line.includes('"recs-gateway listening"')) ?? '{}',
@@ -118,7 +119,7 @@ describe('the documented production start command', () => {
           throw new Error(
             `only ${model.requests.get('/v1/rank') ?? 0} of ${IN_FLIGHT} reads reached the model in time`,
           );
-        await sleep(10);
+        await sleep(10); // the polling interval; the condition is the rank count above
       }
       const sigtermAt = Date.now();
       child.kill('SIGTERM');

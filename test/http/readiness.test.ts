@@ -7,6 +7,8 @@ import { startRedis } from '../support/redis-server.js';
 import { BuiltinModel } from '../../src/model/builtin-model.js';
 import type { Model, RankedList } from '../../src/model/model.js';
 import { Cleanups } from '../gateway/helpers.js';
+import { readyz } from '../support/readyz.js';
+import { waitFor } from '../support/wait.js';
 
 /** The store breaker's state may be any of its three while Redis is down, depending on when it was last probed. */
 const ANY_BREAKER_STATE: unknown = expect.stringMatching(/^(closed|open|half-open)$/);
@@ -34,11 +36,6 @@ class PingableModel implements Model {
   close(): Promise<void> {
     return this.#inner.close();
   }
-}
-
-async function readyz(origin: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${origin}/readyz`);
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 describe('/readyz', () => {
@@ -102,11 +99,12 @@ describe('/readyz', () => {
 
     model.health = 'up';
     await redis.restart();
-    let recovered = await readyz(gateway.origin);
-    for (let attempt = 0; attempt < 50 && recovered.body.status !== 'ready'; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      recovered = await readyz(gateway.origin);
-    }
+    await waitFor(
+      'readiness to report ready',
+      async () => (await readyz(gateway.origin)).body.status === 'ready',
+      10_000,
+    );
+    const recovered = await readyz(gateway.origin);
     expect(recovered.status).toBe(200);
     expect(recovered.body.status).toBe('ready');
   });

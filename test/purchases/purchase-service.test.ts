@@ -14,6 +14,7 @@ import { silentLogger } from '../../src/telemetry/events.js';
 import { redisCli, startRedis } from '../support/redis-server.js';
 import { Cleanups } from '../gateway/helpers.js';
 import { builtinModel, createService } from '../recs/service-fixture.js';
+import { sleep } from '../support/wait.js';
 
 describe('PurchaseService.record against a real Redis', () => {
   const cleanups = new Cleanups();
@@ -73,7 +74,7 @@ describe('PurchaseService.record against a real Redis', () => {
     for (let attempt = 0; attempt < 50; attempt += 1) {
       redelivered = await purchases.record('buyer', 'item-2', 'order-2').catch((error: unknown) => error);
       if (!(redelivered instanceof Error)) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50); // the consumer's redelivery interval: the redeliveries are the scenario
     }
     expect(redelivered).toMatchObject({ orderId: 'order-2', invalidated: true });
     const state = JSON.parse(await redisCli(redis.port, 'GET', 'recs:{buyer}:state')) as {

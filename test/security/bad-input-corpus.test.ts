@@ -30,6 +30,7 @@ import {
   tamperedSignature,
   unsignedToken,
 } from './helpers.js';
+import { waitFor } from '../support/wait.js';
 
 const JSON_TYPE = 'application/json';
 const GRAPHQL_ACCEPT = 'application/graphql-response+json, application/json';
@@ -1542,9 +1543,10 @@ describe('bad-input corpus (production mode, auth on, own Redis)', () => {
     ).toEqual([]);
     expect((await gql(gateway.url, READ_QUERY, { userId: 'keep-2' }, { token: tokens.service })).errors).toEqual([]);
     // The active-users set is written in the background (once a second): wait for it before taking the snapshot.
-    for (let attempt = 0; attempt < 100 && (await redisCli(redis.port, 'ZCARD', 'recs:active')) !== '2'; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitFor(
+      'both users recorded as active',
+      async () => (await redisCli(redis.port, 'ZCARD', 'recs:active')) === '2',
+    );
     before = await snapshot(redis);
     expect([...before.keys()].sort()).toEqual(
       ['recs:active', 'recs:order:keep-order', 'recs:{keep-1}:v1', 'recs:{keep-2}:state', 'recs:{keep-2}:v1'].sort(),

@@ -15,6 +15,7 @@ import { ClientLimits } from '../../src/limits/client-limits.js';
 import { openRedisConnection, closeRedisConnection } from '../../src/cache/redis-connection.js';
 import { PURCHASE_MUTATION, READ_QUERY, SECRET, gql, hsToken } from './helpers.js';
 import type { RawResponse } from './helpers.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const ENV = {
   AUTH_JWT_SECRET: SECRET,
@@ -126,16 +127,14 @@ describe('two replicas on one Redis', () => {
     await redis.restart();
     const after = await token('after-outage-reader', 'recommendations:read:any');
     // Wait until both replicas count in Redis again (they reconnect by themselves).
-    const deadline = Date.now() + 20_000;
-    while ((await redisCli(redis.port, 'PING')) !== 'PONG' && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor('Redis to answer again', async () => (await redisCli(redis.port, 'PING')) === 'PONG', 20_000);
     let shared = false;
     for (let attempt = 0; attempt < 100 && !shared; attempt++) {
       const probe = await token(`probe-${attempt}`, 'recommendations:read:any');
       await gql(on(0), READ_QUERY, { userId: `probe-user-${attempt}-a` }, { token: probe });
       await gql(on(1), READ_QUERY, { userId: `probe-user-${attempt}-b` }, { token: probe });
       shared = (await redisCli(redis.port, 'GET', `recs:limits:computes:sub:probe-${attempt}`)) === '2';
-      if (!shared) await new Promise((resolve) => setTimeout(resolve, 200));
+      if (!shared) await sleep(200); // the probing interval; the condition is a count shared in Redis
     }
     expect(shared).toBe(true);
     const outcomes: string[] = [];
@@ -153,7 +152,7 @@ describe('a Redis that stalls', () => {
   });
 
   it('a budget check waits at most the Redis timeout, then counts in process; later checks skip Redis for a while', async () => {
-    const redis = await startRedis({ args: ['--enable-debug-command', 'yes'] });
+    const redis = await startRedis();
     cleanups.add(() => redis.stop());
     const connection = openRedisConnection({ url: redis.url, timeoutMs: 200, onError: () => {} });
     await connection.client.connect();
@@ -166,8 +165,9 @@ describe('a Redis that stalls', () => {
     await limits.takePurchase('c');
     expect(await redisCli(redis.port, 'GET', 'stall:limits:purchases:c')).toBe('1');
 
-    const sleeping = redisCli(redis.port, 'DEBUG', 'SLEEP', '2');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The stall is in effect once this answers: CLIENT PAUSE holds every other client's commands from then on (for
+    // 2 s), as a frozen Redis would, with no guess at when a background DEBUG SLEEP has started.
+    await redisCli(redis.port, 'CLIENT', 'PAUSE', '2000', 'ALL');
     let started = Date.now();
     await limits.takePurchase('c');
     expect(Date.now() - started).toBeLessThan(1_000);
@@ -177,6 +177,7 @@ describe('a Redis that stalls', () => {
     await limits.takePurchase('c');
     await expect(limits.takePurchase('c')).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
     expect(Date.now() - started).toBeLessThan(150);
-    await sleeping;
+    // A PING is held by the pause too: its answer says the stall is over.
+    await redisCli(redis.port, 'PING');
   });
 });

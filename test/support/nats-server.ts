@@ -11,7 +11,7 @@ import { accessSync, constants, rmSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from './wait.js';
 import { freePort } from './free-port.js';
 import { killNow, terminate } from '../../src/dev/child-process.js';
 

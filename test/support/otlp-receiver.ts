@@ -4,6 +4,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sleep } from './wait.js';
 
 export interface ReceivedSpan {
   readonly service: string;
@@ -112,7 +113,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
           throw new Error(
             `spans not received in ${timeoutMs} ms; got: ${spans.map((span) => `${span.service}:${span.name}`).join(', ')}`,
           );
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await sleep(50); // the polling interval; the condition is `predicate`
       }
       return spans;
     },

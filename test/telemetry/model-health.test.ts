@@ -6,17 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway, postGraphQL } from '../support/gateway.js';
 import { startModelServer } from '../support/model-server.js';
 import { scrape, sumOf } from '../support/prometheus.js';
-import { Cleanups, READ_QUERY, sleep } from '../gateway/helpers.js';
+import { Cleanups, READ_QUERY } from '../gateway/helpers.js';
+import { readyz as readyzOf } from '../support/readyz.js';
+import { waitFor } from '../support/wait.js';
 
-async function readyz(
-  origin: string,
-): Promise<{ status: number; body: { status: string; model: { up: boolean; version: string } } }> {
-  const response = await fetch(`${origin}/readyz`);
-  return {
-    status: response.status,
-    body: (await response.json()) as { status: string; model: { up: boolean; version: string } },
-  };
-}
+const readyz = (origin: string) => readyzOf<{ status: string; model: { up: boolean; version: string } }>(origin);
 
 async function breakerState(origin: string): Promise<number> {
   return sumOf(await scrape(origin), 'recs_model_breaker_state');
@@ -60,11 +54,12 @@ describe('model breaker and readiness with a remote model (MODEL_URL)', () => {
     });
 
     server.fault(undefined);
-    let report = await readyz(gateway.origin);
-    for (let attempt = 0; attempt < 100 && report.body.status !== 'ready'; attempt++) {
-      await sleep(100);
-      report = await readyz(gateway.origin);
-    }
+    await waitFor(
+      'readiness to report ready',
+      async () => (await readyz(gateway.origin)).body.status === 'ready',
+      10_000,
+    );
+    const report = await readyz(gateway.origin);
     expect(report).toMatchObject({ status: 200, body: { status: 'ready', model: { up: true } } });
     expect(await breakerState(gateway.origin)).toBe(0);
   });
