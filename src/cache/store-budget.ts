@@ -27,20 +27,43 @@ export class StoreBudget {
     return this.remainingMs <= 0;
   }
 
-  async run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  /**
+   * Not an async function: with the whole budget left (every cache hit's only store call) the store's promise is
+   * chained once, instead of being awaited inside another promise.
+   */
+  run<T>(operation: string, call: () => Promise<T>): Promise<T> {
     const remaining = this.remainingMs;
     if (remaining <= 0)
-      throw new StoreNotAttemptedError(operation, new Error('the request spent its store time budget'));
+      return Promise.reject(
+        new StoreNotAttemptedError(operation, new Error('the request spent its store time budget')),
+      );
     const started = this.#now();
+    const spend = (): void => {
+      this.#spentMs += this.#now() - started;
+    };
+    let pending: Promise<T>;
     try {
       // With the whole budget left, the store's own bound (the same REDIS_TIMEOUT_MS) is the limit: no timer needed,
       // which keeps the hit path (one read) free of one.
-      if (remaining >= this.#totalMs || !Number.isFinite(remaining)) return await call();
-      // The driver learns the deadline too (`store-deadline.ts`); the race covers stores that do not look.
-      return await raceRemaining(operation, runWithStoreDeadline(performance.now() + remaining, call), remaining);
-    } finally {
-      this.#spentMs += this.#now() - started;
+      pending =
+        remaining >= this.#totalMs || !Number.isFinite(remaining)
+          ? call()
+          : // The driver learns the deadline too (`store-deadline.ts`); the race covers stores that do not look.
+            raceRemaining(operation, runWithStoreDeadline(performance.now() + remaining, call), remaining);
+    } catch (error) {
+      spend();
+      return rejection(error);
     }
+    return pending.then(
+      (result) => {
+        spend();
+        return result;
+      },
+      (error: unknown) => {
+        spend();
+        throw error;
+      },
+    );
   }
 }
 
@@ -64,4 +87,9 @@ function raceRemaining<T>(operation: string, pending: Promise<T>, remainingMs: n
     );
   });
   return Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A rejected promise with exactly what a store call threw synchronously, as an async function would give it. */
+async function rejection(error: unknown): Promise<never> {
+  throw error;
 }
