@@ -1,3 +1,4 @@
+import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
 import type { CacheEntry, RecentPurchase, UserState } from './cache-entry.js';
 import { EMPTY_USER_STATE } from './cache-entry.js';
@@ -34,7 +35,7 @@ const PURCHASE_BYTES = 64;
  */
 type Held = string | { readonly kind: 'state'; readonly state: UserState };
 
-/** What the LRU holds under a key: the value and when it expires by this store's clock. */
+/** Keyv's in-memory envelope: serialization is switched off, so values are kept as they are. */
 interface Envelope {
   value: Held;
   expires?: number | undefined;
@@ -50,20 +51,21 @@ export interface MemoryStoreSize {
 }
 
 /**
- * The embedded default: an LRU for one gateway process, bounded by bytes.
+ * The embedded default: an LRU behind Keyv, for one gateway process, bounded by bytes.
  *
  * Entries are held packed, as the text the Redis store writes (~640 bytes for a 100-item list, against 10-19 KB as
  * decoded objects), and decoded through a small memo for the users being hit: a hit on a hot user costs what it
  * did when whole objects were kept, and 100,000 users fit in about 90 MB of heap instead of 1-1.9 GB. A list larger
  * than the whole bound is not kept at all (a miss, computed again), as lru-cache does with any oversized value.
  *
- * Every operation is done synchronously on the LRU: JavaScript runs the compare-and-set write and the purchase
- * update to completion without yielding, which is exactly the atomicity the Redis driver gets from Lua. Expiry is
- * judged by this store's clock (injectable), not by Date.now().
+ * Reads go through Keyv. The compare-and-set write and the purchase update are done synchronously on the LRU
+ * itself: JavaScript runs them to completion without yielding, which is exactly the atomicity the Redis driver gets
+ * from Lua. Going through Keyv's async `set` there would let a purchase slip between the check and the write.
  */
 export class MemoryStore implements CacheStore {
   readonly kind = 'memory';
   readonly #lru: LRUCache<string, Envelope>;
+  readonly #keyv: Keyv<StoredValue | string>;
   readonly #decoded = new DecodeMemo(DECODED_BYTES);
   /** Packed lists read so far: the clock of `Envelope.readAt`. */
   #packedReads = 0;
@@ -74,6 +76,26 @@ export class MemoryStore implements CacheStore {
     private readonly now: () => number = Date.now,
   ) {
     this.#lru = new LRUCache<string, Envelope>({ maxSize: maxBytes, sizeCalculation: heldSize });
+    // Keyv reads a view of the LRU that judges expiry by this store's clock, like every other path here. Handed the
+    // LRU itself, Keyv would judge the envelope's `expires` by Date.now(), which an injected clock does not move: an
+    // entry would be served after it expired, or missed long before (with a clock behind the wall clock).
+    const clockAwareView = {
+      get: (key: string): { value: StoredValue | string } | undefined => {
+        const envelope = this.#liveEnvelope(key);
+        return envelope === undefined ? undefined : { value: this.#readable(envelope) };
+      },
+      set: (key: string, envelope: Envelope): void => {
+        this.#lru.set(key, envelope);
+      },
+      delete: (key: string): boolean => this.#lru.delete(key),
+      clear: (): void => this.#lru.clear(),
+    };
+    this.#keyv = new Keyv<StoredValue | string>({
+      store: clockAwareView,
+      useKeyPrefix: false,
+      serialize: undefined,
+      deserialize: undefined,
+    });
   }
 
   /** Estimated bytes held and keys held, read when /metrics is scraped. */
@@ -82,11 +104,11 @@ export class MemoryStore implements CacheStore {
   }
 
   async readMany(keys: readonly UserKeys[]): Promise<UserSnapshot[]> {
-    // Read straight from the LRU, in the order Keyv's getMany used to (entry, then state, user by user): Keyv added
-    // an async function, a settled promise and a hook dispatch per key to a lookup that is synchronous.
-    return keys.map((userKeys) => ({
-      entry: asEntry(this.#read(userKeys.entry)),
-      state: asState(this.#read(userKeys.state)),
+    const flat = keys.flatMap((userKeys) => [userKeys.entry, userKeys.state]);
+    const values = await this.#keyv.getMany(flat);
+    return keys.map((_, index) => ({
+      entry: asEntry(values[index * 2]),
+      state: asState(values[index * 2 + 1]),
     }));
   }
 
@@ -181,12 +203,6 @@ export class MemoryStore implements CacheStore {
     return this.#decoded.decode(value, lastRead >= 0 && now - lastRead <= REMEMBER_WITHIN_READS) ?? value;
   }
 
-  /** A live key's value as readers see it (a packed entry decoded), judged by this store's clock. */
-  #read(key: string): StoredValue | string | undefined {
-    const envelope = this.#liveEnvelope(key);
-    return envelope === undefined ? undefined : this.#readable(envelope);
-  }
-
   #put(key: string, value: Held, ttlMs: number): void {
     this.#lru.set(key, { value, expires: this.now() + ttlMs, readAt: -1 });
   }
@@ -214,7 +230,7 @@ export class MemoryStore implements CacheStore {
   }
 }
 
-// Private: sizes, and narrowing what a read hands back.
+// Private: sizes, and narrowing what Keyv hands back.
 
 /** Estimated heap of one key and what it holds; keys and packed texts are ASCII, one byte a character. */
 function heldSize(envelope: Envelope, key: string): number {
