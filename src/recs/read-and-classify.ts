@@ -1,7 +1,6 @@
 import { EMPTY_USER_STATE } from '../cache/cache-entry.js';
 import type { CacheStore, UserSnapshot } from '../cache/cache-store.js';
 import { classify, shouldRefreshEarly } from '../cache/freshness.js';
-import { userKeys } from '../cache/key-scheme.js';
 import type { UserKeys } from '../cache/key-scheme.js';
 import type { StoreBudget } from '../cache/store-budget.js';
 import { StoreNotAttemptedError } from '../errors.js';
@@ -10,7 +9,6 @@ import type { UserLoad } from './user-load.js';
 
 export interface BatchReaderOptions {
   readonly store: Pick<CacheStore, 'readMany'>;
-  readonly keyPrefix: string;
   /** XFetch's beta; 0 turns early refresh off. */
   readonly earlyRefreshBeta: number;
   readonly pendingPurchases?: { itemsFor(userId: string): readonly string[] | undefined };
@@ -29,8 +27,6 @@ export interface StoreRead {
 
 /** A batch after its read, sorted by what each user needs next. */
 export interface ClassifiedBatch {
-  /** Every user of the batch, in the order asked. */
-  readonly loads: readonly UserLoad[];
   /** Served from cache now and recomputed off the request path: stale lists, and fresh ones refreshed early. */
   readonly toRefresh: readonly UserLoad[];
   /** Nothing servable (expired, missing, or held back by a pending purchase): computed before answering. */
@@ -39,9 +35,9 @@ export interface ClassifiedBatch {
 }
 
 /**
- * The first stage of the read path: one store round trip for the whole batch, then each user classified with the pure
- * rules of `cache/freshness.ts` (fresh → CACHE, stale → STALE and refresh, expired or missing → compute). A store
- * that fails reads as all misses.
+ * The first stage of the read path: one store round trip for the whole batch (`read`), then each user classified with
+ * the pure rules of `cache/freshness.ts` (`classify`: fresh → CACHE, stale → STALE and refresh, expired or missing →
+ * compute). A store that fails reads as all misses.
  */
 export class BatchReader {
   readonly #options: BatchReaderOptions;
@@ -50,23 +46,13 @@ export class BatchReader {
     this.#options = options;
   }
 
-  async readAndClassify(userIds: readonly string[], version: string, budget: StoreBudget): Promise<ClassifiedBatch> {
-    const { keyPrefix, earlyRefreshBeta, pendingPurchases, telemetry, random } = this.#options;
-    const loads = userIds.map((userId): UserLoad => ({
-      userId,
-      keys: userKeys(keyPrefix, userId, version),
-      state: EMPTY_USER_STATE,
-      stored: undefined,
-      pending: undefined,
-      entry: undefined,
-      source: 'CACHE',
-      error: undefined,
-      refusal: undefined,
-    }));
-    const read = await this.read(
-      loads.map((load) => load.keys),
-      budget,
-    );
+  /**
+   * Classifies each user of a batch after its read, filling in its record: the state and stored entry read, the
+   * purchases pending here, and for a fresh or stale list the entry to serve. Synchronous: a hit costs no more than
+   * its record.
+   */
+  classify(loads: readonly UserLoad[], read: StoreRead, version: string): ClassifiedBatch {
+    const { earlyRefreshBeta, pendingPurchases, telemetry, random } = this.#options;
     const now = this.#options.now();
     const toRefresh: UserLoad[] = [];
     const toCompute: UserLoad[] = [];
@@ -99,7 +85,7 @@ export class BatchReader {
     if (hits > 0) telemetry.cacheRead('hit', hits);
     if (stale > 0) telemetry.cacheRead('stale', stale);
     if (toCompute.length > 0) telemetry.cacheRead('miss', toCompute.length);
-    return { loads, toRefresh, toCompute, storeFailed: read.failed };
+    return { toRefresh, toCompute, storeFailed: read.failed };
   }
 
   /** The snapshots, or empty ones when the store failed. */

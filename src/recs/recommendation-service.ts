@@ -16,7 +16,7 @@ import { RecomputeCoordinator } from './recompute-coordinator.js';
 import { ReplacedEntries } from './replaced-entries.js';
 import type { ServedList } from './served-list.js';
 import { ListServer, withPending } from './serving.js';
-import { recomputeOf } from './user-load.js';
+import { keysOf, recomputeOf, userLoads } from './user-load.js';
 import type { UserLoad } from './user-load.js';
 
 export type { LoadOptions } from './compute-admission.js';
@@ -127,22 +127,13 @@ export class RecommendationService {
     this.#options.activity?.touch(userIds);
     const version = this.modelVersion;
     const budget = this.#budget();
-    const batch = await this.#reader.readAndClassify(userIds, version, budget);
-
-    if (batch.toRefresh.length > 0) this.#refreshInBackground(batch.toRefresh, version);
-
-    const admitted = await this.#admission.admit(batch.toCompute, batch.storeFailed, options);
-    // Freshness hook: a list past a drift-bounded grace is still stored; its recompute compares with it too.
-    const replaced = this.#options.freshness === undefined ? [] : this.#replaced.remember(admitted.loads);
-    try {
-      await this.#coordinator.recompute(admitted.loads, version, 'foreground', budget);
-    } finally {
-      this.#admission.release(admitted);
-      this.#replaced.forget(replaced);
-    }
-
+    const loads = userLoads(userIds, this.#options.keyPrefix, version);
+    const read = await this.#reader.read(loads.map(keysOf), budget);
+    const { toRefresh, toCompute, storeFailed } = this.#reader.classify(loads, read, version);
+    if (toRefresh.length > 0) this.#refreshInBackground(toRefresh, version);
+    if (toCompute.length > 0) await this.#computeMisses(toCompute, storeFailed, version, budget, options);
     const servedAt = this.#clock.now();
-    return batch.loads.map((load) => this.#answer(load, servedAt));
+    return loads.map((load) => this.#answer(load, servedAt));
   }
 
   /**
@@ -169,6 +160,25 @@ export class RecommendationService {
     const replaced = this.#options.freshness === undefined ? [] : this.#replaced.remember(loads);
     const refresh = this.#coordinator.recompute(loads.map(recomputeOf), version, 'background', this.#budget());
     void refresh.finally(() => this.#replaced.forget(replaced));
+  }
+
+  /** Admits the misses, then recomputes those admitted before answering; the others get their refusal. */
+  async #computeMisses(
+    misses: readonly UserLoad[],
+    storeFailed: boolean,
+    version: string,
+    budget: StoreBudget,
+    options: LoadOptions,
+  ): Promise<void> {
+    const admitted = await this.#admission.admit(misses, storeFailed, options);
+    // Freshness hook: a list past a drift-bounded grace is still stored; its recompute compares with it too.
+    const replaced = this.#options.freshness === undefined ? [] : this.#replaced.remember(admitted.loads);
+    try {
+      await this.#coordinator.recompute(admitted.loads, version, 'foreground', budget);
+    } finally {
+      this.#admission.release(admitted);
+      this.#replaced.forget(replaced);
+    }
   }
 
   /** One user's answer: the refusal, the list served, or MODEL_UNAVAILABLE when there is nothing to serve. */

@@ -1,4 +1,6 @@
+import { EMPTY_USER_STATE } from '../cache/cache-entry.js';
 import type { CacheEntry, UserState } from '../cache/cache-entry.js';
+import { userKeys } from '../cache/key-scheme.js';
 import type { UserKeys } from '../cache/key-scheme.js';
 import type { ServedSource } from '../telemetry/events.js';
 
@@ -39,6 +41,25 @@ export interface UserLoad extends Recompute {
   pending: readonly string[] | undefined;
   /** The answer as is, without a compute: the client's budget refused it, or too many uncharged computes ran. */
   refusal: Error | undefined;
+}
+
+/** The batch's records, before its read: one per user, in the order asked. */
+export function userLoads(userIds: readonly string[], keyPrefix: string, version: string): UserLoad[] {
+  return userIds.map((userId): UserLoad => ({
+    userId,
+    keys: userKeys(keyPrefix, userId, version),
+    state: EMPTY_USER_STATE,
+    stored: undefined,
+    pending: undefined,
+    entry: undefined,
+    source: 'CACHE',
+    error: undefined,
+    refusal: undefined,
+  }));
+}
+
+export function keysOf(target: Recompute): UserKeys {
+  return target.keys;
 }
 
 /** A fresh recompute record for a user whose own answer is already settled (a background refresh). */
