@@ -1,15 +1,14 @@
 import { EMPTY_USER_STATE } from '../cache/cache-entry.js';
-import type { CacheEntry } from '../cache/cache-entry.js';
 import type { CacheStore, EntryWrite } from '../cache/cache-store.js';
 import { classify } from '../cache/freshness.js';
 import { userKeys } from '../cache/key-scheme.js';
 import type { UserKeys } from '../cache/key-scheme.js';
-import { freshTtlMs } from '../cache/ttl-policy.js';
 import { quantiseItems } from '../cache/packed-entry.js';
 import type { TtlPolicy } from '../cache/ttl-policy.js';
 import type { Model, RankedList } from '../model/model.js';
 import type { Telemetry } from '../telemetry/events.js';
 import type { ActiveUsersLog } from './active-users.js';
+import { buildEntryWrite } from './entry-builder.js';
 
 export interface WarmUpOptions {
   readonly store: CacheStore;
@@ -175,22 +174,14 @@ async function warmBatch(
       return;
     }
     const state = snapshots[index]?.state ?? EMPTY_USER_STATE;
-    const freshMs = freshTtlMs(options.ttl, state, finished, random);
-    const entry: CacheEntry = {
-      modelVersion: list.modelVersion,
-      generatedAt: finished,
-      freshUntil: finished + freshMs,
-      staleUntil: finished + freshMs + options.graceMs,
-      computeMs: Math.max(1, finished - modelStarted),
+    const computed = {
+      list,
       items: quantiseItems(list.items),
+      state,
+      finishedAt: finished,
+      computeMs: Math.max(1, finished - modelStarted),
     };
-    writes.push({
-      keys: keys[index] as UserKeys,
-      entry,
-      ttlMs: freshMs + options.graceMs,
-      expectedGeneration: state.generation,
-      leaseToken: undefined,
-    });
+    writes.push(buildEntryWrite(computed, keys[index] as UserKeys, undefined, options, random, undefined));
   });
   try {
     const written = await options.store.writeMany(writes);

@@ -59,7 +59,7 @@ describe('drift-tuned TTL on the read path', () => {
       tuning: true,
       graceMs: GRACE_MS,
     });
-    const service = createService(store, model, { now: clock.now, freshness: { drift } });
+    const service = createService(store, model, { clock, freshness: { drift } });
 
     // Both users read once a minute for three simulated hours.
     for (let minute = 0; minute < 180; minute++) {
@@ -101,7 +101,7 @@ describe('drift-tuned TTL on the read path', () => {
       tuning: true,
       graceMs: GRACE_MS,
     });
-    const service = createService(store, model, { now: clock.now, freshness: { drift } });
+    const service = createService(store, model, { clock, freshness: { drift } });
     await service.loadMany([fastUser]);
     clock.advance(TTL_MS + MINUTE);
     await service.loadMany([fastUser]);
@@ -133,7 +133,7 @@ describe('drift-bounded grace on the read path', () => {
       maxDriftTtlMs: 6 * HOUR,
     };
     const bounded = createService(store, model, {
-      now: clock.now,
+      clock,
       freshness: {
         drift: new DriftTracker({ policy: { ...policy, staleLimit: 0.3 }, tuning: true, graceMs: GRACE_MS }),
       },
@@ -184,7 +184,7 @@ describe('freshness inspector on the read path', () => {
       tuning: true,
       graceMs: GRACE_MS,
     });
-    const service = createService(store, model, { now: clock.now, freshness: { drift, sampler: inspector } });
+    const service = createService(store, model, { clock, freshness: { drift, sampler: inspector } });
     await service.loadMany(['held-user']);
     model.held = true;
     const entered = model.entered();

@@ -19,7 +19,7 @@ describe('freshness engine (memory store, manual clock)', () => {
   it('serves a stale list at once within grace and replaces it in the background (stale-while-revalidate)', async () => {
     const clock = new ManualClock();
     const model = new CountingModel(builtinModel());
-    const service = createService(new MemoryStore(64_000_000, clock.now), model, { now: clock.now });
+    const service = createService(new MemoryStore(64_000_000, clock.now), model, { clock });
     const first = served((await service.loadMany(['u1']))[0]);
     expect(first.source).toBe('MODEL');
 
@@ -37,7 +37,7 @@ describe('freshness engine (memory store, manual clock)', () => {
 
   it('computes before answering once the grace period is over', async () => {
     const clock = new ManualClock();
-    const service = createService(new MemoryStore(64_000_000, clock.now), builtinModel(), { now: clock.now });
+    const service = createService(new MemoryStore(64_000_000, clock.now), builtinModel(), { clock });
     await service.loadMany(['u1']);
     clock.advance(TTL_MS + GRACE_MS + 1);
     expect(served((await service.loadMany(['u1']))[0]).source).toBe('MODEL');
@@ -46,7 +46,7 @@ describe('freshness engine (memory store, manual clock)', () => {
   it('serves the graced list when the model fails (stale-if-error), and MODEL_UNAVAILABLE with nothing to serve', async () => {
     const clock = new ManualClock();
     const model = new FlakyModel(builtinModel());
-    const service = createService(new MemoryStore(64_000_000, clock.now), model, { now: clock.now });
+    const service = createService(new MemoryStore(64_000_000, clock.now), model, { clock });
     const cached = served((await service.loadMany(['u1']))[0]);
     model.failing = true;
     clock.advance(TTL_MS + 1);
@@ -60,9 +60,9 @@ describe('freshness engine (memory store, manual clock)', () => {
   it('never lets an entry of one model version answer another, stale or not', async () => {
     const clock = new ManualClock();
     const store = new MemoryStore(64_000_000, clock.now);
-    await createService(store, builtinModel('v1'), { now: clock.now }).loadMany(['u1']);
+    await createService(store, builtinModel('v1'), { clock }).loadMany(['u1']);
     const v2 = new FlakyModel(builtinModel('v2'));
-    const service = createService(store, v2, { now: clock.now });
+    const service = createService(store, v2, { clock });
     v2.failing = true;
     expect((await service.loadMany(['u1']))[0]).toBeInstanceOf(Error);
     v2.failing = false;
@@ -76,7 +76,7 @@ describe('freshness engine (memory store, manual clock)', () => {
     const model = new CountingModel(builtinModel());
     // random() near 0 makes -ln(random) large: the early-refresh test passes well before expiry.
     const service = createService(new MemoryStore(64_000_000, clock.now), model, {
-      now: clock.now,
+      clock,
       earlyRefreshBeta: 1,
       random: () => 1e-300,
     });
@@ -91,7 +91,7 @@ describe('freshness engine (memory store, manual clock)', () => {
     const clock = new ManualClock();
     const model = new CountingModel(builtinModel());
     const service = createService(new MemoryStore(64_000_000, clock.now), model, {
-      now: clock.now,
+      clock,
       earlyRefreshBeta: 1,
       random: () => 0.5,
     });

@@ -19,10 +19,14 @@ export function builtinModel(version = 'v1'): BuiltinModel {
   return new BuiltinModel({ version, catalog: catalog(), listSize: 20 });
 }
 
-/** A clock tests move by hand. */
+/** A clock tests move by hand; a wait on it moves it by the time waited, at once. */
 export class ManualClock {
   constructor(public time = Date.UTC(2026, 10, 27, 8, 0, 0)) {}
   readonly now = (): number => this.time;
+  readonly sleep = (ms: number): Promise<void> => {
+    this.advance(ms);
+    return Promise.resolve();
+  };
   advance(ms: number): void {
     this.time += ms;
   }
