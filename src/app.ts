@@ -43,6 +43,7 @@ import { RecommendationService } from './recs/recommendation-service.js';
 import { createFreshness } from './freshness/create-freshness.js';
 import { createRequestLoaders } from './recs/request-loaders.js';
 import { createActivityRecorder } from './recs/create-activity-recorder.js';
+import { realClock } from './recs/clock.js';
 import {
   EARLY_REFRESH_BETA,
   LEASE_MS,
@@ -203,7 +204,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     logger,
     activity: activity.recorder,
     freshness: freshness.hooks,
-    now: parts.now,
+    clock: parts.now === undefined ? undefined : { now: parts.now, sleep: (ms) => realClock.sleep(ms) },
   });
 
   const limits = new ClientLimits({
