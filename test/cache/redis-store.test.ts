@@ -253,6 +253,18 @@ describe('RedisStore on a single redis-server', () => {
       expect(snapshot?.state.bought).toEqual([purchase('p2', at + 1), purchase('p1', at)]);
     });
 
+    it('reports an unreadable order record as taken by nobody (a conflict), and leaves it there', async () => {
+      await redisCli(server.port, 'SET', 'recs:order:o1', '{not json');
+      const pending = { userId: 'u1', itemId: 'i1', status: 'pending', invalidated: false } as const;
+      expect(await store.claimOrder('recs:order:o1', pending, 60_000)).toEqual({
+        userId: '',
+        itemId: '',
+        status: 'done',
+        invalidated: false,
+      });
+      expect(await redisCli(server.port, 'GET', 'recs:order:o1')).toBe('{not json');
+    });
+
     it('loads its scripts again after SCRIPT FLUSH (NOSCRIPT fallback)', async () => {
       const keys = userKeys('', '42', 'v2');
       await store.writeMany([makeWrite(keys, makeEntry())]);
