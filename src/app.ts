@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger as PinoLogger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config.js';
-import type { CacheStore } from './cache/cache-store.js';
+import type { CacheStore, StoreDriver } from './cache/cache-store.js';
 import { MemoryStore } from './cache/memory-store.js';
 import { GuardedStore } from './cache/guarded-store.js';
 import { RedisStore } from './cache/redis-store.js';
@@ -18,12 +18,12 @@ import { closeRedisConnection, openRedisConnection } from './cache/redis-connect
 import type { RedisConnection } from './cache/redis-connection.js';
 import { persistedQueriesPlugin } from './graphql/plugins/persisted-queries/index.js';
 import { TrustedDocumentsCache, loadTrustedDocuments } from './graphql/trusted-documents.js';
-import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
+import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { PurchaseService } from './purchases/purchase-service.js';
 import { REMOTE_CATALOGUE_ITEM_CHECK, catalogueItemCheck } from './purchases/item-check.js';
 import { PurchaseOutbox } from './purchases/purchase-outbox.js';
 import { defaultTtlPolicy } from './cache/ttl-policy.js';
-import { PersistedQueryCache } from './graphql/persisted-query-cache.js';
+import { PersistedQueryStore } from './graphql/persisted-query-store.js';
 import { cacheSignalsPlugin } from './graphql/plugins/cache-signals/index.js';
 import { operationMetricsPlugin } from './graphql/plugins/operation-metrics/index.js';
 import { jsonStatusPlugin } from './graphql/plugins/json-status/index.js';
@@ -68,7 +68,7 @@ import { operationTracingPlugin } from './graphql/plugins/operation-tracing/inde
 /** Parts a test (or another deployment) may swap; everything else is built from the config. */
 export interface AppParts {
   readonly model?: Model;
-  readonly store?: CacheStore;
+  readonly store?: StoreDriver;
   readonly catalog?: Catalog;
   readonly logger?: PinoLogger;
   readonly telemetry?: PrometheusTelemetry;
@@ -82,6 +82,8 @@ export interface App {
   readonly config: GatewayConfig;
   readonly http: FastifyInstance;
   readonly store: CacheStore;
+  /** Where registered persisted query documents live (Apollo's keys, `apq:<sha256>`). */
+  readonly persistedQueries: KeyValueCache<string>;
   readonly model: Model;
   readonly recommendations: RecommendationService;
   readonly logger: PinoLogger;
@@ -117,8 +119,8 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     config.trustedDocuments.manifestPath === undefined
       ? undefined
       : await loadTrustedDocuments(config.trustedDocuments.manifestPath);
-  // Budgets are shared by every replica through Redis, on a connection of their own, which also answers the
-  // start-up check of Redis's eviction policy.
+  // Budgets and persisted query documents are shared by every replica through Redis, on a connection of their own
+  // (not the list store's), which also answers the start-up check of Redis's eviction policy.
   const limitsConnection = await openSharedLimitsConnection(config, logger);
   const telemetry =
     parts.telemetry ??
@@ -219,19 +221,13 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
           },
     persistedQueries: { ...config.persistedQueryBudgets, windowSeconds: config.persistedQueryTtlSeconds },
   });
-  const registered =
-    config.persistedQueryStore === 'local'
-      ? new InMemoryLRUCache<string>({
-          maxSize: config.persistedQueryBudgets.globalBytes,
-          sizeCalculation: (text: string) => InMemoryLRUCache.sizeCalculation(text),
-        })
-      : new PersistedQueryCache({
-          store,
-          keyPrefix: config.keyPrefix,
-          ttlSeconds: config.persistedQueryTtlSeconds,
-          telemetry,
-          logger,
-        });
+  // Without Redis, `shared` and `local` are the same thing: this one process.
+  const registered = new PersistedQueryStore(
+    config.persistedQueryStore === 'local' || limitsConnection === undefined
+      ? { kind: 'local', maxBytes: config.persistedQueryBudgets.globalBytes }
+      : { kind: 'shared', connection: limitsConnection, timeoutMs: config.redisTimeoutMs },
+    { keyPrefix: config.keyPrefix, ttlSeconds: config.persistedQueryTtlSeconds, telemetry, logger },
+  );
 
   const readiness = new Readiness({
     store,
@@ -273,7 +269,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     },
   });
   const purchases = new PurchaseService({
-    store,
+    orders: store,
     recommendations,
     keyPrefix: config.keyPrefix,
     orderRetentionMs: ORDER_RETENTION_MS,
@@ -353,6 +349,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     config,
     http,
     store,
+    persistedQueries: registered,
     model,
     recommendations,
     logger,
@@ -450,7 +447,7 @@ function attributed(
   };
 }
 
-function createStore(config: GatewayConfig, logger: PinoLogger, onReady: () => void): CacheStore {
+function createStore(config: GatewayConfig, logger: PinoLogger, onReady: () => void): StoreDriver {
   if (config.redisClusterUrls.length === 0 && config.redisUrl === undefined) {
     return new MemoryStore(config.memoryStoreMaxBytes);
   }

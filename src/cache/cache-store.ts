@@ -1,10 +1,24 @@
 import type { UserKeys } from './key-scheme.js';
 import type { CacheEntry, RecentPurchase, UserState } from './cache-entry.js';
+import type { OrderLedger } from './order-ledger.js';
 
 /**
- * The storage tier under the recommendation cache. Two drivers implement it: `memory-store.ts` (one process) and
- * `redis-store.ts` (Redis or Redis Cluster, shared by replicas). Both keep the same contract, checked by one test
- * suite run against each (test/cache/store-contract.ts).
+ * The storage tier under the recommendation cache, as three small interfaces rather than one wide one, so each
+ * caller sees only the operations it may use:
+ *
+ *  - `CacheStore`, the list store: read, compare-and-set write, leases, and the purchase update. The read path
+ *    (`recs/`) gets only this.
+ *  - `OrderLedger` (`order-ledger.ts`): claim and save checkout order records. Only the purchase service gets it.
+ *  - `VersionPurge`: delete one model version's lists. An admin operation (`npm run purge`, the admin mutation),
+ *    never needed to serve a read, so not on the interface every read path sees.
+ *
+ * Two drivers implement all three (`StoreDriver`): `memory-store.ts` (one process) and `redis-store.ts` (Redis or
+ * Redis Cluster, shared by replicas). What each atomic operation decides is written once, as pure functions in
+ * `store-semantics.ts`: the memory driver runs them, the Lua scripts of `redis-scripts.ts` transcribe them, and one
+ * test suite (test/cache/store-contract.ts) checks both drivers against every operation.
+ *
+ * Persisted query documents are not stored here: they are Apollo's, with their own bounds and their own store
+ * (`graphql/persisted-query-store.ts`).
  *
  * Every method may reject with a `StoreUnavailableError` when the backing store is down or slow; the cache above
  * turns that into a documented degradation (compute from the model, skip the write), never a failed read.
@@ -35,19 +49,6 @@ export interface PurchaseLimits {
   readonly stateTtlMs: number;
 }
 
-/** What the store remembers of an orderId, so a retried checkout call is recognised (idempotent purchases). */
-export interface OrderRecord {
-  readonly userId: string;
-  readonly itemId: string;
-  /** `pending` from the first attempt until its work is done: a retry finds it and finishes the work. */
-  readonly status: 'pending' | 'done';
-  /** Written with `done`: true once the purchase was applied to the store. A `done` record saying false (written by
-   * an older gateway that gave up on the store) is not trusted: a retry applies the purchase again. */
-  readonly invalidated: boolean;
-  /** When the attempt that wrote a `pending` record claimed it (epoch ms): a retry waits on it only so long. */
-  readonly claimedAt?: number;
-}
-
 export type StoreKind = 'memory' | 'redis' | 'redis-cluster';
 
 export interface CacheStore {
@@ -65,22 +66,19 @@ export interface CacheStore {
    * given version. Resolves with whether a list was deleted.
    */
   recordPurchase(keys: UserKeys, purchase: RecentPurchase, limits: PurchaseLimits): Promise<boolean>;
-  /**
-   * Claims an orderId (`SET NX PX`): resolves undefined when this call claimed it, or with the record already there.
-   */
-  claimOrder(orderKey: string, record: OrderRecord, ttlMs: number): Promise<OrderRecord | undefined>;
-  /** Overwrites the order's record, e.g. pending → done. */
-  saveOrder(orderKey: string, record: OrderRecord, ttlMs: number): Promise<void>;
-  /** Deletes every list (and lease) of one model version, in batches; resolves with the number of keys removed. */
-  purgeVersion(patterns: readonly string[], batchSize: number): Promise<number>;
-  /**
-   * Plain text beside the lists, under the caller's own keys: Apollo's persisted query documents live here, so every
-   * replica shares them through the same store. Undefined when absent or expired.
-   */
-  getText(key: string): Promise<string | undefined>;
-  setText(key: string, value: string, ttlMs: number): Promise<void>;
-  deleteText(key: string): Promise<void>;
   /** Resolves when the store answers. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The admin side: removing a model version's lists after a cutover. */
+export interface VersionPurge {
+  /**
+   * Deletes every list (and lease) of one model version, in batches; resolves with the number of keys removed.
+   * User states and order records are kept.
+   */
+  purgeVersion(patterns: readonly string[], batchSize: number): Promise<number>;
+}
+
+/** Everything a driver offers; only the composition root (`app.ts`) and the purge CLI hold a store typed this way. */
+export type StoreDriver = CacheStore & OrderLedger & VersionPurge;

@@ -1,6 +1,6 @@
 import type { CacheEntry, RecentPurchase, UserState } from './cache-entry.js';
 import type { RankedItem } from '../model/model.js';
-import type { OrderRecord } from './cache-store.js';
+import type { OrderRecord } from './order-ledger.js';
 import { PACKED_PREFIX, decodePackedEntry, encodePackedEntry } from './packed-entry.js';
 
 /**

@@ -1,9 +1,10 @@
 import { StoreNotAttemptedError, StoreUnavailableError } from '../errors.js';
 import { CircuitBreaker } from '../model/circuit-breaker.js';
 import type { BreakerState } from '../model/circuit-breaker.js';
-import type { CacheStore, EntryWrite, OrderRecord, PurchaseLimits, StoreKind, UserSnapshot } from './cache-store.js';
+import type { EntryWrite, PurchaseLimits, StoreDriver, StoreKind, UserSnapshot } from './cache-store.js';
 import type { RecentPurchase } from './cache-entry.js';
 import type { UserKeys } from './key-scheme.js';
+import type { OrderRecord } from './order-ledger.js';
 
 export interface GuardedStoreOptions {
   /** Consecutive store failures (errors or timeouts) that open the breaker. */
@@ -23,15 +24,18 @@ export interface GuardedStoreOptions {
  *
  * Only StoreUnavailableError (a failure or timeout of the store itself) counts against the store; other errors
  * (a bad argument) say nothing about its health.
+ *
+ * It wraps the whole driver, order ledger and purge included: they reach the same Redis, so their failures count
+ * against the same breaker (purchases are held while it is open).
  */
-export class GuardedStore implements CacheStore {
+export class GuardedStore implements StoreDriver {
   readonly kind: StoreKind;
-  readonly #inner: CacheStore;
+  readonly #inner: StoreDriver;
   readonly #breaker: CircuitBreaker;
   readonly #onChange: (state: 'open' | 'closed') => void;
   #wasOpen = false;
 
-  constructor(inner: CacheStore, options: GuardedStoreOptions) {
+  constructor(inner: StoreDriver, options: GuardedStoreOptions) {
     this.#inner = inner;
     this.#onChange = options.onChange ?? (() => {});
     this.kind = inner.kind;
@@ -86,18 +90,6 @@ export class GuardedStore implements CacheStore {
 
   purgeVersion(patterns: readonly string[], batchSize: number): Promise<number> {
     return this.#guard('purge', () => this.#inner.purgeVersion(patterns, batchSize));
-  }
-
-  getText(key: string): Promise<string | undefined> {
-    return this.#guard('text', () => this.#inner.getText(key));
-  }
-
-  setText(key: string, value: string, ttlMs: number): Promise<void> {
-    return this.#guard('text', () => this.#inner.setText(key, value, ttlMs));
-  }
-
-  deleteText(key: string): Promise<void> {
-    return this.#guard('text', () => this.#inner.deleteText(key));
   }
 
   ping(): Promise<void> {

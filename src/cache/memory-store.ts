@@ -2,11 +2,13 @@ import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
 import type { CacheEntry, RecentPurchase, UserState } from './cache-entry.js';
 import { EMPTY_USER_STATE } from './cache-entry.js';
-import type { CacheStore, EntryWrite, OrderRecord, PurchaseLimits, UserSnapshot } from './cache-store.js';
+import type { EntryWrite, PurchaseLimits, StoreDriver, UserSnapshot } from './cache-store.js';
 import { DecodeMemo } from './decode-memo.js';
 import type { UserKeys } from './key-scheme.js';
 import type { StoredValue } from './entry-codec.js';
-import { decodeOrder, encodeEntry, encodeOrder } from './entry-codec.js';
+import { encodeEntry, encodeOrder } from './entry-codec.js';
+import type { OrderRecord } from './order-ledger.js';
+import { claimOutcome, decideWrite, mayReleaseLease, mayTakeLease, stateAfterPurchase } from './store-semantics.js';
 import { PACKED_PREFIX } from './packed-entry.js';
 
 /** Default of MEMORY_STORE_MAX_BYTES: 100,000 users of 100-item lists (about 920 bytes each, see `heldSize`) and room to spare. */
@@ -31,7 +33,7 @@ const PURCHASE_BYTES = 64;
 
 /**
  * What the LRU holds under a key: an entry as its packed text (`e2:…`, exactly what Redis holds), a user state as
- * its small object, a lease, order or text as its string.
+ * its small object, a lease or order record as its string.
  */
 type Held = string | { readonly kind: 'state'; readonly state: UserState };
 
@@ -58,11 +60,15 @@ export interface MemoryStoreSize {
  * did when whole objects were kept, and 100,000 users fit in about 90 MB of heap instead of 1-1.9 GB. A list larger
  * than the whole bound is not kept at all (a miss, computed again), as lru-cache does with any oversized value.
  *
- * Reads go through Keyv. The compare-and-set write and the purchase update are done synchronously on the LRU
- * itself: JavaScript runs them to completion without yielding, which is exactly the atomicity the Redis driver gets
- * from Lua. Going through Keyv's async `set` there would let a purchase slip between the check and the write.
+ * Reads go through Keyv. Every atomic operation reads what it needs from the LRU, asks the pure function of
+ * `store-semantics.ts` what to do (the same functions the Redis driver's Lua scripts transcribe), and applies the
+ * answer, all in one synchronous step: JavaScript runs it to completion without yielding, which is exactly the
+ * atomicity the Redis driver gets from Lua. Going through Keyv's async `set` there would let a purchase slip between
+ * the check and the write.
+ *
+ * Expiry is judged by the injected clock (`now`) on every path, so tests move time instead of waiting for it.
  */
-export class MemoryStore implements CacheStore {
+export class MemoryStore implements StoreDriver {
   readonly kind = 'memory';
   readonly #lru: LRUCache<string, Envelope>;
   readonly #keyv: Keyv<StoredValue | string>;
@@ -113,34 +119,31 @@ export class MemoryStore implements CacheStore {
   }
 
   async writeMany(writes: readonly EntryWrite[]): Promise<boolean[]> {
-    // Same lease rule as the Redis script: kept after a write until it lapses, given back when the write is refused.
     return writes.map((write) => {
-      if (this.#stateOf(write.keys.state).generation !== write.expectedGeneration) {
-        this.#releaseLease(write.keys.lease, write.leaseToken);
-        return false;
-      }
-      this.#put(write.keys.entry, encodeEntry(write.entry), write.ttlMs);
-      return true;
+      const decision = decideWrite(this.#stateOf(write.keys.state), this.#leaseHolder(write.keys.lease), write);
+      if (decision.releaseLease) this.#lru.delete(write.keys.lease);
+      if (decision.written) this.#put(write.keys.entry, encodeEntry(write.entry), write.ttlMs);
+      return decision.written;
     });
   }
 
   async acquireLeases(keys: readonly UserKeys[], token: string, ttlMs: number): Promise<boolean[]> {
     return keys.map((userKeys) => {
-      if (this.#live(userKeys.lease) !== undefined) return false;
+      if (!mayTakeLease(this.#leaseHolder(userKeys.lease))) return false;
       this.#put(userKeys.lease, token, ttlMs);
       return true;
     });
   }
 
   async releaseLeases(keys: readonly UserKeys[], token: string): Promise<void> {
-    for (const userKeys of keys) this.#releaseLease(userKeys.lease, token);
+    for (const userKeys of keys) {
+      if (mayReleaseLease(this.#leaseHolder(userKeys.lease), token)) this.#lru.delete(userKeys.lease);
+    }
   }
 
   async recordPurchase(keys: UserKeys, purchase: RecentPurchase, limits: PurchaseLimits): Promise<boolean> {
-    const state = this.#stateOf(keys.state);
-    const others = state.bought.filter((earlier) => earlier.itemId !== purchase.itemId);
-    const bought = [purchase, ...others].slice(0, limits.maxRemembered);
-    this.#put(keys.state, { kind: 'state', state: { generation: state.generation + 1, bought } }, limits.stateTtlMs);
+    const state = stateAfterPurchase(this.#stateOf(keys.state), purchase, limits);
+    this.#put(keys.state, { kind: 'state', state }, limits.stateTtlMs);
     const hadEntry = this.#live(keys.entry) !== undefined;
     this.#lru.delete(keys.entry);
     this.#lru.delete(keys.lease);
@@ -148,9 +151,9 @@ export class MemoryStore implements CacheStore {
   }
 
   async claimOrder(orderKey: string, record: OrderRecord, ttlMs: number): Promise<OrderRecord | undefined> {
-    const existing = this.#live(orderKey);
-    if (typeof existing === 'string')
-      return decodeOrder(existing) ?? { userId: '', itemId: '', status: 'done', invalidated: false };
+    const stored = this.#live(orderKey);
+    const outcome = claimOutcome(typeof stored === 'string' ? stored : undefined);
+    if (!outcome.claimed) return outcome.existing;
     this.#put(orderKey, encodeOrder(record), ttlMs);
     return undefined;
   }
@@ -166,19 +169,6 @@ export class MemoryStore implements CacheStore {
       if (matchers.some((matcher) => matcher.test(key)) && this.#lru.delete(key)) removed += 1;
     }
     return removed;
-  }
-
-  async getText(key: string): Promise<string | undefined> {
-    const value = this.#live(key);
-    return typeof value === 'string' ? value : undefined;
-  }
-
-  async setText(key: string, value: string, ttlMs: number): Promise<void> {
-    this.#put(key, value, ttlMs);
-  }
-
-  async deleteText(key: string): Promise<void> {
-    this.#lru.delete(key);
   }
 
   async ping(): Promise<void> {}
@@ -225,8 +215,9 @@ export class MemoryStore implements CacheStore {
     return asState(this.#live(key));
   }
 
-  #releaseLease(key: string, token: string | undefined): void {
-    if (token !== undefined && this.#live(key) === token) this.#lru.delete(key);
+  #leaseHolder(key: string): string | undefined {
+    const held = this.#live(key);
+    return typeof held === 'string' ? held : undefined;
   }
 }
 

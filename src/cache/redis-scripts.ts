@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Lua scripts, each run atomically by Redis. Every key a script touches carries the same `{userId}` hash tag, so
- * each script runs on one slot and works unchanged on Redis Cluster.
+ * Lua scripts, each run atomically by Redis. Each one transcribes a pure function of `store-semantics.ts`, the
+ * statement of what the operation decides (the memory driver runs those functions); the function is named in each
+ * script's comment, and a change of rule goes there first. Every key a script touches carries the same `{userId}` hash
+ * tag, so each script runs on one slot and works unchanged on Redis Cluster.
  */
 export interface LuaScript {
   readonly source: string;
@@ -34,6 +36,7 @@ end`;
  * the list it guarded can go stale, and never keeps that list's stale-while-revalidate refresh out. A refused write
  * gives its lease back at once, so the recompute after the purchase can start immediately.
  *
+ * Mirrors `decideWrite`.
  * KEYS: state, entry, lease   ARGV: expected generation, encoded entry, ttl ms, lease token ('' = none)
  * Returns 1 when written, 0 when refused.
  */
@@ -50,6 +53,7 @@ return 1`);
  * serve-time filtering (most recent first, bounded), and delete the user's list and its lease (a lease taken before
  * the purchase guards a computation that will be refused; the next reader must be free to start a new one).
  *
+ * Mirrors `stateAfterPurchase`.
  * KEYS: state, entry, lease   ARGV: item id, purchased-at ms, max remembered, state ttl ms
  * Returns 1 when a list was deleted, else 0.
  */
@@ -74,15 +78,15 @@ return redis.call('DEL', KEYS[2])`);
 
 /**
  * Releases a lease only if the caller still holds it: a lease that lapsed and was taken by another replica is not
- * theirs to delete. KEYS: lease   ARGV: token.
+ * theirs to delete. Mirrors `mayReleaseLease`. KEYS: lease   ARGV: token ('' = none).
  */
 export const RELEASE_LEASE = script(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`);
 
 /**
- * Claims an order id for one checkout attempt: returns nil when claimed, else the record already stored.
- * KEYS: order   ARGV: encoded record, ttl ms.
+ * Claims an order id for one checkout attempt: returns nil when claimed, else the record already stored (decoded by
+ * the driver with `storedOrder`). Mirrors `claimOutcome`. KEYS: order   ARGV: encoded record, ttl ms.
  */
 export const CLAIM_ORDER = script(`
 local existing = redis.call('GET', KEYS[1])

@@ -4,11 +4,13 @@ import KeyvRedis from '@keyv/redis';
 import type { RedisClientType, RedisClusterType } from '@keyv/redis';
 import { EMPTY_USER_STATE } from './cache-entry.js';
 import type { CacheEntry, RecentPurchase, UserState } from './cache-entry.js';
-import type { CacheStore, EntryWrite, OrderRecord, PurchaseLimits, UserSnapshot } from './cache-store.js';
+import type { EntryWrite, PurchaseLimits, StoreDriver, UserSnapshot } from './cache-store.js';
 import { DecodeMemo } from './decode-memo.js';
-import { decodeOrder, encodeEntry, encodeOrder } from './entry-codec.js';
+import { encodeEntry, encodeOrder } from './entry-codec.js';
 import type { StoredValue } from './entry-codec.js';
 import type { UserKeys } from './key-scheme.js';
+import type { OrderRecord } from './order-ledger.js';
+import { storedOrder } from './store-semantics.js';
 import { CLAIM_ORDER, COMPARE_AND_SET_ENTRY, RECORD_PURCHASE, RELEASE_LEASE } from './redis-scripts.js';
 import type { LuaScript } from './redis-scripts.js';
 import { BoundedRedis, closeRedisConnection, openRedisConnection, sendRedisCommand } from './redis-connection.js';
@@ -21,13 +23,14 @@ const DECODED_BYTES = 64 * 1024 * 1024;
 
 /**
  * Redis and Redis Cluster driver. Reads go through Keyv (`@keyv/redis` groups an MGET by slot on a cluster);
- * atomic updates run as Lua scripts on the same connection.
+ * atomic updates run as Lua scripts on the same connection, each the transcription of a function of
+ * `store-semantics.ts` (taking a lease is plain `SET NX PX`, which is `mayTakeLease`).
  *
  * Failure behaviour is chosen so a Redis outage can never hold a read hostage: the offline queue is off (commands
  * fail at once while disconnected instead of queueing forever), connecting and every command are bounded by
  * `timeoutMs`, and the client keeps reconnecting in the background so the store recovers by itself.
  */
-export class RedisStore implements CacheStore {
+export class RedisStore implements StoreDriver {
   readonly kind: 'redis' | 'redis-cluster';
   readonly #connection: RedisConnection;
   readonly #redis: BoundedRedis;
@@ -140,9 +143,7 @@ export class RedisStore implements CacheStore {
     const existing = await this.#redis.run('order', async () =>
       this.#evalScript(CLAIM_ORDER, [orderKey], [encodeOrder(record), String(Math.round(ttlMs))]),
     );
-    if (typeof existing !== 'string') return undefined;
-    // An unreadable record still means the id is taken: report it as belonging to nobody, which is a conflict.
-    return decodeOrder(existing) ?? { userId: '', itemId: '', status: 'done', invalidated: false };
+    return typeof existing === 'string' ? storedOrder(existing) : undefined;
   }
 
   async saveOrder(orderKey: string, record: OrderRecord, ttlMs: number): Promise<void> {
@@ -173,21 +174,6 @@ export class RedisStore implements CacheStore {
       }
     }
     return removed;
-  }
-
-  async getText(key: string): Promise<string | undefined> {
-    const reply = await this.#redis.run('text', async () => this.#send(key, ['GET', key]));
-    return typeof reply === 'string' ? reply : undefined;
-  }
-
-  async setText(key: string, value: string, ttlMs: number): Promise<void> {
-    await this.#redis.run('text', async () =>
-      this.#send(key, ['SET', key, value, 'PX', String(Math.max(1, Math.round(ttlMs)))]),
-    );
-  }
-
-  async deleteText(key: string): Promise<void> {
-    await this.#redis.run('text', async () => this.#send(key, ['UNLINK', key]));
   }
 
   async ping(): Promise<void> {

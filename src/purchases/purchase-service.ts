@@ -1,4 +1,4 @@
-import type { CacheStore, OrderRecord } from '../cache/cache-store.js';
+import type { OrderLedger, OrderRecord } from '../cache/order-ledger.js';
 import { orderKey } from '../cache/key-scheme.js';
 import { ConflictError, PurchaseNotAppliedError, StoreUnavailableError } from '../errors.js';
 import type { RecommendationService } from '../recs/recommendation-service.js';
@@ -24,7 +24,8 @@ export interface PurchaseHolder {
 }
 
 export interface PurchaseServiceOptions {
-  readonly store: CacheStore;
+  /** Where order records live; the purchase itself reaches the list store through `recommendations`. */
+  readonly orders: OrderLedger;
   readonly recommendations: RecommendationService;
   readonly keyPrefix: string;
   /** How long an orderId is remembered: checkout retries within this window are recognised as duplicates. */
@@ -86,11 +87,11 @@ export class PurchaseService {
    * at any step (nothing is `done` then), or ConflictError.
    */
   async apply(order: PurchaseOrder): Promise<PurchaseResult> {
-    const { store, recommendations, logger } = this.#options;
+    const { orders, recommendations, logger } = this.#options;
     const { userId, itemId, orderId } = order;
     const key = orderKey(this.#options.keyPrefix, orderId);
     const pending: OrderRecord = { userId, itemId, status: 'pending', invalidated: false, claimedAt: this.#now() };
-    let existing = await store.claimOrder(key, pending, this.#options.orderRetentionMs);
+    let existing = await orders.claimOrder(key, pending, this.#options.orderRetentionMs);
     if (existing !== undefined) {
       if (existing.userId !== userId || existing.itemId !== itemId) {
         throw new ConflictError(`orderId ${orderId} was already recorded for a different user or item`);
@@ -108,7 +109,11 @@ export class PurchaseService {
     await recommendations.learnPurchase(userId, itemId);
     await recommendations.applyPurchase(userId, itemId, order.at);
     try {
-      await store.saveOrder(key, { userId, itemId, status: 'done', invalidated: true }, this.#options.orderRetentionMs);
+      await orders.saveOrder(
+        key,
+        { userId, itemId, status: 'done', invalidated: true },
+        this.#options.orderRetentionMs,
+      );
     } catch (error) {
       // The purchase is applied, which is what the caller needs to know; a retry finds `pending` and redoes the
       // idempotent steps.
@@ -126,7 +131,7 @@ export class PurchaseService {
     while (record.status === 'pending' && this.#now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, PENDING_POLL_MS));
       // claimOrder reads without overwriting ... (a store failure here rejects: the caller says "not applied")
-      const current = await this.#options.store.claimOrder(key, pending, this.#options.orderRetentionMs);
+      const current = await this.#options.orders.claimOrder(key, pending, this.#options.orderRetentionMs);
       // ... unless the record lapsed meanwhile: then this attempt holds the claim and does the work itself.
       if (current === undefined) return record;
       record = current;

@@ -12,7 +12,7 @@ import { currentOperationSlot, parentContext } from '../telemetry/tracing/reques
  * already emits (hit, stale, miss, served version) are added up on the request's operation span. Proxies, so methods
  * added to the store or the model later pass through untouched.
  */
-export function tracedStore(store: CacheStore, tracer: Tracer): CacheStore {
+export function tracedStore<S extends CacheStore>(store: S, tracer: Tracer): S {
   const traced: Partial<CacheStore> = {
     readMany: (keys: readonly UserKeys[]) =>
       inSpan(
@@ -43,7 +43,7 @@ export function tracedStore(store: CacheStore, tracer: Tracer): CacheStore {
         (span, taken) => span.setAttribute('recs.cache.leases_taken', taken.filter(Boolean).length),
       ),
   };
-  return overlay(store, traced);
+  return overlay(store, traced as Partial<S>);
 }
 
 export function tracedModel(model: Model, tracer: Tracer): Model {

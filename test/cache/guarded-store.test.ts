@@ -4,16 +4,16 @@
  * when told the store is back, reports each change once, and does not count errors that are not the store's.
  */
 import { describe, expect, it } from 'vitest';
-import type { CacheStore } from '../../src/cache/cache-store.js';
+import type { StoreDriver } from '../../src/cache/cache-store.js';
 import { GuardedStore } from '../../src/cache/guarded-store.js';
 import { userKeys } from '../../src/cache/key-scheme.js';
 import { MemoryStore } from '../../src/cache/memory-store.js';
 import { StoreNotAttemptedError, StoreUnavailableError } from '../../src/errors.js';
 
 /** Counts reads that reach the store, and fails them while `sick`. */
-function chaos(inner: CacheStore): { store: CacheStore; state: { sick: boolean; reads: number } } {
+function chaos(inner: StoreDriver): { store: StoreDriver; state: { sick: boolean; reads: number } } {
   const state = { sick: false, reads: 0 };
-  const store = Object.create(inner) as CacheStore;
+  const store = Object.create(inner) as StoreDriver;
   store.readMany = async (keys) => {
     state.reads += 1;
     if (state.sick) throw new StoreUnavailableError('read', new Error('chaos'));
@@ -73,7 +73,7 @@ describe('GuardedStore', () => {
 
   it('errors that are not the store failing (a bad argument) do not count against it', async () => {
     const broken = new GuardedStore(
-      Object.assign(Object.create(new MemoryStore(64_000_000)) as CacheStore, {
+      Object.assign(Object.create(new MemoryStore(64_000_000)) as StoreDriver, {
         ping: async () => Promise.reject(new TypeError('bug')),
       }),
       { failureThreshold: 1, coolDownMs: 500 },

@@ -5,7 +5,7 @@ import { registerStoreContract } from './store-contract.js';
 import type { UserKeys } from '../../src/cache/key-scheme.js';
 import type { CacheEntry } from '../../src/cache/cache-entry.js';
 import type { RankedItem } from '../../src/model/model.js';
-import { LIMITS, makeEntry, makeWrite, purchase } from './fixtures.js';
+import { LIMITS, T0, makeEntry, makeWrite, purchase } from './fixtures.js';
 
 /** 100 items with ids of the form `<label>-<n>` and scores that need all their digits. */
 function hundredItems(label: string): RankedItem[] {
@@ -24,9 +24,18 @@ function catalogueItems(seed: number): RankedItem[] {
 }
 
 registerStoreContract('memory', {
+  // Any value: time is the store's injected clock, moved at once.
+  shortTtlMs: 100,
   async create() {
-    const store = new MemoryStore(64_000_000);
-    return { store, cleanup: async () => store.close() };
+    let now = T0;
+    const store = new MemoryStore(64_000_000, () => now);
+    return {
+      store,
+      cleanup: async () => store.close(),
+      pass: async (ms) => {
+        now += ms;
+      },
+    };
   },
 });
 

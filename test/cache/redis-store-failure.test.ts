@@ -18,6 +18,7 @@ const HANG_GUARD_MS = 3_000;
 const RECOVERY_MS = 5_000;
 
 const keys = userKeys('', '42', 'v1');
+const ORDER = { userId: '42', itemId: 'p1', status: 'pending', invalidated: false } as const;
 
 const cleanups: Array<() => Promise<void>> = [];
 
@@ -73,7 +74,10 @@ const allOperations = (target: RedisStore): Array<[string, () => Promise<unknown
   ['readMany', async () => target.readMany([keys])],
   ['writeMany', async () => target.writeMany([makeWrite(keys, makeEntry())])],
   ['acquireLeases', async () => target.acquireLeases([keys], 'token', 1_000)],
+  ['releaseLeases', async () => target.releaseLeases([keys], 'token')],
   ['recordPurchase', async () => target.recordPurchase(keys, purchase('p1'), LIMITS)],
+  ['claimOrder', async () => target.claimOrder('recs:order:o1', ORDER, 60_000)],
+  ['saveOrder', async () => target.saveOrder('recs:order:o1', ORDER, 60_000)],
   ['purgeVersion', async () => target.purgeVersion(versionScanPatterns('', 'v1'), 100)],
   ['ping', async () => target.ping()],
 ];

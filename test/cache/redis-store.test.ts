@@ -13,10 +13,33 @@ import { decodePackedEntry } from '../../src/cache/packed-entry.js';
 import { commandCalls, redisCli, startRedis, startRedisCluster } from '../support/redis-server.js';
 import type { RedisClusterProcess, RedisProcess } from '../support/redis-server.js';
 import { registerStoreContract } from './store-contract.js';
-import { LIMITS, makeEntry, makeWrite, purchase } from './fixtures.js';
+import { LIMITS, makeEntry, makeWrite, purchase, sleep } from './fixtures.js';
 
 const TIMEOUT_MS = 2_000;
 const SLOW_HOOK_MS = 60_000;
+/**
+ * The contract's watched TTL on a real server: far above the few round trips between a write and the check that it
+ * is still there, even on a loaded machine. The tests wait it out on Redis' own clock (`passOnRedisClock`).
+ */
+const SHORT_TTL_MS = 600;
+
+/** Redis' own clock (`TIME`), in milliseconds: the clock that decides when a PX key has expired. */
+async function redisNowMs(port: number): Promise<number> {
+  const [seconds, micros] = (await redisCli(port, 'TIME')).split('\n');
+  return Number(seconds) * 1000 + Number(micros) / 1000;
+}
+
+/**
+ * Resolves once `ms` have passed on Redis' clock since this call. A key written before the call expires at most `ms`
+ * later by that clock, and Redis treats it as gone once its clock is past that point: the condition polled here.
+ */
+async function passOnRedisClock(port: number, ms: number): Promise<void> {
+  const until = (await redisNowMs(port)) + ms;
+  for (let now = await redisNowMs(port); now <= until; now = await redisNowMs(port)) {
+    // Only paces the polls; the condition is Redis' clock.
+    await sleep(Math.max(1, Math.ceil(until - now)));
+  }
+}
 
 /** Connection errors seen by any store of this file; logged, never thrown. */
 const connectionErrors: Error[] = [];
@@ -43,9 +66,10 @@ describe('RedisStore on a single redis-server', () => {
   }, SLOW_HOOK_MS);
 
   registerStoreContract('redis', {
+    shortTtlMs: SHORT_TTL_MS,
     async create() {
       const store = openStore({ url: server.url });
-      return { store, cleanup: async () => store.close() };
+      return { store, cleanup: async () => store.close(), pass: async (ms) => passOnRedisClock(server.port, ms) };
     },
   });
 
@@ -229,6 +253,18 @@ describe('RedisStore on a single redis-server', () => {
       expect(snapshot?.state.bought).toEqual([purchase('p2', at + 1), purchase('p1', at)]);
     });
 
+    it('reports an unreadable order record as taken by nobody (a conflict), and leaves it there', async () => {
+      await redisCli(server.port, 'SET', 'recs:order:o1', '{not json');
+      const pending = { userId: 'u1', itemId: 'i1', status: 'pending', invalidated: false } as const;
+      expect(await store.claimOrder('recs:order:o1', pending, 60_000)).toEqual({
+        userId: '',
+        itemId: '',
+        status: 'done',
+        invalidated: false,
+      });
+      expect(await redisCli(server.port, 'GET', 'recs:order:o1')).toBe('{not json');
+    });
+
     it('loads its scripts again after SCRIPT FLUSH (NOSCRIPT fallback)', async () => {
       const keys = userKeys('', '42', 'v2');
       await store.writeMany([makeWrite(keys, makeEntry())]);
@@ -252,9 +288,15 @@ describe('RedisStore on a 3-master Redis Cluster', () => {
   }, SLOW_HOOK_MS);
 
   registerStoreContract('redis-cluster', {
+    shortTtlMs: SHORT_TTL_MS,
     async create() {
       const store = openStore({ clusterUrls: cluster.urls });
-      return { store, cleanup: async () => store.close() };
+      return {
+        store,
+        cleanup: async () => store.close(),
+        // The nodes run on this machine, so one node's clock is every node's.
+        pass: async (ms) => passOnRedisClock(cluster.nodes[0]!.port, ms),
+      };
     },
   });
 

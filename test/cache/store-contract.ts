@@ -1,27 +1,51 @@
 /**
- * The `CacheStore` contract, as one vitest suite every driver must pass (the bentocache driver-test-suite habit).
+ * The store contract, as one vitest suite every driver must pass (the bentocache driver-test-suite habit): every
+ * operation of the list store (`CacheStore`), the order ledger (`OrderLedger`) and the admin purge (`VersionPurge`).
+ * The rules it checks are the ones `src/cache/store-semantics.ts` states once; the memory driver runs those functions
+ * and the Redis driver's Lua scripts transcribe them, so this suite is what keeps the two in step.
  * Each driver's test file calls `registerStoreContract(name, setup)`; `setup.create()` returns a ready store.
+ *
+ * Time is the store's own: `pass(ms)` resolves once `ms` have passed on the clock that decides the store's expiry
+ * (the memory driver's injected clock, moved at once; Redis' own clock, polled), never a fixed sleep.
  *
  * Every test uses its own key prefix, so drivers may share one backing server between tests.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CacheStore } from '../../src/cache/cache-store.js';
+import type { StoreDriver } from '../../src/cache/cache-store.js';
 import { EMPTY_USER_STATE } from '../../src/cache/cache-entry.js';
-import { userKeys, versionScanPatterns } from '../../src/cache/key-scheme.js';
+import { orderKey, userKeys, versionScanPatterns } from '../../src/cache/key-scheme.js';
 import type { UserKeys } from '../../src/cache/key-scheme.js';
-import { LIMITS, T0, makeEntry, makeWrite, purchase, sleep } from './fixtures.js';
+import type { OrderRecord } from '../../src/cache/order-ledger.js';
+import { LIMITS, T0, makeEntry, makeWrite, purchase } from './fixtures.js';
+
+export interface ContractStore {
+  readonly store: StoreDriver;
+  readonly cleanup: () => Promise<void>;
+  /** Resolves once `ms` have passed on the store's own clock, counted from this call. */
+  readonly pass: (ms: number) => Promise<void>;
+}
 
 export interface StoreContractSetup {
-  create(): Promise<{ store: CacheStore; cleanup: () => Promise<void> }>;
+  create(): Promise<ContractStore>;
+  /**
+   * A TTL the tests watch lapse: on a real server, long enough that the round trips between a write and the check
+   * that it is still there never outlast it; on an injected clock, any value.
+   */
+  readonly shortTtlMs: number;
 }
+
+const PENDING: OrderRecord = { userId: 'u1', itemId: 'i1', status: 'pending', invalidated: false, claimedAt: T0 };
+const DONE: OrderRecord = { userId: 'u1', itemId: 'i1', status: 'done', invalidated: true };
 
 let prefixCounter = 0;
 
 export function registerStoreContract(name: string, setup: StoreContractSetup): void {
-  describe(`CacheStore contract: ${name}`, () => {
-    let store: CacheStore;
+  describe(`store contract: ${name}`, () => {
+    let store: StoreDriver;
     let cleanup: () => Promise<void>;
+    let pass: (ms: number) => Promise<void>;
     let prefix: string;
+    const ttl = setup.shortTtlMs;
 
     /** Keys of one user under this test's own prefix. */
     const keysOf = (userId: string, version = 'v1'): UserKeys => userKeys(prefix, userId, version);
@@ -29,7 +53,7 @@ export function registerStoreContract(name: string, setup: StoreContractSetup): 
     beforeEach(async () => {
       prefixCounter += 1;
       prefix = `contract-${process.pid}-${prefixCounter}-${Math.random().toString(36).slice(2, 8)}:`;
-      ({ store, cleanup } = await setup.create());
+      ({ store, cleanup, pass } = await setup.create());
     });
 
     afterEach(async () => {
@@ -193,10 +217,10 @@ export function registerStoreContract(name: string, setup: StoreContractSetup): 
 
       it('lets the state expire after stateTtlMs', async () => {
         const keys = keysOf('buyer');
-        await store.recordPurchase(keys, purchase('p1'), { maxRemembered: 5, stateTtlMs: 150 });
+        await store.recordPurchase(keys, purchase('p1'), { maxRemembered: 5, stateTtlMs: ttl });
         const [before] = await store.readMany([keys]);
         expect(before?.state.generation).toBe(1);
-        await sleep(400);
+        await pass(ttl);
         const [after] = await store.readMany([keys]);
         expect(after?.state).toEqual(EMPTY_USER_STATE);
       });
@@ -218,10 +242,10 @@ export function registerStoreContract(name: string, setup: StoreContractSetup): 
 
       it('expires after its ttl', async () => {
         const keys = keysOf('a');
-        expect(await store.acquireLeases([keys], 'token-1', 150)).toEqual([true]);
-        expect(await store.acquireLeases([keys], 'token-2', 150)).toEqual([false]);
-        await sleep(400);
-        expect(await store.acquireLeases([keys], 'token-2', 150)).toEqual([true]);
+        expect(await store.acquireLeases([keys], 'token-1', ttl)).toEqual([true]);
+        expect(await store.acquireLeases([keys], 'token-2', ttl)).toEqual([false]);
+        await pass(ttl);
+        expect(await store.acquireLeases([keys], 'token-2', ttl)).toEqual([true]);
       });
 
       // The lease rule of `EntryWrite.leaseToken`: a successful write keeps its lease until it lapses (a replica
@@ -229,11 +253,11 @@ export function registerStoreContract(name: string, setup: StoreContractSetup): 
       // refused write gives its lease back at once, so the recompute after the purchase can start immediately.
       it('is kept after a successful writeMany with the lease token, until its ttl lapses', async () => {
         const keys = keysOf('a');
-        expect(await store.acquireLeases([keys], 'token-1', 150)).toEqual([true]);
+        expect(await store.acquireLeases([keys], 'token-1', ttl)).toEqual([true]);
         expect(await store.writeMany([makeWrite(keys, makeEntry(), { leaseToken: 'token-1' })])).toEqual([true]);
-        expect(await store.acquireLeases([keys], 'token-2', 150)).toEqual([false]);
-        await sleep(400);
-        expect(await store.acquireLeases([keys], 'token-2', 150)).toEqual([true]);
+        expect(await store.acquireLeases([keys], 'token-2', ttl)).toEqual([false]);
+        await pass(ttl);
+        expect(await store.acquireLeases([keys], 'token-2', ttl)).toEqual([true]);
       });
 
       it('is not released by a successful write carrying another token or none', async () => {
@@ -291,17 +315,99 @@ export function registerStoreContract(name: string, setup: StoreContractSetup): 
       });
     });
 
+    describe('releaseLeases', () => {
+      it('gives back the leases this token holds, so another caller may take them at once', async () => {
+        const a = keysOf('a');
+        const b = keysOf('b');
+        expect(await store.acquireLeases([a, b], 'token-1', 60_000)).toEqual([true, true]);
+        await store.releaseLeases([a, b], 'token-1');
+        expect(await store.acquireLeases([a, b], 'token-2', 60_000)).toEqual([true, true]);
+      });
+
+      it('leaves alone a lease held by another token, and users without a lease', async () => {
+        const held = keysOf('held');
+        const free = keysOf('free');
+        expect(await store.acquireLeases([held], 'token-1', 60_000)).toEqual([true]);
+        await store.releaseLeases([held, free], 'token-2');
+        expect(await store.acquireLeases([held, free], 'token-3', 60_000)).toEqual([false, true]);
+      });
+
+      it('does not touch the list or the state', async () => {
+        const keys = keysOf('a');
+        const entry = makeEntry();
+        await store.recordPurchase(keys, purchase('p1'), LIMITS);
+        await store.writeMany([makeWrite(keys, entry, { expectedGeneration: 1 })]);
+        await store.acquireLeases([keys], 'token-1', 60_000);
+        await store.releaseLeases([keys], 'token-1');
+        const [snapshot] = await store.readMany([keys]);
+        expect(snapshot).toEqual({ entry, state: { generation: 1, bought: [purchase('p1')] } });
+      });
+
+      it('resolves for no keys', async () => {
+        await expect(store.releaseLeases([], 'token')).resolves.toBeUndefined();
+      });
+    });
+
+    describe('OrderLedger', () => {
+      const orderOf = (orderId: string): string => orderKey(prefix, orderId);
+
+      it('claims a new order id once: the first claim resolves undefined, later ones the stored record', async () => {
+        const key = orderOf('o1');
+        expect(await store.claimOrder(key, PENDING, 60_000)).toBeUndefined();
+        const other: OrderRecord = { ...PENDING, userId: 'someone-else', claimedAt: T0 + 5 };
+        expect(await store.claimOrder(key, other, 60_000)).toEqual(PENDING);
+        // The losing claim did not overwrite the record.
+        expect(await store.claimOrder(key, other, 60_000)).toEqual(PENDING);
+      });
+
+      it('saveOrder overwrites the record (pending → done), which later claims report', async () => {
+        const key = orderOf('o1');
+        expect(await store.claimOrder(key, PENDING, 60_000)).toBeUndefined();
+        await store.saveOrder(key, DONE, 60_000);
+        expect(await store.claimOrder(key, PENDING, 60_000)).toEqual(DONE);
+      });
+
+      it('saveOrder on an unclaimed id stores it too', async () => {
+        const key = orderOf('o2');
+        await store.saveOrder(key, DONE, 60_000);
+        expect(await store.claimOrder(key, PENDING, 60_000)).toEqual(DONE);
+      });
+
+      it('keeps order ids apart', async () => {
+        expect(await store.claimOrder(orderOf('o1'), PENDING, 60_000)).toBeUndefined();
+        expect(await store.claimOrder(orderOf('o10'), DONE, 60_000)).toBeUndefined();
+        expect(await store.claimOrder(orderOf('o1'), DONE, 60_000)).toEqual(PENDING);
+      });
+
+      it('forgets an order after its ttl: the id can be claimed again', async () => {
+        const key = orderOf('o1');
+        expect(await store.claimOrder(key, PENDING, ttl)).toBeUndefined();
+        expect(await store.claimOrder(key, DONE, ttl)).toEqual(PENDING);
+        await pass(ttl);
+        expect(await store.claimOrder(key, DONE, 60_000)).toBeUndefined();
+        expect(await store.claimOrder(key, PENDING, 60_000)).toEqual(DONE);
+      });
+
+      it('is untouched by purchases and purges', async () => {
+        const key = orderOf('o1');
+        await store.saveOrder(key, DONE, 60_000);
+        await store.recordPurchase(keysOf('u1'), purchase('i1'), LIMITS);
+        await store.purgeVersion(versionScanPatterns(prefix, 'v1'), 100);
+        expect(await store.claimOrder(key, PENDING, 60_000)).toEqual(DONE);
+      });
+    });
+
     describe('TTL', () => {
       it('makes a written entry disappear after its ttlMs', async () => {
         const short = keysOf('short');
         const long = keysOf('long');
         await store.writeMany([
-          makeWrite(short, makeEntry(), { ttlMs: 150 }),
+          makeWrite(short, makeEntry(), { ttlMs: ttl }),
           makeWrite(long, makeEntry(), { ttlMs: 60_000 }),
         ]);
         const [shortBefore] = await store.readMany([short]);
         expect(shortBefore?.entry).toBeDefined();
-        await sleep(400);
+        await pass(ttl);
         const [shortAfter, longAfter] = await store.readMany([short, long]);
         expect(shortAfter?.entry).toBeUndefined();
         expect(longAfter?.entry).toBeDefined();
@@ -393,9 +499,15 @@ export function registerStoreContract(name: string, setup: StoreContractSetup): 
       });
     });
 
-    describe('ping', () => {
-      it('resolves while the store is up', async () => {
+    describe('ping and close', () => {
+      it('ping resolves while the store is up', async () => {
         await expect(store.ping()).resolves.toBeUndefined();
+      });
+
+      it('close resolves, and closing again is harmless', async () => {
+        await store.writeMany([makeWrite(keysOf('u'), makeEntry())]);
+        await expect(store.close()).resolves.toBeUndefined();
+        await expect(store.close()).resolves.toBeUndefined();
       });
     });
   });

@@ -1,6 +1,6 @@
 /**
- * Automatic persisted queries over real HTTP, stored in the gateway's own store: on memory, and on a real Redis
- * shared by two replicas.
+ * Automatic persisted queries over real HTTP, stored in the gateway's persisted query store: in the process when
+ * there is no Redis, and on a real Redis shared by two replicas.
  */
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -78,7 +78,7 @@ describe('APQ on the memory store', () => {
   });
 
   it('the document is in the store under apq:<hash>', async () => {
-    expect(await gateway.app.store.getText(`apq:${HASH}`)).toBe(QUERY);
+    expect(await gateway.app.persistedQueries.get(`apq:${HASH}`)).toBe(QUERY);
   });
 
   it('a query whose hash does not match is refused and not registered', async () => {
@@ -86,7 +86,7 @@ describe('APQ on the memory store', () => {
     const reply = await apqPost(gateway.url, { userId: 'apq-mem-2', query: QUERY, hash: wrongHash });
     expect(reply.status).toBe(400);
     expect(reply.body.errors?.[0]?.message).toMatch(/provided sha does not match query/);
-    expect(await gateway.app.store.getText(`apq:${wrongHash}`)).toBeUndefined();
+    expect(await gateway.app.persistedQueries.get(`apq:${wrongHash}`)).toBeUndefined();
   });
 });
 

@@ -31,7 +31,7 @@ describe('PurchaseService.record against a real Redis', () => {
     const store = new GuardedStore(raw, { failureThreshold: 3, coolDownMs: 100 });
     const recommendations = createService(store, builtinModel(), { storeBudgetMs: 300 });
     const purchases = new PurchaseService({
-      store,
+      orders: store,
       recommendations,
       keyPrefix: '',
       orderRetentionMs: 60_000,

@@ -158,7 +158,7 @@ describe('over HTTP', () => {
       // Registration: refused, and the hash stays unknown.
       const register = await post(gateway.url, token, { query: UNTRUSTED, ...byHash(sha256(UNTRUSTED)) });
       expect(register.code).toBe('QUERY_NOT_IN_SAFELIST');
-      expect(await gateway.app.store.getText(`apq:${sha256(UNTRUSTED)}`)).toBeUndefined();
+      expect(await gateway.app.persistedQueries.get(`apq:${sha256(UNTRUSTED)}`)).toBeUndefined();
       expect((await post(gateway.url, token, byHash(sha256(UNTRUSTED)))).code).toBe('PERSISTED_QUERY_NOT_FOUND');
     });
   }
