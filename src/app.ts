@@ -24,14 +24,14 @@ import { REMOTE_CATALOGUE_ITEM_CHECK, catalogueItemCheck } from './purchases/ite
 import { PurchaseOutbox } from './purchases/purchase-outbox.js';
 import { defaultTtlPolicy } from './cache/ttl-policy.js';
 import { PersistedQueryCache } from './graphql/persisted-query-cache.js';
-import { cacheSignalsPlugin } from './graphql/plugins/cache-signals/index.js';
-import { operationMetricsPlugin } from './graphql/plugins/operation-metrics/index.js';
 import { jsonStatusPlugin } from './graphql/plugins/json-status/index.js';
 import { internalErrorsPlugin } from './graphql/plugins/internal-errors/index.js';
 import { retryAfterPlugin } from './graphql/plugins/retry-after/index.js';
-import { createMediaTypeChooser } from './graphql/plugins/response-media-type/index.js';
+import { createMediaTypeChooser } from './graphql/response/media-type.js';
+import { responseEffects } from './graphql/response/effects.js';
 import { createFastPath } from './graphql/fast-path.js';
 import { KnownOperations } from './graphql/known-operations.js';
+import { HandedOverResults } from './graphql/handed-over-results.js';
 import { createHttpServer } from './http/server.js';
 import { Readiness } from './http/readiness.js';
 import { drainAndClose, settleWithin } from './http/shutdown.js';
@@ -52,7 +52,6 @@ import type { Tracer } from '@opentelemetry/api';
 import { RequestIdsByUser } from './model/request-ids.js';
 import { createOperationTracing } from './telemetry/tracing/operation-spans.js';
 import { tracedModel, tracedStore, tracedTelemetry } from './wiring/traced-parts.js';
-import { operationTracingPlugin } from './graphql/plugins/operation-tracing/index.js';
 
 /** Parts a test (or another deployment) may swap; everything else is built from the config. */
 export interface AppParts {
@@ -228,7 +227,10 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   // The fast path runs operations the compiled executor has published; with graphql-js (or switched off) Apollo
   // answers every request.
   const known = config.graphqlExecutor === 'jit' && config.graphqlFastPath ? new KnownOperations() : undefined;
+  const handedOver = known === undefined ? undefined : new HandedOverResults();
   const chooseMediaType = createMediaTypeChooser();
+  // One list for both answering paths: Apollo's plugin runs it, and so does the fast path.
+  const effects = responseEffects({ chooseMediaType, telemetry, cacheName: CACHE_NAME, tracing: operationTracing });
   const apollo = await createApolloServer({
     schemaPath: SCHEMA_PATH,
     maxFirst: config.listSize,
@@ -236,11 +238,9 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     introspection: config.introspection,
     executor: config.graphqlExecutor,
     known,
-    chooseMediaType,
+    handedOver,
+    responseEffects: effects,
     plugins: [
-      operationMetricsPlugin(telemetry),
-      ...(operationTracing === undefined ? [] : [operationTracingPlugin(operationTracing)]),
-      cacheSignalsPlugin({ cacheName: CACHE_NAME }),
       jsonStatusPlugin<GatewayContext>(),
       internalErrorsPlugin<GatewayContext>(logger),
       retryAfterPlugin<GatewayContext>(),
@@ -323,9 +323,16 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     bodyLimit: 64 * 1024,
     corsOrigins: config.corsOrigins,
     fastPath:
-      known === undefined
+      known === undefined || handedOver === undefined
         ? undefined
-        : createFastPath({ known, chooseMediaType, telemetry, cacheName: CACHE_NAME, tracing: operationTracing }),
+        : createFastPath({
+            known,
+            handedOver,
+            effects,
+            chooseMediaType,
+            telemetry,
+            trusted: trusted === undefined ? undefined : { documents: trusted, only: config.trustedDocuments.only },
+          }),
     compressionMinBytes: config.compressionMinBytes,
     ide: config.graphqlIde
       ? { introspection: config.introspection, authRequired: config.auth.mode !== 'none' }
