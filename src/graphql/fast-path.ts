@@ -15,7 +15,10 @@ export interface FastPathRequest {
   readonly method?: 'POST' | 'GET';
   readonly contentType: string | undefined;
   readonly accept: string | undefined;
-  /** The parsed JSON body of a POST; for a GET, the parsed query string (`query`, `variables`, `operationName`). */
+  /**
+   * The parsed JSON body of a POST; for a GET, the parsed query string (`query`, `variables`, `operationName`,
+   * `extensions`).
+   */
   readonly body: unknown;
   /** The request's context: built once per request and shared with Apollo, should Apollo answer. */
   context(): Promise<GatewayContext>;
