@@ -230,6 +230,9 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   const handedOver = known === undefined ? undefined : new HandedOverResults();
   const chooseMediaType = createMediaTypeChooser();
   // One list for both answering paths: Apollo's plugin runs it, and so does the fast path.
+  // What Apollo finds a persisted query's text in, and the fast path too.
+  const persistedQueryCache =
+    trusted === undefined ? registered : new TrustedDocumentsCache(trusted, registered, config.trustedDocuments.only);
   const effects = responseEffects({ chooseMediaType, telemetry, cacheName: CACHE_NAME, tracing: operationTracing });
   const apollo = await createApolloServer({
     schemaPath: SCHEMA_PATH,
@@ -250,13 +253,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
         logger,
       }),
     ],
-    persistedQueries: {
-      cache:
-        trusted === undefined
-          ? registered
-          : new TrustedDocumentsCache(trusted, registered, config.trustedDocuments.only),
-      ttlSeconds: config.persistedQueryTtlSeconds,
-    },
+    persistedQueries: { cache: persistedQueryCache, ttlSeconds: config.persistedQueryTtlSeconds },
   });
   const purchases = new PurchaseService({
     store,
@@ -331,7 +328,8 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
             effects,
             chooseMediaType,
             telemetry,
-            trusted: trusted === undefined ? undefined : { documents: trusted, only: config.trustedDocuments.only },
+            persistedQueries: persistedQueryCache,
+            trusted,
           }),
     compressionMinBytes: config.compressionMinBytes,
     ide: config.graphqlIde

@@ -1,3 +1,4 @@
+import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { ExecutionResult } from 'graphql';
 import type { Telemetry } from '../telemetry/events.js';
 import type { GatewayContext } from './context.js';
@@ -48,10 +49,14 @@ export interface FastPathOptions {
   readonly chooseMediaType: MediaTypeChooser;
   readonly telemetry: Pick<Telemetry, 'fastPath'>;
   /**
-   * The trusted documents manifest, when one is configured (`only`: TRUSTED_DOCUMENTS_ONLY). A persisted query's id
-   * is looked up there first, as Apollo's persisted query cache does; with `only`, nowhere else.
+   * The persisted query cache exactly as Apollo is given it (the manifest first when there is one, then, unless
+   * TRUSTED_DOCUMENTS_ONLY, the registered documents), asked with Apollo's `apq:` key prefix: a hash-only request is
+   * answered with the text Apollo would find, and not at all when Apollo would find none (never registered, expired,
+   * evicted, the store down, not a manifest id in trusted-only mode).
    */
-  readonly trusted?: { readonly documents: TrustedDocuments; readonly only: boolean };
+  readonly persistedQueries?: KeyValueCache<string>;
+  /** The trusted documents manifest, when one is configured: its ids are worth a lookup, like known texts' hashes. */
+  readonly trusted?: TrustedDocuments;
 }
 
 /** A request the fast path may take: the query text, or (an automatic persisted query) only its SHA-256. */
@@ -70,9 +75,10 @@ interface PlainRequest {
  *
  * It takes only what Apollo has already accepted: a JSON POST or a plain GET whose exact query text and operation
  * name Apollo has parsed, validated and executed before (`KnownOperations`), or that names such a text by an
- * automatic persisted query's hash alone (or by a trusted document's id), with no other `extensions` than Apollo
+ * automatic persisted query's hash alone (or by a trusted document's id) that Apollo's persisted query cache holds
+ * for that very text, with no other `extensions` than Apollo
  * Client's `clientLibrary`, and then runs the very function Apollo's executor runs for it (`jit-executor.ts`). A
- * hash it does not know, a hash sent with a text (Apollo checks they agree and registers the text) and, in
+ * hash the cache does not hold, a hash sent with a text (Apollo checks they agree and registers the text) and, in
  * trusted-only mode, anything but a manifest id stay Apollo's. The response is the one Apollo would send for a
  * result without errors: the same response effects (`response/effects.ts`: `Cache-Control`, the negotiated
  * `Content-Type`, `Cache-Status`, `Age`, `extensions.recsCache`, the operation counted, noted for the request log
@@ -84,7 +90,7 @@ interface PlainRequest {
  * compares every response with graphql-js's.
  */
 export function createFastPath(options: FastPathOptions): FastPath {
-  const { known, handedOver, effects, chooseMediaType, telemetry, trusted } = options;
+  const { known, handedOver, effects, chooseMediaType, telemetry, persistedQueries, trusted } = options;
   const starts = effects.flatMap((effect) => (effect.started === undefined ? [] : [effect.started]));
 
   const passed = (): undefined => {
@@ -93,13 +99,13 @@ export function createFastPath(options: FastPathOptions): FastPath {
   };
 
   /** The operation Apollo would run for this request, if the fast path knows it. */
-  const operationOf = (request: PlainRequest): KnownOperation | undefined => {
+  const operationOf = async (request: PlainRequest): Promise<KnownOperation | undefined> => {
     if (request.query !== undefined) return known.find(request.query, request.operationName);
-    if (request.sha256Hash === undefined) return undefined;
-    // Apollo's persisted query cache answers a manifest id first and, in trusted-only mode, nothing else.
-    const text =
-      trusted?.documents.get(request.sha256Hash) ??
-      (trusted?.only === true ? undefined : known.textOf(request.sha256Hash));
+    const hash = request.sha256Hash;
+    // Only a hash the fast path could answer is looked up: any other is Apollo's, which looks it up itself.
+    if (hash === undefined || persistedQueries === undefined) return undefined;
+    if (known.textOf(hash) === undefined && trusted?.get(hash) === undefined) return undefined;
+    const text = await persistedQueries.get(`${APQ_PREFIX}${hash}`);
     return text === undefined ? undefined : known.find(text, request.operationName);
   };
 
@@ -111,7 +117,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
           : plainPostRequest(request.contentType, request.body);
       if (body === undefined) return passed();
       if (chooseMediaType(request.accept) === null) return passed();
-      const operation = operationOf(body);
+      const operation = await operationOf(body);
       if (operation === undefined) return passed();
       let context: GatewayContext;
       try {
@@ -242,3 +248,6 @@ function persistedQueryHash(extensions: unknown): string | undefined | null {
 }
 
 const EXTENSIONS = new Set(['clientLibrary', 'persistedQuery']);
+
+/** Apollo's prefix for persisted query keys in the cache it is given. */
+const APQ_PREFIX = 'apq:';

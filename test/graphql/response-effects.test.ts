@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
+import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
+import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { parse } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import { describe, expect, it } from 'vitest';
@@ -21,7 +23,7 @@ import type { GraphQLAnswer, ResponseEffect } from '../../src/graphql/response/e
 import { responseEffectsPlugin } from '../../src/graphql/response/effects-plugin.js';
 import { createMediaTypeChooser } from '../../src/graphql/response/media-type.js';
 
-import { parseTrustedDocuments } from '../../src/graphql/trusted-documents.js';
+import { TrustedDocumentsCache, parseTrustedDocuments } from '../../src/graphql/trusted-documents.js';
 
 const TYPE_DEFS = 'type Query { a: Int }';
 const resolvers = { Query: { a: () => 1 } };
@@ -109,18 +111,23 @@ describe('response effects on both paths', () => {
 describe('persisted queries on the fast path, on its own', () => {
   const manifest = parseTrustedDocuments({ 'manifest-id-1': QUERY }, 'manifest.json');
   const hashOnly = (hash: string) => ({ extensions: { persistedQuery: { version: 1, sha256Hash: hash } } });
-  const serveWith = (trusted?: { documents: typeof manifest; only: boolean }) =>
+  const serveWith = (cache: KeyValueCache<string>, trusted?: typeof manifest) =>
     createFastPath({
       known: knownQuery(),
       handedOver: new HandedOverResults(),
       effects: [],
       chooseMediaType: createMediaTypeChooser(),
       telemetry: { fastPath: () => {} },
+      persistedQueries: cache,
       trusted,
     });
 
-  it('answers a known text by its SHA-256 alone, and nothing by a hash it does not know', async () => {
-    const fastPath = serveWith();
+  it('answers a hash only when the persisted query cache holds its known text, as Apollo would find it', async () => {
+    const registered = new InMemoryLRUCache<string>();
+    const fastPath = serveWith(registered);
+    // Known text, never registered: Apollo answers PERSISTED_QUERY_NOT_FOUND, so the fast path passes.
+    expect(await fastPath.serve(fastRequest(hashOnly(sha256(QUERY))))).toBeUndefined();
+    await registered.set(`apq:${sha256(QUERY)}`, QUERY);
     expect((await fastPath.serve(fastRequest(hashOnly(sha256(QUERY)))))?.body).toBe('{"data":{"a":1}}\n');
     expect(await fastPath.serve(fastRequest(hashOnly(sha256('{ b }'))))).toBeUndefined();
     // With the text as well, the hash is Apollo's to check (and the text to register).
@@ -128,10 +135,12 @@ describe('persisted queries on the fast path, on its own', () => {
   });
 
   it('answers a manifest id; in trusted-only mode a manifest id alone', async () => {
-    const withManifest = serveWith({ documents: manifest, only: false });
+    const registered = new InMemoryLRUCache<string>();
+    await registered.set(`apq:${sha256(QUERY)}`, QUERY);
+    const withManifest = serveWith(new TrustedDocumentsCache(manifest, registered, false), manifest);
     expect(await withManifest.serve(fastRequest(hashOnly('manifest-id-1')))).toBeDefined();
     expect(await withManifest.serve(fastRequest(hashOnly(sha256(QUERY))))).toBeDefined();
-    const trustedOnly = serveWith({ documents: manifest, only: true });
+    const trustedOnly = serveWith(new TrustedDocumentsCache(manifest, registered, true), manifest);
     expect(await trustedOnly.serve(fastRequest(hashOnly('manifest-id-1')))).toBeDefined();
     // Apollo's cache holds manifest ids only in this mode: the text's own hash is PERSISTED_QUERY_NOT_FOUND there.
     expect(await trustedOnly.serve(fastRequest(hashOnly(sha256(QUERY))))).toBeUndefined();
