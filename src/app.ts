@@ -24,14 +24,14 @@ import { REMOTE_CATALOGUE_ITEM_CHECK, catalogueItemCheck } from './purchases/ite
 import { PurchaseOutbox } from './purchases/purchase-outbox.js';
 import { defaultTtlPolicy } from './cache/ttl-policy.js';
 import { PersistedQueryStore } from './graphql/persisted-query-store.js';
-import { cacheSignalsPlugin } from './graphql/plugins/cache-signals/index.js';
-import { operationMetricsPlugin } from './graphql/plugins/operation-metrics/index.js';
 import { jsonStatusPlugin } from './graphql/plugins/json-status/index.js';
 import { internalErrorsPlugin } from './graphql/plugins/internal-errors/index.js';
 import { retryAfterPlugin } from './graphql/plugins/retry-after/index.js';
-import { createMediaTypeChooser } from './graphql/plugins/response-media-type/index.js';
+import { createMediaTypeChooser } from './graphql/response/media-type.js';
+import { responseEffects } from './graphql/response/effects.js';
 import { createFastPath } from './graphql/fast-path.js';
 import { KnownOperations } from './graphql/known-operations.js';
+import { HandedOverResults } from './graphql/handed-over-results.js';
 import { createHttpServer } from './http/server.js';
 import { Readiness } from './http/readiness.js';
 import { drainAndClose, settleWithin } from './http/shutdown.js';
@@ -63,7 +63,6 @@ import type { Tracer } from '@opentelemetry/api';
 import { RequestIdsByUser } from './model/request-ids.js';
 import { createOperationTracing } from './telemetry/tracing/operation-spans.js';
 import { tracedModel, tracedStore, tracedTelemetry } from './wiring/traced-parts.js';
-import { operationTracingPlugin } from './graphql/plugins/operation-tracing/index.js';
 
 /** Parts a test (or another deployment) may swap; everything else is built from the config. */
 export interface AppParts {
@@ -238,7 +237,13 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   // The fast path runs operations the compiled executor has published; with graphql-js (or switched off) Apollo
   // answers every request.
   const known = config.graphqlExecutor === 'jit' && config.graphqlFastPath ? new KnownOperations() : undefined;
+  const handedOver = known === undefined ? undefined : new HandedOverResults();
   const chooseMediaType = createMediaTypeChooser();
+  // One list for both answering paths: Apollo's plugin runs it, and so does the fast path.
+  // What Apollo finds a persisted query's text in, and the fast path too.
+  const persistedQueryCache =
+    trusted === undefined ? registered : new TrustedDocumentsCache(trusted, registered, config.trustedDocuments.only);
+  const effects = responseEffects({ chooseMediaType, telemetry, cacheName: CACHE_NAME, tracing: operationTracing });
   const apollo = await createApolloServer({
     schemaPath: SCHEMA_PATH,
     maxFirst: config.listSize,
@@ -246,11 +251,9 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     introspection: config.introspection,
     executor: config.graphqlExecutor,
     known,
-    chooseMediaType,
+    handedOver,
+    responseEffects: effects,
     plugins: [
-      operationMetricsPlugin(telemetry),
-      ...(operationTracing === undefined ? [] : [operationTracingPlugin(operationTracing)]),
-      cacheSignalsPlugin({ cacheName: CACHE_NAME }),
       jsonStatusPlugin<GatewayContext>(),
       internalErrorsPlugin<GatewayContext>(logger),
       retryAfterPlugin<GatewayContext>(),
@@ -260,13 +263,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
         logger,
       }),
     ],
-    persistedQueries: {
-      cache:
-        trusted === undefined
-          ? registered
-          : new TrustedDocumentsCache(trusted, registered, config.trustedDocuments.only),
-      ttlSeconds: config.persistedQueryTtlSeconds,
-    },
+    persistedQueries: { cache: persistedQueryCache, ttlSeconds: config.persistedQueryTtlSeconds },
   });
   const purchases = new PurchaseService({
     orders: store,
@@ -333,9 +330,17 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     bodyLimit: 64 * 1024,
     corsOrigins: config.corsOrigins,
     fastPath:
-      known === undefined
+      known === undefined || handedOver === undefined
         ? undefined
-        : createFastPath({ known, chooseMediaType, telemetry, cacheName: CACHE_NAME, tracing: operationTracing }),
+        : createFastPath({
+            known,
+            handedOver,
+            effects,
+            chooseMediaType,
+            telemetry,
+            persistedQueries: persistedQueryCache,
+            trusted,
+          }),
     compressionMinBytes: config.compressionMinBytes,
     ide: config.graphqlIde
       ? { introspection: config.introspection, authRequired: config.auth.mode !== 'none' }

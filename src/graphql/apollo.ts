@@ -8,12 +8,12 @@ import {
 } from '@apollo/server/plugin/disabled';
 import type { GatewayContext } from './context.js';
 import { createResolvers } from './resolvers.js';
-import { createJitGateway } from './jit-executor.js';
+import { createJitExecutor } from './jit-executor.js';
 import type { ExecutorKind } from './jit-executor.js';
-import { noStorePlugin } from './plugins/no-store/index.js';
-import { responseMediaTypePlugin } from './plugins/response-media-type/index.js';
-import type { MediaTypeChooser } from './plugins/response-media-type/index.js';
+import type { HandedOverResults } from './handed-over-results.js';
 import type { KnownOperations } from './known-operations.js';
+import type { ResponseEffect } from './response/effect.js';
+import { responseEffectsPlugin } from './response/effects-plugin.js';
 import { buildExecutableSchema } from './schema.js';
 import { defaultFirst, withFirstDefault } from './list-size.js';
 import { createErrorFormatter } from './format-error.js';
@@ -26,6 +26,15 @@ export interface ApolloOptions {
   readonly production: boolean;
   /** Schema introspection (off in production unless enabled). */
   readonly introspection: boolean;
+  /**
+   * What every answer carries or causes beyond its data (`responseEffects`), run first; the fast path runs the same
+   * list on its own answers.
+   */
+  readonly responseEffects: readonly ResponseEffect[];
+  /**
+   * Apollo's other plugins, after the effects: only for what the fast path never answers (answers with errors, and
+   * what happens before execution). Anything a successful answer carries belongs in `responseEffects`.
+   */
   readonly plugins: readonly ApolloServerPlugin<GatewayContext>[];
   /** Automatic persisted queries: where documents are registered (the gateway's store) and for how long. */
   readonly persistedQueries: { readonly cache: KeyValueCache<string>; readonly ttlSeconds: number };
@@ -33,8 +42,8 @@ export interface ApolloOptions {
   readonly executor?: ExecutorKind;
   /** With the compiled executor: where it publishes the operations the fast path may answer (`fast-path.ts`). */
   readonly known?: KnownOperations;
-  /** The `Content-Type` choice, shared with the fast path so both answer alike. */
-  readonly chooseMediaType?: MediaTypeChooser;
+  /** With the compiled executor: where it takes back the results the fast path handed over. */
+  readonly handedOver?: HandedOverResults;
 }
 
 /** The GraphQL server, SDL-first: the schema is `schema.graphql`, the file clients and codegen read too. */
@@ -49,18 +58,17 @@ export async function createApolloServer(options: ApolloOptions): Promise<Apollo
   // before execution (parse, document cache, validation, plugins) is Apollo's in both modes (jit-executor.ts).
   const source =
     (options.executor ?? 'jit') === 'jit'
-      ? { gateway: createJitGateway(schema, { known: options.known }) }
+      ? { gateway: createJitExecutor(schema, { known: options.known, handedOver: options.handedOver }) }
       : { schema };
   return new ApolloServer<GatewayContext>({
     ...source,
     // Apollo's landing pages load from a CDN; the gateway serves its own offline IDE instead (http/ide.ts).
     // Its cache-control plugin instruments every resolver; none of our fields has a cache hint, so its only effect
-    // was `Cache-Control: no-store`, which noStorePlugin sends at no per-field cost.
+    // was `Cache-Control: no-store`, which the no-store response effect sends at no per-field cost.
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
-      noStorePlugin(),
-      responseMediaTypePlugin(options.chooseMediaType),
+      responseEffectsPlugin<GatewayContext>(options.responseEffects),
       ...options.plugins,
     ],
     includeStacktraceInErrorResponses: !options.production,

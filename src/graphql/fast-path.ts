@@ -1,12 +1,14 @@
+import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { ExecutionResult } from 'graphql';
 import type { Telemetry } from '../telemetry/events.js';
-import type { OperationTracing } from '../telemetry/tracing/operation-spans.js';
 import type { GatewayContext } from './context.js';
-import type { KnownOperations } from './known-operations.js';
-import { setCacheHeaders, withCacheSignals } from './plugins/cache-signals/index.js';
-import { NO_STORE } from './plugins/no-store/index.js';
-import { ANONYMOUS_OPERATION, noteOperation } from './plugins/operation-metrics/index.js';
-import type { MediaTypeChooser } from './plugins/response-media-type/index.js';
+import type { HandedOverResults } from './handed-over-results.js';
+import type { KnownOperation, KnownOperations } from './known-operations.js';
+import type { GraphQLAnswer, ResponseEffect } from './response/effect.js';
+import { HeaderList } from './response/header-list.js';
+import type { MediaTypeChooser } from './response/media-type.js';
+import { writeSuccessBody } from './response/success-body.js';
+import type { TrustedDocuments } from './trusted-documents.js';
 
 /** A POST or GET to `/graphql`, as the fast path needs it. */
 export interface FastPathRequest {
@@ -14,7 +16,10 @@ export interface FastPathRequest {
   readonly method?: 'POST' | 'GET';
   readonly contentType: string | undefined;
   readonly accept: string | undefined;
-  /** The parsed JSON body of a POST; for a GET, the parsed query string (`query`, `variables`, `operationName`). */
+  /**
+   * The parsed JSON body of a POST; for a GET, the parsed query string (`query`, `variables`, `operationName`,
+   * `extensions`).
+   */
   readonly body: unknown;
   /** The request's context: built once per request and shared with Apollo, should Apollo answer. */
   context(): Promise<GatewayContext>;
@@ -29,23 +34,35 @@ export interface FastPathResponse {
 export interface FastPath {
   /**
    * The response, or undefined when Apollo must answer: the request ran with errors (its result is handed over)
-   * or is not a plain JSON POST of a known query (passed untouched).
+   * or is not a plain POST or GET of a known query, by its text or its persisted query hash (passed untouched).
    */
   serve(request: FastPathRequest): Promise<FastPathResponse | undefined>;
 }
 
 export interface FastPathOptions {
   readonly known: KnownOperations;
+  /** Where a result with errors goes for Apollo to answer (its executor takes it back). */
+  readonly handedOver: HandedOverResults;
+  /** What a successful answer carries beyond its data: the very list Apollo's answers get (`responseEffects`). */
+  readonly effects: readonly ResponseEffect[];
+  /** The `Content-Type` choice the media-type effect makes: a request that accepts none of them is Apollo's (406). */
   readonly chooseMediaType: MediaTypeChooser;
-  readonly telemetry: Pick<Telemetry, 'graphqlOperation' | 'fastPath'>;
-  /** The cache's name in `Cache-Status` (as given to the cache-signals plugin). */
-  readonly cacheName: string;
-  /** The operation span, with tracing on (the same one Apollo's operation-tracing plugin drives). */
-  readonly tracing?: OperationTracing;
+  readonly telemetry: Pick<Telemetry, 'fastPath'>;
+  /**
+   * The persisted query cache exactly as Apollo is given it (the manifest first when there is one, then, unless
+   * TRUSTED_DOCUMENTS_ONLY, the registered documents), asked with Apollo's `apq:` key prefix: a hash-only request is
+   * answered with the text Apollo would find, and not at all when Apollo would find none (never registered, expired,
+   * evicted, the store down, not a manifest id in trusted-only mode).
+   */
+  readonly persistedQueries?: KeyValueCache<string>;
+  /** The trusted documents manifest, when one is configured: its ids are worth a lookup, like known texts' hashes. */
+  readonly trusted?: TrustedDocuments;
 }
 
-interface PlainBody {
-  readonly query: string;
+/** A request the fast path may take: the query text, or (an automatic persisted query) only its SHA-256. */
+interface PlainRequest {
+  readonly query?: string;
+  readonly sha256Hash?: string;
   readonly operationName?: string | null;
   readonly variables?: Record<string, unknown> | null;
 }
@@ -57,11 +74,15 @@ interface PlainBody {
  * hit cost beyond its own work (docs/design.md, "The hit path").
  *
  * It takes only what Apollo has already accepted: a JSON POST or a plain GET whose exact query text and operation
- * name Apollo has parsed, validated and executed before (`KnownOperations`), with no `extensions` but Apollo
- * Client's `clientLibrary` (persisted queries stay Apollo's), and then runs the very function Apollo's executor runs
- * for it (`jit-executor.ts`). The response is the one Apollo would send for a result without errors, built by the same
- * code the plugins use: the negotiated `Content-Type`, `Cache-Control: no-store`, `Cache-Status` and `Age`,
- * `extensions.recsCache`, the operation counted and noted for the request log.
+ * name Apollo has parsed, validated and executed before (`KnownOperations`), or that names such a text by an
+ * automatic persisted query's hash alone (or by a trusted document's id) that Apollo's persisted query cache holds
+ * for that very text, with no other `extensions` than Apollo
+ * Client's `clientLibrary`, and then runs the very function Apollo's executor runs for it (`jit-executor.ts`). A
+ * hash the cache does not hold, a hash sent with a text (Apollo checks they agree and registers the text) and, in
+ * trusted-only mode, anything but a manifest id stay Apollo's. The response is the one Apollo would send for a
+ * result without errors: the same response effects (`response/effects.ts`: `Cache-Control`, the negotiated
+ * `Content-Type`, `Cache-Status`, `Age`, `extensions.recsCache`, the operation counted, noted for the request log
+ * and traced) run on it in the same order.
  *
  * Anything with errors is Apollo's to answer: the result is handed over under the request's record (which Apollo's
  * copy of the context shares), and Apollo's executor answers with it instead of running the operation again; its
@@ -69,23 +90,34 @@ interface PlainBody {
  * compares every response with graphql-js's.
  */
 export function createFastPath(options: FastPathOptions): FastPath {
-  const { known, chooseMediaType, telemetry, cacheName, tracing } = options;
+  const { known, handedOver, effects, chooseMediaType, telemetry, persistedQueries, trusted } = options;
+  const starts = effects.flatMap((effect) => (effect.started === undefined ? [] : [effect.started]));
 
   const passed = (): undefined => {
     telemetry.fastPath('passed');
     return undefined;
   };
 
+  /** The operation Apollo would run for this request, if the fast path knows it. */
+  const operationOf = async (request: PlainRequest): Promise<KnownOperation | undefined> => {
+    if (request.query !== undefined) return known.find(request.query, request.operationName);
+    const hash = request.sha256Hash;
+    // Only a hash the fast path could answer is looked up: any other is Apollo's, which looks it up itself.
+    if (hash === undefined || persistedQueries === undefined) return undefined;
+    if (known.textOf(hash) === undefined && trusted?.get(hash) === undefined) return undefined;
+    const text = await persistedQueries.get(`${APQ_PREFIX}${hash}`);
+    return text === undefined ? undefined : known.find(text, request.operationName);
+  };
+
   return {
     async serve(request) {
       const body =
         request.method === 'GET'
-          ? plainGetBody(request.contentType, request.body)
-          : plainPostBody(request.contentType, request.body);
+          ? plainGetRequest(request.contentType, request.body)
+          : plainPostRequest(request.contentType, request.body);
       if (body === undefined) return passed();
-      const mediaType = chooseMediaType(request.accept);
-      if (mediaType === null) return passed();
-      const operation = known.find(body.query, body.operationName);
+      if (chooseMediaType(request.accept) === null) return passed();
+      const operation = await operationOf(body);
       if (operation === undefined) return passed();
       let context: GatewayContext;
       try {
@@ -94,7 +126,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
         // Refused while building the context (e.g. no valid token): Apollo reports the same error.
         return passed();
       }
-      tracing?.begin();
+      for (const start of starts) start();
       let result: ExecutionResult;
       try {
         result = await operation.compiled.query(undefined, context, body.variables ?? undefined);
@@ -105,66 +137,87 @@ export function createFastPath(options: FastPathOptions): FastPath {
       }
       if (result.errors !== undefined && result.errors.length > 0) {
         // Keyed by the request's record: Apollo executes with a shallow copy of the context, which keeps it.
-        known.handOver(context.record, result);
+        handedOver.handOver(context.record, result);
         telemetry.fastPath('handed_over');
         return undefined;
       }
-      const served = context.record.served;
-      // Only queries become known operations.
-      context.record.operationType = 'query';
-      noteOperation(telemetry, context.record, operation.operationName ?? ANONYMOUS_OPERATION, 'success');
-      tracing?.end({
-        type: 'query',
-        name: operation.operationName ?? undefined,
-        outcome: 'success',
-        errorCodes: [],
+      const headers = new HeaderList();
+      const answer: GraphQLAnswer = {
+        record: context.record,
+        // Only queries become known operations.
+        operation: { type: 'query', name: operation.operationName },
+        accept: request.accept,
+        headers,
+        result: { data: result.data, extensions: result.extensions },
+        single: true,
         fastPath: true,
-      });
-      // In the order Apollo's plugins set them: no-store, response-media-type, then cache-signals.
-      const headers: Array<readonly [string, string]> = [
-        ['cache-control', NO_STORE],
-        ['content-type', mediaType],
-      ];
-      setCacheHeaders({ set: (name: string, value: string) => headers.push([name, value]) }, cacheName, served);
-      // Apollo's serialisation: `errors`, `data`, `extensions` in that order (undefined ones left out), then a newline.
-      const extensions = withCacheSignals(result.extensions, served);
+      };
+      for (const effect of effects) effect.apply(answer);
       telemetry.fastPath('served');
-      return { headers, body: `${JSON.stringify({ data: result.data, extensions })}\n` };
+      return { headers: headers.entries, body: writeSuccessBody(answer.result.data, answer.result.extensions) };
     },
   };
 }
 
 // Private: what Apollo's HTTP layer checks before it would run a POST or a GET, narrowed to the cases it accepts.
 
-function plainPostBody(contentType: string | undefined, body: unknown): PlainBody | undefined {
-  return isJson(contentType) && isPlainBody(body) ? body : undefined;
+/**
+ * A JSON POST of a query text, or of an automatic persisted query's hash alone (`extensions.persistedQuery`, version
+ * 1, no `query`). A hash with the text is Apollo's: it checks the two agree and registers the text.
+ */
+function plainPostRequest(contentType: string | undefined, body: unknown): PlainRequest | undefined {
+  if (!isJson(contentType) || !isRecord(body)) return undefined;
+  const { query, variables, operationName } = body;
+  if (variables !== undefined && variables !== null && !isRecord(variables)) return undefined;
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return undefined;
+  const extensions = body.extensions === null ? undefined : body.extensions;
+  return plainRequest(query, extensions, operationName, variables);
 }
 
 /**
- * A GET as urql, graphql-request, curl or a CDN sends it: no content type, and only `query`, `operationName` and
- * `variables` (a JSON object) as single parameters. Anything else (an `extensions` parameter, i.e. a persisted
- * query; a repeated parameter; variables that are not a JSON object) is Apollo's to answer or refuse. A mutation
- * never gets here: only query operations are known.
+ * A GET as urql, graphql-request, curl, a CDN or an APQ link sends it: no content type, and only `query`,
+ * `operationName`, `variables` (a JSON object) and `extensions` (a JSON object) as single parameters. Anything else
+ * (a repeated parameter, variables or extensions that are not a JSON object) is Apollo's to answer or refuse. A
+ * mutation never gets here: only query operations are known.
  */
-function plainGetBody(contentType: string | undefined, search: unknown): PlainBody | undefined {
+function plainGetRequest(contentType: string | undefined, search: unknown): PlainRequest | undefined {
   if (contentType !== undefined || !isRecord(search)) return undefined;
-  const { query, operationName, variables } = search;
-  if (typeof query !== 'string' || Object.keys(search).some((key) => !GET_PARAMETERS.has(key))) return undefined;
+  if (Object.keys(search).some((key) => !GET_PARAMETERS.has(key))) return undefined;
+  const { query, operationName } = search;
   if (operationName !== undefined && typeof operationName !== 'string') return undefined;
-  let parsed: unknown;
-  if (variables !== undefined) {
-    if (typeof variables !== 'string') return undefined;
-    try {
-      parsed = JSON.parse(variables);
-    } catch {
-      return undefined;
-    }
-    if (!isRecord(parsed)) return undefined;
-  }
-  return { query, operationName, variables: parsed as Record<string, unknown> | undefined };
+  const variables = jsonObjectParameter(search.variables);
+  const extensions = jsonObjectParameter(search.extensions);
+  if (variables === null || extensions === null) return undefined;
+  return plainRequest(query, extensions, operationName, variables);
 }
 
-const GET_PARAMETERS = new Set(['query', 'operationName', 'variables']);
+const GET_PARAMETERS = new Set(['query', 'operationName', 'variables', 'extensions']);
+
+/** The request when its query and extensions are of a kind the fast path takes (see `persistedQueryHash`). */
+function plainRequest(
+  query: unknown,
+  extensions: unknown,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+): PlainRequest | undefined {
+  const sha256Hash = persistedQueryHash(extensions);
+  if (sha256Hash === null) return undefined;
+  if (sha256Hash !== undefined) return query === undefined ? { sha256Hash, operationName, variables } : undefined;
+  return typeof query === 'string' ? { query, operationName, variables } : undefined;
+}
+
+/** A single parameter holding a JSON object: undefined when absent, null when it is anything else. */
+function jsonObjectParameter(value: unknown): Record<string, unknown> | undefined | null {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return null;
+  }
+  return isRecord(parsed) ? parsed : null;
+}
 
 function isJson(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
@@ -178,20 +231,23 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Apollo Client 4 sends `extensions.clientLibrary` (its name and version) with every operation by default. Apollo
- * Server reads it only for usage reporting, which the gateway does not run, so it changes no answer; any other
- * extension (a persisted query above all) stays Apollo's.
+ * The extensions the fast path takes: none; Apollo Client 4's `clientLibrary` (its name and version, sent with every
+ * operation by default, read by Apollo Server only for usage reporting, which the gateway does not run); an
+ * automatic persisted query of version 1 with a string hash; or both. Returns the hash, undefined without one, or
+ * null for any other extensions (Apollo's to answer or refuse).
  */
-function isClientAwareness(extensions: unknown): boolean {
-  if (!isRecord(extensions)) return false;
+function persistedQueryHash(extensions: unknown): string | undefined | null {
+  if (extensions === undefined) return undefined;
+  if (!isRecord(extensions)) return null;
   const keys = Object.keys(extensions);
-  return keys.length > 0 && keys.every((key) => key === 'clientLibrary');
+  if (keys.length === 0 || !keys.every((key) => EXTENSIONS.has(key))) return null;
+  if (!('persistedQuery' in extensions)) return undefined;
+  const persisted = extensions.persistedQuery;
+  if (!isRecord(persisted) || persisted.version !== 1 || typeof persisted.sha256Hash !== 'string') return null;
+  return persisted.sha256Hash;
 }
 
-function isPlainBody(body: unknown): body is PlainBody {
-  if (!isRecord(body) || typeof body.query !== 'string') return false;
-  if (body.extensions !== undefined && body.extensions !== null && !isClientAwareness(body.extensions)) return false;
-  const { variables, operationName } = body;
-  if (variables !== undefined && variables !== null && !isRecord(variables)) return false;
-  return operationName === undefined || operationName === null || typeof operationName === 'string';
-}
+const EXTENSIONS = new Set(['clientLibrary', 'persistedQuery']);
+
+/** Apollo's prefix for persisted query keys in the cache it is given. */
+const APQ_PREFIX = 'apq:';

@@ -5,6 +5,7 @@ import type { CompiledQuery } from 'graphql-jit';
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import { LRUCache } from 'lru-cache';
 import type { GatewayContext } from './context.js';
+import type { HandedOverResults } from './handed-over-results.js';
 import type { KnownOperations } from './known-operations.js';
 
 /** Apollo Server's gateway contract, taken from its own constructor options (the one supported executor hook). */
@@ -15,23 +16,23 @@ type GatewayRequestContext = Parameters<GatewayExecutor>[0];
 /** Which executor runs validated operations: graphql-js (`reference`) or compiled ones (`jit`). */
 export type ExecutorKind = 'reference' | 'jit';
 
-export interface JitGatewayOptions {
+export interface JitExecutorOptions {
   /** Compiled operations kept (by query hash and operation name); a client's documents are a small, fixed set. */
   readonly maxCompiled?: number;
-  /**
-   * Where compiled query operations are published for the fast path (`fast-path.ts`), and where it hands back the
-   * results it could not answer alone. Without it, every request goes through Apollo.
-   */
+  /** Where compiled query operations are published for the fast path (`fast-path.ts`). Without it, Apollo answers all. */
   readonly known?: KnownOperations;
+  /** Where the fast path hands over the results it could not answer alone (they had errors). */
+  readonly handedOver?: HandedOverResults;
 }
 
-export interface JitGateway extends GatewayInterface {
+/** Apollo's executor hook, filled with graphql-jit: given to Apollo Server as its `gateway` option. */
+export interface JitExecutor extends GatewayInterface {
   /** Operations cached (compiled, or marked to run on graphql-js), for tests and diagnostics. */
   readonly compiledCount: number;
 }
 
 const DEFAULT_MAX_COMPILED = 1_000;
-/** Marks a document that runs on graphql-js (see createJitGateway). */
+/** Marks a document that runs on graphql-js (see createJitExecutor). */
 const REFERENCE = Symbol('reference executor');
 
 /**
@@ -55,8 +56,8 @@ const REFERENCE = Symbol('reference executor');
  *   reads as "not provided"); operations declaring any default run on graphql-js (GraphiQL's sample query does).
  * - Errors thrown without `extensions` (see `withExtensions`).
  */
-export function createJitGateway(schema: GraphQLSchema, options: JitGatewayOptions = {}): JitGateway {
-  const known = options.known;
+export function createJitExecutor(schema: GraphQLSchema, options: JitExecutorOptions = {}): JitExecutor {
+  const { known, handedOver } = options;
   const compiled = new LRUCache<string, CompiledQuery | typeof REFERENCE>({
     max: options.maxCompiled ?? DEFAULT_MAX_COMPILED,
   });
@@ -104,7 +105,7 @@ export function createJitGateway(schema: GraphQLSchema, options: JitGatewayOptio
     }
     // A result the fast path computed for this very request (it had errors, so Apollo answers): not run twice.
     const result =
-      known?.takeOver((request.context as GatewayContext).record) ??
+      handedOver?.takeOver((request.context as GatewayContext).record) ??
       (await query.query(undefined, request.context, request.request.variables));
     if (result.errors === undefined || result.errors.length === 0) return result;
     if (result.data === undefined) return referenceVariableErrors(schema, request) ?? reference(request);

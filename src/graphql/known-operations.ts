@@ -1,4 +1,4 @@
-import type { ExecutionResult } from 'graphql';
+import { createHash } from 'node:crypto';
 import type { CompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
 
@@ -13,22 +13,20 @@ const DEFAULT_MAX_OPERATIONS = 1_000;
 
 /**
  * The documents the fast path may answer without Apollo (`fast-path.ts`), keyed by the exact query text and the
- * operation name the request asked for. Only the compiled executor adds to it, and only after Apollo's pipeline
- * has accepted the document for that operation name: parsed within the token limit, validated with every rule
- * (depth, aliases, introspection where it is off) and resolved to a query operation. The same text and name
- * always parse, validate and resolve the same way, so a later request with them may skip straight to execution.
- *
- * It also carries results across from the fast path to Apollo: when a fast execution ends with errors, the fast
- * path hands its result over (`handOver`) and lets Apollo answer; Apollo's executor takes the result back
- * (`takeOver`) instead of executing a second time, so resolvers never run twice for one request, and every error
- * is formatted by Apollo's own pipeline.
+ * operation name the request asked for, and found as well by the SHA-256 of that text (what an automatic persisted
+ * query sends instead of the text). Only the compiled executor adds to it, and only after Apollo's pipeline has
+ * accepted the document for that operation name: parsed within the token limit, validated with every rule (depth,
+ * aliases, introspection where it is off) and resolved to a query operation. The same text and name always parse,
+ * validate and resolve the same way, so a later request with them may skip straight to execution.
  */
 export class KnownOperations {
   readonly #operations: LRUCache<string, KnownOperation>;
-  readonly #handedOver = new WeakMap<object, ExecutionResult>();
+  /** Text by its SHA-256, for the texts in `#operations` (a text is hashed once, when it becomes known). */
+  readonly #texts: LRUCache<string, string>;
 
   constructor(maxOperations = DEFAULT_MAX_OPERATIONS) {
     this.#operations = new LRUCache({ max: maxOperations });
+    this.#texts = new LRUCache({ max: maxOperations });
   }
 
   get size(): number {
@@ -38,6 +36,8 @@ export class KnownOperations {
   /** `requestedName` is the request's `operationName` (undefined or null when it named none). */
   remember(source: string, requestedName: string | null | undefined, operation: KnownOperation): void {
     this.#operations.set(keyOf(source, requestedName), operation);
+    // A text's entry goes at the latest with its last operation's: the lookup by hash ends in `find` anyway.
+    this.#texts.set(sha256(source), source);
   }
 
   /** Undefined for anything not remembered, and for a requested name that is not a GraphQL name (`""` included). */
@@ -46,24 +46,14 @@ export class KnownOperations {
     return this.#operations.get(keyOf(source, requestedName));
   }
 
-  /**
-   * The fast path's result for one request, for Apollo's executor to answer with. `request` must be an object both
-   * see for that request and no other: not the context itself, which Apollo copies (shallowly) before executing, but
-   * an object the context holds, such as the request's record.
-   */
-  handOver(request: object, result: ExecutionResult): void {
-    this.#handedOver.set(request, result);
-  }
-
-  /** The result handed over for this request, if any; taken once. */
-  takeOver(request: object): ExecutionResult | undefined {
-    const result = this.#handedOver.get(request);
-    if (result !== undefined) this.#handedOver.delete(request);
-    return result;
+  /** The known text whose SHA-256 (64 lower-case hex digits, as APQ sends it) this is, if any. */
+  textOf(sha256Hash: string): string | undefined {
+    return this.#texts.get(sha256Hash);
   }
 
   clear(): void {
     this.#operations.clear();
+    this.#texts.clear();
   }
 }
 
@@ -73,4 +63,8 @@ const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 // name are remembered), so the first NUL always ends it, whatever the query text holds.
 function keyOf(source: string, requestedName: string | null | undefined): string {
   return `${requestedName ?? ''}\u0000${source}`;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

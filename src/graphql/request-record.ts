@@ -3,8 +3,9 @@ import type { OperationOutcome, ServedSource } from '../telemetry/events.js';
 
 /**
  * What one HTTP request did, gathered while it runs and read when it ends. The loaders add every list they serve,
- * the operation-metrics plugin sets the operation and its outcome; the cache-signals plugin (Cache-Status, Age,
- * `extensions.recsCache`) and the request log line read it. Mutable on purpose, and never shared: one per request.
+ * the operation-metrics response effect sets the operation and its outcome; the cache-signals effect (Cache-Status,
+ * Age, `extensions.recsCache`) and the request log line read it. Mutable on purpose, and never shared: one per
+ * request.
  */
 export interface RequestRecord {
   /** The resolved operation's name, `anonymous` for an unnamed one; undefined until (unless) it resolves. */

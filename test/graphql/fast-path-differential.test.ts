@@ -1,9 +1,11 @@
 /**
- * Fast path differential: the same odd requests, in the same order, against two production gateways that differ
- * only in GRAPHQL_FAST_PATH (`true`: known query documents are answered by graphql/fast-path.ts; `false`: Apollo
- * answers everything). Each gateway has its own memory store and its own built-in model. Every response must match:
- * status, body and the headers clients read (after normalising what depends on the clock), and neither may fail
- * with a 5xx or hang.
+ * Fast path differential: the same odd requests, in the same order, against two gateways that differ only in
+ * GRAPHQL_FAST_PATH (`true`: known query documents are answered by graphql/fast-path.ts; `false`: Apollo answers
+ * everything), once in development and once in production mode. Each gateway has its own memory store and its own
+ * built-in model. Every response must match: status, body and the headers clients read (after normalising what
+ * depends on the clock), and neither may fail with a 5xx or hang. So must what each request did besides: the
+ * counters and histogram counts it moved in `/metrics` (the fast path's own counter aside) and its request log line
+ * (timings and the request id aside).
  *
  * Before the sweep, every query document is sent once to both gateways, so the fast path knows it. Each case is
  * then sent twice to each gateway (fast, reference, fast, reference): a case whose text or name is new to the fast
@@ -15,6 +17,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastPathOutcomes, startGateway } from '../support/gateway.js';
 import type { InProcessGateway } from '../support/gateway.js';
 import { normaliseValue } from '../support/normalise.js';
+import { captureLogs } from '../support/log-capture.js';
+import type { CapturedLogger } from '../support/log-capture.js';
+import { countedSamples, movedBy, requestLineOf } from '../support/parity.js';
 import { bearerToken } from '../security/helpers.js';
 
 const SECRET = 'fast-path-differential-secret-of-32-bytes+';
@@ -754,82 +759,118 @@ async function outcomeOf(
   return (Object.keys(after) as Array<keyof typeof after>).find((key) => after[key] !== before[key]) ?? 'not seen';
 }
 
-describe('fast path differential (production): GRAPHQL_FAST_PATH true and false answer odd requests alike', () => {
-  let fast: InProcessGateway;
-  let reference: InProcessGateway;
-  const tokens: Record<string, string> = {};
-  const totals: Record<string, number> = {};
+/** The fast path's own counter: the one metric that must differ. */
+const FAST_PATH_METRIC = 'recs_graphql_fast_path_total';
 
-  beforeAll(async () => {
-    const env = { AUTH_JWT_SECRET: SECRET, NODE_ENV: 'production', MODEL_WORKERS: '0' };
-    [fast, reference] = await Promise.all([
-      startGateway({ ...env, GRAPHQL_FAST_PATH: 'true' }),
-      startGateway({ ...env, GRAPHQL_FAST_PATH: 'false' }),
-    ]);
-    tokens.reader = await bearerToken(SECRET, 'differential-reader', 'recommendations:read:any');
-    tokens['user-u1'] = await bearerToken(SECRET, 'u1');
-    tokens.invalid = 'Bearer not.a.jwt';
-    tokens.malformed = 'Basic dXNlcjpwYXNz';
-    tokens['lowercase-scheme'] = tokens.reader.replace(/^Bearer /, 'bearer ');
-    // Priming: every query document once, so the fast path knows it (and both stores hold the same lists).
-    for (const prime of PRIMES) {
-      for (const gateway of [fast, reference]) {
-        const response = await fetch(gateway.url, {
-          method: 'POST',
-          headers: { ...DEFAULT_HEADERS, authorization: tokens.reader },
-          body: JSON.stringify(prime),
-          signal: AbortSignal.timeout(5000),
-        });
-        expect(response.status, `priming ${prime.operationName ?? prime.query}`).toBe(200);
-        await response.text();
+/** A gateway with its captured log. */
+interface Side {
+  readonly gateway: InProcessGateway;
+  readonly logs: CapturedLogger;
+}
+
+/** The response, with what the request moved in `/metrics` and the request line it wrote. */
+async function observe(
+  side: Side,
+  test: Case,
+  tokens: Record<string, string>,
+): Promise<{ response: Awaited<ReturnType<typeof send>>; metrics: Record<string, number>; log: unknown }> {
+  const earlier = new Set(side.logs.lines());
+  const before = await countedSamples(side.gateway.origin);
+  const response = await send(side.gateway, test, tokens);
+  // The line is written once the response has gone out, and the request metrics are counted in the same hook, right
+  // after it: wait for the line before reading /metrics.
+  const log = response.requestId === null ? null : await requestLineOf(side.logs, earlier, response.requestId);
+  const metrics = movedBy(before, await countedSamples(side.gateway.origin), [FAST_PATH_METRIC]);
+  return { response, metrics, log };
+}
+
+for (const mode of ['development', 'production'] as const) {
+  describe(`fast path differential (${mode}): GRAPHQL_FAST_PATH true and false answer odd requests alike`, () => {
+    let fast: InProcessGateway;
+    let reference: InProcessGateway;
+    const sides: { fast?: Side; reference?: Side } = {};
+    const tokens: Record<string, string> = {};
+    const totals: Record<string, number> = {};
+
+    beforeAll(async () => {
+      const env = { AUTH_JWT_SECRET: SECRET, NODE_ENV: mode, MODEL_WORKERS: '0' };
+      const fastLogs = captureLogs('info');
+      const referenceLogs = captureLogs('info');
+      [fast, reference] = await Promise.all([
+        startGateway({ ...env, GRAPHQL_FAST_PATH: 'true' }, { logger: fastLogs.logger }),
+        startGateway({ ...env, GRAPHQL_FAST_PATH: 'false' }, { logger: referenceLogs.logger }),
+      ]);
+      sides.fast = { gateway: fast, logs: fastLogs };
+      sides.reference = { gateway: reference, logs: referenceLogs };
+      tokens.reader = await bearerToken(SECRET, 'differential-reader', 'recommendations:read:any');
+      tokens['user-u1'] = await bearerToken(SECRET, 'u1');
+      tokens.invalid = 'Bearer not.a.jwt';
+      tokens.malformed = 'Basic dXNlcjpwYXNz';
+      tokens['lowercase-scheme'] = tokens.reader.replace(/^Bearer /, 'bearer ');
+      // Priming: every query document once, so the fast path knows it (and both stores hold the same lists).
+      for (const prime of PRIMES) {
+        for (const gateway of [fast, reference]) {
+          const response = await fetch(gateway.url, {
+            method: 'POST',
+            headers: { ...DEFAULT_HEADERS, authorization: tokens.reader },
+            body: JSON.stringify(prime),
+            signal: AbortSignal.timeout(5000),
+          });
+          expect(response.status, `priming ${prime.operationName ?? prime.query}`).toBe(200);
+          await response.text();
+        }
       }
+    });
+
+    afterAll(async () => {
+      await Promise.all([fast?.close(), reference?.close()]);
+    });
+
+    it('priming made the documents known to the fast path (and only there)', async () => {
+      expect(fast.app.config.graphqlFastPath).toBe(true);
+      expect(reference.app.config.graphqlFastPath).toBe(false);
+      expect(fast.app.config.nodeEnv).toBe(mode);
+      const before = await fastPathOutcomes(fast);
+      const response = await fetch(fast.url, {
+        method: 'POST',
+        headers: { ...DEFAULT_HEADERS, authorization: tokens.reader as string },
+        body: JSON.stringify({ query: TYPENAME }),
+        signal: AbortSignal.timeout(5000),
+      });
+      expect(response.status).toBe(200);
+      await response.text();
+      expect(await outcomeOf(fast, before)).toBe('served');
+      expect(await fastPathOutcomes(reference)).toEqual({ served: 0, handed_over: 0, passed: 0 });
+    });
+
+    for (const test of CASES) {
+      it(test.name, async () => {
+        for (const round of [1, 2]) {
+          const before = await fastPathOutcomes(fast);
+          const fromFast = await observe(sides.fast as Side, test, tokens);
+          const outcome = await outcomeOf(fast, before);
+          totals[outcome] = (totals[outcome] ?? 0) + 1;
+          const fromReference = await observe(sides.reference as Side, test, tokens);
+          const label = `round ${round} (fast path: ${outcome})`;
+          if (test.fast !== undefined)
+            expect(outcome, `round ${round}: what the fast path did`).toBe(test.fast[round - 1]);
+          expect({ ...fromFast.response, requestId: fromFast.response.requestId !== null }, label).toEqual({
+            ...fromReference.response,
+            requestId: fromReference.response.requestId !== null,
+          });
+          expect(fromFast.response.status, `${label}: no 5xx with the fast path`).toBeLessThan(500);
+          if (test.headers?.['x-request-id'] === 'client-id-123')
+            expect(fromFast.response.requestId).toBe('client-id-123');
+          expect(fromFast.metrics, `${label}: what /metrics counted`).toEqual(fromReference.metrics);
+          expect(fromFast.log, `${label}: the request log line`).toEqual(fromReference.log);
+        }
+      });
     }
-  });
 
-  afterAll(async () => {
-    await Promise.all([fast?.close(), reference?.close()]);
-  });
-
-  it('priming made the documents known to the fast path (and only there)', async () => {
-    expect(fast.app.config.graphqlFastPath).toBe(true);
-    expect(reference.app.config.graphqlFastPath).toBe(false);
-    const before = await fastPathOutcomes(fast);
-    const response = await fetch(fast.url, {
-      method: 'POST',
-      headers: { ...DEFAULT_HEADERS, authorization: tokens.reader as string },
-      body: JSON.stringify({ query: TYPENAME }),
-      signal: AbortSignal.timeout(5000),
+    it('the sweep went through every branch of the fast path', () => {
+      expect(totals.served ?? 0).toBeGreaterThan(0);
+      expect(totals.handed_over ?? 0).toBeGreaterThan(0);
+      expect(totals.passed ?? 0).toBeGreaterThan(0);
     });
-    expect(response.status).toBe(200);
-    await response.text();
-    expect(await outcomeOf(fast, before)).toBe('served');
-    expect(await fastPathOutcomes(reference)).toEqual({ served: 0, handed_over: 0, passed: 0 });
   });
-
-  for (const test of CASES) {
-    it(test.name, async () => {
-      for (const round of [1, 2]) {
-        const before = await fastPathOutcomes(fast);
-        const fromFast = await send(fast, test, tokens);
-        const outcome = await outcomeOf(fast, before);
-        totals[outcome] = (totals[outcome] ?? 0) + 1;
-        const fromReference = await send(reference, test, tokens);
-        const label = `round ${round} (fast path: ${outcome})`;
-        if (test.fast !== undefined)
-          expect(outcome, `round ${round}: what the fast path did`).toBe(test.fast[round - 1]);
-        expect({ ...fromFast, requestId: fromFast.requestId !== null }, label).toEqual({
-          ...fromReference,
-          requestId: fromReference.requestId !== null,
-        });
-        expect(fromFast.status, `${label}: no 5xx with the fast path`).toBeLessThan(500);
-        if (test.headers?.['x-request-id'] === 'client-id-123') expect(fromFast.requestId).toBe('client-id-123');
-      }
-    });
-  }
-
-  it('the sweep went through every branch of the fast path', () => {
-    expect(totals.served ?? 0).toBeGreaterThan(0);
-    expect(totals.handed_over ?? 0).toBeGreaterThan(0);
-    expect(totals.passed ?? 0).toBeGreaterThan(0);
-  });
-});
+}

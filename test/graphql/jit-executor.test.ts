@@ -8,8 +8,9 @@ import type { ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { ApolloServer } from '@apollo/server';
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
-import { createJitGateway } from '../../src/graphql/jit-executor.js';
+import { createJitExecutor } from '../../src/graphql/jit-executor.js';
 import { KnownOperations } from '../../src/graphql/known-operations.js';
+import { HandedOverResults } from '../../src/graphql/handed-over-results.js';
 import type { GatewayInterface } from '../../src/graphql/jit-executor.js';
 import { buildExecutableSchema } from '../../src/graphql/schema.js';
 
@@ -70,9 +71,9 @@ async function reference(
   return execute({ schema, document: parse(query), variableValues: variables, operationName });
 }
 
-describe('createJitGateway', () => {
+describe('createJitExecutor', () => {
   it('announces its schema once and returns an executor', async () => {
-    const gateway = createJitGateway(schema);
+    const gateway = createJitExecutor(schema);
     const announced: unknown[] = [];
     gateway.onSchemaLoadOrUpdate((context) => announced.push(context.apiSchema));
     expect(announced).toEqual([schema]);
@@ -80,7 +81,7 @@ describe('createJitGateway', () => {
   });
 
   it('compiles a document once per operation name, then reuses it', async () => {
-    const gateway = createJitGateway(schema);
+    const gateway = createJitExecutor(schema);
     const run = await executorOf(gateway);
     const query = 'query A($n: String!) { greet(name: $n) } query B { greet(name: "b", times: 2) }';
     expect(await run(request(query, { n: 'x' }, 'A'))).toEqual(await reference(query, { n: 'x' }, 'A'));
@@ -93,14 +94,14 @@ describe('createJitGateway', () => {
   });
 
   it('keeps at most maxCompiled documents', async () => {
-    const gateway = createJitGateway(schema, { maxCompiled: 2 });
+    const gateway = createJitExecutor(schema, { maxCompiled: 2 });
     const run = await executorOf(gateway);
     for (const name of ['a', 'b', 'c']) await run(request(`{ greet(name: "${name}") }`));
     expect(gateway.compiledCount).toBe(2);
   });
 
   it('answers a left-out non-null variable with a default as graphql-js does (graphql-jit alone reports it missing)', async () => {
-    const run = await executorOf(createJitGateway(schema));
+    const run = await executorOf(createJitExecutor(schema));
     const query = 'query D($n: String! = "dflt") { greet(name: $n) }';
     const result = await run(request(query, {}));
     expect(result).toEqual(await reference(query, {}));
@@ -108,7 +109,7 @@ describe('createJitGateway', () => {
   });
 
   it('returns graphql-js errors for variables that do not coerce', async () => {
-    const run = await executorOf(createJitGateway(schema));
+    const run = await executorOf(createJitExecutor(schema));
     const query = 'query T($t: Int) { greet(name: "x", times: $t) }';
     const result = await run(request(query, { t: 'many' }));
     expect(result).toEqual(await reference(query, { t: 'many' }));
@@ -116,7 +117,7 @@ describe('createJitGateway', () => {
   });
 
   it('reports an operation name the document lacks as graphql-js does, the empty name included, running nothing', async () => {
-    const run = await executorOf(createJitGateway(schema, { known: new KnownOperations() }));
+    const run = await executorOf(createJitExecutor(schema, { known: new KnownOperations() }));
     const before = greetings;
     for (const [query, name] of [
       ['{ greet(name: "x") }', ''],
@@ -131,7 +132,7 @@ describe('createJitGateway', () => {
   });
 
   it('gives resolver errors graphql-js shape: an extensions object, the path and the locations', async () => {
-    const run = await executorOf(createJitGateway(schema));
+    const run = await executorOf(createJitExecutor(schema));
     const result = await run(request('{ boom }'));
     expect(result.data).toEqual({ boom: null });
     const [error] = result.errors ?? [];
@@ -144,7 +145,7 @@ describe('createJitGateway', () => {
   describe('with the fast path (KnownOperations)', () => {
     it('publishes each compiled query operation under its exact text and requested name, with its own name', async () => {
       const known = new KnownOperations();
-      const run = await executorOf(createJitGateway(schema, { known }));
+      const run = await executorOf(createJitExecutor(schema, { known }));
       const query = 'query A($n: String!) { greet(name: $n) } query B { greet(name: "b", times: 2) }';
       expect(known.find(query, 'A')).toBeUndefined();
       await run(request(query, { n: 'x' }, 'A'));
@@ -164,7 +165,7 @@ describe('createJitGateway', () => {
 
     it('publishes an operation again when the registry dropped it while it stayed compiled', async () => {
       const known = new KnownOperations(1);
-      const run = await executorOf(createJitGateway(schema, { known }));
+      const run = await executorOf(createJitExecutor(schema, { known }));
       const a = '{ greet(name: "a") }';
       const b = '{ greet(name: "b") }';
       await run(request(a));
@@ -176,7 +177,7 @@ describe('createJitGateway', () => {
 
     it('publishes no mutation, and no operation that runs on graphql-js (defaults of variables)', async () => {
       const known = new KnownOperations();
-      const run = await executorOf(createJitGateway(schema, { known }));
+      const run = await executorOf(createJitExecutor(schema, { known }));
       await run(request('mutation M { touch }'));
       await run(request('query D($n: String! = "dflt") { greet(name: $n) }', {}));
       expect(known.size).toBe(0);
@@ -184,12 +185,13 @@ describe('createJitGateway', () => {
 
     it('answers with a result handed over for the request instead of running the operation again', async () => {
       const known = new KnownOperations();
-      const run = await executorOf(createJitGateway(schema, { known }));
+      const handedOver = new HandedOverResults();
+      const run = await executorOf(createJitExecutor(schema, { known, handedOver }));
       const query = 'query G { greet(name: "once") }';
       await run(request(query));
       const handed = request(query);
       const result = { data: { greet: 'from the fast path' } };
-      known.handOver((handed.context as unknown as { record: object }).record, result);
+      handedOver.handOver((handed.context as unknown as { record: object }).record, result);
       const before = greetings;
       expect(await run(handed)).toEqual(result);
       expect(greetings).toBe(before);
@@ -200,8 +202,9 @@ describe('createJitGateway', () => {
 
     it('hands over through Apollo Server itself, which runs the executor with a copy of the context', async () => {
       const known = new KnownOperations();
+      const handedOver = new HandedOverResults();
       const apollo = new ApolloServer<{ record: object }>({
-        gateway: createJitGateway(schema, { known }) as unknown as ApolloServerOptionsWithGateway<{
+        gateway: createJitExecutor(schema, { known, handedOver }) as unknown as ApolloServerOptionsWithGateway<{
           record: object;
         }>['gateway'],
       });
@@ -213,12 +216,12 @@ describe('createJitGateway', () => {
         expect(first.body.kind === 'single' && first.body.singleResult.data).toEqual({ greet: 'hi apollo' });
         expect(known.find(query, undefined)?.operationName).toBe('Through');
         const handed = { record: {} };
-        known.handOver(handed.record, { data: { greet: 'from the fast path' } });
+        handedOver.handOver(handed.record, { data: { greet: 'from the fast path' } });
         const before = greetings;
         const second = await apollo.executeOperation({ query }, { contextValue: handed });
         expect(second.body.kind === 'single' && second.body.singleResult.data).toEqual({ greet: 'from the fast path' });
         expect(greetings).toBe(before);
-        expect(known.takeOver(handed.record)).toBeUndefined();
+        expect(handedOver.takeOver(handed.record)).toBeUndefined();
       } finally {
         await apollo.stop();
       }
@@ -226,7 +229,7 @@ describe('createJitGateway', () => {
 
     it('forgets its published operations when stopped', async () => {
       const known = new KnownOperations();
-      const gateway = createJitGateway(schema, { known });
+      const gateway = createJitExecutor(schema, { known });
       const run = await executorOf(gateway);
       await run(request('{ greet(name: "s") }'));
       expect(known.size).toBe(1);

@@ -1,12 +1,15 @@
-/** The fast path's registry on its own: exact keys (text and requested name), bounded size, hand-over taken once. */
+/** The fast path's registry on its own: exact keys (text and requested name, or the text's hash), bounded size; hand-over taken once. */
+import { createHash } from 'node:crypto';
 import { parse } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import { describe, expect, it } from 'vitest';
 import { KnownOperations } from '../../src/graphql/known-operations.js';
 import type { KnownOperation } from '../../src/graphql/known-operations.js';
+import { HandedOverResults } from '../../src/graphql/handed-over-results.js';
 import { buildExecutableSchema } from '../../src/graphql/schema.js';
 
 const schema = buildExecutableSchema('type Query { a: Int }', {});
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 function operation(name: string | null): KnownOperation {
   const compiled = compileQuery(schema, parse(name === null ? '{ a }' : `query ${name} { a }`));
@@ -57,13 +60,26 @@ describe('KnownOperations', () => {
     expect(known.find('{ a }', 'X')).toBeDefined();
   });
 
-  it('hands a result over for one context, taken once', () => {
+  it('finds a known text by its SHA-256, and nothing else by it', () => {
     const known = new KnownOperations();
+    const text = 'query A { a }';
+    known.remember(text, 'A', operation('A'));
+    expect(known.textOf(sha256(text))).toBe(text);
+    expect(known.textOf(sha256(`${text} `))).toBeUndefined();
+    expect(known.textOf(sha256(text).toUpperCase())).toBeUndefined();
+    known.clear();
+    expect(known.textOf(sha256(text))).toBeUndefined();
+  });
+});
+
+describe('HandedOverResults', () => {
+  it('hands a result over for one context, taken once', () => {
+    const handedOver = new HandedOverResults();
     const context = {};
     const result = { data: { a: 1 } };
-    known.handOver(context, result);
-    expect(known.takeOver({})).toBeUndefined();
-    expect(known.takeOver(context)).toBe(result);
-    expect(known.takeOver(context)).toBeUndefined();
+    handedOver.handOver(context, result);
+    expect(handedOver.takeOver({})).toBeUndefined();
+    expect(handedOver.takeOver(context)).toBe(result);
+    expect(handedOver.takeOver(context)).toBeUndefined();
   });
 });

@@ -1,17 +1,20 @@
 /**
- * The response-media-type plugin chooses the Content-Type Apollo would have chosen, for every Accept header (it only
+ * The media-type response effect (run by Apollo's response-effects plugin) chooses the Content-Type Apollo would have chosen, for every Accept header (it only
  * remembers the choice per header), and leaves unacceptable headers to Apollo's 406.
  */
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { responseMediaTypePlugin } from '../../src/graphql/plugins/response-media-type/index.js';
+import { mediaTypeEffect } from '../../src/graphql/response/media-type.js';
+import { responseEffectsPlugin } from '../../src/graphql/response/effects-plugin.js';
+import { createRequestRecord } from '../../src/graphql/request-record.js';
+import type { RequestRecord } from '../../src/graphql/request-record.js';
 
 const typeDefs = 'type Query { hello: String }';
 const resolvers = { Query: { hello: () => 'world' } };
 
 /** Records the content type already set when willSendResponse runs (after the plugin under test). */
-function witness(seen: Array<string | undefined>): ApolloServerPlugin<BaseContext> {
+function witness(seen: Array<string | undefined>): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
@@ -23,8 +26,11 @@ function witness(seen: Array<string | undefined>): ApolloServerPlugin<BaseContex
   };
 }
 
+/** The effects read the request's record; Apollo alone ignores it. */
+type Context = BaseContext & { record: RequestRecord };
+
 async function post(
-  server: ApolloServer,
+  server: ApolloServer<Context>,
   accept: string | undefined,
   query = '{ hello }',
 ): Promise<{ status: number; type: string | undefined }> {
@@ -32,15 +38,19 @@ async function post(
   if (accept !== undefined) headers.set('accept', accept);
   const response = await server.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: 'POST', headers, search: '', body: { query } },
-    context: async () => ({}),
+    context: async () => ({ record: createRequestRecord() }),
   });
   return { status: response.status ?? 200, type: response.headers.get('content-type') };
 }
 
-describe('responseMediaTypePlugin', () => {
+describe('mediaTypeEffect', () => {
   const seen: Array<string | undefined> = [];
-  const bare = new ApolloServer({ typeDefs, resolvers });
-  const withPlugin = new ApolloServer({ typeDefs, resolvers, plugins: [responseMediaTypePlugin(), witness(seen)] });
+  const bare = new ApolloServer<Context>({ typeDefs, resolvers });
+  const withPlugin = new ApolloServer<Context>({
+    typeDefs,
+    resolvers,
+    plugins: [responseEffectsPlugin<Context>([mediaTypeEffect()]), witness(seen)],
+  });
 
   beforeAll(async () => {
     await Promise.all([bare.start(), withPlugin.start()]);

@@ -17,6 +17,8 @@ import { PURCHASE_MUTATION, SECRET, aliasedReads, hsToken, tamperedSignature } f
 import { bearerChallenge } from '../../src/http/auth-challenge.js';
 import { retryAfterSeconds } from '../../src/graphql/plugins/retry-after/index.js';
 import { createApolloServer } from '../../src/graphql/apollo.js';
+import { noStoreEffect } from '../../src/graphql/response/no-store.js';
+import { mediaTypeEffect } from '../../src/graphql/response/media-type.js';
 import { createHttpServer } from '../../src/http/server.js';
 import type { Readiness } from '../../src/http/readiness.js';
 import { refusalHeaders } from '../../src/http/refusal-headers.js';
@@ -327,6 +329,7 @@ describe('refusals while the context is built (Apollo runs no plugin for them)',
       maxFirst: 100,
       production: false,
       introspection: true,
+      responseEffects: [noStoreEffect, mediaTypeEffect()],
       plugins: [],
       persistedQueries: { cache: new InMemoryLRUCache<string>(), ttlSeconds: 60 },
     });

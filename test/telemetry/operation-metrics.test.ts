@@ -6,7 +6,7 @@ import { startGateway, postGraphQL } from '../support/gateway.js';
 import type { InProcessGateway } from '../support/gateway.js';
 import { scrape, sumOf } from '../support/prometheus.js';
 import { READ_QUERY } from '../gateway/helpers.js';
-import { outcomeOf } from '../../src/graphql/plugins/operation-metrics/index.js';
+import { outcomeOf } from '../../src/graphql/response/operation-metrics.js';
 
 const METRIC = 'recs_graphql_operations_total';
 
@@ -67,9 +67,9 @@ describe('GraphQL operations by name and outcome', () => {
 describe('outcomeOf (GraphQL-over-HTTP terms)', () => {
   const error = { message: 'boom' };
   it('tells success, partial, error and rejected apart', () => {
-    expect(outcomeOf({ kind: 'single', singleResult: { data: { a: 1 } } })).toBe('success');
-    expect(outcomeOf({ kind: 'single', singleResult: { data: { a: null }, errors: [error] } })).toBe('partial');
-    expect(outcomeOf({ kind: 'single', singleResult: { data: null, errors: [error] } })).toBe('error');
-    expect(outcomeOf({ kind: 'single', singleResult: { errors: [error] } })).toBe('rejected');
+    expect(outcomeOf({ data: { a: 1 } })).toBe('success');
+    expect(outcomeOf({ data: { a: null }, errors: [error] })).toBe('partial');
+    expect(outcomeOf({ data: null, errors: [error] })).toBe('error');
+    expect(outcomeOf({ errors: [error] })).toBe('rejected');
   });
 });

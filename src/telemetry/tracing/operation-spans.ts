@@ -8,7 +8,8 @@ export type OperationType = 'query' | 'mutation' | 'subscription';
 /**
  * The GraphQL operation span of the current request. Both answering paths drive it the same way, so a trace looks
  * the same whoever answered: the fast path begins it before it executes and ends it when it answers; when it hands a
- * result over to Apollo the span stays open, and Apollo's plugin (`plugins/operation-tracing`) resumes and ends it.
+ * result over to Apollo the span stays open, and Apollo (the operation-tracing response effect,
+ * `graphql/response/operation-tracing.ts`) resumes and ends it.
  */
 export interface OperationTracing {
   /** Opens the operation span, or keeps the one already open for this request. */

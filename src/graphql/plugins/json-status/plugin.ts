@@ -32,7 +32,7 @@ export function jsonStatusPlugin<TContext extends object>(): ApolloServerPlugin<
         async willSendResponse({ request, response, errors }) {
           if (response.http.status !== 400 || response.body.kind !== 'single') return;
           if (!isOnlyRequestErrors(errors)) return;
-          // A plugin that ran before this one (response-media-type) may have chosen the type already: follow it.
+          // The response effects, which run first, may have chosen the type already (media-type effect): follow it.
           const chosen = response.http.headers.get('content-type');
           if (chosen !== undefined) {
             if (!/^application\/json\s*(;|$)/i.test(chosen)) return;

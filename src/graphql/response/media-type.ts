@@ -1,5 +1,5 @@
-import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 import Negotiator from 'negotiator';
+import type { ResponseEffect } from './effect.js';
 
 /** Apollo Server's media types for a single (non-incremental) result, in the order Apollo offers them. */
 const APPLICATION_JSON = 'application/json; charset=utf-8';
@@ -34,22 +34,17 @@ export function createMediaTypeChooser(): MediaTypeChooser {
 
 /**
  * Sets the response's `Content-Type` before Apollo does (see `createMediaTypeChooser`). Apollo negotiates the media
- * type of every response afresh (`negotiator`, about 2% of a cache hit's CPU); Apollo keeps a content type a plugin
- * has set. A header that accepts none of the offers is left to Apollo, which answers 406 as before.
+ * type of every response afresh (`negotiator`, about 2% of a cache hit's CPU); Apollo keeps a content type already
+ * set. A header that accepts none of the offers is left to Apollo, which answers 406 as before (the fast path does
+ * not take such a request).
  */
-export function responseMediaTypePlugin<TContext extends BaseContext>(
-  choose: MediaTypeChooser = createMediaTypeChooser(),
-): ApolloServerPlugin<TContext> {
-  const listener: GraphQLRequestListener<TContext> = {
-    async willSendResponse({ request, response }) {
-      if (response.body.kind !== 'single' || response.http.headers.has('content-type')) return;
-      const type = choose(request.http?.headers.get('accept'));
-      if (type !== null) response.http.headers.set('content-type', type);
-    },
-  };
+export function mediaTypeEffect(choose: MediaTypeChooser = createMediaTypeChooser()): ResponseEffect {
   return {
-    async requestDidStart() {
-      return listener;
+    name: 'media-type',
+    apply(answer) {
+      if (!answer.single || answer.headers.has('content-type')) return;
+      const type = choose(answer.accept);
+      if (type !== null) answer.headers.set('content-type', type);
     },
   };
 }

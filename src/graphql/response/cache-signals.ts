@@ -1,6 +1,5 @@
-import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
-import type { ServedList } from '../../../recs/served-list.js';
-import type { GatewayContext } from '../../context.js';
+import type { ServedList } from '../../recs/served-list.js';
+import type { AnswerHeaders, ResponseEffect } from './effect.js';
 
 /** What `extensions.recsCache` says about each list a response served. */
 export interface CacheSignal {
@@ -29,31 +28,20 @@ export interface CacheSignalsOptions {
  * a list the model computed for this request is `fwd=miss`. `stored` is not claimed: the write after a miss may be
  * refused (a purchase came in meanwhile) or fail (Redis down), and the service does not report which per list.
  */
-export function cacheSignalsPlugin(options: CacheSignalsOptions): ApolloServerPlugin<GatewayContext> {
-  // One listener for every request: what was served is in the request's record, not in the listener.
-  const listener: GraphQLRequestListener<GatewayContext> = {
-    async willSendResponse({ response, contextValue }) {
-      const served = contextValue.record.served;
-      if (served.length === 0) return;
-      setCacheHeaders(response.http.headers, options.cacheName, served);
-      if (response.body.kind !== 'single') return;
-      const result = response.body.singleResult;
-      result.extensions = withCacheSignals(result.extensions, served);
-    },
-  };
+export function cacheSignalsEffect(options: CacheSignalsOptions): ResponseEffect {
   return {
-    async requestDidStart() {
-      return listener;
+    name: 'cache-signals',
+    apply({ record, headers, result, single }) {
+      const served = record.served;
+      if (served.length === 0) return;
+      setCacheHeaders(headers, options.cacheName, served);
+      if (single) result.extensions = withCacheSignals(result.extensions, served);
     },
   };
 }
 
-/** `Cache-Status` and `Age`, when exactly one list was served (shared with the fast path, which has no plugins). */
-export function setCacheHeaders(
-  headers: { set(name: string, value: string): unknown },
-  cacheName: string,
-  served: readonly ServedList[],
-): void {
+/** `Cache-Status` and `Age`, when exactly one list was served. */
+function setCacheHeaders(headers: AnswerHeaders, cacheName: string, served: readonly ServedList[]): void {
   const [only] = served;
   if (served.length !== 1 || only === undefined) return;
   headers.set('cache-status', cacheStatus(cacheName, only));
@@ -61,7 +49,7 @@ export function setCacheHeaders(
 }
 
 /** A result's `extensions` with `recsCache` added (unchanged when nothing was served). */
-export function withCacheSignals(
+function withCacheSignals(
   extensions: Record<string, unknown> | undefined,
   served: readonly ServedList[],
 ): Record<string, unknown> | undefined {

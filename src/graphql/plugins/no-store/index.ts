@@ -1,1 +1,0 @@
-export { NO_STORE, noStorePlugin } from './plugin.js';

@@ -1,8 +1,0 @@
-export {
-  ANONYMOUS_OPERATION,
-  UNRESOLVED_OPERATION,
-  errorCodesOf,
-  noteOperation,
-  operationMetricsPlugin,
-  outcomeOf,
-} from './plugin.js';

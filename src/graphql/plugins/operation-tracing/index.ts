@@ -1,1 +1,0 @@
-export { operationTracingPlugin } from './plugin.js';

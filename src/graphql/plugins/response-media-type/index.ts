@@ -1,2 +1,0 @@
-export { createMediaTypeChooser, responseMediaTypePlugin } from './plugin.js';
-export type { MediaTypeChooser } from './plugin.js';
