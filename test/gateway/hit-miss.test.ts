@@ -61,6 +61,7 @@ for (const backend of backends) {
       expect(second.generatedAt).toBe(first.generatedAt);
       expect(second.modelVersion).toBe(first.modelVersion);
 
+      // The scenario: a second of real time passes, and the served age must show it.
       await sleep(1_100);
       const third = await readRecs(gateway.url, 'hm-user-1');
       expect(third.source).toBe('CACHE');

@@ -11,6 +11,7 @@ import type { RedisProcess } from '../support/redis-server.js';
 import { BuiltinModel } from '../../src/model/builtin-model.js';
 import type { Model, RankedList } from '../../src/model/model.js';
 import { Cleanups, readRecs, sleep } from './helpers.js';
+import { waitFor } from '../support/wait.js';
 
 /** The built-in model, taking `delayMs` longer for every computation. */
 class SlowModel implements Model {
@@ -52,8 +53,12 @@ describe('leases fit the TTL', () => {
   it('a lease lasts no longer than the shortest fresh TTL, so it lapses before the list it guarded can go stale', async () => {
     const { redis, gateway } = await setUp({ CACHE_TTL_SECONDS: '2' }, new SlowModel(400));
     const reading = readRecs(gateway.url, 'leased', 5);
-    await sleep(200);
-    const pttl = Number(await redisCli(redis.port, 'PTTL', 'recs:{leased}:v1:lease'));
+    // The slow model holds the computation open: look once the lease is there.
+    let pttl = -2;
+    await waitFor('the recompute lease to be taken', async () => {
+      pttl = Number(await redisCli(redis.port, 'PTTL', 'recs:{leased}:v1:lease'));
+      return pttl > 0;
+    });
     // 2 s TTL with ±10% jitter: no list is fresh for less than 1.8 s, so no lease may last longer.
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(1_800);
@@ -69,15 +74,20 @@ describe('leases fit the TTL', () => {
     const { gateway } = await setUp({ CACHE_TTL_SECONDS: '2', CACHE_GRACE_SECONDS: '60' });
     const first = await readRecs(gateway.url, 'swr', 5);
     expect(first.source).toBe('MODEL');
+    // The scenario: the list's real 2 s TTL (±10%) lapses on the gateway's clock.
     await sleep(2_400);
     expect((await readRecs(gateway.url, 'swr', 5)).source).toBe('STALE');
     // The refresh runs off the request path; it must land within moments, not after a 10 s lease.
-    const deadline = Date.now() + 1_000;
     let next = await readRecs(gateway.url, 'swr', 5);
-    while (next.source !== 'CACHE' && Date.now() < deadline) {
-      await sleep(50);
-      next = await readRecs(gateway.url, 'swr', 5);
-    }
+    await waitFor(
+      'the background refresh to be served from cache',
+      async () => {
+        next = await readRecs(gateway.url, 'swr', 5);
+        return next.source === 'CACHE';
+      },
+      1_000,
+      () => `last source ${next.source}`,
+    );
     expect(next.source).toBe('CACHE');
     expect(next.generatedAt).not.toBe(first.generatedAt);
   });
@@ -85,6 +95,7 @@ describe('leases fit the TTL', () => {
   it('a read after expiry without grace (CACHE_GRACE_SECONDS=0) does not wait on its own lease', async () => {
     const { gateway } = await setUp({ CACHE_TTL_SECONDS: '2', CACHE_GRACE_SECONDS: '0' });
     expect((await readRecs(gateway.url, 'nograce', 5)).source).toBe('MODEL');
+    // The scenario: the list's real 2 s TTL (±10%) lapses.
     await sleep(2_400);
     const started = performance.now();
     expect((await readRecs(gateway.url, 'nograce', 5)).source).toBe('MODEL');

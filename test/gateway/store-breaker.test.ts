@@ -14,6 +14,7 @@ import type { RedisProcess } from '../support/redis-server.js';
 import { aliasedReads } from '../security/helpers.js';
 import { Cleanups, CountingModel, READ_QUERY, describeBody, readRecs, sleep } from './helpers.js';
 import type { RecList } from './helpers.js';
+import { waitFor } from '../support/wait.js';
 
 const REDIS_TIMEOUT_MS = 300;
 // What a read may take beyond the store's bound: the built-in model's compute and HTTP, on a shared 2-core machine.
@@ -53,6 +54,7 @@ async function readsAtRate(
         return performance.now() - begun;
       })(),
     );
+    // Pacing: the scenario is a steady rate of reads.
     await sleep(1000 / perSecond);
   }
   return Promise.all(reads);
@@ -111,12 +113,16 @@ describe('the store breaker and the per-request store budget', () => {
 
     process.kill(redis.pid, 'SIGCONT');
     // Back: within a cool-down and a probe, reads are cached again.
-    const deadline = Date.now() + 3_000;
     let source = '';
-    while (Date.now() < deadline && source !== 'CACHE') {
-      source = (await readRecs(gateway.url, 'frozen-0', 5)).source;
-      await sleep(50);
-    }
+    await waitFor(
+      'reads to be cached again',
+      async () => {
+        source = (await readRecs(gateway.url, 'frozen-0', 5)).source;
+        return source === 'CACHE';
+      },
+      3_000,
+      () => `last source ${source}`,
+    );
     expect(source).toBe('CACHE');
     expect((await readyz(gateway)).store).toMatchObject({ up: true, breaker: 'closed' });
     expect(await breakerGauge(gateway)).toBe(0);
@@ -138,7 +144,8 @@ describe('the store breaker and the per-request store budget', () => {
     expect((performance.now() - started) / 30).toBeLessThan(REDIS_TIMEOUT_MS / 3);
 
     expect(performance.now()).toBeLessThan(pausedUntil);
-    await sleep(pausedUntil - performance.now() + 200);
+    // A PING is answered only once the pause is over, after every command held behind it.
+    await redisCli(redis.port, 'PING');
     const stats = await redisCli(redis.port, 'INFO', 'commandstats');
     // The three reads that opened the breaker sent at most one MGET each (and, when the client failed one of them
     // before writing it, that read's lease SET); the thirty after them sent nothing: had they, these would be ≥ 30.
