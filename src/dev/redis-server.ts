@@ -6,14 +6,20 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants, rmSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { accessSync, constants, statSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './free-port.js';
-import { hasExited, killNow, terminate } from './child-process.js';
+import {
+  hasExited,
+  killNow,
+  killOnExit,
+  makeTempDir,
+  recreateTempDir,
+  removeTempDir,
+  terminate,
+} from './child-process.js';
 
 export interface StartRedisOptions {
   /** Fixed port; by default a free one is picked (and re-picked if it is taken meanwhile). */
@@ -84,7 +90,7 @@ const CLUSTER_ARGS = [
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisProcess> {
   const binary = requireBinary('redis-server');
   const extraArgs = options.args ?? [];
-  const dir = await makeTempDir();
+  const dir = await makeTempDir('redis');
   try {
     const { port, child } =
       options.port === undefined
@@ -164,49 +170,6 @@ function isExecutableFile(path: string): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Leak protection: whatever a failing test leaves behind dies with the test process.
-// ---------------------------------------------------------------------------------------------
-
-const liveChildren = new Set<ChildProcess>();
-const liveTempDirs = new Set<string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // 'exit' listeners must be synchronous, hence process.kill/rmSync rather than stop().
-  process.on('exit', () => {
-    for (const child of liveChildren) {
-      if (child.pid === undefined) continue;
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-    for (const dir of liveTempDirs) rmSync(dir, { recursive: true, force: true });
-  });
-}
-
-function track(child: ChildProcess): void {
-  installExitHook();
-  liveChildren.add(child);
-  child.once('exit', () => liveChildren.delete(child));
-}
-
-async function makeTempDir(): Promise<string> {
-  installExitHook();
-  const dir = await mkdtemp(join(tmpdir(), 'recs-gateway-redis-'));
-  liveTempDirs.add(dir);
-  return dir;
-}
-
-async function removeTempDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
-  liveTempDirs.delete(dir);
-}
-
-// ---------------------------------------------------------------------------------------------
 // Single server lifecycle
 // ---------------------------------------------------------------------------------------------
 
@@ -246,8 +209,7 @@ function createHandle(spec: ServerSpec, initial: ChildProcess): RedisProcess {
     async restart(): Promise<void> {
       await terminate(child);
       // stop() may have deleted the directory; a restart after it still needs one.
-      await mkdir(spec.dir, { recursive: true });
-      liveTempDirs.add(spec.dir);
+      await recreateTempDir(spec.dir);
       child = await launch(spec.binary, spec.port, spec.dir, spec.extraArgs);
     },
   };
@@ -292,7 +254,7 @@ async function launch(binary: string, port: number, dir: string, extraArgs: stri
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const output = collectOutput(child);
   await waitForSpawn(child, binary);
-  track(child);
+  killOnExit(child);
   try {
     await waitUntilReady(port, child, output);
   } catch (error) {

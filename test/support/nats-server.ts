@@ -7,13 +7,11 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants, rmSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { sleep } from './wait.js';
 import { freePort } from './free-port.js';
-import { killNow, terminate } from '../../src/dev/child-process.js';
+import { killNow, killOnExit, makeTempDir, removeTempDir, terminate } from '../../src/dev/child-process.js';
 
 export interface NatsProcess {
   /** Client port. */
@@ -45,9 +43,7 @@ export interface StartNatsOptions {
 
 export async function startNats(options: StartNatsOptions = {}): Promise<NatsProcess> {
   const binary = findBinary();
-  installExitHook();
-  const dir = await mkdtemp(join(tmpdir(), 'recs-gateway-nats-'));
-  liveTempDirs.add(dir);
+  const dir = await makeTempDir('nats');
   try {
     for (let attempt = 1; ; attempt++) {
       const spec = { binary, dir, port: options.port ?? (await freePort()), monitorPort: await freePort() };
@@ -87,33 +83,6 @@ function findBinary(): string {
     }
   }
   throw new Error(`nats-server was not found on PATH or in /usr/sbin. ${INSTALL_HINT}`);
-}
-
-// Private: leak protection; whatever a failing test leaves behind dies with the test process.
-
-const liveChildren = new Set<ChildProcess>();
-const liveTempDirs = new Set<string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of liveChildren) {
-      if (child.pid === undefined) continue;
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-    for (const dir of liveTempDirs) rmSync(dir, { recursive: true, force: true });
-  });
-}
-
-async function removeTempDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
-  liveTempDirs.delete(dir);
 }
 
 // Private: one server's lifecycle.
@@ -173,8 +142,7 @@ async function launch(spec: ServerSpec): Promise<ChildProcess> {
       reject(new Error(`could not run ${spec.binary}: ${error.message}. ${INSTALL_HINT}`)),
     );
   });
-  liveChildren.add(child);
-  child.once('exit', () => liveChildren.delete(child));
+  killOnExit(child);
   try {
     await waitUntilHealthy(spec, child, () => tail);
   } catch (error) {
