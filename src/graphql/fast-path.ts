@@ -9,6 +9,7 @@ import { HeaderList } from './response/header-list.js';
 import type { MediaTypeChooser } from './response/media-type.js';
 import { writeSuccessBody } from './response/success-body.js';
 import type { TrustedDocuments } from './trusted-documents.js';
+import { APOLLO_APQ_KEY_PREFIX } from './persisted-query-store.js';
 
 /** A POST or GET to `/graphql`, as the fast path needs it. */
 export interface FastPathRequest {
@@ -105,7 +106,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
     // Only a hash the fast path could answer is looked up: any other is Apollo's, which looks it up itself.
     if (hash === undefined || persistedQueries === undefined) return undefined;
     if (known.textOf(hash) === undefined && trusted?.get(hash) === undefined) return undefined;
-    const text = await persistedQueries.get(`${APQ_PREFIX}${hash}`);
+    const text = await persistedQueries.get(`${APOLLO_APQ_KEY_PREFIX}${hash}`);
     return text === undefined ? undefined : known.find(text, request.operationName);
   };
 
@@ -250,4 +251,3 @@ function persistedQueryHash(extensions: unknown): string | undefined | null {
 const EXTENSIONS = new Set(['clientLibrary', 'persistedQuery']);
 
 /** Apollo's prefix for persisted query keys in the cache it is given. */
-const APQ_PREFIX = 'apq:';

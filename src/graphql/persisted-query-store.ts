@@ -21,6 +21,9 @@ export type PersistedQueryBackend =
   | { readonly kind: 'shared'; readonly connection: RedisConnection; readonly timeoutMs: number }
   | { readonly kind: 'local'; readonly maxBytes: number };
 
+/** The prefix Apollo Server puts before a persisted query's SHA-256 in its cache keys. */
+export const APOLLO_APQ_KEY_PREFIX = 'apq:';
+
 // Apollo's keys are `apq:` plus a client-supplied hash (64 hex characters when honest); anything much longer is not
 // a hash we could have stored, so it is a miss without a round trip.
 const MAX_KEY_LENGTH = 200;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { KeyValueCache, KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
 import { ConfigError } from '../config.js';
+import { APOLLO_APQ_KEY_PREFIX } from './persisted-query-store.js';
 
 /**
  * Trusted documents (also called persisted documents or a safelist): the operations a mobile or web app was built
@@ -113,7 +114,9 @@ export class TrustedDocumentsCache implements KeyValueCache<string> {
   ) {}
 
   async get(key: string): Promise<string | undefined> {
-    const document = this.trusted.get(key.startsWith(APQ_PREFIX) ? key.slice(APQ_PREFIX.length) : key);
+    const document = this.trusted.get(
+      key.startsWith(APOLLO_APQ_KEY_PREFIX) ? key.slice(APOLLO_APQ_KEY_PREFIX.length) : key,
+    );
     if (document !== undefined || this.only) return document;
     return this.registered.get(key);
   }
@@ -126,8 +129,6 @@ export class TrustedDocumentsCache implements KeyValueCache<string> {
     if (!this.only) await this.registered.delete(key);
   }
 }
-
-const APQ_PREFIX = 'apq:';
 
 /**
  * For the HTTP layer in trusted-only mode: the full query text a GraphQL request carries (POST body or GET
