@@ -335,56 +335,24 @@ async function main(): Promise<void> {
   );
 
   const scenarios: Scenario[] = [];
-  if (memory !== undefined && needs('hit-memory')) {
-    scenarios.push({
-      name: 'hit-memory',
-      gateway: memory,
-      isGateway: true,
-      usersPerRequest: 1,
-      connections: options.connections,
-      headers,
-      source: 'CACHE',
-      bodies: () => cyclingUsers(users),
-    });
-  }
-  if (redisGateway !== undefined) {
-    scenarios.push({
-      name: 'hit-redis',
-      gateway: redisGateway,
-      isGateway: true,
-      usersPerRequest: 1,
-      connections: options.connections,
-      headers,
-      source: 'CACHE',
-      bodies: () => cyclingUsers(users),
-    });
-  }
-  if (responseCache !== undefined) {
-    // Every list is cached by the JIT warm-up pass below (and the preflight): the measured window is all hits.
-    scenarios.push({
-      name: 'apollo-response-cache',
-      gateway: responseCache,
-      isGateway: false,
-      usersPerRequest: 1,
-      connections: options.connections,
-      headers,
-      source: 'CACHE',
-      bodies: () => cyclingUsers(users),
-    });
-  }
-  if (mercuriusJit !== undefined) {
-    // No cache: every request executes the compiled query against the same constant resolver as the baseline.
-    scenarios.push({
-      name: 'mercurius-jit',
-      gateway: mercuriusJit,
-      isGateway: false,
-      usersPerRequest: 1,
-      connections: options.connections,
-      headers,
-      source: 'CACHE',
-      bodies: () => cyclingUsers(users),
-    });
-  }
+  // One warm user per request, cycling through the warm users: every request a hit (or, for the reference servers
+  // without a cache, one execution).
+  const singleUserHits = (name: ScenarioName, gateway: BenchServer, isGateway: boolean): Scenario => ({
+    name,
+    gateway,
+    isGateway,
+    usersPerRequest: 1,
+    connections: options.connections,
+    headers,
+    source: 'CACHE',
+    bodies: () => cyclingUsers(users),
+  });
+  if (memory !== undefined && needs('hit-memory')) scenarios.push(singleUserHits('hit-memory', memory, true));
+  if (redisGateway !== undefined) scenarios.push(singleUserHits('hit-redis', redisGateway, true));
+  // Every list is cached by the JIT warm-up pass below (and the preflight): the measured window is all hits.
+  if (responseCache !== undefined) scenarios.push(singleUserHits('apollo-response-cache', responseCache, false));
+  // No cache: every request executes the compiled query against the same constant resolver as the baseline.
+  if (mercuriusJit !== undefined) scenarios.push(singleUserHits('mercurius-jit', mercuriusJit, false));
   if (missGateway !== undefined) {
     scenarios.push({
       name: 'miss',
