@@ -18,6 +18,7 @@ import { asGraphQLError } from '../graphql/error-mapping.js';
 import type { Readiness } from './readiness.js';
 import { REQUEST_ID_HEADER, recordOf, registerRequestLog, requestIdOf } from './request-log.js';
 import { closeConnectionsWhenClosing } from './shutdown.js';
+import { TurnGate } from './turn-gate.js';
 import { registerRequestMetrics } from './request-metrics.js';
 import type { RequestMetrics } from '../telemetry/request-metrics.js';
 import { registerServerSpans } from '../telemetry/tracing/server-spans.js';
@@ -114,6 +115,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     errors: [{ message: refusal.message, extensions: { code: refusal.extensions.code } }],
   });
 
+  // The fast path's requests run together with the others of their event-loop turn (turn-gate.ts).
+  const turn = new TurnGate();
   app.route({
     method: ['GET', 'POST'],
     url: GRAPHQL_PATH,
@@ -141,6 +144,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
           .send(`${safelistRefusal}\n`);
       }
       if (fastPath !== undefined && (request.method === 'POST' || request.method === 'GET')) {
+        await turn.wait();
         const answer = await fastPath.serve({
           method: request.method,
           contentType: request.headers['content-type'],
