@@ -8,6 +8,7 @@ import type { GraphQLAnswer, ResponseEffect } from './response/effect.js';
 import { HeaderList } from './response/header-list.js';
 import type { MediaTypeChooser } from './response/media-type.js';
 import { writeSuccessBody } from './response/success-body.js';
+import type { ItemSplices } from './item-lists/spliced-operation.js';
 import type { TrustedDocuments } from './trusted-documents.js';
 import { APOLLO_APQ_KEY_PREFIX } from './persisted-query-store.js';
 
@@ -129,8 +130,9 @@ export function createFastPath(options: FastPathOptions): FastPath {
       }
       for (const start of starts) start();
       let result: ExecutionResult;
+      let splices: ItemSplices | undefined;
       try {
-        result = await operation.compiled.query(undefined, context, body.variables ?? undefined);
+        ({ result, splices } = await execute(operation, context, body.variables ?? undefined));
       } catch {
         // graphql-jit reports resolver errors in the result; a throw is its own failure, which Apollo's executor
         // meets again and reports as an internal error.
@@ -155,9 +157,33 @@ export function createFastPath(options: FastPathOptions): FastPath {
       };
       for (const effect of effects) effect.apply(answer);
       telemetry.fastPath('served');
-      return { headers: headers.entries, body: writeSuccessBody(answer.result.data, answer.result.extensions) };
+      return {
+        headers: headers.entries,
+        body: writeSuccessBody(answer.result.data, answer.result.extensions, splices),
+      };
     },
   };
+}
+
+/**
+ * Runs the operation, its spliced form first where it has one (`item-lists/`): the variant's result with its lists'
+ * items to splice in, or, when the variant had errors or a list the writer does not take, the operation's own result,
+ * which is the one Apollo must get if it is to answer.
+ */
+async function execute(
+  operation: KnownOperation,
+  context: GatewayContext,
+  variables: Record<string, unknown> | undefined,
+): Promise<{ result: ExecutionResult; splices?: ItemSplices }> {
+  const spliced = operation.spliced;
+  if (spliced !== undefined) {
+    const result = await spliced.compiled.query(undefined, context, variables);
+    if ((result.errors === undefined || result.errors.length === 0) && isRecord(result.data)) {
+      const splices = spliced.fill(result.data, context.record.served, context.catalog);
+      if (splices !== undefined) return { result, splices };
+    }
+  }
+  return { result: await operation.compiled.query(undefined, context, variables) };
 }
 
 // Private: what Apollo's HTTP layer checks before it would run a POST or a GET, narrowed to the cases it accepts.

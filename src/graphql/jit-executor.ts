@@ -7,6 +7,7 @@ import { LRUCache } from 'lru-cache';
 import type { GatewayContext } from './context.js';
 import type { HandedOverResults } from './handed-over-results.js';
 import type { KnownOperations } from './known-operations.js';
+import { splicedOperation } from './item-lists/spliced-operation.js';
 
 /** Apollo Server's gateway contract, taken from its own constructor options (the one supported executor hook). */
 export type GatewayInterface = ApolloServerOptionsWithGateway<GatewayContext>['gateway'];
@@ -100,6 +101,7 @@ export function createJitExecutor(schema: GraphQLSchema, options: JitExecutorOpt
         known.remember(request.source, request.request.operationName, {
           compiled: query,
           operationName: request.operationName,
+          spliced: splicedOperation(schema, request.document, operationName),
         });
       }
     }

@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { CompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
+import type { SplicedOperation } from './item-lists/spliced-operation.js';
 
 /** A query operation Apollo has parsed, validated and resolved once, with the function graphql-jit compiled for it. */
 export interface KnownOperation {
   readonly compiled: CompiledQuery;
   /** The operation's own name in the document (what Apollo reports as `operationName`); null when anonymous. */
   readonly operationName: string | null;
+  /** The same operation with its lists' items written from a memo, when it has the plain shape that allows it. */
+  readonly spliced?: SplicedOperation;
 }
 
 const DEFAULT_MAX_OPERATIONS = 1_000;

@@ -55,7 +55,8 @@ interface MemoisedViews {
  */
 const viewsOnce = new WeakMap<readonly ServedItem[], MemoisedViews>();
 
-function itemViews(
+/** The item views of a served items array for a `first`: the very array `listView` puts in the view, memoised alike. */
+export function itemViews(
   served: readonly ServedItem[],
   first: number,
   catalog: CatalogLookup,

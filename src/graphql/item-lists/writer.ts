@@ -1,0 +1,81 @@
+import type { CatalogItem } from '../../model/catalog-item.js';
+import type { RecommendedItemView } from '../list-views.js';
+import type { ItemSelection, RecommendedItemSelection } from './plan.js';
+
+/**
+ * The JSON text of a list's `items` for one selection, exactly as graphql-jit's result for it would be serialised,
+ * written once per item views array (`list-views.ts` builds one per cached list and `first`, then reuses it) and
+ * selection, then taken from the memo. Undefined when the views hold anything the executor would not serialise as
+ * is: a missing catalogue item (the executor reports it as an error), a rank that is not an Int, a score that is not
+ * a finite Float, an item field that is not a string. The executor answers those.
+ */
+export class ItemsWriter {
+  readonly #selection: readonly RecommendedItemSelection[];
+  // Weak: the text lives exactly as long as the views it was written from.
+  readonly #written = new WeakMap<readonly RecommendedItemView[], string>();
+
+  constructor(selection: readonly RecommendedItemSelection[]) {
+    this.#selection = selection;
+  }
+
+  json(views: readonly RecommendedItemView[]): string | undefined {
+    const memoised = this.#written.get(views);
+    if (memoised !== undefined) return memoised;
+    const items = new Array<Record<string, unknown>>(views.length);
+    for (let index = 0; index < views.length; index++) {
+      const item = this.#item(views[index] as RecommendedItemView);
+      if (item === undefined) return undefined;
+      items[index] = item;
+    }
+    const json = JSON.stringify(items);
+    // Only frozen views are the memoised ones that come back; any other array is this request's alone.
+    if (Object.isFrozen(views)) this.#written.set(views, json);
+    return json;
+  }
+
+  #item(view: RecommendedItemView): Record<string, unknown> | undefined {
+    const out: Record<string, unknown> = {};
+    for (const field of this.#selection) {
+      switch (field.field) {
+        case 'rank':
+          if (!isInt(view.rank)) return undefined;
+          out[field.key] = view.rank;
+          break;
+        case 'score':
+          if (!Number.isFinite(view.score)) return undefined;
+          out[field.key] = view.score;
+          break;
+        case '__typename':
+          out[field.key] = 'RecommendedItem';
+          break;
+        case 'item': {
+          if (view.item instanceof Error) return undefined;
+          const item = catalogItem(view.item, field.item);
+          if (item === undefined) return undefined;
+          out[field.key] = item;
+          break;
+        }
+      }
+    }
+    return out;
+  }
+}
+
+function catalogItem(item: CatalogItem, selection: readonly ItemSelection[]): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const field of selection) {
+    if (field.field === '__typename') {
+      out[field.key] = 'Item';
+      continue;
+    }
+    const value: unknown = item[field.field];
+    if (typeof value !== 'string') return undefined;
+    out[field.key] = value;
+  }
+  return out;
+}
+
+/** GraphQL's Int: a whole number within 32 bits (graphql-js refuses to serialise anything else). */
+function isInt(value: number): boolean {
+  return Number.isInteger(value) && value <= 2_147_483_647 && value >= -2_147_483_648;
+}
