@@ -3,6 +3,7 @@
  * its own instead of sharing the load generator's event loop. Children are tracked from spawn to exit and killed
  * by pid: stopAll() on the normal path, a synchronous SIGKILL from the 'exit' hook on every other path.
  */
+import { GATEWAY_NODE_FLAGS } from '../src/dev/node-flags.js';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -75,6 +76,8 @@ export async function startServer(spec: ServerSpec): Promise<BenchServer> {
     args.push('--cpu-prof', '--cpu-prof-dir', dir);
   }
   if (spec.exposeGc === true) args.push('--expose-gc');
+  // The gateway runs as `npm start` runs it; the reference servers with Node's defaults.
+  if (spec.entry === 'gateway-server') args.push(...GATEWAY_NODE_FLAGS);
   args.push(`${BENCH_DIR}${spec.entry}.ts`);
 
   const child = spawn(process.execPath, args, {

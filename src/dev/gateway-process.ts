@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.js';
+import { GATEWAY_NODE_FLAGS } from './node-flags.js';
 
 export interface GatewayProcess {
   readonly url: string;
@@ -25,7 +26,7 @@ process.once('exit', () => {
 /** Starts the gateway as its own process (`node --import tsx src/main.ts`), as replicas run in production. */
 export async function startGatewayProcess(env: Record<string, string> = {}): Promise<GatewayProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, '--import', 'tsx', MAIN], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -20,6 +20,7 @@ import { startModelServer } from '../support/model-server.js';
 import type { InProcessModelServer } from '../support/model-server.js';
 import { READ_QUERY } from '../gateway/helpers.js';
 import { sleep } from '../support/wait.js';
+import { GATEWAY_NODE_FLAGS } from '../../src/dev/node-flags.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OPERATIONS = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8');
@@ -142,4 +143,19 @@ describe('the documented production start command', () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   }, 60_000);
+
+  it('carries the Node flags the gateway is measured with, as npm start and the benchmarks do', () => {
+    const flags = documentedCommand()
+      .slice(1, -1)
+      .filter((argument) => !argument.startsWith('--env-file'));
+    expect(flags).toEqual([...GATEWAY_NODE_FLAGS]);
+    const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } })
+      .scripts;
+    expect(scripts.start).toBe(documentedCommand().join(' '));
+    expect(OPERATIONS).toContain(
+      `CMD [${documentedCommand()
+        .map((argument) => JSON.stringify(argument))
+        .join(', ')}]`,
+    );
+  });
 });
