@@ -6,6 +6,8 @@ import { EMPTY_USER_STATE } from './cache-entry.js';
 import type { CacheEntry, RecentPurchase, UserState } from './cache-entry.js';
 import type { EntryWrite, PurchaseLimits, StoreDriver, UserSnapshot } from './cache-store.js';
 import { DecodeMemo } from './decode-memo.js';
+import { CoalescedReads } from './coalesced-reads.js';
+import { currentStoreDeadline } from './store-deadline.js';
 import { encodeEntry, encodeOrder } from './entry-codec.js';
 import type { StoredValue } from './entry-codec.js';
 import type { UserKeys } from './key-scheme.js';
@@ -66,6 +68,10 @@ export class RedisStore implements StoreDriver {
     this.#keyv.on('error', () => {});
   }
 
+  readonly #readNow = (keys: readonly string[]): Promise<Array<StoredValue | undefined>> =>
+    this.#redis.run('read', async () => this.#keyv.getMany([...keys]));
+  readonly #reads = new CoalescedReads(this.#readNow);
+
   #decode(raw: string): StoredValue | undefined {
     return this.#decoded.decode(raw);
   }
@@ -73,7 +79,8 @@ export class RedisStore implements StoreDriver {
   async readMany(keys: readonly UserKeys[]): Promise<UserSnapshot[]> {
     if (keys.length === 0) return [];
     const flat = keys.flatMap((userKeys) => [userKeys.entry, userKeys.state]);
-    const values = await this.#redis.run('read', async () => this.#keyv.getMany(flat));
+    // A read under a request's shortened deadline goes alone, bounded by that deadline; the others share one call.
+    const values = currentStoreDeadline() === undefined ? await this.#reads.read(flat) : await this.#readNow(flat);
     return keys.map((_, index) => ({
       entry: asEntry(values[index * 2]),
       state: asState(values[index * 2 + 1]),

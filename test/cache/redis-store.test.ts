@@ -10,6 +10,7 @@ import { userKeys, versionScanPatterns } from '../../src/cache/key-scheme.js';
 import type { UserKeys } from '../../src/cache/key-scheme.js';
 import { EMPTY_USER_STATE } from '../../src/cache/cache-entry.js';
 import { decodePackedEntry } from '../../src/cache/packed-entry.js';
+import { runWithStoreDeadline } from '../../src/cache/store-deadline.js';
 import { commandCalls, redisCli, startRedis, startRedisCluster } from '../support/redis-server.js';
 import type { RedisClusterProcess, RedisProcess } from '../support/redis-server.js';
 import { registerStoreContract } from './store-contract.js';
@@ -172,6 +173,42 @@ describe('RedisStore on a single redis-server', () => {
       expect(commandCalls(info, 'mget')).toBe(1);
       expect(commandCalls(info, 'get')).toBe(0);
       expect(commandCalls(info, 'exists')).toBe(0);
+    });
+
+    it('reads asked in one turn by several callers (requests) share one MGET, each caller getting its own users', async () => {
+      const keys = Array.from({ length: 6 }, (_, index) => userKeys('', `turn${index}`, 'v2'));
+      const entries = keys.map((_, index) => makeEntry({ label: `turn-${index}` }));
+      await store.writeMany(keys.map((userKey, index) => makeWrite(userKey, entries[index] ?? makeEntry())));
+      await store.ping();
+
+      await redisCli(server.port, 'CONFIG', 'RESETSTAT');
+      const reads = await Promise.all([
+        store.readMany(keys.slice(0, 1)),
+        store.readMany(keys.slice(1, 4)),
+        store.readMany([]),
+        store.readMany(keys.slice(4)),
+      ]);
+      const info = await redisCli(server.port, 'INFO', 'commandstats');
+
+      expect(reads.map((snapshots) => snapshots.map((snapshot) => snapshot.entry))).toEqual([
+        entries.slice(0, 1),
+        entries.slice(1, 4),
+        [],
+        entries.slice(4),
+      ]);
+      expect(commandCalls(info, 'mget')).toBe(1);
+    });
+
+    it('a read under a shortened request deadline is sent on its own, bounded by that deadline', async () => {
+      const keys = [userKeys('', 'alone0', 'v2'), userKeys('', 'alone1', 'v2')];
+      await store.ping();
+      await redisCli(server.port, 'CONFIG', 'RESETSTAT');
+      await Promise.all([
+        store.readMany(keys.slice(0, 1)),
+        runWithStoreDeadline(performance.now() + 1_000, () => store.readMany(keys.slice(1))),
+      ]);
+      const info = await redisCli(server.port, 'INFO', 'commandstats');
+      expect(commandCalls(info, 'mget')).toBe(2);
     });
 
     it('decodes the same bytes once, and reads whatever Redis holds now: replaced, deleted, back again', async () => {
