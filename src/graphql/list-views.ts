@@ -44,14 +44,18 @@ export function listView(list: ServedList, first: number, catalog: CatalogLookup
 }
 
 interface MemoisedViews {
-  readonly first: number;
   readonly catalog: CatalogLookup;
-  readonly views: readonly RecommendedItemView[];
+  /** By item count (`first` cut to the list's length): clients asking different `first`s each keep theirs. */
+  readonly byCount: Map<number, readonly RecommendedItemView[]>;
 }
+
+/** Item counts memoised per served items array; past it the memo starts over (clients use a few `first`s each). */
+const COUNTS_KEPT = 4;
 
 /**
  * Item views by the served items they were built from. Weak, so it never keeps a list alive; the views are frozen
- * data that no executor changes. Views with a missing item are not kept: each request gets its own Error.
+ * data that no executor changes. Views with a missing item are not kept: each request gets its own Error. Their
+ * identity matters beyond the views: the items' JSON is memoised per views array (`item-lists/writer.ts`).
  */
 const viewsOnce = new WeakMap<readonly ServedItem[], MemoisedViews>();
 
@@ -61,9 +65,10 @@ export function itemViews(
   first: number,
   catalog: CatalogLookup,
 ): readonly RecommendedItemView[] {
-  const memoised = viewsOnce.get(served);
-  if (memoised !== undefined && memoised.first === first && memoised.catalog === catalog) return memoised.views;
   const count = Math.min(first, served.length);
+  const memoised = viewsOnce.get(served);
+  const kept = memoised?.catalog === catalog ? memoised.byCount.get(count) : undefined;
+  if (kept !== undefined) return kept;
   const views = new Array<RecommendedItemView>(count);
   let complete = true;
   for (let index = 0; index < count; index++) {
@@ -72,8 +77,15 @@ export function itemViews(
     if (found === undefined) complete = false;
     views[index] = { rank: item.rank, score: item.score, item: found ?? missingItem(item.itemId) };
   }
-  if (complete) viewsOnce.set(served, { first, catalog, views: Object.freeze(views) });
-  return views;
+  if (!complete) return views;
+  const frozen = Object.freeze(views);
+  if (memoised === undefined || memoised.catalog !== catalog) {
+    viewsOnce.set(served, { catalog, byCount: new Map([[count, frozen]]) });
+  } else {
+    if (memoised.byCount.size >= COUNTS_KEPT) memoised.byCount.clear();
+    memoised.byCount.set(count, frozen);
+  }
+  return frozen;
 }
 
 function missingItem(itemId: string): Error {
