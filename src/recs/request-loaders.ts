@@ -21,7 +21,16 @@ export function createRequestLoaders(
   loadOptions: LoadOptions = {},
 ): RequestLoaders {
   const loadMany = async (userIds: readonly string[]): Promise<Array<ServedList | Error>> => {
-    const lists = await service.loadMany(userIds, loadOptions);
+    let lists: Array<ServedList | Error>;
+    try {
+      lists = await service.loadMany(userIds, loadOptions);
+    } catch (error) {
+      // Each user's own error, which DataLoader keeps for the rest of the request: a batch that failed as a whole
+      // would be forgotten, and running the operation again (the fast path does, see graphql/item-lists/) would
+      // load those users again, calling the model and charging budgets twice.
+      const failure = error instanceof Error ? error : new Error(String(error));
+      return userIds.map(() => failure);
+    }
     for (const list of lists) if (!(list instanceof Error)) onServed(list);
     return lists;
   };

@@ -83,6 +83,8 @@ describe('planItemLists: which documents have their items written from the memo'
     ['a root field other than the lists', '{ recommendations(userId: "u1") { items { rank } } other { id } }'],
     ['no items at all', '{ recommendations(userId: "u1") { userId } }'],
     ['a mutation', 'mutation { recordPurchase(input: {}) { recommendations { items { rank } } } }'],
+    ['a __proto__ alias in the items', '{ recommendations(userId: "u1") { items { __proto__: rank score } } }'],
+    ['a __proto__ alias of the items', '{ recommendations(userId: "u1") { __proto__: items { rank } } }'],
   ])('no plan for %s', (_name, query) => {
     expect(planItemLists(parse(query), undefined)).toBeUndefined();
   });
@@ -184,6 +186,7 @@ describe('spliced answers are the bytes graphql-js sends', () => {
     expect(second.body).toBe(first.body);
     const [one, two] = written.mock.results.map((result) => result.value as string);
     expect(one).toBeTypeOf('string');
+    // Equal text; that the second came from the memo rather than a second write is items-writer.test.ts's to show.
     expect(two).toBe(one);
     expect(
       (JSON.parse(first.body) as { data: { recommendations: { items: unknown[] } } }).data.recommendations.items,

@@ -44,7 +44,7 @@ const ITEM_FIELDS: ReadonlySet<string> = new Set<ItemField>(['id', 'title', 'cat
  * The shape: a query whose root fields are `recommendations` (any alias, any arguments) or `__typename`; each list's
  * selection made of plain fields; `items` selecting `rank`, `score`, `__typename` and `item { id title category
  * __typename }`. Plain means no fragments, no directives, no arguments below the root and no response key asked twice
- * in one selection (graphql-js would merge them; this leaves such documents to the executor). Anything else, and any
+ * in one selection (graphql-js would merge them; this leaves such documents to the executor), no `__proto__` alias. Anything else, and any
  * document the operation name does not pick exactly one operation from, gets no plan and is executed as before.
  *
  * The variant keeps every other field where it was and puts the list's `id` (the user and `first`, see
@@ -114,7 +114,9 @@ function plainFields(selections: readonly SelectionNode[]): FieldNode[] | undefi
   for (const selection of selections) {
     if (selection.kind !== Kind.FIELD || (selection.directives?.length ?? 0) > 0) return undefined;
     const key = responseKey(selection);
-    if (keys.has(key)) return undefined;
+    // `__proto__` as a key of the executor's result objects sets their prototype instead (graphql-jit drops it); the
+    // splice would then find no placeholder where it put one. Such documents stay the executor's.
+    if (keys.has(key) || key === '__proto__') return undefined;
     keys.add(key);
     fields.push(selection);
   }

@@ -64,6 +64,8 @@ export function splicedOperation(
         const written = views === undefined ? undefined : slot.writer.json(views);
         if (written === undefined) return undefined;
         record[slot.itemsKey] = placeholders[index];
+        // The body writer must find each placeholder where it was put, or it would splice in the wrong place.
+        if (record[slot.itemsKey] !== placeholders[index]) return undefined;
         json[index] = written;
       }
       return { placeholders, json };

@@ -4,23 +4,28 @@ import type { ItemSelection, RecommendedItemSelection } from './plan.js';
 
 /**
  * The JSON text of a list's `items` for one selection, exactly as graphql-jit's result for it would be serialised,
- * written once per item views array (`list-views.ts` builds one per cached list and `first`, then reuses it) and
- * selection, then taken from the memo. Undefined when the views hold anything the executor would not serialise as
- * is: a missing catalogue item (the executor reports it as an error), a rank that is not an Int, a score that is not
- * a finite Float, an item field that is not a string. The executor answers those.
+ * written once per item views array (`list-views.ts` builds one per cached list and item count, then reuses it) and
+ * then taken from the memo. Undefined when the views hold anything the executor would not serialise as is: a missing
+ * catalogue item (the executor reports it as an error), a rank that is not an Int, a score that is not a finite
+ * Float, an item field that is not a string. The executor answers those.
+ *
+ * The memo is bounded by what it memoises from: one text per views array (the last selection written for it; an
+ * app asks its lists with one selection), at most `MEMO_BYTES_PER_ITEM` an item on average (a selection with long
+ * aliases is written on every request instead), and weak, so a text lives exactly as long as the views.
  */
 export class ItemsWriter {
   readonly #selection: readonly RecommendedItemSelection[];
-  // Weak: the text lives exactly as long as the views it was written from.
-  readonly #written = new WeakMap<readonly RecommendedItemView[], string>();
+  /** Equal for equal selections, whichever documents they come from: they share the memo. */
+  readonly #selectionKey: string;
 
   constructor(selection: readonly RecommendedItemSelection[]) {
     this.#selection = selection;
+    this.#selectionKey = JSON.stringify(selection);
   }
 
   json(views: readonly RecommendedItemView[]): string | undefined {
-    const memoised = this.#written.get(views);
-    if (memoised !== undefined) return memoised;
+    const memoised = written.get(views);
+    if (memoised !== undefined && memoised.selectionKey === this.#selectionKey) return memoised.json;
     const items = new Array<Record<string, unknown>>(views.length);
     for (let index = 0; index < views.length; index++) {
       const item = this.#item(views[index] as RecommendedItemView);
@@ -29,7 +34,9 @@ export class ItemsWriter {
     }
     const json = JSON.stringify(items);
     // Only frozen views are the memoised ones that come back; any other array is this request's alone.
-    if (Object.isFrozen(views)) this.#written.set(views, json);
+    if (Object.isFrozen(views) && json.length <= MEMO_BYTES_PER_ITEM * Math.max(1, views.length)) {
+      written.set(views, { selectionKey: this.#selectionKey, json });
+    }
     return json;
   }
 
@@ -60,6 +67,12 @@ export class ItemsWriter {
     return out;
   }
 }
+
+/** About twice a usual item's JSON (`{"rank":1,"score":0.98,"item":{"id":…,"title":…,"category":…}}`). */
+const MEMO_BYTES_PER_ITEM = 256;
+
+/** The items' JSON by the views it was written from, with the selection it was written for. */
+const written = new WeakMap<readonly RecommendedItemView[], { readonly selectionKey: string; readonly json: string }>();
 
 function catalogItem(item: CatalogItem, selection: readonly ItemSelection[]): Record<string, unknown> | undefined {
   const out: Record<string, unknown> = {};
