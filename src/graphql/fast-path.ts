@@ -54,7 +54,8 @@ export interface FastPathOptions {
    * The persisted query cache exactly as Apollo is given it (the manifest first when there is one, then, unless
    * TRUSTED_DOCUMENTS_ONLY, the registered documents), asked with Apollo's `apq:` key prefix: a hash-only request is
    * answered with the text Apollo would find, and not at all when Apollo would find none (never registered, expired,
-   * evicted, the store down, not a manifest id in trusted-only mode).
+   * evicted, the store down, not a manifest id in trusted-only mode). A failed read is not reported here: Apollo's
+   * lookup of the same hash follows and reports it.
    */
   readonly persistedQueries?: KeyValueCache<string>;
   /** The trusted documents manifest, when one is configured: its ids are worth a lookup, like known texts' hashes. */
