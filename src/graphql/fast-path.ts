@@ -119,7 +119,9 @@ export function createFastPath(options: FastPathOptions): FastPath {
           ? plainGetRequest(request.contentType, request.body)
           : plainPostRequest(request.contentType, request.body);
       if (body === undefined) return passed();
-      if (chooseMediaType(request.accept) === null) return passed();
+      // Chosen once: the answer carries it to the media-type effect.
+      const mediaType = chooseMediaType(request.accept);
+      if (mediaType === null) return passed();
       const operation = await operationOf(body);
       if (operation === undefined) return passed();
       let context: GatewayContext;
@@ -151,6 +153,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
         // Only queries become known operations.
         operation: { type: 'query', name: operation.operationName },
         accept: request.accept,
+        mediaType,
         headers,
         result: { data: result.data, extensions: result.extensions },
         single: true,
