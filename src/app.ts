@@ -239,10 +239,10 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   const known = config.graphqlExecutor === 'jit' && config.graphqlFastPath ? new KnownOperations() : undefined;
   const handedOver = known === undefined ? undefined : new HandedOverResults();
   const chooseMediaType = createMediaTypeChooser();
+  // What Apollo finds a persisted query's text in, and the fast path too (the same documents, the same order).
+  const persistedQueryCacheOver = (documents: KeyValueCache<string>): KeyValueCache<string> =>
+    trusted === undefined ? documents : new TrustedDocumentsCache(trusted, documents, config.trustedDocuments.only);
   // One list for both answering paths: Apollo's plugin runs it, and so does the fast path.
-  // What Apollo finds a persisted query's text in, and the fast path too.
-  const persistedQueryCache =
-    trusted === undefined ? registered : new TrustedDocumentsCache(trusted, registered, config.trustedDocuments.only);
   const effects = responseEffects({ chooseMediaType, telemetry, cacheName: CACHE_NAME, tracing: operationTracing });
   const apollo = await createApolloServer({
     schemaPath: SCHEMA_PATH,
@@ -263,7 +263,7 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
         logger,
       }),
     ],
-    persistedQueries: { cache: persistedQueryCache, ttlSeconds: config.persistedQueryTtlSeconds },
+    persistedQueries: { cache: persistedQueryCacheOver(registered), ttlSeconds: config.persistedQueryTtlSeconds },
   });
   const purchases = new PurchaseService({
     orders: store,
@@ -338,7 +338,8 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
             effects,
             chooseMediaType,
             telemetry,
-            persistedQueries: persistedQueryCache,
+            // A failed read is reported by Apollo's lookup of the same hash, which follows it (`unreported`).
+            persistedQueries: persistedQueryCacheOver(registered.unreported),
             trusted,
           }),
     compressionMinBytes: config.compressionMinBytes,

@@ -54,7 +54,8 @@ export interface FastPathOptions {
    * The persisted query cache exactly as Apollo is given it (the manifest first when there is one, then, unless
    * TRUSTED_DOCUMENTS_ONLY, the registered documents), asked with Apollo's `apq:` key prefix: a hash-only request is
    * answered with the text Apollo would find, and not at all when Apollo would find none (never registered, expired,
-   * evicted, the store down, not a manifest id in trusted-only mode).
+   * evicted, the store down, not a manifest id in trusted-only mode). A failed read is not reported here: Apollo's
+   * lookup of the same hash follows and reports it.
    */
   readonly persistedQueries?: KeyValueCache<string>;
   /** The trusted documents manifest, when one is configured: its ids are worth a lookup, like known texts' hashes. */
@@ -118,7 +119,9 @@ export function createFastPath(options: FastPathOptions): FastPath {
           ? plainGetRequest(request.contentType, request.body)
           : plainPostRequest(request.contentType, request.body);
       if (body === undefined) return passed();
-      if (chooseMediaType(request.accept) === null) return passed();
+      // Chosen once: the answer carries it to the media-type effect.
+      const mediaType = chooseMediaType(request.accept);
+      if (mediaType === null) return passed();
       const operation = await operationOf(body);
       if (operation === undefined) return passed();
       let context: GatewayContext;
@@ -150,6 +153,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
         // Only queries become known operations.
         operation: { type: 'query', name: operation.operationName },
         accept: request.accept,
+        mediaType,
         headers,
         result: { data: result.data, extensions: result.extensions },
         single: true,

@@ -70,12 +70,29 @@ export class PersistedQueryStore implements KeyValueCache<string> {
     }
   }
 
+  /**
+   * The same documents for the fast path's lookup, which does not report a failed read: it passes the request to
+   * Apollo, whose own lookup of the same hash follows and reports it, so a request counts one failure, not two.
+   * Apollo's lookup cannot be answered from the fast path's instead (which would also spare the second round trip):
+   * Apollo asks its cache with the key alone, from inside its request pipeline, with no plugin hook between the
+   * request's start and the lookup, so the cache cannot tell which request asks.
+   */
+  readonly unreported: KeyValueCache<string> = {
+    get: async (key) => this.#read(key, false),
+    set: async (key, value, options) => this.set(key, value, options),
+    delete: async (key) => this.delete(key),
+  };
+
   async get(key: string): Promise<string | undefined> {
+    return this.#read(key, true);
+  }
+
+  async #read(key: string, reported: boolean): Promise<string | undefined> {
     if (key.length > MAX_KEY_LENGTH) return undefined;
     try {
       return await this.#bounded('apq', async () => this.#keyv.get(this.#options.keyPrefix + key));
     } catch (error) {
-      this.#failed(error, 'persisted query lookup failed; answering PERSISTED_QUERY_NOT_FOUND');
+      if (reported) this.#failed(error, 'persisted query lookup failed; answering PERSISTED_QUERY_NOT_FOUND');
       return undefined;
     }
   }

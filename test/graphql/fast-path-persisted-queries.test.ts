@@ -5,7 +5,8 @@
  * GRAPHQL_FAST_PATH get the same requests in the same order, and must give the same status, headers (in the same
  * order), body, `/metrics` counts and request log line. What must stay Apollo's stays Apollo's: a hash never seen
  * (PERSISTED_QUERY_NOT_FOUND), a hash sent with a text it does not match, another version, and, with
- * TRUSTED_DOCUMENTS_ONLY=true, anything but a manifest id.
+ * TRUSTED_DOCUMENTS_ONLY=true, anything but a manifest id. With the store down, a hash the fast path knows is the
+ * miss Apollo answers, and counts one store error, as Apollo alone does.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -20,6 +21,8 @@ import type { CapturedLogger } from '../support/log-capture.js';
 import { normaliseValue } from '../support/normalise.js';
 import { countedSamples, movedBy, requestLineOf } from '../support/parity.js';
 import { bearerToken } from '../security/helpers.js';
+import { startRedis } from '../support/redis-server.js';
+import type { RedisProcess } from '../support/redis-server.js';
 
 const SECRET = 'fast-path-persisted-queries-secret-32-bytes';
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -429,4 +432,57 @@ describe('persisted queries on the fast path (production, TRUSTED_DOCUMENTS_ONLY
       },
     ],
   );
+});
+
+describe('persisted queries on the fast path, Redis stopped: the miss Apollo answers, one store error per request', () => {
+  let redis: RedisProcess;
+  let sides: { fast: Side; reference: Side };
+  let token: string;
+  const hashOnly = (method: 'POST' | 'GET'): Case => ({
+    name: `APQ ${method}, hash only, of a registered document, Redis stopped`,
+    method,
+    payload: { variables: readVariables, extensions: persisted(sha256(READ)) },
+    fast: ['passed', 'passed'],
+    code: 'PERSISTED_QUERY_NOT_FOUND',
+  });
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    sides = await startPair({
+      AUTH_JWT_SECRET: SECRET,
+      MODEL_WORKERS: '0',
+      REDIS_URL: redis.url,
+      REDIS_TIMEOUT_MS: '200',
+    });
+    token = await bearerToken(SECRET, 'pq-reader', 'recommendations:read:any');
+    const both = [sides.fast, sides.reference];
+    await prime(both, token, {
+      method: 'POST',
+      payload: { query: READ, variables: readVariables, extensions: persisted(sha256(READ)) },
+    });
+    // While Redis answers, the fast path finds the document by its hash: it looks the hash up.
+    const [outcome] = await outcomeOf(sides.fast.gateway, () =>
+      observe(sides.fast, { ...hashOnly('POST'), fast: ['served', 'served'] }, token),
+    );
+    expect(outcome).toBe('served');
+    await redis.kill();
+  });
+
+  afterAll(async () => {
+    await Promise.all([sides?.fast.gateway.close(), sides?.reference.gateway.close()]);
+    await redis?.stop();
+  });
+
+  sweep(
+    () => sides,
+    () => token,
+    [hashOnly('POST'), hashOnly('GET')],
+  );
+
+  it('one lookup failure counted per request, by the fast path’s gateway as by Apollo’s alone', async () => {
+    for (const side of [sides.fast, sides.reference]) {
+      const observed = await observe(side, hashOnly('POST'), token);
+      expect(observed.metrics['recs_store_errors_total{operation="apq"}']).toBe(1);
+    }
+  });
 });

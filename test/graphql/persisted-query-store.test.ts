@@ -83,7 +83,7 @@ describe('PersistedQueryStore on Redis (shared)', () => {
     expect(await redisCli(redis.port, 'INFO', 'commandstats')).not.toContain('cmdstat_get:');
   });
 
-  it('Redis down: a read is a miss, a write is dropped; both counted and logged, neither throws', async () => {
+  it('Redis down: a read is a miss, a write is dropped; both counted and logged (but the fast path’s read), neither throws', async () => {
     const local = await startRedis();
     const down = openRedisConnection({ url: local.url, timeoutMs: 300, onError: () => {} });
     try {
@@ -91,7 +91,12 @@ describe('PersistedQueryStore on Redis (shared)', () => {
       const store = new PersistedQueryStore({ kind: 'shared', connection: down, timeoutMs: 300 }, opts);
       await store.set(`apq:${HASH}`, QUERY);
       expect(await store.get(`apq:${HASH}`)).toBe(QUERY);
+      expect(await store.unreported.get(`apq:${HASH}`)).toBe(QUERY);
       await local.kill();
+      // The fast path's read: a miss too, but left for Apollo's lookup of the same hash to count and log.
+      expect(await store.unreported.get(`apq:${HASH}`)).toBeUndefined();
+      expect(errors).toEqual([]);
+      expect(logs.text()).not.toMatch(/persisted query lookup failed/);
       expect(await store.get(`apq:${HASH}`)).toBeUndefined();
       await expect(store.set(`apq:${HASH}`, QUERY)).resolves.toBeUndefined();
       await expect(store.delete(`apq:${HASH}`)).resolves.toBeUndefined();

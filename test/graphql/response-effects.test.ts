@@ -21,7 +21,8 @@ import { createRequestRecord } from '../../src/graphql/request-record.js';
 import type { RequestRecord } from '../../src/graphql/request-record.js';
 import type { GraphQLAnswer, ResponseEffect } from '../../src/graphql/response/effect.js';
 import { responseEffectsPlugin } from '../../src/graphql/response/effects-plugin.js';
-import { createMediaTypeChooser } from '../../src/graphql/response/media-type.js';
+import { createMediaTypeChooser, mediaTypeEffect } from '../../src/graphql/response/media-type.js';
+import type { MediaTypeChooser } from '../../src/graphql/response/media-type.js';
 
 import { TrustedDocumentsCache, parseTrustedDocuments } from '../../src/graphql/trusted-documents.js';
 
@@ -79,6 +80,26 @@ describe('response effects on both paths', () => {
     expect(effect.starts).toBe(1);
     expect(order).toEqual(['first', 'later']);
     expect(effect.seen[0]?.operation).toEqual({ type: 'query', name: null });
+  });
+
+  it('the fast path chooses the media type once per answer, and the media-type effect sets that choice', async () => {
+    const asked: Array<string | undefined> = [];
+    const choose = createMediaTypeChooser();
+    const chooseMediaType: MediaTypeChooser = (accept) => {
+      asked.push(accept);
+      return choose(accept);
+    };
+    const fastPath = createFastPath({
+      known: knownQuery(),
+      handedOver: new HandedOverResults(),
+      effects: [mediaTypeEffect(chooseMediaType)],
+      chooseMediaType,
+      telemetry: { fastPath: () => {} },
+    });
+    const accept = 'application/graphql-response+json';
+    const answer = await fastPath.serve({ ...fastRequest({ query: QUERY }), accept });
+    expect(answer?.headers).toEqual([['content-type', 'application/graphql-response+json; charset=utf-8']]);
+    expect(asked).toEqual([accept]);
   });
 
   it("Apollo's response-effects plugin runs the same effect on Apollo's answers", async () => {

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway } from '../support/gateway.js';
+import { fastPathOutcomes, startGateway } from '../support/gateway.js';
 import type { GraphQLBody, InProcessGateway } from '../support/gateway.js';
 import { startRedis, redisCli } from '../support/redis-server.js';
 import type { RedisProcess } from '../support/redis-server.js';
@@ -52,6 +52,12 @@ function expectAnswer(reply: Reply, userId: string): void {
   expect(reply.body.errors).toBeUndefined();
   expect(reply.status).toBe(200);
   expect((reply.body.data?.recommendations as { userId: string }).userId).toBe(userId);
+}
+
+/** `recs_store_errors_total{operation="apq"}` of the gateway, 0 before its first. */
+async function apqStoreErrors(gateway: InProcessGateway): Promise<number> {
+  const metric = await gateway.app.telemetry.registry.getSingleMetric('recs_store_errors_total')?.get();
+  return metric?.values.find((value) => value.labels.operation === 'apq')?.value ?? 0;
 }
 
 /** The APQ flow every client goes through: miss, register, then hash only. */
@@ -106,6 +112,16 @@ describe('APQ on Redis', () => {
     await redis?.stop();
   });
 
+  /** A gateway on a Redis of its own, which the test may stop, after the APQ flow has registered the document. */
+  async function gatewayOnItsOwnRedis(userId: string): Promise<{ local: RedisProcess; gateway: InProcessGateway }> {
+    const local = await startRedis();
+    cleanups.add(() => local.stop());
+    const gateway = await startGateway({ REDIS_URL: local.url, REDIS_TIMEOUT_MS: '200' });
+    cleanups.add(() => gateway.close());
+    await expectApqFlow(gateway.url, userId);
+    return { local, gateway };
+  }
+
   it('registered on one replica, found by hash on another; stored as <prefix>apq:<hash> with the configured TTL', async () => {
     const env = { REDIS_URL: redis.url, CACHE_KEY_PREFIX: 'apqtest:', APQ_TTL_SECONDS: '3600' };
     const first = await startGateway(env);
@@ -125,17 +141,32 @@ describe('APQ on Redis', () => {
   });
 
   it('Redis down: a hash-only request is a miss (not a 500), and the full query is still answered', async () => {
-    const local = await startRedis();
-    cleanups.add(() => local.stop());
-    const gateway = await startGateway({ REDIS_URL: local.url, REDIS_TIMEOUT_MS: '200' });
-    cleanups.add(() => gateway.close());
-    await expectApqFlow(gateway.url, 'apq-down-1');
+    const { local, gateway } = await gatewayOnItsOwnRedis('apq-down-1');
 
     await local.kill();
+    const errorsBefore = await apqStoreErrors(gateway);
     const miss = await apqPost(gateway.url, { userId: 'apq-down-2' });
     expectNotFound(miss);
+    // The fast path's lookup failed and Apollo's failed after it: one request, one store error.
+    expect(await apqStoreErrors(gateway)).toBe(errorsBefore + 1);
     expectAnswer(await apqPost(gateway.url, { userId: 'apq-down-2', query: QUERY }), 'apq-down-2');
     const metrics = await (await fetch(`${gateway.origin}/metrics`)).text();
     expect(metrics).toMatch(/recs_store_errors_total\{operation="apq"\} [1-9]/);
+  });
+
+  it('Redis frozen: a hash-only request the fast path knows is a miss, counted as one store error', async () => {
+    const { local, gateway } = await gatewayOnItsOwnRedis('apq-frozen-1');
+
+    // SIGSTOP keeps the connection up with nothing answering: each lookup ends only at REDIS_TIMEOUT_MS.
+    process.kill(local.pid, 'SIGSTOP');
+    cleanups.add(async () => {
+      process.kill(local.pid, 'SIGCONT');
+    });
+    const errorsBefore = await apqStoreErrors(gateway);
+    const passedBefore = (await fastPathOutcomes(gateway)).passed;
+    const miss = await apqPost(gateway.url, { userId: 'apq-frozen-2' });
+    expectNotFound(miss);
+    expect((await fastPathOutcomes(gateway)).passed).toBe(passedBefore + 1);
+    expect(await apqStoreErrors(gateway)).toBe(errorsBefore + 1);
   });
 });

@@ -20,6 +20,11 @@ export interface GraphQLAnswer {
   readonly operation: { readonly type: OperationType; readonly name: string | null } | undefined;
   /** The request's `Accept` header. */
   readonly accept: string | undefined;
+  /**
+   * The media type chosen for `accept`, when the answering path chose it before answering: the fast path does, to
+   * leave a request that accepts none of the offers to Apollo (406). Otherwise the media-type effect chooses.
+   */
+  readonly mediaType?: string;
   readonly headers: AnswerHeaders;
   /**
    * The result to be written: a single result, or the initial payload of an incremental one (`single: false`). Its

@@ -43,7 +43,7 @@ export function mediaTypeEffect(choose: MediaTypeChooser = createMediaTypeChoose
     name: 'media-type',
     apply(answer) {
       if (!answer.single || answer.headers.has('content-type')) return;
-      const type = choose(answer.accept);
+      const type = answer.mediaType ?? choose(answer.accept);
       if (type !== null) answer.headers.set('content-type', type);
     },
   };
