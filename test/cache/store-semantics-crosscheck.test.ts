@@ -41,6 +41,7 @@ const PROBE_TOKEN = 'probe';
 const ITEMS = ['i1', 'i2', 'i3', 'i4'];
 /** Expected generations are drawn from 0..this; a user's generation reaches it after that many purchases. */
 const MAX_GENERATION = 3;
+/** Bounds are drawn from -1..this: a bound below 0 is read as 0 (the script once looped forever on one). */
 const MAX_REMEMBERED = 3;
 const MAX_BATCH = 3;
 /** Longer than the file runs, so no key lapses on Redis' real clock during a sequence. */
@@ -114,7 +115,7 @@ function randomOperation(random: Random, focus: OperationKind): Operation {
         target: randomTarget(random),
         itemId: random.pick(ITEMS),
         at: T0 + random.int(1_000),
-        maxRemembered: random.int(MAX_REMEMBERED + 1),
+        maxRemembered: random.int(MAX_REMEMBERED + 2) - 1,
       };
   }
 }
@@ -168,7 +169,11 @@ async function observe(store: CacheStore, prefix: string): Promise<Observation> 
 
 let sequenceCounter = 0;
 
-/** Applies `operations` to a fresh MemoryStore and to `redis` (under a key prefix of its own), comparing each step. */
+/**
+ * Applies `operations` to a fresh MemoryStore and to `redis` (under a key prefix of its own), comparing each step.
+ * An operation that fails on either driver (a script error, a script that never returns) fails with the same context
+ * as a disagreement: the seed and the operations that led there.
+ */
 async function crossCheck(redis: RedisStore, seed: string, operations: readonly Operation[]): Promise<void> {
   sequenceCounter += 1;
   const prefix = `crosscheck-${sequenceCounter}:`;
@@ -178,9 +183,16 @@ async function crossCheck(redis: RedisStore, seed: string, operations: readonly 
       const context = `seed ${JSON.stringify(seed)}, operation ${index}; operations so far: ${JSON.stringify(
         operations.slice(0, index + 1),
       )}`;
-      const answered = { memory: await apply(memory, prefix, operation), redis: await apply(redis, prefix, operation) };
+      const onBoth = async <T>(run: (store: CacheStore) => Promise<T>): Promise<{ memory: T; redis: T }> => {
+        try {
+          return { memory: await run(memory), redis: await run(redis) };
+        } catch (error) {
+          throw new Error(`an operation failed (${context})`, { cause: error });
+        }
+      };
+      const answered = await onBoth(async (store) => apply(store, prefix, operation));
       expect(answered.redis, `the drivers answered differently (${context})`).toEqual(answered.memory);
-      const held = { memory: await observe(memory, prefix), redis: await observe(redis, prefix) };
+      const held = await onBoth(async (store) => observe(store, prefix));
       expect(held.redis, `the drivers hold different things (${context})`).toEqual(held.memory);
     }
   } finally {
