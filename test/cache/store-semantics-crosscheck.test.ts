@@ -114,6 +114,8 @@ function randomOperation(random: Random, focus: OperationKind): Operation {
         kind,
         target: randomTarget(random),
         itemId: random.pick(ITEMS),
+        // Whole epoch milliseconds, as Date.now() gives them: the script's cjson keeps 14 significant digits, so a
+        // fraction of a millisecond (or a time past the year 5138) comes back rounded from Redis alone.
         at: T0 + random.int(1_000),
         maxRemembered: random.int(MAX_REMEMBERED + 2) - 1,
       };
