@@ -70,7 +70,10 @@ if raw then
   end
 end
 table.insert(bought, 1, { ARGV[1], tonumber(ARGV[2]) })
-while #bought > tonumber(ARGV[3]) do table.remove(bought) end
+-- Bounded at 0 as in stateAfterPurchase: a negative bound is never reached (the loop would block Redis forever) and
+-- every comparison with NaN is false (every purchase kept); math.max(0, nan) is 0, as slice(0, NaN) keeps nothing.
+local keep = math.max(0, tonumber(ARGV[3]))
+while #bought > keep do table.remove(bought) end
 local state = { gen = generation_of(raw) + 1, bought = bought }
 redis.call('SET', KEYS[1], cjson.encode(state), 'PX', ARGV[4])
 redis.call('DEL', KEYS[3])

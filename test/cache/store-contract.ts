@@ -215,6 +215,17 @@ export function registerStoreContract(name: string, setup: StoreContractSetup): 
         expect(snapshot?.state).toEqual({ generation: 1, bought: [] });
       });
 
+      // `stateAfterPurchase` reads any bound below 0, or none at all (NaN), as 0. The script once looped forever on a
+      // negative bound (blocking the whole Redis) and kept every purchase, unbounded, on NaN.
+      it.each([-1, Number.NaN])('remembers nothing under a maxRemembered of %s, and still bumps', async (max) => {
+        const keys = keysOf('buyer');
+        const limits = { maxRemembered: max, stateTtlMs: 60_000 };
+        await store.recordPurchase(keys, purchase('p1'), LIMITS);
+        expect(await store.recordPurchase(keys, purchase('p2'), limits)).toBe(false);
+        const [snapshot] = await store.readMany([keys]);
+        expect(snapshot?.state).toEqual({ generation: 2, bought: [] });
+      });
+
       it('lets the state expire after stateTtlMs', async () => {
         const keys = keysOf('buyer');
         await store.recordPurchase(keys, purchase('p1'), { maxRemembered: 5, stateTtlMs: ttl });
