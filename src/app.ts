@@ -12,7 +12,7 @@ import type { FastifyRequest } from 'fastify';
 import { createAuthenticator } from './auth/authenticator.js';
 import { budgetsKeyPrefix, versionScanPatterns } from './cache/key-scheme.js';
 import { ClientLimits } from './limits/client-limits.js';
-import { ConfigError } from './config.js';
+import { ConfigError, isLoopback } from './config.js';
 import { checkEvictionPolicy, evictionAdvice } from './cache/eviction-policy.js';
 import { closeRedisConnection, openRedisConnection } from './cache/redis-connection.js';
 import type { RedisConnection } from './cache/redis-connection.js';
@@ -349,6 +349,8 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
     trustedOnly: config.trustedDocuments.only ? trusted : undefined,
     requestMetrics: new RequestMetrics({ registry: telemetry.registry, modelVersion: () => model.currentVersion() }),
     requestContext: tracer === undefined ? undefined : { tracer },
+    // Loopback without auth keeps other machines out, not pages rebound to 127.0.0.1 (docs/security.md).
+    loopbackHostsOnly: config.auth.mode === 'none' && !config.allowUnauthenticated && isLoopback(config.host),
   });
 
   return {

@@ -25,6 +25,11 @@ export const ErrorCode = {
    * `extensions.retryable` is true; retry with the same orderId after `retryAfterSeconds`.
    */
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  /**
+   * Authentication is off and the request's `Host` is not a loopback name or address (HTTP 403): refused before any
+   * work, so that a page whose name was rebound to 127.0.0.1 cannot read the unauthenticated API.
+   */
+  HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -95,6 +100,18 @@ export class RateLimitedError extends ClientError {
       code: ErrorCode.RATE_LIMITED,
       retryAfterSeconds,
     });
+  }
+}
+
+export class HostNotAllowedError extends ClientError {
+  override readonly name = 'HostNotAllowedError';
+  constructor() {
+    super(
+      'This gateway runs without authentication and answers only requests addressed to localhost or a loopback ' +
+        'address (Host: localhost, *.localhost, 127.x.x.x or [::1]). Open it as http://localhost:<port>, or set ' +
+        'AUTH_JWT_SECRET or AUTH_JWKS_URL to serve other host names.',
+      { code: ErrorCode.HOST_NOT_ALLOWED },
+    );
   }
 }
 

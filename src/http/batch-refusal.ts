@@ -24,12 +24,11 @@ export interface BatchRefusal {
 export function refuseBatch(operations: number, accept: string | undefined): BatchRefusal {
   const result = { errors: [{ message: BATCH_REFUSED_MESSAGE, extensions: { code: 'BAD_REQUEST' } }] };
   const body = operations >= 1 && operations <= MAX_ECHOED_OPERATIONS ? new Array(operations).fill(result) : result;
+  return { status: 400, contentType: refusalMediaType(accept), body: `${JSON.stringify(body)}\n` };
+}
+
+/** The JSON media type of an early refusal: GraphQL over HTTP's own unless the client accepts only plain JSON. */
+export function refusalMediaType(accept: string | undefined): string {
   const graphqlResponse = accept === undefined || accept.includes('application/graphql-response+json');
-  return {
-    status: 400,
-    contentType: graphqlResponse
-      ? 'application/graphql-response+json; charset=utf-8'
-      : 'application/json; charset=utf-8',
-    body: `${JSON.stringify(body)}\n`,
-  };
+  return graphqlResponse ? 'application/graphql-response+json; charset=utf-8' : 'application/json; charset=utf-8';
 }

@@ -8,6 +8,7 @@ import type { FastPath } from '../graphql/fast-path.js';
 import type { RequestRecord } from '../graphql/request-record.js';
 import { refuseBatch } from './batch-refusal.js';
 import { registerCompression } from './compression.js';
+import { registerLoopbackHostGuard } from './loopback-host-guard.js';
 import { refusalHeaders } from './refusal-headers.js';
 import { IDE_OFF_MESSAGE, registerIde, wantsIde } from './ide.js';
 import type { IdeSettings } from './ide.js';
@@ -48,6 +49,11 @@ export interface HttpServerOptions {
   readonly requestMetrics?: RequestMetrics;
   /** With tracing on: a span and an async context per request. Absent, no hook is added at all. */
   readonly requestContext?: Pick<ServerSpanOptions, 'tracer'>;
+  /**
+   * Authentication off and bound to loopback: every request whose `Host` is not a loopback name is refused
+   * (`loopback-host-guard.ts`), against DNS rebinding.
+   */
+  readonly loopbackHostsOnly?: boolean;
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -68,6 +74,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     genReqId: requestIdOf,
   });
   registerRequestLog(app, { quietPaths: ['/healthz', '/readyz', '/metrics'] });
+  // First after the log line: a refused Host gets no span, CORS answer or compression, and reaches no route.
+  if (options.loopbackHostsOnly === true) registerLoopbackHostGuard(app, GRAPHQL_PATH);
   if (options.requestContext !== undefined) {
     registerServerSpans(app, { tracer: options.requestContext.tracer, skipPaths: ['/healthz', '/readyz', '/metrics'] });
   }
