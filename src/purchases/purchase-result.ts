@@ -7,4 +7,9 @@ export interface PurchaseResult {
   readonly invalidated: boolean;
   /** The orderId had been recorded before: this call changed nothing. */
   readonly duplicate: boolean;
+  /**
+   * Not served: true when this call found the order already done and did no work at all (a `duplicate` whose earlier
+   * attempt was left pending is redone, and is not a replay).
+   */
+  readonly replay?: boolean;
 }

@@ -103,7 +103,7 @@ export class PurchaseService {
       if (existing.status === 'pending' && !(this.#holder?.holds(orderId) ?? false))
         existing = await this.#awaitDone(key, pending, existing);
       if (existing.status === 'done' && existing.invalidated) {
-        return { userId, itemId, orderId, invalidated: true, duplicate: true };
+        return { userId, itemId, orderId, invalidated: true, duplicate: true, replay: true };
       }
     }
     await recommendations.learnPurchase(userId, itemId);
