@@ -20,8 +20,10 @@ export interface ResolverOptions {
  * (STORE_UNAVAILABLE: the gateway itself asks for the retry), an orderId already taken by another user or item
  * (refused after one store command), and a replay of an order already done (answered from one store command) give
  * their unit back: each is cheap for the gateway, and a checkout retrying through an outage must not find its budget
- * spent by the retries when the store answers again. Any other failure keeps the unit: it may come after the model
- * was asked to learn the purchase, which is the work the budget bounds.
+ * spent by the retries when the store answers again. So does a retry that applies an order this replica's outbox
+ * already held (the outbox would have applied it anyway: what such orders cost is bounded by PURCHASE_OUTBOX_SIZE).
+ * Any other failure keeps the unit: it may come after the model was asked to learn the purchase, which is the work
+ * the budget bounds.
  */
 async function recordedOrRefunded(unit: BudgetUnit, record: () => Promise<PurchaseResult>): Promise<PurchaseResult> {
   let result: PurchaseResult;
@@ -31,7 +33,7 @@ async function recordedOrRefunded(unit: BudgetUnit, record: () => Promise<Purcha
     if (error instanceof PurchaseNotAppliedError || error instanceof ConflictError) await unit.giveBack();
     throw error;
   }
-  if (result.replay === true) await unit.giveBack();
+  if (result.replay === true || result.completedHeld === true) await unit.giveBack();
   return result;
 }
 

@@ -12,4 +12,9 @@ export interface PurchaseResult {
    * attempt was left pending is redone, and is not a replay).
    */
   readonly replay?: boolean;
+  /**
+   * Not served: true when this call applied an order this process already held for the store (`purchase-outbox.ts`),
+   * a retry that came before the outbox got to it: work the gateway had taken on with the first attempt.
+   */
+  readonly completedHeld?: boolean;
 }

@@ -91,6 +91,8 @@ export class PurchaseService {
     const { userId, itemId, orderId } = order;
     const key = orderKey(this.#options.keyPrefix, orderId);
     const pending: OrderRecord = { userId, itemId, status: 'pending', invalidated: false, claimedAt: this.#now() };
+    // Asked before the claim: an attempt that failed on a store that was down never wrote its pending record.
+    const heldHere = this.#holder?.holds(orderId) ?? false;
     let existing = await orders.claimOrder(key, pending, this.#options.orderRetentionMs);
     if (existing !== undefined) {
       if (existing.userId !== userId || existing.itemId !== itemId) {
@@ -119,7 +121,8 @@ export class PurchaseService {
       // idempotent steps.
       logger.warn({ err: error, orderId }, 'order could not be marked done; a retry will redo its idempotent steps');
     }
-    return { userId, itemId, orderId, invalidated: true, duplicate: existing !== undefined };
+    const result = { userId, itemId, orderId, invalidated: true, duplicate: existing !== undefined };
+    return heldHere ? { ...result, completedHeld: true } : result;
   }
 
   /** Re-reads a pending order until it is done or its wait is over; resolves with the last record seen. */
