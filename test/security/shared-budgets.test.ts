@@ -159,7 +159,7 @@ describe('two replicas on one Redis', () => {
     }
   }, 90_000);
 
-  it('purchases that succeed are limited at the budget; replays of a recorded order cost nothing', async () => {
+  it('purchases that succeed are limited at the budget; replays and conflicting orderIds cost nothing', async () => {
     const checkout = await token('replaying-checkout', 'purchases:write');
     const buy = async (n: number): Promise<string> =>
       outcome(
@@ -181,6 +181,11 @@ describe('two replicas on one Redis', () => {
       );
       expect(response.errors).toEqual([]);
       expect(response.json?.data).toMatchObject({ recordPurchase: { duplicate: true } });
+    }
+    // So is an orderId already taken for another item: refused after one store command, nothing applied.
+    for (let conflict = 0; conflict < 3; conflict++) {
+      const input = { userId: 'replay-buyer', itemId: 'i9', orderId: 'replay-0' };
+      expect((await gql(on(conflict), PURCHASE_MUTATION, { input }, { token: checkout })).code).toBe('CONFLICT');
     }
     for (let n = 3; n < 7; n++) outcomes.push(await buy(n));
     expect(outcomes).toEqual(['ok', 'ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
