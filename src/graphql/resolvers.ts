@@ -1,6 +1,8 @@
 import { GraphQLInt, valueFromAST } from 'graphql';
 import type { Resolvers } from '../generated/graphql.js';
-import { BadUserInputError } from '../errors.js';
+import type { PurchaseResult } from '../purchases/purchase-result.js';
+import { BadUserInputError, ConflictError, PurchaseNotAppliedError } from '../errors.js';
+import type { BudgetUnit } from '../limits/client-limits.js';
 import { assertCanPurge, assertCanReadList, assertCanRecordPurchase, selectedFields } from './field-permissions.js';
 import { validFirst, validId } from './input-validation.js';
 import { listView } from './list-views.js';
@@ -11,6 +13,28 @@ export interface ResolverOptions {
   readonly maxFirst: number;
   /** The `first` applied when a client names none (`list-size.ts`); the served schema states the same default. */
   readonly defaultFirst: number;
+}
+
+/**
+ * The purchase budget pays for purchases applied, not for attempts. A purchase the store did not take
+ * (STORE_UNAVAILABLE: the gateway itself asks for the retry), an orderId already taken by another user or item
+ * (refused after one store command), and a replay of an order already done (answered from one store command) give
+ * their unit back: each is cheap for the gateway, and a checkout retrying through an outage must not find its budget
+ * spent by the retries when the store answers again. So does a retry that applies an order this replica's outbox
+ * already held (the outbox would have applied it anyway: what such orders cost is bounded by PURCHASE_OUTBOX_SIZE).
+ * Any other failure keeps the unit: it may come after the model was asked to learn the purchase, which is the work
+ * the budget bounds.
+ */
+async function recordedOrRefunded(unit: BudgetUnit, record: () => Promise<PurchaseResult>): Promise<PurchaseResult> {
+  let result: PurchaseResult;
+  try {
+    result = await record();
+  } catch (error) {
+    if (error instanceof PurchaseNotAppliedError || error instanceof ConflictError) await unit.giveBack();
+    throw error;
+  }
+  if (result.replay === true || result.completedHeld === true) await unit.giveBack();
+  return result;
 }
 
 /**
@@ -53,8 +77,8 @@ export function createResolvers(options: ResolverOptions): Resolvers {
             'input.itemId',
           );
         }
-        await context.limits.takePurchase(context.clientId);
-        const result = await context.purchases.record(userId, itemId, orderId);
+        const unit = await context.limits.takePurchase(context.clientId);
+        const result = await recordedOrRefunded(unit, () => context.purchases.record(userId, itemId, orderId));
         // The payload's list must be computed after the purchase, not taken from earlier in this request.
         context.loaders.recommendations.clear(userId);
         return result;

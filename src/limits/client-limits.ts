@@ -46,6 +46,14 @@ export const DEFAULT_PERSISTED_QUERY_BUDGETS: PersistedQueryBudgets = {
   windowSeconds: 24 * 3600,
 };
 
+/**
+ * A unit taken from a client's budget. `giveBack` returns it when what it paid for did not happen (a purchase the
+ * store did not take): best effort, never throws, and never gives more than was taken (see `giveBack` below).
+ */
+export interface BudgetUnit {
+  giveBack(): Promise<void>;
+}
+
 /** The one key the global persisted-query budget is counted under. */
 const EVERY_CLIENT = 'all';
 
@@ -77,9 +85,13 @@ export class ClientLimits {
     this.#queryBytes = budget(options.shared, stall, 'apq-bytes', queries.globalBytes, queries.windowSeconds);
   }
 
-  /** Takes one purchase from the client's budget, or throws RATE_LIMITED. */
-  async takePurchase(clientId: string): Promise<void> {
-    await consumeOrThrow(this.#purchases, clientId, 1, 'purchases');
+  /**
+   * Takes one purchase from the client's budget, or throws RATE_LIMITED. The caller gives the unit back when the
+   * purchase was not recorded, so that retries the gateway asked for (STORE_UNAVAILABLE) are not charged again.
+   */
+  async takePurchase(clientId: string): Promise<BudgetUnit> {
+    const taken = await consumeOrThrow(this.#purchases, clientId, 1, 'purchases');
+    return { giveBack: () => giveBack(this.#purchases, clientId, taken) };
   }
 
   /** Takes `count` model computations from the client's budget, or throws RATE_LIMITED. */
@@ -136,17 +148,27 @@ function budget(
   return { limiter, fallback: local, timeoutMs: shared.timeoutMs, stall };
 }
 
+/** A limiter's verdict, and which count gave it (the unit is given back to that count). */
+interface Verdict {
+  readonly allowed: boolean;
+  readonly res: RateLimiterRes;
+  readonly counter: RateLimiterAbstract;
+}
+
+/** Points taken from a budget: what `giveBack` needs to return them to the same count, in the same window. */
+interface Taken {
+  readonly points: number;
+  readonly counter: RateLimiterAbstract;
+  readonly windowEndsAt: number;
+}
+
 /** Consumes points; resolves with the limiter's verdict (RateLimiterRes) either way, rejects only on real errors. */
-async function consume(
-  budget: Budget,
-  key: string,
-  points: number,
-): Promise<{ allowed: boolean; res: RateLimiterRes }> {
-  const attempt = async (limiter: RateLimiterAbstract) => {
+async function consume(budget: Budget, key: string, points: number): Promise<Verdict> {
+  const attempt = async (limiter: RateLimiterAbstract): Promise<Verdict> => {
     try {
-      return { allowed: true, res: await limiter.consume(key, points) };
+      return { allowed: true, res: await limiter.consume(key, points), counter: limiter };
     } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) return { allowed: false, res: rejection };
+      if (rejection instanceof RateLimiterRes) return { allowed: false, res: rejection, counter: limiter };
       throw rejection;
     }
   };
@@ -171,9 +193,42 @@ async function consume(
   }
 }
 
-async function consumeOrThrow(budget: Budget, clientId: string, points: number, what: string): Promise<void> {
-  const { allowed, res } = await consume(budget, clientId, points);
+async function consumeOrThrow(budget: Budget, clientId: string, points: number, what: string): Promise<Taken> {
+  const { allowed, res, counter } = await consume(budget, clientId, points);
   if (!allowed) throw new RateLimitedError(what, Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
+  return { points, counter, windowEndsAt: Date.now() + res.msBeforeNext };
+}
+
+/**
+ * A window about to end is left alone: the points come back with it anyway, and a reward that lands after the count
+ * expired would start the next window below zero (rate-limiter-flexible's reward is an INCRBY of minus the points).
+ */
+const WINDOW_END_MARGIN_MS = 1_000;
+
+/**
+ * Returns points to the count they were taken from (Redis, its insurance, or this process's fallback), and only if
+ * that count still holds at least as many: a count that was lost meanwhile (Redis restarted, its window ended) is
+ * not rewarded, since that would hand out budget nobody paid for. Bounded by the Redis timeout like a check; a
+ * refund that cannot be made in time is dropped (the unit stays spent, as it was before refunds existed).
+ */
+async function giveBack(budget: Budget, key: string, taken: Taken): Promise<void> {
+  if (Date.now() >= taken.windowEndsAt - WINDOW_END_MARGIN_MS) return;
+  const refund = async (): Promise<void> => {
+    const current = await taken.counter.get(key);
+    if (current === null || current.consumedPoints < taken.points) return;
+    await taken.counter.reward(key, taken.points);
+  };
+  const attempt = refund().catch(() => {});
+  if (taken.counter === budget.fallback || budget.fallback === undefined) return attempt;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, budget.timeoutMs);
+  });
+  try {
+    await Promise.race([attempt, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function consumed(budget: Budget, key: string, points: number): Promise<boolean> {

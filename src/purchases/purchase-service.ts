@@ -91,6 +91,8 @@ export class PurchaseService {
     const { userId, itemId, orderId } = order;
     const key = orderKey(this.#options.keyPrefix, orderId);
     const pending: OrderRecord = { userId, itemId, status: 'pending', invalidated: false, claimedAt: this.#now() };
+    // Asked before the claim: an attempt that failed on a store that was down never wrote its pending record.
+    const heldHere = this.#holder?.holds(orderId) ?? false;
     let existing = await orders.claimOrder(key, pending, this.#options.orderRetentionMs);
     if (existing !== undefined) {
       if (existing.userId !== userId || existing.itemId !== itemId) {
@@ -103,7 +105,7 @@ export class PurchaseService {
       if (existing.status === 'pending' && !(this.#holder?.holds(orderId) ?? false))
         existing = await this.#awaitDone(key, pending, existing);
       if (existing.status === 'done' && existing.invalidated) {
-        return { userId, itemId, orderId, invalidated: true, duplicate: true };
+        return { userId, itemId, orderId, invalidated: true, duplicate: true, replay: true };
       }
     }
     await recommendations.learnPurchase(userId, itemId);
@@ -119,7 +121,8 @@ export class PurchaseService {
       // idempotent steps.
       logger.warn({ err: error, orderId }, 'order could not be marked done; a retry will redo its idempotent steps');
     }
-    return { userId, itemId, orderId, invalidated: true, duplicate: existing !== undefined };
+    const result = { userId, itemId, orderId, invalidated: true, duplicate: existing !== undefined };
+    return heldHere ? { ...result, completedHeld: true } : result;
   }
 
   /** Re-reads a pending order until it is done or its wait is over; resolves with the last record seen. */

@@ -89,6 +89,25 @@ describe('PurchaseService.record against a real Redis', () => {
     });
   });
 
+  it('says which calls did no new work: a replay of a done order, or an order this process already held', async () => {
+    const { purchases } = await setUp();
+    const held = new Set(['order-held']);
+    purchases.holdFailuresIn({ hold: () => {}, holds: (orderId) => held.has(orderId), release: (o) => held.delete(o) });
+    // The budget's refunds rest on these flags (graphql/resolvers.ts): a first purchase carries neither.
+    const first = await purchases.record('buyer', 'item-1', 'order-new');
+    expect(first).not.toHaveProperty('replay');
+    expect(first).not.toHaveProperty('completedHeld');
+    await expect(purchases.record('buyer', 'item-1', 'order-new')).resolves.toMatchObject({
+      duplicate: true,
+      replay: true,
+    });
+    // Held here (a first attempt the store did not take): the retry applies it, as the outbox would have.
+    const retry = await purchases.record('buyer', 'item-2', 'order-held');
+    expect(retry).toMatchObject({ duplicate: false, completedHeld: true });
+    expect(retry).not.toHaveProperty('replay');
+    expect(held.has('order-held')).toBe(false);
+  });
+
   it('the same orderId for another item is a conflict, not retryable', async () => {
     const { purchases } = await setUp();
     await purchases.record('buyer', 'item-1', 'order-x');

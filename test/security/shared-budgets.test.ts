@@ -3,6 +3,8 @@
  * persisted-query budgets once, not twice (rate-limiter-flexible's Redis limiter). While Redis is unreachable each
  * process falls back to its own in-memory count of the same size (the limiter's insurance): still limited, never
  * failing; when Redis returns, the shared count takes over again. A Redis that stalls costs one bounded wait.
+ * A purchase the store did not take gives its unit back to the count it came from, so retries through an outage are
+ * not refused for the budget; purchases that succeed are still limited at the budget.
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,27 +99,22 @@ describe('two replicas on one Redis', () => {
     expect((await keysOn(redis.port)).filter((key) => key.startsWith('apq:'))).toHaveLength(3);
   });
 
-  it('Redis unreachable: each replica counts alone (still limited, no errors); Redis back: shared again', async () => {
+  it('Redis unreachable: purchases the store did not take cost no budget and are recorded by retrying; Redis back: shared again', async () => {
     await redis.kill();
     // Reads are no probe here: computes the store's outage causes are never charged to a client (docs/operations.md,
     // "Who pays for computes during an outage"). Purchases are still charged before the store is tried.
     const checkout = await token('outage-checkout', 'purchases:write');
+    const orders: Array<{ replica: number; input: { userId: string; itemId: string; orderId: string } }> = [];
     for (const replica of [0, 1]) {
       const outcomes: string[] = [];
       for (let n = 0; n < 6; n++) {
         const input = { userId: `outage-buyer-${replica}`, itemId: `i${n + 1}`, orderId: `outage-${replica}-${n}` };
+        orders.push({ replica, input });
         outcomes.push(outcome(await gql(on(replica), PURCHASE_MUTATION, { input }, { token: checkout })));
       }
-      // Each process's own budget of 4 (the insurance limiter), instead of failing open or going unlimited; within
-      // it, the purchase is honestly not recorded while the store is down.
-      expect(outcomes, `replica ${replica}`).toEqual([
-        'STORE_UNAVAILABLE',
-        'STORE_UNAVAILABLE',
-        'STORE_UNAVAILABLE',
-        'STORE_UNAVAILABLE',
-        'RATE_LIMITED',
-        'RATE_LIMITED',
-      ]);
+      // Six purchases against a budget of 4 (each process's insurance count): none is refused for the budget, since
+      // a purchase the store did not take gives its unit back. Each is honestly not recorded while the store is down.
+      expect(outcomes, `replica ${replica}`).toEqual(Array.from({ length: 6 }, () => 'STORE_UNAVAILABLE'));
     }
     // A read meanwhile is answered from the model, uncharged.
     const reader = await token('outage-reader', 'recommendations:read:any');
@@ -141,7 +138,59 @@ describe('two replicas on one Redis', () => {
     for (let n = 0; n < 7; n++)
       outcomes.push(outcome(await gql(on(n), READ_QUERY, { userId: `after-${n}` }, { token: after })));
     expect(outcomes).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED']);
+
+    // Checkout retries the twelve orders (6 per buyer, budget 4) once the store answers: every one is recorded,
+    // none refused for the budget the outage's attempts took.
+    const retried: string[] = [];
+    for (const { replica, input } of orders) {
+      let answer = 'STORE_UNAVAILABLE';
+      for (let attempt = 0; attempt < 50 && answer === 'STORE_UNAVAILABLE'; attempt++) {
+        answer = outcome(await gql(on(replica), PURCHASE_MUTATION, { input }, { token: checkout }));
+        if (answer === 'STORE_UNAVAILABLE') await sleep(200); // checkout's retry interval
+      }
+      retried.push(answer);
+    }
+    expect(retried).toEqual(orders.map(() => 'ok'));
+    for (const replica of [0, 1]) {
+      const state = JSON.parse(await redisCli(redis.port, 'GET', `recs:{outage-buyer-${replica}}:state`)) as {
+        bought: Array<[string, number]>;
+      };
+      expect(state.bought.map(([itemId]) => itemId).sort()).toEqual(['i1', 'i2', 'i3', 'i4', 'i5', 'i6']);
+    }
   }, 90_000);
+
+  it('purchases that succeed are limited at the budget; replays and conflicting orderIds cost nothing', async () => {
+    const checkout = await token('replaying-checkout', 'purchases:write');
+    const buy = async (n: number): Promise<string> =>
+      outcome(
+        await gql(
+          on(n),
+          PURCHASE_MUTATION,
+          { input: { userId: 'replay-buyer', itemId: `i${n + 1}`, orderId: `replay-${n}` } },
+          { token: checkout },
+        ),
+      );
+    const outcomes = [await buy(0), await buy(1), await buy(2)];
+    // Replays of an order already done (checkout lost the first answer) are answered `duplicate: true` for free.
+    for (let replay = 0; replay < 5; replay++) {
+      const response = await gql(
+        on(replay),
+        PURCHASE_MUTATION,
+        { input: { userId: 'replay-buyer', itemId: 'i1', orderId: 'replay-0' } },
+        { token: checkout },
+      );
+      expect(response.errors).toEqual([]);
+      expect(response.json?.data).toMatchObject({ recordPurchase: { duplicate: true } });
+    }
+    // So is an orderId already taken for another item: refused after one store command, nothing applied.
+    for (let conflict = 0; conflict < 3; conflict++) {
+      const input = { userId: 'replay-buyer', itemId: 'i9', orderId: 'replay-0' };
+      expect((await gql(on(conflict), PURCHASE_MUTATION, { input }, { token: checkout })).code).toBe('CONFLICT');
+    }
+    for (let n = 3; n < 7; n++) outcomes.push(await buy(n));
+    expect(outcomes).toEqual(['ok', 'ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
+    expect(await redisCli(redis.port, 'GET', 'recs:limits:purchases:sub:replaying-checkout')).toBe('7');
+  });
 });
 
 describe('a Redis that stalls', () => {
@@ -178,6 +227,76 @@ describe('a Redis that stalls', () => {
     await expect(limits.takePurchase('c')).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
     expect(Date.now() - started).toBeLessThan(150);
     // A PING is held by the pause too: its answer says the stall is over.
+    await redisCli(redis.port, 'PING');
+  });
+});
+
+describe('giving a purchase unit back', () => {
+  const cleanups = new Cleanups();
+
+  afterAll(async () => {
+    await cleanups.run();
+  });
+
+  async function limitsOn(redis: RedisProcess, prefix: string): Promise<ClientLimits> {
+    const connection = openRedisConnection({ url: redis.url, timeoutMs: 200, onError: () => {} });
+    await connection.client.connect();
+    cleanups.add(() => closeRedisConnection(connection));
+    return new ClientLimits({
+      purchasesPerMinute: 2,
+      computesPerMinute: 2,
+      shared: { connection, keyPrefix: prefix, timeoutMs: 200 },
+    });
+  }
+
+  /** Five units taken and given back cost nothing; the budget of 2 still holds for purchases that keep theirs. */
+  async function expectRefundedThenLimited(limits: ClientLimits, client: string): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) await (await limits.takePurchase(client)).giveBack();
+    await limits.takePurchase(client);
+    await limits.takePurchase(client);
+    await expect(limits.takePurchase(client)).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
+  }
+
+  it('returns the unit to the shared count, and never below what was taken', async () => {
+    const redis = await startRedis();
+    cleanups.add(() => redis.stop());
+    const limits = await limitsOn(redis, 'refund:limits:');
+    const first = await limits.takePurchase('c');
+    await limits.takePurchase('c');
+    await first.giveBack();
+    expect(await redisCli(redis.port, 'GET', 'refund:limits:purchases:c')).toBe('1');
+    // The unit returned is spent again, and the budget of 2 still holds.
+    await limits.takePurchase('c');
+    await expect(limits.takePurchase('c')).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
+
+    // A count lost meanwhile (Redis restarted empty, or its window over) is not rewarded into a negative one, which
+    // would hand out budget nobody paid for.
+    const lost = await limits.takePurchase('d');
+    await redisCli(redis.port, 'DEL', 'refund:limits:purchases:d');
+    await lost.giveBack();
+    expect(await redisCli(redis.port, 'GET', 'refund:limits:purchases:d')).toBe('');
+    await limits.takePurchase('d');
+    await limits.takePurchase('d');
+    await expect(limits.takePurchase('d')).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
+  });
+
+  it('Redis down: the unit goes back to the process count it was taken from, which still limits', async () => {
+    const redis = await startRedis();
+    cleanups.add(() => redis.stop());
+    const limits = await limitsOn(redis, 'refund-down:limits:');
+    await redis.kill();
+    await expectRefundedThenLimited(limits, 'c');
+  });
+
+  it('Redis stalled: the unit goes back to the process count, without waiting on Redis', async () => {
+    const redis = await startRedis();
+    cleanups.add(() => redis.stop());
+    const limits = await limitsOn(redis, 'refund-stall:limits:');
+    await redisCli(redis.port, 'CLIENT', 'PAUSE', '2000', 'ALL');
+    const started = Date.now();
+    await expectRefundedThenLimited(limits, 'c');
+    // One bounded wait for the first check, then the process's own count.
+    expect(Date.now() - started).toBeLessThan(1_000);
     await redisCli(redis.port, 'PING');
   });
 });
