@@ -181,7 +181,11 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   const activity = createActivityRecorder(activityRecorderOptions(config), logger);
 
   // Freshness: drift measured at every recompute tunes each list's TTL; the inspector samples served lists.
-  const freshness = createFreshness(freshnessOptions(config), { model, telemetry, logger });
+  // Its shadow recomputes go through the model's shadow view, so they can never open the breaker real misses need.
+  const shadowView = untracedModel.forShadowCalls?.();
+  const shadowModel =
+    shadowView === undefined ? model : tracer === undefined ? shadowView : tracedModel(shadowView, tracer);
+  const freshness = createFreshness(freshnessOptions(config), { model: shadowModel, telemetry, logger });
   const recommendations = new RecommendationService({
     store,
     model,

@@ -47,14 +47,25 @@ export interface HttpModelOptions {
 
 type Method = 'GET' | 'POST';
 
-/** How one call meets the breaker: gated (refused while open) or not, and how many retries it may make. */
+/**
+ * How one call meets the breaker: when it may go out (`open-refused`: not while open, and it may be the half-open
+ * probe; `closed-only`: only while closed; `always`), whether its outcome counts toward the breaker's state, and how
+ * many retries it may make.
+ */
 interface CallPolicy {
-  readonly gated: boolean;
+  readonly gate: 'open-refused' | 'closed-only' | 'always';
+  readonly reported: boolean;
   readonly retries: number | undefined;
 }
 
-const DEFAULT_POLICY: CallPolicy = { gated: true, retries: undefined };
-const POLL_POLICY: CallPolicy = { gated: false, retries: 0 };
+const DEFAULT_POLICY: CallPolicy = { gate: 'open-refused', reported: true, retries: undefined };
+const POLL_POLICY: CallPolicy = { gate: 'always', reported: true, retries: 0 };
+/**
+ * Shadow calls (`forShadowCalls`) are background measurement: their failures must not open the breaker that real
+ * misses go through, nor their successes hide real failures from it, and they leave the half-open probe to real
+ * traffic and the poll, so they go out only while the breaker is closed and are never reported to it.
+ */
+const SHADOW_POLICY: CallPolicy = { gate: 'closed-only', reported: false, retries: undefined };
 
 /** A response body above this is refused: a list of 100 items is ~4 KB per user, so this is ~1,000 users' worth. */
 const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
@@ -71,7 +82,8 @@ const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
  *   a set, so a duplicate delivery is a no-op; losing one instead would let the model rank a bought item again.
  * - Each attempt is reported to a circuit breaker (`circuit-breaker.ts`); while it is open, calls fail at once with
  *   `circuit-open` and the recommendation service serves graced STALE lists or MODEL_UNAVAILABLE. The version poll is
- *   the exception: it always goes out, once, and its answer closes the breaker (see `refreshVersion`).
+ *   the exception: it always goes out, once, and its answer closes the breaker (see `refreshVersion`). Shadow calls
+ *   (`forShadowCalls`) are the other: they go out only while it is closed and never count toward it.
  *
  * Versions: the active version is whatever the service last said, from `GET /v1/version` (polled) or the top-level
  * `modelVersion` of a rank answer. Answers can arrive out of order (a slow attempt sent before a restart, answered
@@ -178,6 +190,38 @@ export class HttpModel implements Model {
   }
 
   async scoreAndRank(userIds: readonly string[], limit: number): Promise<Array<RankedList | Error>> {
+    return this.#scoreAndRank(userIds, limit, DEFAULT_POLICY);
+  }
+
+  async recordPurchase(userId: string, itemId: string): Promise<void> {
+    await this.#recordPurchase(userId, itemId, DEFAULT_POLICY);
+  }
+
+  /**
+   * This model for shadow calls (the freshness inspector): the same service, pool and version, but its calls go out
+   * only while the breaker is closed and are never reported to it (`SHADOW_POLICY`). Closing it closes nothing: the
+   * pool is this model's.
+   */
+  forShadowCalls(): Model {
+    return {
+      currentVersion: () => this.currentVersion(),
+      scoreAndRank: async (userIds, limit) => this.#scoreAndRank(userIds, limit, SHADOW_POLICY),
+      recordPurchase: async (userId, itemId) => this.#recordPurchase(userId, itemId, SHADOW_POLICY),
+      close: async () => {},
+    };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#pollTimer);
+    this.#pollTimer = undefined;
+    await this.#pool.close();
+  }
+
+  async #scoreAndRank(
+    userIds: readonly string[],
+    limit: number,
+    policy: CallPolicy,
+  ): Promise<Array<RankedList | Error>> {
     if (!Number.isInteger(limit) || limit < 0) {
       throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
     }
@@ -186,7 +230,7 @@ export class HttpModel implements Model {
     for (let start = 0; start < userIds.length; start += this.#options.maxBatch) {
       chunks.push(userIds.slice(start, start + this.#options.maxBatch));
     }
-    const settled = await Promise.allSettled(chunks.map(async (chunk) => this.#rankChunk(chunk, limit)));
+    const settled = await Promise.allSettled(chunks.map(async (chunk) => this.#rankChunk(chunk, limit, policy)));
     const firstFailure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     // Every chunk failed: the call failed (the service counts it as one failed model call). Otherwise only the users
     // of the failed chunks get an Error in their slot, as the Model contract allows.
@@ -197,30 +241,17 @@ export class HttpModel implements Model {
     );
   }
 
-  async recordPurchase(userId: string, itemId: string): Promise<void> {
-    await this.#call(
-      'POST',
-      PURCHASES_PATH,
-      { userId, itemId },
-      undefined,
-      DEFAULT_POLICY,
-      this.#requestIdFor([userId]),
-    );
+  async #recordPurchase(userId: string, itemId: string, policy: CallPolicy): Promise<void> {
+    await this.#call('POST', PURCHASES_PATH, { userId, itemId }, undefined, policy, this.#requestIdFor([userId]));
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.#pollTimer);
-    this.#pollTimer = undefined;
-    await this.#pool.close();
-  }
-
-  async #rankChunk(userIds: readonly string[], limit: number): Promise<Array<RankedList | Error>> {
+  async #rankChunk(userIds: readonly string[], limit: number, policy: CallPolicy): Promise<Array<RankedList | Error>> {
     const { value, seq } = await this.#call(
       'POST',
       RANK_PATH,
       { userIds, limit },
       (body) => parseRankResponse(body, userIds),
-      DEFAULT_POLICY,
+      policy,
       this.#requestIdFor(userIds),
     );
     this.#observeVersion(value.modelVersion, seq);
@@ -258,7 +289,7 @@ export class HttpModel implements Model {
     const deadline = this.#now() + this.#options.timeoutMs;
     const retries = policy.retries ?? this.#retries;
     for (let attempt = 0; ; attempt += 1) {
-      if (policy.gated && !this.#breaker.tryAcquire()) {
+      if (!this.#mayGoOut(policy)) {
         this.#noteBreaker();
         throw new ModelServiceError(
           'circuit-open',
@@ -274,21 +305,37 @@ export class HttpModel implements Model {
             `${method} ${path} had no time left of its ${this.#options.timeoutMs} ms budget`,
           );
         const value = await this.#attempt(method, path, payload, parse, remaining, requestId);
-        this.#breaker.onSuccess();
-        this.#noteBreaker();
+        if (policy.reported) {
+          this.#breaker.onSuccess();
+          this.#noteBreaker();
+        }
         return { value, seq };
       } catch (error) {
         const failure = asModelServiceError(error, method, path);
-        // A 4xx means the service is up and answering: healthy, as far as the breaker is concerned.
-        if (isClientError(failure)) this.#breaker.onSuccess();
-        else this.#breaker.onFailure();
-        this.#noteBreaker();
+        if (policy.reported) {
+          // A 4xx means the service is up and answering: healthy, as far as the breaker is concerned.
+          if (isClientError(failure)) this.#breaker.onSuccess();
+          else this.#breaker.onFailure();
+          this.#noteBreaker();
+        }
         if (!isRetryable(failure) || attempt >= retries) throw failure;
         const step = this.#retryBaseMs * 2 ** attempt;
         const backoff = step / 2 + (this.#random() * step) / 2;
         if (this.#now() + backoff >= deadline) throw failure;
         await delay(backoff);
       }
+    }
+  }
+
+  #mayGoOut(policy: CallPolicy): boolean {
+    switch (policy.gate) {
+      case 'always':
+        return true;
+      case 'open-refused':
+        return this.#breaker.tryAcquire();
+      case 'closed-only':
+        // Reads the state without acquiring: a shadow call never takes the half-open probe from real traffic.
+        return this.#breaker.state === 'closed';
     }
   }
 

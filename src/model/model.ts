@@ -33,6 +33,12 @@ export interface Model {
    * A model without it is taken to be as reachable as its process, as the in-process one is.
    */
   ping?(): Promise<void>;
+  /**
+   * Optional: this model for background measurement (the freshness inspector's shadow recomputes), whose calls must
+   * not count toward the health of the model real traffic sees: a remote model's view goes out only while its circuit
+   * breaker is closed and never reports to it. A model without it is used as is: it keeps no such accounting.
+   */
+  forShadowCalls?(): Model;
   /** Releases worker threads, sockets or timers. */
   close(): Promise<void>;
 }

@@ -321,6 +321,54 @@ describe('the version poll as the breaker probe', () => {
   });
 });
 
+describe('shadow calls and the breaker', () => {
+  let server: InProcessModelServer;
+  beforeAll(async () => {
+    server = await startModelServer({ version: 'v1' });
+    cleanups.add(() => server.close());
+  });
+
+  it('never count toward it, go out only while it is closed, and leave the half-open probe to real traffic', async () => {
+    let failing = true;
+    server.fault(() => (failing ? { status: 500, body: '' } : undefined));
+    let nowMs = Date.now();
+    const model = httpModel(server, {
+      retries: 0,
+      breaker: { failureThreshold: 2, coolDownMs: 300 },
+      now: () => nowMs,
+    });
+    const shadow = model.forShadowCalls();
+    const ranks = (): number => server.requests.get('/v1/rank') ?? 0;
+
+    for (let i = 0; i < 5; i += 1)
+      expect((await failure(shadow.scoreAndRank([`s-${i}`], 5))).reason).toBe('http-status');
+    expect(ranks()).toBe(5);
+    expect(model.breakerState).toBe('closed');
+
+    // Nor does a shadow success hide real failures: one before it and one after it still open the breaker.
+    expect((await failure(model.scoreAndRank(['r-1'], 5))).reason).toBe('http-status');
+    failing = false;
+    const [shadowList] = (await shadow.scoreAndRank(['s-ok'], 5)) as RankedList[];
+    expect(shadowList?.items).toHaveLength(5);
+    failing = true;
+    expect((await failure(model.scoreAndRank(['r-2'], 5))).reason).toBe('http-status');
+    expect(model.breakerState).toBe('open');
+
+    const whileDown = ranks();
+    expect((await failure(shadow.scoreAndRank(['s-open'], 5))).reason).toBe('circuit-open');
+    nowMs += 320;
+    expect(model.breakerState).toBe('half-open');
+    expect((await failure(shadow.scoreAndRank(['s-half-open'], 5))).reason).toBe('circuit-open');
+    expect(ranks()).toBe(whileDown);
+
+    failing = false;
+    const [probed] = (await model.scoreAndRank(['r-probe'], 5)) as RankedList[];
+    expect(probed?.items).toHaveLength(5);
+    expect(model.breakerState).toBe('closed');
+    expect(ranks()).toBe(whileDown + 1);
+  });
+});
+
 describe('the gateway degrades as documented when the model service fails', () => {
   let server: InProcessModelServer;
   beforeAll(async () => {
