@@ -22,7 +22,7 @@ export interface ResolverOptions {
  * their unit back: each is cheap for the gateway, and a checkout retrying through an outage must not find its budget
  * spent by the retries when the store answers again. So does a retry that applies an order this replica's outbox
  * already held (the outbox would have applied it anyway: what such orders cost is bounded by PURCHASE_OUTBOX_SIZE,
- * and one client's by its tenth of it).
+ * and one client's by its share of it).
  * Any other failure keeps the unit: it may come after the model was asked to learn the purchase, which is the work
  * the budget bounds.
  */

@@ -8,7 +8,7 @@ export interface PurchaseOutboxOptions {
   readonly apply: (order: PurchaseOrder) => Promise<unknown>;
   /**
    * Most purchases held at once; past it a purchase is refused (checkout still gets the retryable error). One client
-   * holds at most a tenth of it (`clientShare`), refused the same way past that.
+   * holds at most all of it but a tenth (`clientShare`), refused the same way past that.
    */
   readonly maxSize: number;
   /** How often held purchases are retried. The store's breaker makes a retry against a sick store free. */
@@ -27,7 +27,7 @@ export interface PurchaseOutboxOptions {
  * open breaker that costs nothing, and the first retry after the breaker's cool-down is its half-open probe. So a
  * held purchase lands within one reconnect, one cool-down and one tick of the store answering again.
  *
- * Shared fairly: one client (`PurchaseOrder.clientId`) holds at most a tenth of `maxSize`, so a client whose
+ * Shared fairly: one client (`PurchaseOrder.clientId`) holds at most all but a tenth of `maxSize`, so a client whose
  * purchases all fail during an outage (they cost it no budget: the unit is given back) cannot take the room the
  * others' purchases need. A purchase past its client's share is refused exactly as one past a full outbox: not held,
  * logged, and checkout still gets STORE_UNAVAILABLE. Nothing held is ever pushed out to make room. Purchases from the
@@ -170,13 +170,14 @@ export class PurchaseOutbox implements PurchaseHolder {
 const DEFAULT_RETRY_EVERY_MS = 50;
 
 /**
- * The most purchases one client may hold: a tenth of the outbox, at least one. A fixed fraction rather than the
- * client's purchase budget, because the budget is per minute while held purchases stay for the whole outage, and a
- * budget set at or above the outbox's size would leave nothing for the others.
+ * The most purchases one client may hold: all of the outbox but a tenth (at least one place), which is kept for the
+ * other clients. Not a tenth each: checkout is usually the only client, and it keeps nine tenths of the outbox through
+ * an outage; a client flooding it still cannot take the others' room. A fixed share rather than the client's purchase
+ * budget, because the budget is per minute while held purchases stay for the whole outage.
  */
 export function clientShare(maxSize: number): number {
-  return Math.max(1, Math.ceil(maxSize / CLIENT_SHARE_DIVISOR));
+  return Math.max(1, maxSize - Math.max(1, Math.ceil(maxSize / RESERVED_FOR_OTHERS_DIVISOR)));
 }
 
-/** One client leaves at least nine tenths of the outbox to the others. */
-const CLIENT_SHARE_DIVISOR = 10;
+/** A tenth of the outbox is always left to the clients other than the one holding the most. */
+const RESERVED_FOR_OTHERS_DIVISOR = 10;

@@ -221,8 +221,8 @@ describe('purchases while the store fails', () => {
 
   it("a client whose purchases fill its share of the outbox leaves room for another client's purchase", async () => {
     const secret = 'outbox-share-secret-of-at-least-32-bytes';
-    // An outbox of 20: each client holds at most 2.
-    const { redis, gateway } = await setUp({ AUTH_JWT_SECRET: secret, PURCHASE_OUTBOX_SIZE: '20' });
+    // An outbox of 3: one client holds at most 2, the third place stays for the others.
+    const { redis, gateway } = await setUp({ AUTH_JWT_SECRET: secret, PURCHASE_OUTBOX_SIZE: '3' });
     const scopes = 'purchases:write recommendations:read:any';
     const flooder = { authorization: await bearerToken(secret, 'flooder', scopes) };
     const checkout = { authorization: await bearerToken(secret, 'checkout', scopes) };

@@ -136,46 +136,45 @@ describe('PurchaseOutbox', () => {
     await outbox.close();
   });
 
-  it('gives each client a tenth of the outbox, at least one', () => {
-    expect(clientShare(10_000)).toBe(1_000);
-    expect(clientShare(25)).toBe(3);
-    expect(clientShare(5)).toBe(1);
+  it('gives each client all of the outbox but a tenth, which stays for the others; at least one place', () => {
+    expect(clientShare(10_000)).toBe(9_000);
+    expect(clientShare(25)).toBe(22);
+    expect(clientShare(4)).toBe(3);
+    expect(clientShare(3)).toBe(2);
     expect(clientShare(1)).toBe(1);
   });
 
   it('a client at its share is refused without pushing anyone out, and the other clients still fit', async () => {
     const logs = captureLogs();
     const store = new Store();
-    const outbox = outboxOn(store, 20, 1_000, logs.logger);
-    // A share of 2: the flooding client's third purchase is refused, its first two stay held.
-    for (const orderId of ['a1', 'a2', 'a3', 'a4']) outbox.hold(orderFrom('sub:flooder', orderId));
-    expect(outbox.holds('a1')).toBe(true);
-    expect(outbox.holds('a2')).toBe(true);
-    expect(outbox.holds('a3')).toBe(false);
+    const outbox = outboxOn(store, 4, 1_000, logs.logger);
+    // A share of 3 of 4: the flooding client's fourth purchase is refused, its first three stay held.
+    for (const orderId of ['a1', 'a2', 'a3', 'a4', 'a5']) outbox.hold(orderFrom('sub:flooder', orderId));
+    expect(['a1', 'a2', 'a3'].every((orderId) => outbox.holds(orderId))).toBe(true);
     expect(outbox.holds('a4')).toBe(false);
-    expect(outbox.itemsFor('user-a3')).toBeUndefined();
+    expect(outbox.holds('a5')).toBe(false);
+    expect(outbox.itemsFor('user-a4')).toBeUndefined();
     // The same order again is still one held purchase, not a second one of the share.
     outbox.hold(orderFrom('sub:flooder', 'a1'));
-    expect(outbox.size).toBe(2);
+    expect(outbox.size).toBe(3);
 
+    // The place kept for the others.
     outbox.hold(orderFrom('sub:checkout', 'b1'));
-    outbox.hold(orderFrom('sub:checkout', 'b2'));
-    outbox.hold(orderFrom('ip:10.0.0.7', 'c1'));
-    expect(outbox.size).toBe(5);
-    expect(['b1', 'b2', 'c1'].every((orderId) => outbox.holds(orderId))).toBe(true);
-    expect(outbox.itemsFor('user-b2')).toEqual(['item-b2']);
+    expect(outbox.size).toBe(4);
+    expect(outbox.holds('b1')).toBe(true);
+    expect(outbox.itemsFor('user-b1')).toEqual(['item-b1']);
 
     const refusals = logs.lines().filter((line) => line.msg?.includes("this client's share is full") === true);
     expect(refusals.map((line) => [line.orderId, line.clientId, line.share])).toEqual([
-      ['a3', 'sub:flooder', 2],
-      ['a4', 'sub:flooder', 2],
+      ['a4', 'sub:flooder', 3],
+      ['a5', 'sub:flooder', 3],
     ]);
     await outbox.close();
   });
 
   it('a client whose held purchases were applied or released gets its share again', async () => {
     const store = new Store();
-    const outbox = outboxOn(store, 20, 10);
+    const outbox = outboxOn(store, 3, 10);
     outbox.hold(orderFrom('sub:flooder', 'a1'));
     outbox.hold(orderFrom('sub:flooder', 'a2'));
     outbox.hold(orderFrom('sub:flooder', 'a3'));
