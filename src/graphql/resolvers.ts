@@ -21,7 +21,8 @@ export interface ResolverOptions {
  * (refused after one store command), and a replay of an order already done (answered from one store command) give
  * their unit back: each is cheap for the gateway, and a checkout retrying through an outage must not find its budget
  * spent by the retries when the store answers again. So does a retry that applies an order this replica's outbox
- * already held (the outbox would have applied it anyway: what such orders cost is bounded by PURCHASE_OUTBOX_SIZE).
+ * already held (the outbox would have applied it anyway: what such orders cost is bounded by PURCHASE_OUTBOX_SIZE,
+ * and one client's by its share of it).
  * Any other failure keeps the unit: it may come after the model was asked to learn the purchase, which is the work
  * the budget bounds.
  */
@@ -78,7 +79,9 @@ export function createResolvers(options: ResolverOptions): Resolvers {
           );
         }
         const unit = await context.limits.takePurchase(context.clientId);
-        const result = await recordedOrRefunded(unit, () => context.purchases.record(userId, itemId, orderId));
+        const result = await recordedOrRefunded(unit, () =>
+          context.purchases.record(userId, itemId, orderId, context.clientId),
+        );
         // The payload's list must be computed after the purchase, not taken from earlier in this request.
         context.loaders.recommendations.clear(userId);
         return result;

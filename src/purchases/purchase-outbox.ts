@@ -6,7 +6,10 @@ import type { PurchaseHolder, PurchaseOrder } from './purchase-service.js';
 export interface PurchaseOutboxOptions {
   /** Applies one purchase to the store (`PurchaseService.apply`): resolves once applied, rejects otherwise. */
   readonly apply: (order: PurchaseOrder) => Promise<unknown>;
-  /** Most purchases held at once; past it a purchase is refused (checkout still gets the retryable error). */
+  /**
+   * Most purchases held at once; past it a purchase is refused (checkout still gets the retryable error). One client
+   * holds at most all of it but a tenth (`clientShare`), refused the same way past that.
+   */
   readonly maxSize: number;
   /** How often held purchases are retried. The store's breaker makes a retry against a sick store free. */
   readonly retryEveryMs?: number;
@@ -24,6 +27,12 @@ export interface PurchaseOutboxOptions {
  * open breaker that costs nothing, and the first retry after the breaker's cool-down is its half-open probe. So a
  * held purchase lands within one reconnect, one cool-down and one tick of the store answering again.
  *
+ * Shared fairly: one client (`PurchaseOrder.clientId`) holds at most all but a tenth of `maxSize`, so a client whose
+ * purchases all fail during an outage (they cost it no budget: the unit is given back) cannot take the room the
+ * others' purchases need. A purchase past its client's share is refused exactly as one past a full outbox: not held,
+ * logged, and checkout still gets STORE_UNAVAILABLE. Nothing held is ever pushed out to make room. Purchases from the
+ * durable event stream carry no client and are bounded by `maxSize` alone.
+ *
  * Bounded (`maxSize`, PURCHASE_OUTBOX_SIZE) and in memory: a process that dies loses what it holds. That is why
  * checkout is told STORE_UNAVAILABLE (it must retry until it gets an answer) and why durable purchase events exist.
  */
@@ -33,6 +42,9 @@ export class PurchaseOutbox implements PurchaseHolder {
   readonly #orders = new Map<string, PurchaseOrder>();
   /** The held items of each user, for the read path. */
   readonly #itemsByUser = new Map<string, string[]>();
+  /** How many purchases each client has held here; a client holding none has no entry. */
+  readonly #heldByClient = new Map<string, number>();
+  readonly #clientShare: number;
   #timer: NodeJS.Timeout | undefined;
   #draining: Promise<void> | undefined;
   #closed = false;
@@ -44,6 +56,7 @@ export class PurchaseOutbox implements PurchaseHolder {
 
   constructor(options: PurchaseOutboxOptions) {
     this.#options = options;
+    this.#clientShare = clientShare(options.maxSize);
   }
 
   get size(): number {
@@ -59,7 +72,16 @@ export class PurchaseOutbox implements PurchaseHolder {
       );
       return;
     }
+    const clientHeld = order.clientId === undefined ? 0 : (this.#heldByClient.get(order.clientId) ?? 0);
+    if (order.clientId !== undefined && clientHeld >= this.#clientShare) {
+      this.#options.logger.error(
+        { orderId: order.orderId, clientId: order.clientId, held: clientHeld, share: this.#clientShare },
+        "purchase outbox: this client's share is full; this purchase is not held; checkout must retry it",
+      );
+      return;
+    }
     this.#orders.set(order.orderId, order);
+    if (order.clientId !== undefined) this.#heldByClient.set(order.clientId, clientHeld + 1);
     this.#itemsByUser.set(order.userId, [...(this.#itemsByUser.get(order.userId) ?? []), order.itemId]);
     this.#schedule();
   }
@@ -72,6 +94,11 @@ export class PurchaseOutbox implements PurchaseHolder {
     const order = this.#orders.get(orderId);
     if (order === undefined) return;
     this.#orders.delete(orderId);
+    if (order.clientId !== undefined) {
+      const clientHeld = (this.#heldByClient.get(order.clientId) ?? 1) - 1;
+      if (clientHeld <= 0) this.#heldByClient.delete(order.clientId);
+      else this.#heldByClient.set(order.clientId, clientHeld);
+    }
     const items = (this.#itemsByUser.get(order.userId) ?? []).filter(
       (itemId, index, all) => itemId !== order.itemId || all.indexOf(itemId) !== index,
     );
@@ -141,3 +168,16 @@ export class PurchaseOutbox implements PurchaseHolder {
 }
 
 const DEFAULT_RETRY_EVERY_MS = 50;
+
+/**
+ * The most purchases one client may hold: all of the outbox but a tenth (at least one place), which is kept for the
+ * other clients. Not a tenth each: checkout is usually the only client, and it keeps nine tenths of the outbox through
+ * an outage; a client flooding it still cannot take the others' room. A fixed share rather than the client's purchase
+ * budget, because the budget is per minute while held purchases stay for the whole outage.
+ */
+export function clientShare(maxSize: number): number {
+  return Math.max(1, maxSize - Math.max(1, Math.ceil(maxSize / RESERVED_FOR_OTHERS_DIVISOR)));
+}
+
+/** A tenth of the outbox is always left to the clients other than the one holding the most. */
+const RESERVED_FOR_OTHERS_DIVISOR = 10;

@@ -11,6 +11,11 @@ export interface PurchaseOrder {
   readonly itemId: string;
   readonly orderId: string;
   readonly at: number;
+  /**
+   * Who sent it (the GraphQL `context.clientId`): the outbox gives each client a share. Absent for purchases from
+   * the durable event stream.
+   */
+  readonly clientId?: string;
 }
 
 /** Where a purchase the store could not take waits until it can (`purchase-outbox.ts`); absent, nothing is kept. */
@@ -69,8 +74,8 @@ export class PurchaseService {
     this.#holder = holder;
   }
 
-  async record(userId: string, itemId: string, orderId: string): Promise<PurchaseResult> {
-    const order: PurchaseOrder = { userId, itemId, orderId, at: this.#now() };
+  async record(userId: string, itemId: string, orderId: string, clientId?: string): Promise<PurchaseResult> {
+    const order: PurchaseOrder = { userId, itemId, orderId, at: this.#now(), clientId };
     try {
       const result = await this.apply(order);
       this.#holder?.release(orderId);

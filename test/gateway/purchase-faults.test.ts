@@ -9,7 +9,18 @@ import { postGraphQL, startGateway } from '../support/gateway.js';
 import type { GraphQLBody, InProcessGateway } from '../support/gateway.js';
 import { redisCli, startRedis } from '../support/redis-server.js';
 import type { RedisProcess } from '../support/redis-server.js';
-import { Cleanups, CountingModel, PURCHASE_MUTATION, describeBody, itemIds, readRecs, sleep } from './helpers.js';
+import {
+  Cleanups,
+  CountingModel,
+  PURCHASE_MUTATION,
+  READ_QUERY,
+  describeBody,
+  itemIds,
+  readRecs,
+  sleep,
+} from './helpers.js';
+import type { RecList } from './helpers.js';
+import { bearerToken } from '../security/helpers.js';
 import type { PurchaseResult } from '../../src/purchases/purchase-result.js';
 import { waitFor } from '../support/wait.js';
 import { readyz } from '../support/readyz.js';
@@ -20,8 +31,12 @@ const PURCHASE_FIELDS_MUTATION = PURCHASE_MUTATION.replace('invalidated }', 'inv
 /** The mutation's payload, as the GraphQL answer carries it. */
 type Payload = PurchaseResult;
 
-async function purchase(url: string, input: { userId: string; itemId: string; orderId: string }): Promise<GraphQLBody> {
-  const { status, body } = await postGraphQL(url, PURCHASE_FIELDS_MUTATION, { input });
+async function purchase(
+  url: string,
+  input: { userId: string; itemId: string; orderId: string },
+  headers: Record<string, string> = {},
+): Promise<GraphQLBody> {
+  const { status, body } = await postGraphQL(url, PURCHASE_FIELDS_MUTATION, { input }, headers);
   expect(status).toBe(200);
   return body;
 }
@@ -202,5 +217,40 @@ describe('purchases while the store fails', () => {
     expect(await boughtOf(redis, 'legacy-1')).toContain(top);
     expect(await redisCli(redis.port, 'EXISTS', 'recs:{legacy-1}:v1')).toBe('0');
     expect(await orderOf(redis, 'order-legacy-1')).toMatchObject({ s: 'done', v: true });
+  });
+
+  it("a client whose purchases fill its share of the outbox leaves room for another client's purchase", async () => {
+    const secret = 'outbox-share-secret-of-at-least-32-bytes';
+    // An outbox of 3: one client holds at most 2, the third place stays for the others.
+    const { redis, gateway } = await setUp({ AUTH_JWT_SECRET: secret, PURCHASE_OUTBOX_SIZE: '3' });
+    const scopes = 'purchases:write recommendations:read:any';
+    const flooder = { authorization: await bearerToken(secret, 'flooder', scopes) };
+    const checkout = { authorization: await bearerToken(secret, 'checkout', scopes) };
+    const read = await postGraphQL(gateway.url, READ_QUERY, { userId: 'share-probe', first: 1 }, checkout);
+    const itemId = (read.body.data?.recommendations as RecList | undefined)?.items[0]?.item.id as string;
+    expect(itemId, describeBody(read.body)).toBeTypeOf('string');
+    await redis.kill();
+
+    // Every one is answered as before: not applied, retry; only the first two are held.
+    for (let n = 0; n < 4; n++) {
+      expectNotApplied(
+        await purchase(gateway.url, { userId: `share-flood-${n}`, itemId, orderId: `order-share-flood-${n}` }, flooder),
+      );
+    }
+    expectNotApplied(
+      await purchase(gateway.url, { userId: 'share-checkout', itemId, orderId: 'order-share-checkout' }, checkout),
+    );
+
+    // Nobody retries: the outbox applies what it held, in order of arrival, checkout's purchase last.
+    await redis.restart();
+    await waitFor(
+      "checkout's held purchase to be applied",
+      async () => (await boughtOf(redis, 'share-checkout')).includes(itemId),
+      10_000,
+    );
+    expect(await boughtOf(redis, 'share-flood-0')).toContain(itemId);
+    expect(await boughtOf(redis, 'share-flood-1')).toContain(itemId);
+    expect(await boughtOf(redis, 'share-flood-2')).toEqual([]);
+    expect(await boughtOf(redis, 'share-flood-3')).toEqual([]);
   });
 });
