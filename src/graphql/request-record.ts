@@ -19,8 +19,23 @@ export interface RequestRecord {
   readonly served: ServedList[];
 }
 
+/** The operation label of a request whose operation never resolved (unparsable, invalid, refused before GraphQL). */
+export const UNRESOLVED_OPERATION = 'unresolved';
+
 export function createRequestRecord(): RequestRecord {
   return { operationName: undefined, outcome: undefined, served: [] };
+}
+
+/**
+ * Notes a request refused with `code` before Apollo ran (a batch, another `Host`, a document outside the safelist, a
+ * refused token) as the operation-metrics effect notes a request error Apollo answers: unresolved, rejected, with
+ * its code. The request metrics and the log line then show both kinds of refusal alike.
+ */
+export function noteRefusal(record: RequestRecord, code: string): void {
+  record.operationName = UNRESOLVED_OPERATION;
+  record.outcome = 'rejected';
+  record.operationType = undefined;
+  record.errorCodes = [code];
 }
 
 /** How many lists of each source the request served: the cache outcome of the request log line. */

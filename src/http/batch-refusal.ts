@@ -16,15 +16,18 @@ const MAX_ECHOED_OPERATIONS = 100;
 
 export interface BatchRefusal {
   readonly status: 400;
+  /** The `extensions.code` every error of the answer carries. */
+  readonly code: 'BAD_REQUEST';
   readonly contentType: string;
   readonly body: string;
 }
 
 /** The answer to a batch of `operations` operations; `accept` picks the JSON media type, as for single requests. */
 export function refuseBatch(operations: number, accept: string | undefined): BatchRefusal {
-  const result = { errors: [{ message: BATCH_REFUSED_MESSAGE, extensions: { code: 'BAD_REQUEST' } }] };
+  const code = 'BAD_REQUEST';
+  const result = { errors: [{ message: BATCH_REFUSED_MESSAGE, extensions: { code } }] };
   const body = operations >= 1 && operations <= MAX_ECHOED_OPERATIONS ? new Array(operations).fill(result) : result;
-  return { status: 400, contentType: refusalMediaType(accept), body: `${JSON.stringify(body)}\n` };
+  return { status: 400, code, contentType: refusalMediaType(accept), body: `${JSON.stringify(body)}\n` };
 }
 
 /** The JSON media type of an early refusal: GraphQL over HTTP's own unless the client accepts only plain JSON. */

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { noteRefusal } from '../graphql/request-record.js';
 import { wantsIde } from './ide.js';
 import { isLoopbackHost, refuseHost } from './loopback-host.js';
+import { recordOf } from './request-log.js';
 
 /**
  * Refuses, before routing does any work, every request whose `Host` is not a loopback name (`loopback-host.ts`).
@@ -17,6 +19,8 @@ export function registerLoopbackHostGuard(app: FastifyInstance, graphqlPath: str
     const path = request.url.split('?', 1)[0];
     const graphql = path === graphqlPath && !(request.method === 'GET' && wantsIde(request.headers.accept));
     const refusal = refuseHost(graphql, request.headers.accept);
+    // Counted and logged with its code, as Apollo's request errors are (`request-metrics.ts`, `request-log.ts`).
+    if (refusal.code !== undefined) noteRefusal(recordOf(request), refusal.code);
     return reply.code(refusal.status).header('cache-control', 'no-store').type(refusal.contentType).send(refusal.body);
   });
 }

@@ -51,6 +51,8 @@ function isIpv6Loopback(address: string): boolean {
 
 export interface HostRefusal {
   readonly status: 403;
+  /** The `extensions.code` of the GraphQL answer; none for the text one, which is not a GraphQL answer. */
+  readonly code?: string;
   readonly contentType: string;
   readonly body: string;
 }
@@ -66,6 +68,7 @@ export function refuseHost(graphql: boolean, accept: string | undefined): HostRe
   if (!graphql) return { status: 403, contentType: 'text/plain; charset=utf-8', body: `${refusal.message}\n` };
   return {
     status: 403,
+    code: refusal.extensions.code,
     contentType: refusalMediaType(accept),
     body: `${JSON.stringify({ errors: [{ message: refusal.message, extensions: refusal.extensions }] })}\n`,
   };

@@ -1,12 +1,14 @@
 import Fastify, { LogController } from 'fastify';
+import { GraphQLError } from 'graphql';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import cors from '@fastify/cors';
 import type { ApolloServer } from '@apollo/server';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { GatewayContext } from '../graphql/context.js';
 import type { FastPath } from '../graphql/fast-path.js';
+import { noteRefusal } from '../graphql/request-record.js';
 import type { RequestRecord } from '../graphql/request-record.js';
-import { refuseBatch } from './batch-refusal.js';
+import { refuseBatch, refusalMediaType } from './batch-refusal.js';
 import { registerCompression } from './compression.js';
 import { registerLoopbackHostGuard } from './loopback-host-guard.js';
 import { refusalHeaders } from './refusal-headers.js';
@@ -112,6 +114,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
         const error = asGraphQLError(caught);
         for (const [name, value] of refusalHeaders(error, request.headers.authorization))
           void reply.header(name, value);
+        // Apollo answers a failed context without running the plugins that would note the code.
+        noteRefusal(recordOf(request), codeOf(error));
         throw error;
       }),
   });
@@ -119,8 +123,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   const trustedOnly = options.trustedOnly;
   // The refusal as Apollo would format it: one error, no `data` (a request error).
   const refusal = new QueryNotInSafelistError();
+  const safelistCode = refusal.extensions.code;
   const safelistRefusal = JSON.stringify({
-    errors: [{ message: refusal.message, extensions: { code: refusal.extensions.code } }],
+    errors: [{ message: refusal.message, extensions: { code: safelistCode } }],
   });
 
   // The fast path's requests run together with the others of their event-loop turn (turn-gate.ts).
@@ -135,6 +140,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
       }
       if (request.method === 'POST' && Array.isArray(request.body)) {
         const refusal = refuseBatch(request.body.length, request.headers.accept);
+        noteRefusal(recordOf(request), refusal.code);
         return reply
           .code(refusal.status)
           .header('cache-control', 'no-store')
@@ -145,9 +151,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
         trustedOnly !== undefined &&
         untrustedQueryText(trustedOnly, request.method, request.body, request.query) !== undefined
       ) {
+        noteRefusal(recordOf(request), safelistCode);
         return reply
           .code(400)
-          .type('application/json; charset=utf-8')
+          .type(refusalMediaType(request.headers.accept))
           .header('cache-control', 'no-store')
           .send(`${safelistRefusal}\n`);
       }
@@ -178,4 +185,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     return reply.code(report.ready ? 200 : 503).send(report);
   });
   return app;
+}
+
+/** The `extensions.code` of an error Apollo is about to answer, `none` without one (as `errorCodesOf` labels it). */
+function codeOf(error: unknown): string {
+  const code: unknown = error instanceof GraphQLError ? error.extensions.code : undefined;
+  return typeof code === 'string' && code !== '' ? code : 'none';
 }

@@ -82,6 +82,8 @@ describe('refuseHost', () => {
     expect(body.data).toBeUndefined();
     expect(body.errors).toHaveLength(1);
     expect(body.errors[0]?.extensions).toEqual({ code: 'HOST_NOT_ALLOWED' });
+    // The code the request is counted and logged with is the one the body carries.
+    expect(preferred.code).toBe('HOST_NOT_ALLOWED');
     expect(body.errors[0]?.message).toMatch(/localhost/);
     expect(refuseHost(true, 'application/json').contentType).toBe('application/json; charset=utf-8');
   });
@@ -90,6 +92,8 @@ describe('refuseHost', () => {
     const refusal = refuseHost(false, 'text/html');
     expect(refusal.status).toBe(403);
     expect(refusal.contentType).toBe('text/plain; charset=utf-8');
+    // Not a GraphQL answer: nothing to count under a code.
+    expect(refusal.code).toBeUndefined();
     expect(refusal.body).toMatch(/without authentication.*localhost/);
   });
 });

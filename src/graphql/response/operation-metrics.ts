@@ -1,9 +1,8 @@
 import type { OperationOutcome, Telemetry } from '../../telemetry/events.js';
+import { UNRESOLVED_OPERATION } from '../request-record.js';
 import type { RequestRecord } from '../request-record.js';
 import type { GraphQLAnswer, ResponseEffect } from './effect.js';
 
-/** The operation label of a request whose operation never resolved (unparsable, invalid, unknown persisted query). */
-export const UNRESOLVED_OPERATION = 'unresolved';
 /** The operation label of a resolved operation without a name. */
 export const ANONYMOUS_OPERATION = 'anonymous';
 
