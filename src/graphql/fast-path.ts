@@ -279,5 +279,3 @@ function persistedQueryHash(extensions: unknown): string | undefined | null {
 }
 
 const EXTENSIONS = new Set(['clientLibrary', 'persistedQuery']);
-
-/** Apollo's prefix for persisted query keys in the cache it is given. */

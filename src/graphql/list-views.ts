@@ -29,6 +29,14 @@ export function listViewId(userId: string, first: number): string {
   return `${userId}/${first}`;
 }
 
+/** The user and `first` a `listViewId` was made of; undefined for anything else. */
+export function parseListViewId(id: unknown): { readonly userId: string; readonly first: number } | undefined {
+  if (typeof id !== 'string') return undefined;
+  const slash = id.lastIndexOf('/');
+  if (slash === -1) return undefined;
+  return { userId: id.slice(0, slash), first: Number(id.slice(slash + 1)) };
+}
+
 /**
  * The list as served to GraphQL, with at most `first` items. Why not an `item` resolver: it ran for every item of
  * every list, and the compiled executor builds a resolve-info object, a path and three closures for each call, which

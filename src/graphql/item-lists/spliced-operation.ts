@@ -4,7 +4,8 @@ import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { CompiledQuery } from 'graphql-jit';
 import type { ServedList } from '../../recs/served-list.js';
 import type { CatalogLookup } from '../context.js';
-import { itemViews } from '../list-views.js';
+import { itemViews, parseListViewId } from '../list-views.js';
+import type { RecommendedItemView } from '../list-views.js';
 import { planItemLists } from './plan.js';
 import type { ItemListSlot } from './plan.js';
 import { ItemsWriter } from './writer.js';
@@ -78,11 +79,9 @@ function viewsOf(
   id: unknown,
   served: readonly ServedList[],
   catalog: CatalogLookup,
-): ReturnType<typeof itemViews> | undefined {
-  if (typeof id !== 'string') return undefined;
-  const slash = id.lastIndexOf('/');
-  const userId = id.slice(0, slash);
-  const first = Number(id.slice(slash + 1));
-  const list = served.find((candidate) => candidate.userId === userId);
-  return list === undefined || slash === -1 ? undefined : itemViews(list.items, first, catalog);
+): readonly RecommendedItemView[] | undefined {
+  const view = parseListViewId(id);
+  if (view === undefined) return undefined;
+  const list = served.find((candidate) => candidate.userId === view.userId);
+  return list === undefined ? undefined : itemViews(list.items, view.first, catalog);
 }
