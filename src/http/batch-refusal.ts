@@ -25,7 +25,7 @@ export interface BatchRefusal {
 /** The answer to a batch of `operations` operations; `accept` picks the JSON media type, as for single requests. */
 export function refuseBatch(operations: number, accept: string | undefined): BatchRefusal {
   const code = 'BAD_REQUEST';
-  const result = { errors: [{ message: BATCH_REFUSED_MESSAGE, extensions: { code } }] };
+  const result = requestError(BATCH_REFUSED_MESSAGE, code);
   const body = operations >= 1 && operations <= MAX_ECHOED_OPERATIONS ? new Array(operations).fill(result) : result;
   return { status: 400, code, contentType: refusalMediaType(accept), body: `${JSON.stringify(body)}\n` };
 }
@@ -34,4 +34,9 @@ export function refuseBatch(operations: number, accept: string | undefined): Bat
 export function refusalMediaType(accept: string | undefined): string {
   const graphqlResponse = accept === undefined || accept.includes('application/graphql-response+json');
   return graphqlResponse ? 'application/graphql-response+json; charset=utf-8' : 'application/json; charset=utf-8';
+}
+
+/** An early refusal's result, as Apollo formats a request error: one error with its code, and no `data`. */
+export function requestError(message: string, code: string): { readonly errors: readonly object[] } {
+  return { errors: [{ message, extensions: { code } }] };
 }

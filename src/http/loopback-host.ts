@@ -1,6 +1,6 @@
 import { isIPv6 } from 'node:net';
 import { HostNotAllowedError } from '../errors.js';
-import { refusalMediaType } from './batch-refusal.js';
+import { refusalMediaType, requestError } from './batch-refusal.js';
 
 /**
  * Which `Host` headers a gateway without authentication answers: loopback names and addresses only. Binding loopback
@@ -70,6 +70,6 @@ export function refuseHost(graphql: boolean, accept: string | undefined): HostRe
     status: 403,
     code: refusal.extensions.code,
     contentType: refusalMediaType(accept),
-    body: `${JSON.stringify({ errors: [{ message: refusal.message, extensions: refusal.extensions }] })}\n`,
+    body: `${JSON.stringify(requestError(refusal.message, refusal.extensions.code))}\n`,
   };
 }

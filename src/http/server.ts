@@ -8,7 +8,7 @@ import type { GatewayContext } from '../graphql/context.js';
 import type { FastPath } from '../graphql/fast-path.js';
 import { noteRefusal } from '../graphql/request-record.js';
 import type { RequestRecord } from '../graphql/request-record.js';
-import { refuseBatch, refusalMediaType } from './batch-refusal.js';
+import { refuseBatch, refusalMediaType, requestError } from './batch-refusal.js';
 import { registerCompression } from './compression.js';
 import { registerLoopbackHostGuard } from './loopback-host-guard.js';
 import { refusalHeaders } from './refusal-headers.js';
@@ -18,6 +18,7 @@ import { untrustedQueryText } from '../graphql/trusted-documents.js';
 import type { TrustedDocuments } from '../graphql/trusted-documents.js';
 import { QueryNotInSafelistError } from '../errors.js';
 import { asGraphQLError } from '../graphql/error-mapping.js';
+import { errorCodeLabel } from '../graphql/response/operation-metrics.js';
 import type { Readiness } from './readiness.js';
 import { REQUEST_ID_HEADER, recordOf, registerRequestLog, requestIdOf } from './request-log.js';
 import { closeConnectionsWhenClosing } from './shutdown.js';
@@ -115,7 +116,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
         for (const [name, value] of refusalHeaders(error, request.headers.authorization))
           void reply.header(name, value);
         // Apollo answers a failed context without running the plugins that would note the code.
-        noteRefusal(recordOf(request), codeOf(error));
+        noteRefusal(recordOf(request), error instanceof GraphQLError ? errorCodeLabel(error) : 'none');
         throw error;
       }),
   });
@@ -124,9 +125,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   // The refusal as Apollo would format it: one error, no `data` (a request error).
   const refusal = new QueryNotInSafelistError();
   const safelistCode = refusal.extensions.code;
-  const safelistRefusal = JSON.stringify({
-    errors: [{ message: refusal.message, extensions: { code: safelistCode } }],
-  });
+  const safelistRefusal = JSON.stringify(requestError(refusal.message, safelistCode));
 
   // The fast path's requests run together with the others of their event-loop turn (turn-gate.ts).
   const turn = new TurnGate();
@@ -185,10 +184,4 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     return reply.code(report.ready ? 200 : 503).send(report);
   });
   return app;
-}
-
-/** The `extensions.code` of an error Apollo is about to answer, `none` without one (as `errorCodesOf` labels it). */
-function codeOf(error: unknown): string {
-  const code: unknown = error instanceof GraphQLError ? error.extensions.code : undefined;
-  return typeof code === 'string' && code !== '' ? code : 'none';
 }

@@ -49,9 +49,14 @@ export function errorCodesOf(result: GraphQLAnswer['result']): string[] {
   if (result.errors === undefined || result.errors.length === 0) return [];
   const codes: string[] = [];
   for (const error of result.errors) {
-    const code = error.extensions?.code;
-    const label = typeof code === 'string' && code !== '' ? code : 'none';
+    const label = errorCodeLabel(error);
     if (!codes.includes(label)) codes.push(label);
   }
   return codes;
+}
+
+/** An error's `extensions.code` as metrics and the log line label it: `none` for an error without one. */
+export function errorCodeLabel(error: { readonly extensions?: { readonly code?: unknown } | undefined }): string {
+  const code = error.extensions?.code;
+  return typeof code === 'string' && code !== '' ? code : 'none';
 }
