@@ -150,6 +150,8 @@ export async function createApp(config: GatewayConfig, parts: AppParts = {}): Pr
   let onStoreReady = (): void => {};
   const rawStore = parts.store ?? createStore(config, logger, () => onStoreReady());
   if (rawStore instanceof MemoryStore) telemetry.watchMemoryStore(() => rawStore.size);
+  if (rawStore instanceof RedisStore && rawStore.nearCache !== undefined)
+    telemetry.watchNearCache(() => rawStore.nearCache);
   // A store that can fail gets a circuit breaker: a sick Redis is remembered, not waited out on every read.
   const guarded =
     rawStore.kind === 'memory'
@@ -468,6 +470,10 @@ function createStore(config: GatewayConfig, logger: PinoLogger, onReady: () => v
     url: config.redisUrl,
     clusterUrls: config.redisClusterUrls,
     timeoutMs: config.redisTimeoutMs,
+    nearCache:
+      config.redisNearCacheMs === 0
+        ? undefined
+        : { ttlMs: config.redisNearCacheMs, maxKeys: config.redisNearCacheKeys },
     onReady,
     onError(error) {
       // A down Redis reports on every reconnect attempt; one line every few seconds is enough to act on.

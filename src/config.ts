@@ -46,6 +46,12 @@ export interface GatewayConfig {
   readonly listSize: number;
   /** Bound on a single Redis command before the gateway gives up and falls back to the model. */
   readonly redisTimeoutMs: number;
+  /**
+   * With Redis: how long a value read may be kept in process between Redis' invalidations (0: no near cache), and how
+   * many keys at most (`cache/redis-connection.ts`, NearCacheSettings).
+   */
+  readonly redisNearCacheMs: number;
+  readonly redisNearCacheKeys: number;
   /** Bound on the in-memory store's estimated heap (bytes) when no Redis is configured; least recently used go first. */
   readonly memoryStoreMaxBytes: number;
   /** `production` turns on the secure defaults. */
@@ -218,6 +224,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     cacheGraceSeconds: readInteger(env, 'CACHE_GRACE_SECONDS', 3600, 0, 7 * 24 * 3600),
     listSize: readInteger(env, 'RECS_LIST_SIZE', 100, 1, 1000),
     redisTimeoutMs: readInteger(env, 'REDIS_TIMEOUT_MS', 1000, 10, 60_000),
+    // Invalidations come from Redis at once; the bound only matters when they cannot (a silent partition).
+    redisNearCacheMs: readInteger(env, 'REDIS_NEAR_CACHE_MS', 2000, 0, 60_000),
+    // About 10,000 users (a list and a state each): at most ~20 MB of 100-item lists.
+    redisNearCacheKeys: readInteger(env, 'REDIS_NEAR_CACHE_KEYS', 20_000, 1, 10_000_000),
     // Default: 100,000 users of 100-item lists (cache/memory-store.ts). At least 1 MiB, at most 64 GiB.
     memoryStoreMaxBytes: readInteger(env, 'MEMORY_STORE_MAX_BYTES', 128 * 1024 * 1024, 1024 * 1024, 64 * 1024 ** 3),
     nodeEnv,

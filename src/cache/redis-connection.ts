@@ -20,6 +20,25 @@ export interface RedisConnectionOptions {
   readonly onError: (error: Error) => void;
   /** Called each time the client is connected and ready again (e.g. after Redis came back). */
   readonly onReady?: () => void;
+  /** Keep the values read in process, invalidated by Redis itself (see `NearCacheSettings`); absent, none is kept. */
+  readonly nearCache?: NearCacheSettings | undefined;
+}
+
+/**
+ * Redis server-assisted client-side caching (RESP3 `CLIENT TRACKING`, node-redis' `clientSideCache`): values this
+ * connection read are kept in process, and Redis pushes an invalidation on this same connection as soon as any client
+ * changes or deletes one of those keys (or it expires). A lost connection drops them all.
+ *
+ * Why: a hit's read was the one thing a Redis-backed replica did that an embedded one did not (a round trip, its
+ * command encoding, the kernel's loopback send, reply parsing); with it, a hot user's hit costs what the in-memory
+ * store's does. `ttlMs` bounds how long a value is kept even when no invalidation comes: the one case where Redis
+ * cannot reach this process while the connection still looks open (a silent network partition).
+ */
+export interface NearCacheSettings {
+  /** How long a value read is kept at most, invalidation or not. */
+  readonly ttlMs: number;
+  /** How many keys are kept at most (least recently used go first). */
+  readonly maxKeys: number;
 }
 
 /**
@@ -40,16 +59,31 @@ export function openRedisConnection(options: RedisConnectionOptions): RedisConne
     const client = createCluster({
       rootNodes: clusterUrls.map((url) => ({ url })),
       defaults: { disableOfflineQueue: true, socket },
+      ...nearCacheOptions(options.nearCache),
     }) as unknown as RedisClusterType;
     connection = { kind: 'redis-cluster', client };
   } else {
     if (options.url === undefined) throw new TypeError('a Redis connection needs a url or clusterUrls');
-    const client = createClient({ url: options.url, disableOfflineQueue: true, socket }) as unknown as RedisClientType;
+    const client = createClient({
+      url: options.url,
+      disableOfflineQueue: true,
+      socket,
+      ...nearCacheOptions(options.nearCache),
+    }) as unknown as RedisClientType;
     connection = { kind: 'redis', client };
   }
   connection.client.on('error', options.onError);
   if (options.onReady !== undefined) connection.client.on('ready', options.onReady);
   return connection;
+}
+
+/** Client-side caching needs RESP3: its invalidations arrive as push messages on the connection that read. */
+function nearCacheOptions(settings: NearCacheSettings | undefined): {
+  RESP?: 3;
+  clientSideCache?: { ttl: number; maxEntries: number; evictPolicy: 'LRU' };
+} {
+  if (settings === undefined) return {};
+  return { RESP: 3, clientSideCache: { ttl: settings.ttlMs, maxEntries: settings.maxKeys, evictPolicy: 'LRU' } };
 }
 
 /** Sends one raw command; on a cluster it is routed by `firstKey` (the slot every key of the command shares). */

@@ -7,7 +7,7 @@ import type { CacheEntry, RecentPurchase, UserState } from './cache-entry.js';
 import type { EntryWrite, PurchaseLimits, StoreDriver, UserSnapshot } from './cache-store.js';
 import { DecodeMemo } from './decode-memo.js';
 import { CoalescedReads } from './coalesced-reads.js';
-import { currentStoreDeadline } from './store-deadline.js';
+import { currentStoreDeadline, runWithStoreDeadline } from './store-deadline.js';
 import { encodeEntry, encodeOrder } from './entry-codec.js';
 import type { StoredValue } from './entry-codec.js';
 import type { UserKeys } from './key-scheme.js';
@@ -19,6 +19,14 @@ import { BoundedRedis, closeRedisConnection, openRedisConnection, sendRedisComma
 import type { RedisConnection, RedisConnectionOptions } from './redis-connection.js';
 
 export type RedisStoreOptions = RedisConnectionOptions;
+
+/** What the near cache holds and how it has done since start (counts only grow, except when a lost connection clears it). */
+export interface NearCacheFigures {
+  readonly keys: number;
+  readonly hits: number;
+  readonly misses: number;
+  readonly evictions: number;
+}
 
 /** Memory the decoded-value memo may hold (estimated by `DecodeMemo`): about 4,600 lists of 100 items. */
 const DECODED_BYTES = 64 * 1024 * 1024;
@@ -40,8 +48,11 @@ export class RedisStore implements StoreDriver {
   /** Decoded values by their exact stored text: a hot user's list is decoded once while Redis holds those bytes. */
   readonly #decoded = new DecodeMemo(DECODED_BYTES);
 
+  readonly #nearCached: boolean;
+
   constructor(options: RedisStoreOptions) {
     this.#connection = openRedisConnection(options);
+    this.#nearCached = options.nearCache !== undefined;
     this.#redis = new BoundedRedis(this.#connection, options.timeoutMs);
     this.kind = this.#connection.kind;
     const adapter = new KeyvRedis<StoredValue>(this.#connection.client, {
@@ -68,9 +79,25 @@ export class RedisStore implements StoreDriver {
     this.#keyv.on('error', () => {});
   }
 
+  /**
+   * With a near cache, one GET per key: node-redis keeps replies by command, so a key read alone is found again
+   * whatever else the turn read with it (an MGET's reply would be kept under that exact list of keys). The GETs not
+   * answered in process leave together, pipelined in one write.
+   */
   readonly #readNow = (keys: readonly string[]): Promise<Array<StoredValue | undefined>> =>
-    this.#redis.run('read', async () => this.#keyv.getMany([...keys]));
+    this.#redis.run('read', async () =>
+      this.#nearCached ? Promise.all(keys.map(async (key) => this.#keyv.get(key))) : this.#keyv.getMany([...keys]),
+    );
   readonly #reads = new CoalescedReads(this.#readNow);
+
+  /**
+   * Still in the turn's check phase, like the shared reads: the near cache is consulted only once the turn's socket
+   * events (its invalidations among them) have been handled.
+   */
+  async #readAlone(keys: readonly string[], deadline: number): Promise<Array<StoredValue | undefined>> {
+    if (this.#nearCached) await new Promise((resolve) => setImmediate(resolve));
+    return runWithStoreDeadline(deadline, () => this.#readNow(keys));
+  }
 
   #decode(raw: string): StoredValue | undefined {
     return this.#decoded.decode(raw);
@@ -80,7 +107,8 @@ export class RedisStore implements StoreDriver {
     if (keys.length === 0) return [];
     const flat = keys.flatMap((userKeys) => [userKeys.entry, userKeys.state]);
     // A read under a request's shortened deadline goes alone, bounded by that deadline; the others share one call.
-    const values = currentStoreDeadline() === undefined ? await this.#reads.read(flat) : await this.#readNow(flat);
+    const deadline = currentStoreDeadline();
+    const values = deadline === undefined ? await this.#reads.read(flat) : await this.#readAlone(flat, deadline);
     return keys.map((_, index) => ({
       entry: asEntry(values[index * 2]),
       state: asState(values[index * 2 + 1]),
@@ -90,23 +118,27 @@ export class RedisStore implements StoreDriver {
   async writeMany(writes: readonly EntryWrite[]): Promise<boolean[]> {
     if (writes.length === 0) return [];
     // Issued in one tick, the scripts leave in one pipeline: one round trip for the whole batch.
-    return this.#redis.run('write', async () =>
-      Promise.all(
-        writes.map(async (write) => {
-          const written = await this.#evalScript(
-            COMPARE_AND_SET_ENTRY,
-            [write.keys.state, write.keys.entry, write.keys.lease],
-            [
-              String(write.expectedGeneration),
-              encodeEntry(write.entry),
-              String(Math.max(1, Math.round(write.ttlMs))),
-              write.leaseToken ?? '',
-            ],
-          );
-          return written === 1;
-        }),
-      ),
-    );
+    return this.#redis
+      .run('write', async () =>
+        Promise.all(
+          writes.map(async (write) => {
+            const written = await this.#evalScript(
+              COMPARE_AND_SET_ENTRY,
+              [write.keys.state, write.keys.entry, write.keys.lease],
+              [
+                String(write.expectedGeneration),
+                encodeEntry(write.entry),
+                String(Math.max(1, Math.round(write.ttlMs))),
+                write.leaseToken ?? '',
+              ],
+            );
+            return written === 1;
+          }),
+        ),
+      )
+      .finally(() => {
+        for (const write of writes) this.#forget(write.keys.entry);
+      });
   }
 
   async acquireLeases(keys: readonly UserKeys[], token: string, ttlMs: number): Promise<boolean[]> {
@@ -136,14 +168,21 @@ export class RedisStore implements StoreDriver {
   }
 
   async recordPurchase(keys: UserKeys, purchase: RecentPurchase, limits: PurchaseLimits): Promise<boolean> {
-    const deleted = await this.#redis.run('purchase', async () =>
-      this.#evalScript(
-        RECORD_PURCHASE,
-        [keys.state, keys.entry, keys.lease],
-        [purchase.itemId, String(purchase.at), String(limits.maxRemembered), String(limits.stateTtlMs)],
-      ),
-    );
-    return deleted === 1;
+    try {
+      const deleted = await this.#redis.run('purchase', async () =>
+        this.#evalScript(
+          RECORD_PURCHASE,
+          [keys.state, keys.entry, keys.lease],
+          [purchase.itemId, String(purchase.at), String(limits.maxRemembered), String(limits.stateTtlMs)],
+        ),
+      );
+      return deleted === 1;
+    } finally {
+      // Whether or not the script ran (a timeout may have landed late), this process never answers the user from
+      // what it kept before the purchase.
+      this.#forget(keys.state);
+      this.#forget(keys.entry);
+    }
   }
 
   async claimOrder(orderKey: string, record: OrderRecord, ttlMs: number): Promise<OrderRecord | undefined> {
@@ -173,6 +212,7 @@ export class RedisStore implements StoreDriver {
             const reply = await node.scan(cursor, { MATCH: pattern, COUNT: batchSize });
             // One UNLINK per key: on a cluster, a batch spans slots and a multi-key UNLINK would fail with CROSSSLOT.
             const counts = await Promise.all(reply.keys.map(async (key) => node.unlink(key)));
+            for (const key of reply.keys) this.#forget(key);
             return { cursor: String(reply.cursor), removed: counts.reduce((sum, count) => sum + count, 0) };
           });
           cursor = step.cursor;
@@ -181,6 +221,14 @@ export class RedisStore implements StoreDriver {
       }
     }
     return removed;
+  }
+
+  /** The near cache's figures, or undefined without one: for `/metrics`. */
+  get nearCache(): NearCacheFigures | undefined {
+    const cache = this.#connection.client.clientSideCache;
+    if (cache === undefined) return undefined;
+    const stats = cache.stats();
+    return { keys: cache.size(), hits: stats.hitCount, misses: stats.missCount, evictions: stats.evictionCount };
   }
 
   async ping(): Promise<void> {
@@ -192,6 +240,14 @@ export class RedisStore implements StoreDriver {
   }
 
   // Private: connection handling.
+
+  /**
+   * Drops what this process keeps of a key it has just changed. Redis pushes the same invalidation, but it may arrive
+   * after the reply to the change; a read by this process right after its own write must not race it.
+   */
+  #forget(key: string): void {
+    this.#connection.client.clientSideCache?.invalidate(key);
+  }
 
   /** The clients to SCAN: the one server, or every master of the cluster. */
   async #purgeTargets(): Promise<RedisClientType[]> {

@@ -47,6 +47,9 @@ export const METRIC_NAMES = {
   purchaseOutbox: 'recs_purchase_outbox_size',
   memoryStoreBytes: 'recs_memory_store_bytes',
   memoryStoreEntries: 'recs_memory_store_entries',
+  nearCacheKeys: 'recs_redis_near_cache_keys',
+  nearCacheReads: 'recs_redis_near_cache_reads_total',
+  nearCacheEvictions: 'recs_redis_near_cache_evictions_total',
 } as const;
 
 const MAX_VERSION_LABELS = 16;
@@ -377,6 +380,46 @@ export class PrometheusTelemetry implements Telemetry {
       registers,
       collect() {
         this.set(read().entries);
+      },
+    });
+  }
+
+  /**
+   * The Redis near cache (`cache/redis-connection.ts`), read when scraped. node-redis keeps the counts: they are
+   * copied, and start again from 0 when a lost connection clears the cache (a counter reset to Prometheus).
+   */
+  watchNearCache(
+    read: () =>
+      { readonly keys: number; readonly hits: number; readonly misses: number; readonly evictions: number } | undefined,
+  ): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: METRIC_NAMES.nearCacheKeys,
+      help: 'Redis keys whose values this replica keeps in process until Redis invalidates them (REDIS_NEAR_CACHE_KEYS bounds it).',
+      registers,
+      collect() {
+        this.set(read()?.keys ?? 0);
+      },
+    });
+    new Counter({
+      name: METRIC_NAMES.nearCacheReads,
+      help: 'Key reads of the Redis store: result="hit" answered in process, "miss" sent to Redis.',
+      labelNames: ['result'] as const,
+      registers,
+      collect() {
+        const figures = read();
+        this.reset();
+        this.inc({ result: 'hit' }, figures?.hits ?? 0);
+        this.inc({ result: 'miss' }, figures?.misses ?? 0);
+      },
+    });
+    new Counter({
+      name: METRIC_NAMES.nearCacheEvictions,
+      help: 'Keys the near cache let go unasked: kept past REDIS_NEAR_CACHE_MS, or the oldest past REDIS_NEAR_CACHE_KEYS.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(read()?.evictions ?? 0);
       },
     });
   }

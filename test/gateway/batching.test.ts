@@ -38,7 +38,8 @@ describe('batching: one request, many users', () => {
   let model: CountingModel;
 
   beforeAll(async () => {
-    ({ redis, gateway, model } = await startRedisGateway(cleanups));
+    // Without the near cache, so that every read reaches Redis as the MGET counted here (with it, below).
+    ({ redis, gateway, model } = await startRedisGateway(cleanups, { REDIS_NEAR_CACHE_MS: '0' }));
     // Warm the connection (and the script cache) on an unrelated user, so the counted requests measure only reads.
     await runAliased(gateway.url, ['warm-up']);
   });
@@ -142,5 +143,47 @@ describe('batching: one request, many users', () => {
     expect(status).toBe(400);
     expect(commandCalls(stats, 'mget')).toBe(0);
     expect(model.scoreCalls).toEqual([]);
+  });
+});
+
+describe('batching with the near cache (the default)', () => {
+  const cleanups = new Cleanups();
+
+  afterAll(async () => {
+    await cleanups.run();
+  });
+
+  it('50 cold users: no MGET (one GET per key), 1 model call; warm repeats re-read each written list once, then send nothing', async () => {
+    const { redis, gateway, model } = await startRedisGateway(cleanups);
+    await runAliased(gateway.url, ['warm-up']);
+    model.reset();
+    const users = Array.from({ length: USERS }, (_, index) => `near-${index}`);
+
+    expect(await redisCli(redis.port, 'CONFIG', 'RESETSTAT')).toBe('OK');
+    const cold = await runAliased(gateway.url, users);
+    const coldStats = await redisCli(redis.port, 'INFO', 'commandstats');
+    expect(cold.every((list) => list.source === 'MODEL')).toBe(true);
+    expect(commandCalls(coldStats, 'mget')).toBe(0);
+    // Each user's list and state, plus the GETs inside the compare-and-set scripts, which Redis counts too.
+    expect(commandCalls(coldStats, 'get')).toBeGreaterThanOrEqual(USERS * 2);
+    expect(model.scoreCalls).toHaveLength(1);
+
+    // The first warm read asks Redis for each list once more (writing it invalidated the miss kept by the cold read),
+    // the users' states not at all; from then on nothing is sent.
+    model.reset();
+    expect(await redisCli(redis.port, 'CONFIG', 'RESETSTAT')).toBe('OK');
+    const warm = await runAliased(gateway.url, users);
+    const warmStats = await redisCli(redis.port, 'INFO', 'commandstats');
+    expect(warm.every((list) => list.source === 'CACHE')).toBe(true);
+    expect(commandCalls(warmStats, 'get')).toBe(USERS);
+    expect(commandCalls(warmStats, 'mget')).toBe(0);
+
+    expect(await redisCli(redis.port, 'CONFIG', 'RESETSTAT')).toBe('OK');
+    const hot = await runAliased(gateway.url, users);
+    const hotStats = await redisCli(redis.port, 'INFO', 'commandstats');
+    expect(hot.every((list) => list.source === 'CACHE')).toBe(true);
+    for (const command of ['get', 'mget', 'set', 'evalsha', 'eval']) expect(commandCalls(hotStats, command)).toBe(0);
+    expect(model.scoreCalls).toEqual([]);
+    hot.forEach((list, index) => expect(list.items).toEqual(cold[index]?.items));
   });
 });

@@ -160,11 +160,12 @@ export class Cleanups {
  */
 export async function startRedisGateway(
   cleanups: Cleanups,
+  env: Record<string, string> = {},
 ): Promise<{ redis: RedisProcess; gateway: InProcessGateway; model: CountingModel }> {
   const redis = await startRedis();
   cleanups.add(() => redis.stop());
   const model = CountingModel.builtin('v1');
-  const gateway = await startGateway({ REDIS_URL: redis.url }, { model });
+  const gateway = await startGateway({ REDIS_URL: redis.url, ...env }, { model });
   cleanups.add(() => gateway.close());
   return { redis, gateway, model };
 }
