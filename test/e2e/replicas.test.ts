@@ -50,7 +50,14 @@ describe('two gateway processes over one Redis', () => {
 
   it('reflects a purchase handled by one replica on the other at once', async () => {
     const [a, b] = gateways as [GatewayProcess, GatewayProcess];
+    // Read on B until its near cache answers both keys (the list and the user's state): from then on only Redis'
+    // invalidation can tell B about the purchase A takes.
+    await postGraphQL(b.url, QUERY, { u: 'buyer' });
+    await postGraphQL(b.url, QUERY, { u: 'buyer' });
+    const hits = await metric(b.origin, 'recs_redis_near_cache_reads_total{result="hit"}');
     const before = await postGraphQL(b.url, QUERY, { u: 'buyer' });
+    expect((before.body.data?.recommendations as { source: string }).source).toBe('CACHE');
+    expect(await metric(b.origin, 'recs_redis_near_cache_reads_total{result="hit"}')).toBe(hits + 2);
     const items = (before.body.data?.recommendations as { items: Array<{ item: { id: string } }> }).items;
     const bought = items[0]?.item.id ?? '';
     const purchase = await postGraphQL(
