@@ -1,6 +1,7 @@
 import { createClient, createCluster } from '@keyv/redis';
 import type { RedisClientType, RedisClusterType } from '@keyv/redis';
 import { StoreUnavailableError } from '../errors.js';
+import { NearCache } from './near-cache.js';
 import { currentStoreDeadline } from './store-deadline.js';
 
 const RECONNECT_CAP_MS = 250;
@@ -78,12 +79,12 @@ export function openRedisConnection(options: RedisConnectionOptions): RedisConne
 }
 
 /** Client-side caching needs RESP3: its invalidations arrive as push messages on the connection that read. */
-function nearCacheOptions(settings: NearCacheSettings | undefined): {
-  RESP?: 3;
-  clientSideCache?: { ttl: number; maxEntries: number; evictPolicy: 'LRU' };
-} {
+function nearCacheOptions(settings: NearCacheSettings | undefined): { RESP?: 3; clientSideCache?: NearCache } {
   if (settings === undefined) return {};
-  return { RESP: 3, clientSideCache: { ttl: settings.ttlMs, maxEntries: settings.maxKeys, evictPolicy: 'LRU' } };
+  return {
+    RESP: 3,
+    clientSideCache: new NearCache({ ttl: settings.ttlMs, maxEntries: settings.maxKeys, evictPolicy: 'LRU' }),
+  };
 }
 
 /** Sends one raw command; on a cluster it is routed by `firstKey` (the slot every key of the command shares). */

@@ -6,6 +6,7 @@ import { EMPTY_USER_STATE } from './cache-entry.js';
 import type { CacheEntry, RecentPurchase, UserState } from './cache-entry.js';
 import type { EntryWrite, PurchaseLimits, StoreDriver, UserSnapshot } from './cache-store.js';
 import { DecodeMemo } from './decode-memo.js';
+import { NearCache } from './near-cache.js';
 import { CoalescedReads } from './coalesced-reads.js';
 import { currentStoreDeadline, runWithStoreDeadline } from './store-deadline.js';
 import { encodeEntry, encodeOrder } from './entry-codec.js';
@@ -20,9 +21,11 @@ import type { RedisConnection, RedisConnectionOptions } from './redis-connection
 
 export type RedisStoreOptions = RedisConnectionOptions;
 
-/** What the near cache holds and how it has done since start (counts only grow, except when a lost connection clears it). */
+/** What the near cache holds and how it has done since start (the counts only grow). */
 export interface NearCacheFigures {
   readonly keys: number;
+  /** Keys in the invalidation index: never more than `keys` (`near-cache.ts`). */
+  readonly indexedKeys: number;
   readonly hits: number;
   readonly misses: number;
   readonly evictions: number;
@@ -226,9 +229,15 @@ export class RedisStore implements StoreDriver {
   /** The near cache's figures, or undefined without one: for `/metrics`. */
   get nearCache(): NearCacheFigures | undefined {
     const cache = this.#connection.client.clientSideCache;
-    if (cache === undefined) return undefined;
+    if (!(cache instanceof NearCache)) return undefined;
     const stats = cache.stats();
-    return { keys: cache.size(), hits: stats.hitCount, misses: stats.missCount, evictions: stats.evictionCount };
+    return {
+      keys: cache.size(),
+      indexedKeys: cache.indexedKeys,
+      hits: stats.hitCount,
+      misses: stats.missCount,
+      evictions: stats.evictionCount,
+    };
   }
 
   async ping(): Promise<void> {

@@ -385,8 +385,8 @@ export class PrometheusTelemetry implements Telemetry {
   }
 
   /**
-   * The Redis near cache (`cache/redis-connection.ts`), read when scraped. node-redis keeps the counts: they are
-   * copied, and start again from 0 when a lost connection clears the cache (a counter reset to Prometheus).
+   * The Redis near cache (`cache/near-cache.ts`), read when scraped. node-redis keeps the counts (they carry on
+   * across a lost connection, which clears the cache): they are copied.
    */
   watchNearCache(
     read: () =>
