@@ -1,5 +1,6 @@
 import { createClient, createCluster } from '@keyv/redis';
 import type { RedisClientType, RedisClusterType } from '@keyv/redis';
+import { BasicClientSideCache, BasicPooledClientSideCache } from '@redis/client';
 import { StoreUnavailableError } from '../errors.js';
 import { currentStoreDeadline } from './store-deadline.js';
 
@@ -59,7 +60,7 @@ export function openRedisConnection(options: RedisConnectionOptions): RedisConne
     const client = createCluster({
       rootNodes: clusterUrls.map((url) => ({ url })),
       defaults: { disableOfflineQueue: true, socket },
-      ...nearCacheOptions(options.nearCache),
+      ...nearCacheOptions(options.nearCache, true),
     }) as unknown as RedisClusterType;
     connection = { kind: 'redis-cluster', client };
   } else {
@@ -78,12 +79,63 @@ export function openRedisConnection(options: RedisConnectionOptions): RedisConne
 }
 
 /** Client-side caching needs RESP3: its invalidations arrive as push messages on the connection that read. */
-function nearCacheOptions(settings: NearCacheSettings | undefined): {
-  RESP?: 3;
-  clientSideCache?: { ttl: number; maxEntries: number; evictPolicy: 'LRU' };
-} {
+function nearCacheOptions(
+  settings: NearCacheSettings | undefined,
+  pooled = false,
+): { RESP?: 3; clientSideCache?: BasicClientSideCache } {
   if (settings === undefined) return {};
-  return { RESP: 3, clientSideCache: { ttl: settings.ttlMs, maxEntries: settings.maxKeys, evictPolicy: 'LRU' } };
+  const config = { ttl: settings.ttlMs, maxEntries: settings.maxKeys, evictPolicy: 'LRU' } as const;
+  return { RESP: 3, clientSideCache: pooled ? new PooledNearCache(config) : new NearCache(config) };
+}
+
+type CacheSetArgs = Parameters<BasicClientSideCache['set']>;
+
+/**
+ * node-redis lets the least recently used reply go past `maxEntries` but keeps its key in the index an invalidation
+ * looks up (Redis key to kept replies); only an invalidation of that key or a clear empties it. Users read once and
+ * never changed would each leave one behind, up to Redis' whole tracking table, far past `maxKeys`: a reply let go
+ * here takes its keys out of that index too (which also drops any other reply kept for them: one more read at worst).
+ */
+class KeysOfEntries {
+  readonly #keys = new WeakMap<object, CacheSetArgs[2]>();
+
+  remember([, entry, keys]: CacheSetArgs): void {
+    this.#keys.set(entry, keys);
+  }
+
+  deleteOldest(cache: BasicClientSideCache, deleteOldest: () => void): void {
+    const oldest = cache.entryEntries().next();
+    deleteOldest();
+    if (oldest.done === true) return;
+    for (const key of this.#keys.get(oldest.value[1]) ?? []) cache.invalidate(key);
+  }
+}
+
+class NearCache extends BasicClientSideCache {
+  readonly #keysOf = new KeysOfEntries();
+
+  override set(...args: CacheSetArgs): void {
+    super.set(...args);
+    this.#keysOf.remember(args);
+  }
+
+  override deleteOldest(): void {
+    this.#keysOf.deleteOldest(this, () => super.deleteOldest());
+  }
+}
+
+/** The same for a cluster, which shares one cache among its node clients and only takes a pooled one as such. */
+class PooledNearCache extends BasicPooledClientSideCache {
+  readonly #keysOf = new KeysOfEntries();
+
+  override set(...args: CacheSetArgs): void {
+    super.set(...args);
+    this.#keysOf.remember(args);
+  }
+
+  override deleteOldest(): void {
+    this.#keysOf.deleteOldest(this, () => super.deleteOldest());
+  }
 }
 
 /** Sends one raw command; on a cluster it is routed by `firstKey` (the slot every key of the command shares). */

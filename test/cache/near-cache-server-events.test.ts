@@ -1,0 +1,160 @@
+/**
+ * The near cache against what Redis does on its own (flushes, expiry, a connection it drops) and against its own
+ * bound: a replica must never keep serving a value Redis no longer holds, and must not grow past REDIS_NEAR_CACHE_KEYS.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RedisStore } from '../../src/cache/redis-store.js';
+import type { NearCacheSettings } from '../../src/cache/redis-connection.js';
+import { closeRedisConnection, openRedisConnection } from '../../src/cache/redis-connection.js';
+import type { RedisConnection } from '../../src/cache/redis-connection.js';
+import { userKeys } from '../../src/cache/key-scheme.js';
+import { encodeEntry } from '../../src/cache/entry-codec.js';
+import { redisCli, startRedis, startRedisCluster } from '../support/redis-server.js';
+import type { RedisClusterProcess, RedisProcess } from '../support/redis-server.js';
+import { waitFor } from '../support/wait.js';
+import { makeEntry, makeWrite } from './fixtures.js';
+
+const TIMEOUT_MS = 2_000;
+const SLOW_HOOK_MS = 60_000;
+const LONG_KEEP: NearCacheSettings = { ttlMs: 60_000, maxKeys: 1_000 };
+const PUSH_WAIT_MS = 2_000;
+
+const stores: RedisStore[] = [];
+const connections: RedisConnection[] = [];
+
+function openStore(url: string, nearCache: NearCacheSettings = LONG_KEEP): RedisStore {
+  const store = new RedisStore({ url, timeoutMs: TIMEOUT_MS, onError: () => {}, nearCache });
+  stores.push(store);
+  return store;
+}
+
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map(async (store) => store.close()));
+  await Promise.all(connections.splice(0).map(async (connection) => closeRedisConnection(connection)));
+});
+
+describe('near cache and what Redis does by itself', () => {
+  let server: RedisProcess;
+  const keys = userKeys('', 'events-1', 'v1');
+
+  beforeAll(async () => {
+    server = await startRedis();
+  }, SLOW_HOOK_MS);
+
+  afterAll(async () => {
+    await server?.stop();
+  }, SLOW_HOOK_MS);
+
+  beforeEach(async () => {
+    await redisCli(server.port, 'FLUSHALL');
+  });
+
+  it('FLUSHALL reaches it as an invalidate-all push: nothing kept is served after', async () => {
+    const store = openStore(server.url);
+    await store.writeMany([makeWrite(keys, makeEntry())]);
+    await store.readMany([keys]);
+    expect(store.nearCache?.keys).toBe(2);
+
+    await redisCli(server.port, 'FLUSHALL');
+    await waitFor('the flush to empty the near cache', () => store.nearCache?.keys === 0, PUSH_WAIT_MS);
+    expect((await store.readMany([keys]))[0]?.entry).toBeUndefined();
+  });
+
+  it("a key's own expiry (PX) reaches it: the expired list is not served from process", async () => {
+    const store = openStore(server.url);
+    await redisCli(server.port, 'SET', keys.entry, encodeEntry(makeEntry()), 'PX', '300');
+    expect((await store.readMany([keys]))[0]?.entry).toBeDefined();
+
+    await waitFor(
+      'the expiry to reach the near cache',
+      async () => (await store.readMany([keys]))[0]?.entry === undefined,
+      PUSH_WAIT_MS,
+    );
+  });
+
+  it('a connection Redis drops is tracked again once back: a later write still invalidates', async () => {
+    const store = openStore(server.url);
+    await store.writeMany([makeWrite(keys, makeEntry({ label: 'before' }))]);
+    await store.readMany([keys]);
+
+    await redisCli(server.port, 'CLIENT', 'KILL', 'TYPE', 'normal');
+    await waitFor(
+      'the store to read again after the reconnect',
+      async () => {
+        try {
+          return (await store.readMany([keys]))[0]?.entry !== undefined;
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+    );
+    expect(await redisCli(server.port, 'CLIENT', 'LIST')).toMatch(/flags=t\b.*resp=3/);
+
+    await redisCli(server.port, 'SET', keys.entry, encodeEntry(makeEntry({ label: 'after' })));
+    await waitFor(
+      'the write after the reconnect to reach the near cache',
+      async () => (await store.readMany([keys]))[0]?.entry?.items[0]?.itemId === 'after-1',
+      PUSH_WAIT_MS,
+    );
+  });
+});
+
+type KeyIndex = { keySetEntries(): Iterable<unknown> };
+
+/** Many users read once each: most go out of the near cache by LRU, and Redis never changes them. */
+async function readOnce(get: (key: string) => Promise<unknown>, reads: number): Promise<void> {
+  await Promise.all(Array.from({ length: reads }, async (_, index) => get(`recs:{once-${index}}:v1`)));
+}
+
+describe('near cache bound', () => {
+  const maxKeys = 100;
+  let server: RedisProcess;
+  let cluster: RedisClusterProcess;
+
+  beforeAll(async () => {
+    [server, cluster] = await Promise.all([startRedis(), startRedisCluster()]);
+  }, SLOW_HOOK_MS);
+
+  afterAll(async () => {
+    await Promise.all([server?.stop(), cluster?.stop()]);
+  }, SLOW_HOOK_MS);
+
+  // node-redis' key index (which Redis key maps to which kept replies) is what an invalidation looks up; an entry for
+  // a key no longer kept is memory the configured bound does not count (about 300 bytes a key).
+  it("keys read once and let go by LRU leave nothing behind in node-redis' key index (single server)", async () => {
+    const connection = openRedisConnection({
+      url: server.url,
+      timeoutMs: TIMEOUT_MS,
+      onError: () => {},
+      nearCache: { ttlMs: 60_000, maxKeys },
+    });
+    connections.push(connection);
+    if (connection.kind !== 'redis') throw new Error('expected a single-server connection');
+    const client = connection.client;
+    await client.connect();
+    await readOnce(async (key) => client.get(key), 5_000);
+    const cache = client.clientSideCache;
+    if (cache === undefined) throw new Error('no near cache');
+    expect(cache.size()).toBe(maxKeys);
+    expect([...(cache as unknown as KeyIndex).keySetEntries()].length).toBeLessThanOrEqual(maxKeys);
+  });
+
+  it('and the same on a cluster, whose node clients share one pooled cache', async () => {
+    const connection = openRedisConnection({
+      clusterUrls: cluster.urls,
+      timeoutMs: TIMEOUT_MS,
+      onError: () => {},
+      nearCache: { ttlMs: 60_000, maxKeys },
+    });
+    connections.push(connection);
+    if (connection.kind !== 'redis-cluster') throw new Error('expected a cluster connection');
+    const client = connection.client;
+    await client.connect();
+    await readOnce(async (key) => client.get(key), 5_000);
+    const cache = client.clientSideCache;
+    if (cache === undefined) throw new Error('no near cache');
+    expect(cache.size()).toBe(maxKeys);
+    expect([...(cache as unknown as KeyIndex).keySetEntries()].length).toBeLessThanOrEqual(maxKeys);
+  });
+});
