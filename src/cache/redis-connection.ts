@@ -89,6 +89,17 @@ function nearCacheOptions(
 }
 
 type CacheSetArgs = Parameters<BasicClientSideCache['set']>;
+type InvalidatedKey = Parameters<BasicClientSideCache['invalidate']>[0];
+
+/**
+ * node-redis empties its map for an invalidate-all push (FLUSHALL, FLUSHDB) without marking what it held as
+ * invalidated. A GET whose reply was parsed in the same socket event as the push, still on its way to being kept,
+ * would then be kept: a value Redis no longer holds, and no longer tracks for this connection, so no later push
+ * removes it. Each entry is marked first, as a single key's invalidation does.
+ */
+function invalidateAll(cache: BasicClientSideCache): void {
+  for (const [, entry] of cache.entryEntries()) entry.invalidate();
+}
 
 /**
  * node-redis lets the least recently used reply go past `maxEntries` but keeps its key in the index an invalidation
@@ -119,6 +130,11 @@ class NearCache extends BasicClientSideCache {
     this.#keysOf.remember(args);
   }
 
+  override invalidate(key: InvalidatedKey): void {
+    if (key === null) invalidateAll(this);
+    super.invalidate(key);
+  }
+
   override deleteOldest(): void {
     this.#keysOf.deleteOldest(this, () => super.deleteOldest());
   }
@@ -131,6 +147,11 @@ class PooledNearCache extends BasicPooledClientSideCache {
   override set(...args: CacheSetArgs): void {
     super.set(...args);
     this.#keysOf.remember(args);
+  }
+
+  override invalidate(key: InvalidatedKey): void {
+    if (key === null) invalidateAll(this);
+    super.invalidate(key);
   }
 
   override deleteOldest(): void {

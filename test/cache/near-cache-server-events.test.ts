@@ -12,7 +12,7 @@ import { encodeEntry } from '../../src/cache/entry-codec.js';
 import { redisCli, startRedis, startRedisCluster } from '../support/redis-server.js';
 import type { RedisClusterProcess, RedisProcess } from '../support/redis-server.js';
 import { waitFor } from '../support/wait.js';
-import { makeEntry, makeWrite } from './fixtures.js';
+import { makeEntry, makeWrite, sleep } from './fixtures.js';
 
 const TIMEOUT_MS = 2_000;
 const SLOW_HOOK_MS = 60_000;
@@ -57,6 +57,28 @@ describe('near cache and what Redis does by itself', () => {
 
     await redisCli(server.port, 'FLUSHALL');
     await waitFor('the flush to empty the near cache', () => store.nearCache?.keys === 0, PUSH_WAIT_MS);
+    expect((await store.readMany([keys]))[0]?.entry).toBeUndefined();
+  });
+
+  it('a read whose reply comes with a FLUSHALL behind it keeps nothing: the flushed value is not served after', async () => {
+    const store = openStore(server.url);
+    await store.writeMany([makeWrite(keys, makeEntry({ label: 'flushed' }))]);
+    const other = openRedisConnection({ url: server.url, timeoutMs: TIMEOUT_MS, onError: () => {} });
+    const busy = openRedisConnection({ url: server.url, timeoutMs: TIMEOUT_MS, onError: () => {} });
+    connections.push(other, busy);
+    if (other.kind !== 'redis' || busy.kind !== 'redis') throw new Error('expected single-server connections');
+    await Promise.all([other.client.connect(), busy.client.connect()]);
+
+    // Redis held busy, so this replica's GETs and another client's FLUSHALL queue up and run in one go: the GETs'
+    // replies (the values before the flush) and the invalidate-all push then leave in one write, one socket event.
+    const held = busy.client.sendCommand(['EVAL', 'local i = 0 while i < 30000000 do i = i + 1 end return i', '0']);
+    await sleep(30);
+    const read = store.readMany([keys]);
+    await sleep(30);
+    const flushed = other.client.sendCommand(['FLUSHALL']);
+    await Promise.all([held, read, flushed]);
+    expect(await redisCli(server.port, 'EXISTS', keys.entry)).toBe('0');
+
     expect((await store.readMany([keys]))[0]?.entry).toBeUndefined();
   });
 
