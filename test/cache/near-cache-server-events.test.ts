@@ -94,6 +94,37 @@ describe('near cache and what Redis does by itself', () => {
     );
   });
 
+  it('a key Redis evicts under maxmemory reaches it: the evicted list is not served from process', async () => {
+    const store = openStore(server.url);
+    await store.writeMany([makeWrite(keys, makeEntry({ label: 'evicted' }))]);
+    expect((await store.readMany([keys]))[0]?.entry).toBeDefined();
+
+    await redisCli(server.port, 'CONFIG', 'SET', 'maxmemory-policy', 'allkeys-random');
+    try {
+      const used = Number(/used_memory:(\d+)/.exec(await redisCli(server.port, 'INFO', 'memory'))?.[1]);
+      await redisCli(server.port, 'CONFIG', 'SET', 'maxmemory', String(used + 2 * 1024 * 1024));
+      const filler = openRedisConnection({ url: server.url, timeoutMs: TIMEOUT_MS, onError: () => {} });
+      connections.push(filler);
+      if (filler.kind !== 'redis') throw new Error('expected a single-server connection');
+      await filler.client.connect();
+      const value = 'x'.repeat(10_000);
+      for (let batch = 0; batch < 20 && (await redisCli(server.port, 'EXISTS', keys.entry)) === '1'; batch += 1) {
+        await Promise.all(
+          Array.from({ length: 50 }, async (_, index) => filler.client.set(`filler-${batch}-${index}`, value)),
+        );
+      }
+      expect(await redisCli(server.port, 'EXISTS', keys.entry)).toBe('0');
+    } finally {
+      await redisCli(server.port, 'CONFIG', 'SET', 'maxmemory', '0');
+      await redisCli(server.port, 'CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+    }
+    await waitFor(
+      'the eviction to reach the near cache',
+      async () => (await store.readMany([keys]))[0]?.entry === undefined,
+      PUSH_WAIT_MS,
+    );
+  });
+
   it('a connection Redis drops is tracked again once back: a later write still invalidates', async () => {
     const store = openStore(server.url);
     await store.writeMany([makeWrite(keys, makeEntry({ label: 'before' }))]);
