@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe } from 'vitest';
 import { RedisStore } from '../../src/cache/redis-store.js';
-import { redisCli, startRedis } from '../support/redis-server.js';
-import type { RedisProcess } from '../support/redis-server.js';
+import { redisCli, startRedis, startRedisCluster } from '../support/redis-server.js';
+import type { RedisClusterProcess, RedisProcess } from '../support/redis-server.js';
 import { registerStoreContract } from './store-contract.js';
 import { sleep } from './fixtures.js';
 
@@ -52,6 +52,38 @@ describe('RedisStore with the near cache', () => {
         store,
         cleanup: async () => store.close(),
         pass: async (ms) => passOnRedisClock(server.port, ms + NEAR_CACHE_MS),
+      };
+    },
+  });
+});
+
+describe('RedisStore with the near cache on a cluster', () => {
+  let cluster: RedisClusterProcess;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  }, SLOW_HOOK_MS);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  }, SLOW_HOOK_MS);
+
+  registerStoreContract('redis-cluster, near cache on', {
+    shortTtlMs: SHORT_TTL_MS,
+    async create() {
+      const store = new RedisStore({
+        clusterUrls: cluster.urls,
+        timeoutMs: 2_000,
+        onError: () => {},
+        nearCache: { ttlMs: NEAR_CACHE_MS, maxKeys: 20_000 },
+      });
+      const port = cluster.nodes[0]?.port;
+      if (port === undefined) throw new Error('a cluster without nodes');
+      return {
+        store,
+        cleanup: async () => store.close(),
+        // The nodes run on this machine, so one node's clock is every node's.
+        pass: async (ms) => passOnRedisClock(port, ms + NEAR_CACHE_MS),
       };
     },
   });
