@@ -211,3 +211,54 @@ describe('near cache bound', () => {
     expect([...(cache as unknown as KeyIndex).keySetEntries()].length).toBeLessThanOrEqual(maxKeys);
   });
 });
+
+describe('near cache on a cluster whose node drops its connections', () => {
+  let cluster: RedisClusterProcess;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  }, SLOW_HOOK_MS);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  }, SLOW_HOOK_MS);
+
+  it('one node lost clears what every node gave; once back, that node tracks again', async () => {
+    const urls = { clusterUrls: cluster.urls };
+    const reader = new RedisStore({ ...urls, timeoutMs: TIMEOUT_MS, onError: () => {}, nearCache: LONG_KEEP });
+    const writer = new RedisStore({ ...urls, timeoutMs: TIMEOUT_MS, onError: () => {}, nearCache: LONG_KEEP });
+    stores.push(reader, writer);
+    const users = Array.from({ length: 6 }, (_, index) => userKeys('', `dropped-${index}`, 'v1'));
+    await writer.writeMany(users.map((user, index) => makeWrite(user, makeEntry({ label: `u${index}` }))));
+    await reader.readMany(users);
+    expect(reader.nearCache?.keys).toBe(users.length * 2);
+
+    const node = cluster.nodes[0];
+    if (node === undefined) throw new Error('a cluster without nodes');
+    await redisCli(node.port, 'CLIENT', 'KILL', 'TYPE', 'normal');
+    await waitFor(
+      'the lost node connection to clear the shared cache',
+      () => reader.nearCache?.keys === 0,
+      PUSH_WAIT_MS,
+    );
+
+    await waitFor(
+      'reads to succeed again',
+      async () => {
+        try {
+          return (await reader.readMany(users)).every((snapshot) => snapshot.entry !== undefined);
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+    );
+    expect(reader.nearCache?.keys).toBe(users.length * 2);
+    await writer.writeMany(users.map((user) => makeWrite(user, makeEntry({ label: 'after' }))));
+    await waitFor(
+      'every node to invalidate the rewritten lists',
+      async () => (await reader.readMany(users)).every((snapshot) => snapshot.entry?.items[0]?.itemId === 'after-1'),
+      PUSH_WAIT_MS,
+    );
+  });
+});
