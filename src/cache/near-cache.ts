@@ -65,7 +65,14 @@ export class NearCache extends BasicPooledClientSideCache {
     super.invalidate(key);
   }
 
+  /**
+   * node-redis empties its map on a clear (an invalidate-all push from FLUSHALL or FLUSHDB, a lost connection)
+   * without marking what it held as invalidated, as a single key's invalidation does. A GET whose reply was parsed in
+   * the same socket event as the push, on its way to being kept, would then be kept: a value Redis no longer holds
+   * nor tracks for this connection, so no later push would remove it. Each entry is marked first.
+   */
   override clear(resetStats?: boolean): void {
+    for (const [, entry] of this.entryEntries()) entry.invalidate();
     this.#forgetAll();
     super.clear(resetStats);
   }
