@@ -14,6 +14,7 @@
  *   faults       Redis killed / frozen / paused under load with purchases: what is served and how fast (faults.ts)
  *   before-after the hit path of an older checkout (BENCH_BEFORE_DIR) and of this one, alternating in one run
  *   memory-store heap and hit cost of the embedded store for 100,000 users, packed vs decoded objects (MEMSTORE_*)
+ *   store-read   CPU of one hit's store read in process: memory, Redis, Redis with the near cache (STORE_READ_*)
  */
 const command = process.argv[2] ?? 'ab';
 
@@ -39,9 +40,11 @@ async function runCommand(name: string): Promise<void> {
       return (await import('./before-after.js')).beforeAfterBench();
     case 'memory-store':
       return (await import('./memory-store.js')).memoryStoreBench();
+    case 'store-read':
+      return (await import('./store-read.js')).storeReadBench();
     default:
       throw new Error(
-        `unknown bench command ${JSON.stringify(name)}: ab, pipeline, profile, misses, entries, scaling, tracing, freshness-frontier, faults, before-after, memory-store or hit-path`,
+        `unknown bench command ${JSON.stringify(name)}: ab, pipeline, profile, misses, entries, scaling, tracing, freshness-frontier, faults, before-after, memory-store, store-read or hit-path`,
       );
   }
 }

@@ -51,11 +51,12 @@ export class RedisStore implements StoreDriver {
   /** Decoded values by their exact stored text: a hot user's list is decoded once while Redis holds those bytes. */
   readonly #decoded = new DecodeMemo(DECODED_BYTES);
 
-  readonly #nearCached: boolean;
+  readonly #nearCache: NearCache | undefined;
 
   constructor(options: RedisStoreOptions) {
     this.#connection = openRedisConnection(options);
-    this.#nearCached = options.nearCache !== undefined;
+    const nearCache = this.#connection.client.clientSideCache;
+    this.#nearCache = nearCache instanceof NearCache ? nearCache : undefined;
     this.#redis = new BoundedRedis(this.#connection, options.timeoutMs);
     this.kind = this.#connection.kind;
     const adapter = new KeyvRedis<StoredValue>(this.#connection.client, {
@@ -89,8 +90,28 @@ export class RedisStore implements StoreDriver {
    */
   readonly #readNow = (keys: readonly string[]): Promise<Array<StoredValue | undefined>> =>
     this.#redis.run('read', async () =>
-      this.#nearCached ? Promise.all(keys.map(async (key) => this.#keyv.get(key))) : this.#keyv.getMany([...keys]),
+      this.#nearCache === undefined ? this.#keyv.getMany([...keys]) : this.#readNear(this.#nearCache, keys),
     );
+
+  /** Kept values are answered at once (`NearCache.peek`); the others are read through Keyv, which keeps them. */
+  async #readNear(nearCache: NearCache, keys: readonly string[]): Promise<Array<StoredValue | undefined>> {
+    const values = new Array<StoredValue | undefined>(keys.length);
+    const reads: Array<Promise<void>> = [];
+    keys.forEach((key, index) => {
+      const kept = nearCache.peek(key);
+      if (kept === undefined) {
+        reads.push(
+          this.#keyv.get(key).then((value) => {
+            values[index] = value;
+          }),
+        );
+      } else {
+        values[index] = kept === null ? undefined : this.#decode(kept);
+      }
+    });
+    if (reads.length > 0) await Promise.all(reads);
+    return values;
+  }
   readonly #reads = new CoalescedReads(this.#readNow);
 
   /**
@@ -98,7 +119,7 @@ export class RedisStore implements StoreDriver {
    * events (its invalidations among them) have been handled.
    */
   async #readAlone(keys: readonly string[], deadline: number): Promise<Array<StoredValue | undefined>> {
-    if (this.#nearCached) await new Promise((resolve) => setImmediate(resolve));
+    if (this.#nearCache !== undefined) await new Promise((resolve) => setImmediate(resolve));
     return runWithStoreDeadline(deadline, () => this.#readNow(keys));
   }
 
@@ -228,8 +249,8 @@ export class RedisStore implements StoreDriver {
 
   /** The near cache's figures, or undefined without one: for `/metrics`. */
   get nearCache(): NearCacheFigures | undefined {
-    const cache = this.#connection.client.clientSideCache;
-    if (!(cache instanceof NearCache)) return undefined;
+    const cache = this.#nearCache;
+    if (cache === undefined) return undefined;
     const stats = cache.stats();
     return {
       keys: cache.size(),
