@@ -84,16 +84,34 @@ export class NearCache extends BasicPooledClientSideCache {
    * much as the MGET it replaces.
    */
   peek(key: string): string | null | undefined {
+    const reply = this.#kept(key);
+    if (reply !== undefined) this.recordHits(1);
+    return reply;
+  }
+
+  #kept(key: string): string | null | undefined {
     for (const cacheKey of this.#entriesOf.get(key) ?? []) {
       const entry = this.get(cacheKey);
       if (entry === undefined || !('value' in entry)) continue;
       const value: unknown = entry.value;
-      if (typeof value === 'string' || value === null) {
-        this.recordHits(1);
-        return value;
-      }
+      if (typeof value === 'string' || value === null) return value;
     }
     return undefined;
+  }
+
+  /**
+   * The kept replies of every key (undefined in place of a null reply), or undefined when any one is not kept: then
+   * the caller reads them all, and nothing is counted here.
+   */
+  peekAll(keys: readonly string[]): Array<string | undefined> | undefined {
+    const replies: Array<string | undefined> = [];
+    for (const key of keys) {
+      const reply = this.#kept(key);
+      if (reply === undefined) return undefined;
+      replies.push(reply ?? undefined);
+    }
+    this.recordHits(keys.length);
+    return replies;
   }
 
   /** Keys indexed: never more than the entries held. */

@@ -8,7 +8,7 @@ import type { EntryWrite, PurchaseLimits, StoreDriver, UserSnapshot } from './ca
 import { DecodeMemo } from './decode-memo.js';
 import { NearCache } from './near-cache.js';
 import { CoalescedReads } from './coalesced-reads.js';
-import { currentStoreDeadline, runWithStoreDeadline } from './store-deadline.js';
+import { currentStoreDeadline } from './store-deadline.js';
 import { encodeEntry, encodeOrder } from './entry-codec.js';
 import type { StoredValue } from './entry-codec.js';
 import type { UserKeys } from './key-scheme.js';
@@ -114,15 +114,6 @@ export class RedisStore implements StoreDriver {
   }
   readonly #reads = new CoalescedReads(this.#readNow);
 
-  /**
-   * Still in the turn's check phase, like the shared reads: the near cache is consulted only once the turn's socket
-   * events (its invalidations among them) have been handled.
-   */
-  async #readAlone(keys: readonly string[], deadline: number): Promise<Array<StoredValue | undefined>> {
-    if (this.#nearCache !== undefined) await new Promise((resolve) => setImmediate(resolve));
-    return runWithStoreDeadline(deadline, () => this.#readNow(keys));
-  }
-
   #decode(raw: string): StoredValue | undefined {
     return this.#decoded.decode(raw);
   }
@@ -130,13 +121,12 @@ export class RedisStore implements StoreDriver {
   async readMany(keys: readonly UserKeys[]): Promise<UserSnapshot[]> {
     if (keys.length === 0) return [];
     const flat = keys.flatMap((userKeys) => [userKeys.entry, userKeys.state]);
+    // Every key kept: answered now, without waiting for the turn's shared read (a whole turn of the event loop).
+    const kept = this.#nearCache?.peekAll(flat);
+    if (kept !== undefined) return snapshots(keys, kept, (raw) => this.#decode(raw));
     // A read under a request's shortened deadline goes alone, bounded by that deadline; the others share one call.
-    const deadline = currentStoreDeadline();
-    const values = deadline === undefined ? await this.#reads.read(flat) : await this.#readAlone(flat, deadline);
-    return keys.map((_, index) => ({
-      entry: asEntry(values[index * 2]),
-      state: asState(values[index * 2 + 1]),
-    }));
+    const values = currentStoreDeadline() === undefined ? await this.#reads.read(flat) : await this.#readNow(flat);
+    return snapshots(keys, values, (value) => value);
   }
 
   async writeMany(writes: readonly EntryWrite[]): Promise<boolean[]> {
@@ -309,6 +299,22 @@ export class RedisStore implements StoreDriver {
 }
 
 // Private helpers.
+
+/** Each user's list and state from the values read for `[entry, state]` of each, in order. */
+function snapshots<R>(
+  keys: readonly UserKeys[],
+  values: ReadonlyArray<R | undefined>,
+  decode: (raw: R) => StoredValue | undefined,
+): UserSnapshot[] {
+  return keys.map((_, index) => {
+    const entry = values[index * 2];
+    const state = values[index * 2 + 1];
+    return {
+      entry: asEntry(entry === undefined ? undefined : decode(entry)),
+      state: asState(state === undefined ? undefined : decode(state)),
+    };
+  });
+}
 
 function asEntry(value: StoredValue | undefined): CacheEntry | undefined {
   return value?.kind === 'entry' ? value.entry : undefined;
