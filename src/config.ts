@@ -224,7 +224,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     cacheGraceSeconds: readInteger(env, 'CACHE_GRACE_SECONDS', 3600, 0, 7 * 24 * 3600),
     listSize: readInteger(env, 'RECS_LIST_SIZE', 100, 1, 1000),
     redisTimeoutMs: readInteger(env, 'REDIS_TIMEOUT_MS', 1000, 10, 60_000),
-    // Invalidations come from Redis at once; the bound only matters when they cannot (a silent partition).
+    // Invalidations come from Redis at once; the bound only matters when they cannot: a silent partition, or a key past
+    // its PX that Redis has not removed yet.
     redisNearCacheMs: readInteger(env, 'REDIS_NEAR_CACHE_MS', 2000, 0, 60_000),
     // About 10,000 users (a list and a state each): at most ~20 MB of 100-item lists.
     redisNearCacheKeys: readInteger(env, 'REDIS_NEAR_CACHE_KEYS', 20_000, 1, 10_000_000),

@@ -266,7 +266,7 @@ export class RedisStore implements StoreDriver {
    * after the reply to the change; a read by this process right after its own write must not race it.
    */
   #forget(key: string): void {
-    this.#connection.client.clientSideCache?.invalidate(key);
+    this.#nearCache?.invalidate(key);
   }
 
   /** The clients to SCAN: the one server, or every master of the cluster. */

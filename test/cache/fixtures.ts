@@ -5,6 +5,8 @@ import type { CacheEntry, RecentPurchase, UserState } from '../../src/cache/cach
 import type { EntryWrite, PurchaseLimits } from '../../src/cache/cache-store.js';
 import type { UserKeys } from '../../src/cache/key-scheme.js';
 import type { RankedItem } from '../../src/model/model.js';
+import { redisCli } from '../support/redis-server.js';
+import { sleep } from '../support/wait.js';
 
 export const T0 = 1_700_000_000_000;
 
@@ -51,4 +53,22 @@ export function purchase(itemId: string, at: number = T0): RecentPurchase {
   return { itemId, at };
 }
 
-export { sleep } from '../support/wait.js';
+export { sleep };
+
+/** Redis' own clock (`TIME`), in milliseconds: the clock that decides when a PX key has expired. */
+export async function redisNowMs(port: number): Promise<number> {
+  const [seconds, micros] = (await redisCli(port, 'TIME')).split('\n');
+  return Number(seconds) * 1000 + Number(micros) / 1000;
+}
+
+/**
+ * Resolves once `ms` have passed on Redis' clock since this call. A key written before the call expires at most `ms`
+ * later by that clock, and Redis treats it as gone once its clock is past that point: the condition polled here.
+ */
+export async function passOnRedisClock(port: number, ms: number): Promise<void> {
+  const until = (await redisNowMs(port)) + ms;
+  for (let now = await redisNowMs(port); now <= until; now = await redisNowMs(port)) {
+    // Only paces the polls; the condition is Redis' clock.
+    await sleep(Math.max(1, Math.ceil(until - now)));
+  }
+}

@@ -7,26 +7,14 @@
  */
 import { afterAll, beforeAll, describe } from 'vitest';
 import { RedisStore } from '../../src/cache/redis-store.js';
-import { redisCli, startRedis, startRedisCluster } from '../support/redis-server.js';
+import { startRedis, startRedisCluster } from '../support/redis-server.js';
 import type { RedisClusterProcess, RedisProcess } from '../support/redis-server.js';
 import { registerStoreContract } from './store-contract.js';
-import { sleep } from './fixtures.js';
+import { passOnRedisClock } from './fixtures.js';
 
 const SLOW_HOOK_MS = 60_000;
 const SHORT_TTL_MS = 600;
 const NEAR_CACHE_MS = 1_000;
-
-async function redisNowMs(port: number): Promise<number> {
-  const [seconds, micros] = (await redisCli(port, 'TIME')).split('\n');
-  return Number(seconds) * 1000 + Number(micros) / 1000;
-}
-
-async function passOnRedisClock(port: number, ms: number): Promise<void> {
-  const until = (await redisNowMs(port)) + ms;
-  for (let now = await redisNowMs(port); now <= until; now = await redisNowMs(port)) {
-    await sleep(Math.max(1, Math.ceil(until - now)));
-  }
-}
 
 describe('RedisStore with the near cache', () => {
   let server: RedisProcess;

@@ -14,7 +14,7 @@ import { runWithStoreDeadline } from '../../src/cache/store-deadline.js';
 import { commandCalls, redisCli, startRedis, startRedisCluster } from '../support/redis-server.js';
 import type { RedisClusterProcess, RedisProcess } from '../support/redis-server.js';
 import { registerStoreContract } from './store-contract.js';
-import { LIMITS, makeEntry, makeWrite, purchase, sleep } from './fixtures.js';
+import { LIMITS, makeEntry, makeWrite, passOnRedisClock, purchase } from './fixtures.js';
 
 const TIMEOUT_MS = 2_000;
 const SLOW_HOOK_MS = 60_000;
@@ -23,24 +23,6 @@ const SLOW_HOOK_MS = 60_000;
  * is still there, even on a loaded machine. The tests wait it out on Redis' own clock (`passOnRedisClock`).
  */
 const SHORT_TTL_MS = 600;
-
-/** Redis' own clock (`TIME`), in milliseconds: the clock that decides when a PX key has expired. */
-async function redisNowMs(port: number): Promise<number> {
-  const [seconds, micros] = (await redisCli(port, 'TIME')).split('\n');
-  return Number(seconds) * 1000 + Number(micros) / 1000;
-}
-
-/**
- * Resolves once `ms` have passed on Redis' clock since this call. A key written before the call expires at most `ms`
- * later by that clock, and Redis treats it as gone once its clock is past that point: the condition polled here.
- */
-async function passOnRedisClock(port: number, ms: number): Promise<void> {
-  const until = (await redisNowMs(port)) + ms;
-  for (let now = await redisNowMs(port); now <= until; now = await redisNowMs(port)) {
-    // Only paces the polls; the condition is Redis' clock.
-    await sleep(Math.max(1, Math.ceil(until - now)));
-  }
-}
 
 /** Connection errors seen by any store of this file; logged, never thrown. */
 const connectionErrors: Error[] = [];
